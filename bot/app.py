@@ -1,0 +1,88 @@
+"""The Bolt app factory: single-workspace (bot token) or multi-workspace (OAuth) mode."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+
+from slack_bolt import App, BoltContext
+from slack_bolt.oauth import OAuthFlow
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot import ids
+from bot.commands import register_all
+from bot.services import Services
+from storage.slack_tables import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+WEB_API_TIMEOUT = 10
+
+
+def web_client(services: Services, token: str | None = None) -> WebClient:
+    """Every Web API call goes to ``SLACK_API_URL``."""
+    return WebClient(token=token, base_url=services.settings.api_url, timeout=WEB_API_TIMEOUT)
+
+
+def installation_store(services: Services) -> SQLAlchemyInstallationStore:
+    return SQLAlchemyInstallationStore(
+        client_id=services.settings.slack_client_id or "",
+        engine=services.db.engine,
+        bots_table_name=BOTS_TABLE,
+        installations_table_name=INSTALLATIONS_TABLE,
+    )
+
+
+def create_app(
+    services: Services,
+    *,
+    executor: Executor | None = None,
+    token_verification: bool = True,
+) -> App:
+    settings = services.settings
+    executor = executor or ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="listener")
+    common = {
+        "signing_secret": settings.slack_signing_secret or "",
+        "request_verification_enabled": bool(settings.slack_signing_secret),
+        "listener_executor": executor,
+        "logger": logging.getLogger("aftercare.bolt"),
+    }
+    if settings.oauth_mode:
+        store = installation_store(services)
+        oauth_settings = OAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret,
+            scopes=list(ids.BOT_SCOPES),
+            installation_store=store,
+            state_store=SQLAlchemyOAuthStateStore(
+                expiration_seconds=600, engine=services.db.engine, table_name=OAUTH_STATES_TABLE
+            ),
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+        )
+        client = web_client(services)
+        app = App(
+            client=client,
+            installation_store=store,
+            oauth_flow=OAuthFlow(client=client, settings=oauth_settings),
+            **common,  # type: ignore[arg-type]
+        )
+        app.enable_token_revocation_listeners()
+    else:
+        app = App(
+            client=web_client(services, settings.slack_bot_token),
+            token_verification_enabled=token_verification,
+            **common,  # type: ignore[arg-type]
+        )
+
+    def inject_services(context: BoltContext, next: Callable[[], None]) -> None:
+        context["services"] = services
+        next()
+
+    app.use(inject_services)
+    register_all(app)
+    return app

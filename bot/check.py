@@ -1,0 +1,100 @@
+"""``aftercare check``: every problem with configuration, Slack and the database, in plain words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import func, select
+
+from bot import ids
+from bot.settings import Settings
+from storage import migrate
+from storage.db import Database
+from storage.slack_tables import installations
+
+
+@dataclass
+class Report:
+    ok: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [f"ok       {line}" for line in self.ok] + [f"PROBLEM  {line}" for line in self.problems]
+
+
+def check_settings(settings: Settings, report: Report) -> None:
+    problems = settings.problems()
+    if not settings.slack_bot_token and not (settings.slack_client_id and settings.slack_client_secret):
+        problems += settings.problems_for_api()
+    if not settings.slack_signing_secret and not settings.slack_app_token:
+        problems.append(
+            "neither SLACK_SIGNING_SECRET (for `aftercare serve`) nor SLACK_APP_TOKEN (for `aftercare socket`) is set"
+        )
+    if problems:
+        report.problems += problems
+    else:
+        report.ok.append("configuration")
+
+
+def check_database(settings: Settings, report: Report) -> Database | None:
+    shown = settings.database_url.split("@")[-1]
+    try:
+        db = Database(settings.database_url)
+        db.ping()
+    except Exception as exc:
+        report.problems.append(f"the database cannot be opened ({shown}): {str(exc).splitlines()[0]}")
+        return None
+    current, head = migrate.current_revision(db), migrate.head_revision()
+    if current != head:
+        report.problems.append(
+            f"the database schema is at {current or 'nothing'} but this version needs {head}: run `aftercare db upgrade`"
+        )
+    else:
+        report.ok.append(f"database reachable, schema up to date ({head})")
+    return db
+
+
+def check_slack(
+    settings: Settings, db: Database | None, report: Report, client: Callable[[str], WebClient]
+) -> None:
+    if settings.slack_bot_token:
+        try:
+            response = client(settings.slack_bot_token).auth_test()
+        except SlackApiError as exc:
+            report.problems.append(f"Slack refused SLACK_BOT_TOKEN: {exc.response.get('error')}")
+            return
+        except Exception as exc:
+            report.problems.append(f"Slack could not be reached at {settings.api_url}: {exc}")
+            return
+        granted = {s.strip() for s in str(response.headers.get("x-oauth-scopes", "")).split(",") if s.strip()}
+        missing = [scope for scope in ids.BOT_SCOPES if scope not in granted] if granted else []
+        report.ok.append(f"Slack token works (workspace {response.get('team')}, bot {response.get('user')})")
+        if missing:
+            report.problems.append(
+                "the bot token lacks these scopes: "
+                + ", ".join(f"{s} ({ids.BOT_SCOPES[s]})" for s in missing)
+                + " — add them in your Slack app and reinstall it"
+            )
+    elif settings.slack_client_id and db is not None:
+        try:
+            with db.read() as session:
+                count = session.scalar(select(func.count()).select_from(installations)) or 0
+        except Exception:
+            count = 0
+        if count:
+            report.ok.append(f"OAuth mode: {count} installation(s) in the database")
+        else:
+            report.problems.append("OAuth mode: no workspace has installed the app yet (open /slack/install)")
+
+
+def run_check(settings: Settings, client: Callable[[str], WebClient]) -> Report:
+    report = Report()
+    check_settings(settings, report)
+    db = check_database(settings, report)
+    check_slack(settings, db, report, client)
+    if db is not None:
+        db.dispose()
+    return report

@@ -1,0 +1,210 @@
+"""The ``aftercare`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from bot import __version__
+from bot.settings import Need, Settings, load_settings
+
+
+class Stop(Exception):
+    """Stop the command with one clear line (no traceback)."""
+
+
+def _fail(message: str) -> NoReturn:
+    raise Stop(message)
+
+
+def _settings(need: Need) -> Settings:
+    try:
+        settings = load_settings()
+    except Exception as exc:  # a .env file that cannot be read, say
+        _fail(f"cannot read the configuration: {str(exc).splitlines()[0]}")
+    problems = settings.problems(need)
+    if problems:
+        _fail("\n".join(f"aftercare: {problem}" for problem in problems).removeprefix("aftercare: "))
+    return settings
+
+
+def _database(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+    from storage import migrate as migrations
+    from storage.db import Database
+
+    shown = settings.database_url.split("@")[-1]
+    try:
+        db = Database(settings.database_url)
+        db.ping()
+        if migrate:
+            migrations.upgrade(db)
+    except Exception as exc:
+        _fail(f"cannot open the database ({shown}): {str(exc).strip().splitlines()[0]}")
+    return db
+
+
+def _services(need: Need):  # type: ignore[no-untyped-def]
+    from bot.services import Services
+
+    settings = _settings(need)
+    return Services(settings=settings, db=_database(settings))
+
+
+def _app(services, **kwargs):  # type: ignore[no-untyped-def]
+    from slack_bolt.error import BoltError
+
+    from bot.app import create_app
+
+    try:
+        return create_app(services, **kwargs)
+    except BoltError as exc:
+        _fail(f"Slack refused the configuration: {exc}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.server import AftercareWSGI, serve_http
+
+    services = _services(Need.HTTP)
+    app = _app(services)
+    port = args.port or services.settings.port_number
+    serve_http(AftercareWSGI(app, services.db), host=args.host, port=port, threads=services.settings.threads)
+    return 0
+
+
+def cmd_socket(args: argparse.Namespace) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import web_client
+
+    services = _services(Need.SOCKET)
+    app = _app(services)
+    handler = SocketModeHandler(app, services.settings.slack_app_token, web_client=web_client(services))
+    handler.start()
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from bot.manifest import render_manifest
+
+    if args.url and not args.url.startswith(("https://", "http://")):
+        _fail(f"--url must be an http(s) URL, not {args.url!r}")
+    sys.stdout.write(render_manifest(url=args.url))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from bot.app import web_client
+    from bot.check import run_check
+    from bot.services import Services
+
+    try:
+        settings = load_settings()
+    except Exception as exc:
+        _fail(f"cannot read the configuration: {exc}")
+    report = run_check(settings, lambda token: web_client(Services(settings=settings, db=None), token))  # type: ignore[arg-type]
+    for line in report.lines():
+        print(line)
+    if report.problems:
+        print(f"{len(report.problems)} problem(s) found.")
+        return 1
+    print("All good.")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from storage import migrate
+
+    settings = _settings(Need.NOTHING)
+    db = _database(settings, migrate=False)
+    before = migrate.current_revision(db)
+    migrate.upgrade(db)
+    after = migrate.current_revision(db)
+    print(
+        f"database schema: {before or 'empty'} -> {after}"
+        if before != after
+        else f"database schema up to date ({after})"
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.export import export_data, write_csv, write_json
+
+    settings = _settings(Need.NOTHING)
+    db = _database(settings)
+    if args.format == "csv" and not args.out:
+        _fail("--format csv needs --out DIR (one file per kind is written there)")
+    with db.read() as session:
+        if args.project and not export_data(session, team_id=args.team, project_key=args.project)["projects"]:
+            _fail(f"no project {args.project}" + (f" in workspace {args.team}" if args.team else ""))
+        data = export_data(session, team_id=args.team, project_key=args.project)
+    if args.format == "csv":
+        for path in write_csv(data, Path(args.out)):
+            print(path)
+    elif args.out:
+        Path(args.out).write_text(write_json(data) + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(write_json(data) + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aftercare", description="Aftercare: after-sales project management in Slack."
+    )
+    parser.add_argument("--version", action="version", version=f"aftercare {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events and GET /healthz")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("socket", help="run over Socket Mode (SLACK_APP_TOKEN)").set_defaults(func=cmd_socket)
+
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest")
+    mode = manifest.add_mutually_exclusive_group()
+    mode.add_argument("--socket", action="store_true", help="Socket Mode (the default)")
+    mode.add_argument("--url", help="HTTP mode at this public base URL, e.g. https://aftercare.example.com")
+    manifest.set_defaults(func=cmd_manifest)
+
+    sub.add_parser("check", help="verify configuration, Slack token and scopes, database").set_defaults(
+        func=cmd_check
+    )
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply schema migrations").set_defaults(func=cmd_db)
+
+    export = sub.add_parser("export", help="write the records as JSON (or CSV files)")
+    export.add_argument("--project", help="only this project key")
+    export.add_argument("--team", help="only this workspace (team id)")
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--out", help="file (json) or directory (csv)")
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        return int(args.func(args))
+    except Stop as stop:
+        print(f"aftercare: {stop}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

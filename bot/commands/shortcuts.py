@@ -1,0 +1,114 @@
+"""Message shortcuts: "Log as requirement", "Log as issue", "Create task" turn any message into a record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.commands.common import ephemeral_reply, reporting, services_of, tenant_of
+from bot.commands.forms import open_record_form
+from bot.domain.drafts import update_draft
+from bot.domain.projects import list_projects, project_for_channel
+from bot.i18n import t
+from bot.slack.blocks import MAX_INPUT, notice_modal
+from bot.slack.gateway import SlackGateway
+from bot.slack.payloads import MessageShortcut
+from bot.text import decode_slack_text
+from storage.models import Kind, ProjectStatus
+
+TITLE_LIMIT = 200
+
+
+def prefill(message_text: str, file_names: list[str]) -> tuple[str, str]:
+    """Title (the first line) and full description of a message, in plain text."""
+    text = decode_slack_text(message_text or "").strip()
+    if file_names:
+        text = (text + "\n\n" if text else "") + "\n".join(f"📎 {name}" for name in file_names)
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if len(first_line) > TITLE_LIMIT:
+        first_line = first_line[: TITLE_LIMIT - 1].rstrip() + "…"
+    return first_line, text
+
+
+def _handle(
+    kind: Kind, ack: Ack, body: dict[str, Any], respond: Any, client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    services = services_of(context)
+    locale = [services.default_locale]
+    with reporting(ephemeral_reply(respond), lambda: locale[0]):
+        shortcut = MessageShortcut.model_validate(body)
+        team_id = tenant_of(context)
+        gateway = SlackGateway(client)
+        with services.db.read() as session:
+            project = project_for_channel(session, team_id=team_id, channel_id=shortcut.channel.id)
+            has_projects = any(
+                p.status == ProjectStatus.ACTIVE for p in list_projects(session, team_id=team_id)
+            )
+        if project:
+            locale[0] = project.locale
+        if not has_projects:
+            gateway.open_view(
+                trigger_id=shortcut.trigger_id,
+                view=notice_modal(
+                    title=t(locale[0], "No project yet"),
+                    text=t(
+                        locale[0],
+                        "Create a project first: type /project new ACME Acme Corp after-sales in its channel.",
+                    ),
+                    locale=locale[0],
+                ),
+            )
+            return
+        message = shortcut.message
+        title, full_text = prefill(
+            message.text, [str(f.get("name") or f.get("title") or "file") for f in message.files]
+        )
+        shown = full_text[:MAX_INPUT]
+        notices = []
+        if len(full_text) > MAX_INPUT:
+            notices.append(
+                t(
+                    locale[0],
+                    "The message is longer than %(limit)s characters: the form shows the start, and the whole text is saved.",
+                    limit=MAX_INPUT,
+                )
+            )
+        if not full_text:
+            notices.append(t(locale[0], "This message has no text: give the record a title."))
+        draft_id = open_record_form(
+            services, gateway, team_id=team_id, kind=kind, locale=locale[0], trigger_id=shortcut.trigger_id,
+            channel_id=shortcut.channel.id, user_id=str(body["user"]["id"]),
+            selected_project_id=project.id if project else None, title=title, description=shown,
+            notice=" ".join(notices) or None,
+            draft={
+                "full_text": full_text, "shown_text": shown, "message_ts": message.ts,
+                "thread_root": shortcut.thread_root, "source_channel_id": shortcut.channel.id,
+                # Messages posted by bots have no human author to record as requester.
+                "author_id": message.user if not message.bot_id else None,
+            },
+        )  # fmt: skip
+        # After the modal is open (its trigger expires in 3 s): the link back to the message.
+        link = gateway.permalink(channel=shortcut.channel.id, ts=message.ts)
+        if link:
+            with services.db.write() as session:
+                update_draft(session, team_id=team_id, draft_id=draft_id, changes={"permalink": link})
+
+
+def _listener(kind: Kind) -> Callable[..., None]:
+    def listener(
+        ack: Ack, body: dict[str, Any], respond: Any, client: WebClient, context: BoltContext
+    ) -> None:
+        _handle(kind, ack, body, respond, client, context)
+
+    listener.__name__ = f"shortcut_{kind.value}"
+    return listener
+
+
+def register(app: App) -> None:
+    for callback_id, kind in ids.MESSAGE_SHORTCUTS.items():
+        app.message_shortcut(callback_id)(_listener(kind))

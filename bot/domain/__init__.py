@@ -1,0 +1,1 @@
+"""The domain: plain functions over a session and plain values. Nothing here talks to Slack."""

@@ -1,0 +1,122 @@
+"""Records (requirements, issues, tasks, risks): creation and look-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.dates import parse_date
+from bot.domain.errors import N_, UserError
+from bot.domain.statuses import LIFECYCLES
+from bot.domain.views import RecordView
+from bot.parsing import check_title
+from bot.text import clean
+from storage import queries
+from storage.models import Kind, Priority, Project, ProjectStatus, Record
+
+# Full text stays in the store; Slack's input fields take 3,000 characters.
+MAX_DESCRIPTION = 40_000
+
+
+@dataclass
+class NewRecord:
+    kind: Kind
+    title: str
+    description: str = ""
+    assignee_id: str | None = None
+    due_date: date | None = None
+    # Natural words ("friday", "下周五") resolved in the project's time zone.
+    due_text: str | None = None
+    priority: Priority | None = None
+    estimate_hours: float | None = None
+    probability: int | None = None
+    impact: int | None = None
+    mitigation: str | None = None
+    requester_id: str | None = None
+    source_url: str | None = None
+    source_channel_id: str | None = None
+    source_ts: str | None = None
+
+
+def project_today(project_timezone: str, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(project_timezone)).date()
+
+
+def resolve_due(text: str, *, project_timezone: str, now: datetime) -> date:
+    return parse_date(text, today=project_today(project_timezone, now))
+
+
+def create_record(
+    session: Session,
+    *,
+    team_id: str,
+    project_id: int,
+    user_id: str,
+    new: NewRecord,
+    now: datetime,
+) -> RecordView:
+    """Store a record under the project's next key. Validation happens before anything is written."""
+    project = session.get(Project, project_id)
+    if project is None or project.team_id != team_id:
+        raise UserError(N_("That project no longer exists."), field="project")
+    if project.status != ProjectStatus.ACTIVE:
+        raise UserError(
+            N_("Project %(key)s is closed; reopen it to log new records."), key=project.key, field="project"
+        )
+    title = check_title(clean(new.title))
+    description = clean(new.description or "")
+    if len(description) > MAX_DESCRIPTION:
+        raise UserError(
+            N_("The description is too long (at most %(limit)s characters)."),
+            limit=MAX_DESCRIPTION,
+            field="description",
+        )
+    due = new.due_date
+    if new.due_text:
+        due = resolve_due(new.due_text, project_timezone=project.timezone, now=now)
+    seq = queries.allocate_seq(session, project_id=project.id)
+    record = Record(
+        team_id=team_id,
+        project_id=project.id,
+        kind=new.kind,
+        seq=seq,
+        key=f"{project.key}-{seq}",
+        title=title,
+        description=description,
+        status=LIFECYCLES[new.kind].initial,
+        priority=new.priority or Priority.MEDIUM,
+        assignee_id=new.assignee_id,
+        due_date=due,
+        estimate_hours=new.estimate_hours if new.kind is Kind.TASK else None,
+        probability=new.probability if new.kind is Kind.RISK else None,
+        impact=new.impact if new.kind is Kind.RISK else None,
+        mitigation=new.mitigation if new.kind is Kind.RISK else None,
+        created_by=user_id,
+        requester_id=new.requester_id,
+        created_at=now,
+        updated_at=now,
+        source_url=new.source_url,
+        source_channel_id=new.source_channel_id,
+        source_ts=new.source_ts,
+        version=1,
+    )
+    session.add(record)
+    session.flush()
+    return RecordView.of(record, project)
+
+
+def set_card(session: Session, *, record_id: int, channel_id: str, ts: str) -> None:
+    """Remember where a record's card was posted, so it can be redrawn in place."""
+    record = session.get(Record, record_id)
+    if record is not None:
+        record.card_channel_id = channel_id
+        record.card_ts = ts
+
+
+def set_source(session: Session, *, record_id: int, url: str) -> None:
+    record = session.get(Record, record_id)
+    if record is not None and not record.source_url:
+        record.source_url = url

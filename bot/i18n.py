@@ -1,0 +1,72 @@
+"""Translations from a real gettext catalogue (``bot/locale/<ll_CC>/LC_MESSAGES/messages.po``).
+
+English is the source language; Simplified Chinese is ``zh-CN``. Catalogues are
+compiled in memory from the shipped ``.po`` files on first use.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.domain.errors import UserError
+
+DEFAULT_LOCALE = "en"
+LOCALES = ("en", "zh-CN")
+
+
+def normalise_locale(value: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """Map Slack's and people's spellings (``zh-CN``, ``zh_CN``, ``zh-Hans``) onto a supported locale."""
+    if not value:
+        return default
+    lowered = value.replace("_", "-").lower()
+    if lowered in ("zh", "zh-cn", "zh-hans", "zh-hans-cn", "zh-sg"):
+        return "zh-CN"
+    if lowered.startswith("en"):
+        return "en"
+    return default
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str) -> gettext.NullTranslations:
+    if locale == DEFAULT_LOCALE:
+        return gettext.NullTranslations()
+    folder = locale.replace("-", "_")
+    po = resources.files("bot.locale") / folder / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=folder)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def t(locale: str, message: str, **params: Any) -> str:
+    """Translate ``message`` (a catalogue id with ``%(name)s`` placeholders) into ``locale``."""
+    text = translations(locale).gettext(message)
+    return text % params if params else text
+
+
+def error_text(locale: str, error: UserError) -> str:
+    return t(locale, error.message, **error.params)
+
+
+def format_date(value: date, locale: str) -> str:
+    """A date as people of ``locale`` write it: ``Tue, Dec 1, 2026`` / ``2026年12月1日 周二``."""
+    if locale == "zh-CN":
+        weekday = babel_format_date(value, "EEE", locale="zh_CN")
+        return f"{babel_format_date(value, 'long', locale='zh_CN')} {weekday}"
+    return babel_format_date(value, "EEE, MMM d, y", locale="en")
+
+
+def language_name(locale: str) -> str:
+    return Locale.parse(locale.replace("-", "_")).get_display_name(locale.replace("-", "_")) or locale

@@ -1,0 +1,32 @@
+"""What listeners and jobs need, injected through Bolt's context (``context["services"]``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.settings import Settings
+from storage.db import Database
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def default_locale(self) -> str:
+        return self.settings.aftercare_locale
+
+    @property
+    def default_timezone(self) -> str:
+        return self.settings.aftercare_timezone

@@ -1,0 +1,1 @@
+"""The Slack edge: payload parsing, Block Kit builders and the one place that sends to Slack."""

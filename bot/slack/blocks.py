@@ -1,0 +1,177 @@
+"""Pure Block Kit builders: plain data in, Slack JSON out. No I/O.
+
+Text comes from the catalogue and templates; user text is escaped there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bot import ids
+from bot.domain.views import ProjectView, RecordView
+from bot.i18n import t
+from bot.labels import MODAL_TITLES, PRIORITY_NAMES, kind_name, priority_name, status_name
+from bot.rendering import render
+from storage.models import Kind
+
+Block = dict[str, Any]
+# Slack's limits.
+MAX_INPUT = 3000
+MAX_SECTION_TEXT = 3000
+MAX_OPTIONS = 100
+
+
+def plain(text: str, *, emoji: bool = True) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": emoji}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": mrkdwn(text[:MAX_SECTION_TEXT])}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(text[:MAX_SECTION_TEXT])]}
+
+
+def record_card(record: RecordView) -> tuple[str, list[Block]]:
+    """A record as a channel card: fallback text and blocks."""
+    locale = record.locale
+    title = render("record_card.j2", locale, key=record.key, title=record.title, source_url=record.source_url)
+    facts = render(
+        "record_facts.j2",
+        locale,
+        kind_label=kind_name(record.kind, locale).capitalize(),
+        status_label=status_name(record.status, locale),
+        priority_label=priority_name(record.priority, locale),
+        assignee_id=record.assignee_id,
+        due_date=record.due_date,
+        estimate_hours=record.estimate_hours,
+        score=record.score,
+        probability=record.probability,
+        impact=record.impact,
+        created_by=record.created_by,
+    )
+    blocks = [section(title), context(facts)]
+    return title, blocks
+
+
+def text_blocks(text: str) -> list[Block]:
+    return [section(text)]
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": plain(text[:75]), "value": value}
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str | None = None
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
+def record_modal(
+    *,
+    kind: Kind,
+    locale: str,
+    projects: Sequence[ProjectView],
+    selected_project_id: int | None,
+    metadata: dict[str, Any],
+    title: str = "",
+    description: str = "",
+    notice: str | None = None,
+) -> dict[str, Any]:
+    """The "new record" form, with the channel's project preselected."""
+    project_options = [_option(f"{p.key} — {p.name}", str(p.id)) for p in projects[:MAX_OPTIONS]]
+    project_select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ids.ACTION_PROJECT,
+        "placeholder": plain(t(locale, "Choose a project")),
+        "options": project_options,
+    }
+    for option in project_options:
+        if option["value"] == str(selected_project_id):
+            project_select["initial_option"] = option
+    title_input = {
+        "type": "plain_text_input",
+        "action_id": ids.ACTION_TITLE,
+        "max_length": 200,
+    }
+    if title:
+        title_input["initial_value"] = title[:200]
+    description_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.ACTION_DESCRIPTION,
+        "multiline": True,
+        "max_length": MAX_INPUT,
+    }
+    if description:
+        description_input["initial_value"] = description[:MAX_INPUT]
+    priority_options = [_option(priority_name(p, locale), p.value) for p in PRIORITY_NAMES]
+    blocks: list[Block] = []
+    if notice:
+        blocks.append(context(notice))
+    blocks += [
+        _input(ids.BLOCK_PROJECT, t(locale, "Project"), project_select),
+        _input(ids.BLOCK_TITLE, t(locale, "Title"), title_input),
+        _input(ids.BLOCK_DESCRIPTION, t(locale, "Description"), description_input, optional=True),
+        _input(
+            ids.BLOCK_ASSIGNEE,
+            t(locale, "Owner") if kind is Kind.RISK else t(locale, "Assignee"),
+            {"type": "users_select", "action_id": ids.ACTION_ASSIGNEE},
+            optional=True,
+        ),
+        _input(
+            ids.BLOCK_DUE,
+            t(locale, "Due date"),
+            {"type": "datepicker", "action_id": ids.ACTION_DUE},
+            optional=True,
+        ),
+        _input(
+            ids.BLOCK_PRIORITY,
+            t(locale, "Priority"),
+            {
+                "type": "static_select",
+                "action_id": ids.ACTION_PRIORITY,
+                "options": priority_options,
+                "initial_option": priority_options[1],
+            },
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ids.VIEW_NEW_RECORD,
+        "title": plain(t(locale, MODAL_TITLES[kind])[:24]),
+        "submit": plain(t(locale, "Save")),
+        "close": plain(t(locale, "Cancel")),
+        "private_metadata": json.dumps(metadata, separators=(",", ":")),
+        "blocks": blocks,
+    }
+
+
+def notice_modal(*, title: str, text: str, locale: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.VIEW_NOTICE,
+        "title": plain(title[:24]),
+        "close": plain(t(locale, "Close")),
+        "blocks": [section(text)],
+    }
+
+
+def modal_errors(errors: dict[str, str]) -> dict[str, Any]:
+    return {"response_action": "errors", "errors": errors}

@@ -1,0 +1,119 @@
+"""The one place that sends to Slack. Every Web API call of the listeners goes through here.
+
+Calls never raise: they return what happened (``ok``, the ``ts``, Slack's error
+code), so a listener can decide what to tell the person.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sent:
+    ok: bool
+    ts: str | None = None
+    error: str | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    id: str
+    is_im: bool
+    is_private: bool
+    is_member: bool
+    is_ext_shared: bool
+    name: str | None
+
+
+class SlackGateway:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def _call(self, method: str, **kwargs: Any) -> Sent:
+        try:
+            response = self.client.api_call(method, json=kwargs)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown_error"))
+            log.warning("slack %s failed: %s", method, error)
+            return Sent(ok=False, error=error, data=dict(exc.response.data or {}))
+        except Exception as exc:  # network errors, timeouts
+            log.warning("slack %s failed: %s", method, exc)
+            return Sent(ok=False, error=f"network_error: {type(exc).__name__}")
+        data = dict(response.data) if isinstance(response.data, dict) else {}
+        return Sent(ok=True, ts=data.get("ts"), data=data)
+
+    def post(
+        self,
+        *,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Sent:
+        kwargs: dict[str, Any] = {
+            "channel": channel,
+            "text": text,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if blocks:
+            kwargs["blocks"] = blocks
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        if metadata:
+            kwargs["metadata"] = metadata
+        return self._call("chat.postMessage", **kwargs)
+
+    def post_ephemeral(
+        self, *, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> Sent:
+        kwargs: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+        if blocks:
+            kwargs["blocks"] = blocks
+        return self._call("chat.postEphemeral", **kwargs)
+
+    def dm(self, *, user: str, text: str, blocks: list[dict[str, Any]] | None = None) -> Sent:
+        """A direct message is a ``chat.postMessage`` to the user id."""
+        return self.post(channel=user, text=text, blocks=blocks)
+
+    def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> Sent:
+        return self._call("views.open", trigger_id=trigger_id, view=view)
+
+    def permalink(self, *, channel: str, ts: str) -> str | None:
+        try:
+            response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except Exception as exc:
+            log.warning("slack chat.getPermalink failed: %s", exc)
+            return None
+        link = response.get("permalink")
+        return str(link) if link else None
+
+    def channel_info(self, *, channel: str) -> ChannelInfo | Sent:
+        try:
+            response = self.client.conversations_info(channel=channel)
+        except SlackApiError as exc:
+            return Sent(ok=False, error=str(exc.response.get("error", "unknown_error")))
+        except Exception as exc:
+            return Sent(ok=False, error=f"network_error: {type(exc).__name__}")
+        info = response.get("channel") or {}
+        return ChannelInfo(
+            id=str(info.get("id", channel)),
+            is_im=bool(info.get("is_im")) or bool(info.get("is_mpim")),
+            is_private=bool(info.get("is_private")) or bool(info.get("is_group")),
+            is_member=bool(info.get("is_member")),
+            is_ext_shared=bool(info.get("is_ext_shared")),
+            name=info.get("name"),
+        )
+
+    def join(self, *, channel: str) -> Sent:
+        return self._call("conversations.join", channel=channel)

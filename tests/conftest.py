@@ -1,0 +1,108 @@
+"""Fixtures: a migrated database (SQLite always; PostgreSQL when reachable), the fake Slack API, the harness."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.simulator import FakeSlack
+from storage import migrate
+from storage.db import Database
+from storage.models import Base
+from tests.harness import SlackHarness
+
+DEFAULT_PG = "postgresql+psycopg://root@127.0.0.1:5432/test"
+_pg_checked: dict[str, bool] = {}
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL to test against: ``AFTERCARE_TEST_POSTGRES`` (``off`` to skip), else the local one if up."""
+    url = os.environ.get("AFTERCARE_TEST_POSTGRES", DEFAULT_PG)
+    if url.lower() in ("", "off", "0", "no"):
+        return None
+    if url not in _pg_checked:
+        try:
+            probe = Database(url)
+            with probe.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            probe.dispose()
+            _pg_checked[url] = True
+        except Exception:
+            _pg_checked[url] = False
+    return url if _pg_checked[url] else None
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    migrate.upgrade(db)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> str | None:
+    url = postgres_url()
+    if url is None:
+        return None
+    db = Database(url)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(db)
+    db.dispose()
+    return url
+
+
+def _truncate(db: Database) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        path = tmp_path / "aftercare.db"
+        shutil.copy(sqlite_template, path)
+        database = Database(f"sqlite:///{path}")
+    else:
+        url = request.getfixturevalue("pg_migrated")
+        if url is None:
+            pytest.skip("PostgreSQL is not reachable (set AFTERCARE_TEST_POSTGRES to a URL)")
+        database = Database(url)
+        _truncate(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def slack(fake_slack: FakeSlack, db: Database) -> Iterator[SlackHarness]:
+    harness = SlackHarness(fake_slack, db)
+    fake_slack.reset_calls()  # forget auth.test at start-up
+    yield harness
+    harness.executor.shutdown(wait=True)
+
+
+@pytest.fixture
+def project(slack: SlackHarness) -> SlackHarness:
+    """A harness with project ACME created in channel CPROJ."""
+    response = slack.command("/project", "new ACME Acme Corp after-sales")
+    assert response.status == 200
+    slack.fake.reset_calls()
+    return slack

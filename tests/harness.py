@@ -1,0 +1,193 @@
+"""Drive the real Bolt app with requests signed as Slack signs them, against the fake Web API."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from threading import Lock
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.server import AftercareWSGI
+from bot.services import Services
+from bot.settings import Settings
+from bot.simulator import FakeSlack, command_body, event_body, payload_body, sign
+from storage.db import Database
+from storage.models import Record
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5".replace("y", "e").replace("z", "f")
+TEAM = "T0001"
+
+
+class DrainableExecutor(ThreadPoolExecutor):
+    """A listener pool the test can wait on, so work done after ``ack()`` is finished before asserting."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=8, thread_name_prefix="test-listener")
+        self._futures: list[Future[Any]] = []
+        self._lock = Lock()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        with self._lock:
+            self._futures.append(future)
+        return future
+
+    def drain(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = [f for f in self._futures if not f.done()]
+                self._futures = pending
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("listeners did not finish")
+            time.sleep(0.005)
+
+
+@dataclass
+class Response:
+    status: int
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class SlackHarness:
+    def __init__(
+        self, fake: FakeSlack, db: Database, *, settings: Settings | None = None, clock: Any = None
+    ) -> None:
+        self.fake = fake
+        self.db = db
+        self.settings = settings or Settings(
+            slack_bot_token="xoxb-test-token",
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=fake.url,
+            database_url=str(db.url),
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        kwargs: dict[str, Any] = {"settings": self.settings, "db": db}
+        if clock is not None:
+            kwargs["clock"] = clock
+        self.services = Services(**kwargs)
+        self.executor = DrainableExecutor()
+        self.app = create_app(self.services, executor=self.executor)
+        self.wsgi = AftercareWSGI(self.app, db)
+        self._responses = 0
+
+    # -- raw requests ------------------------------------------------------------------
+    def request(self, method: str, path: str, body: str = "", headers: dict[str, str] | None = None,
+                content_type: str = "application/x-www-form-urlencoded") -> Response:  # fmt: skip
+        raw = body.encode()
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "3000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(raw),
+            "CONTENT_LENGTH": str(len(raw)),
+            "CONTENT_TYPE": content_type,
+        }
+        for key, value in (headers or {}).items():
+            environ["HTTP_" + key.upper().replace("-", "_")] = value
+        status: list[str] = []
+
+        def start_response(s: str, _headers: Any, _exc: Any = None) -> None:
+            status.append(s)
+
+        chunks = self.wsgi(environ, start_response)
+        text = b"".join(chunks).decode()
+        self.executor.drain()
+        return Response(status=int(status[0].split()[0]), body=text)
+
+    def post_signed(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
+                    secret: str = SIGNING_SECRET, timestamp: int | None = None,
+                    extra_headers: dict[str, str] | None = None) -> Response:  # fmt: skip
+        headers = sign(secret, body, timestamp)
+        headers.update(extra_headers or {})
+        return self.request("POST", "/slack/events", body, headers, content_type)
+
+    # -- Slack surfaces ----------------------------------------------------------------
+    def next_response_url(self) -> str:
+        self._responses += 1
+        return self.fake.response_url(str(self._responses))
+
+    def command(self, command: str, text: str, *, user: str = "UALICE", channel: str = "CPROJ",
+                team: str = TEAM, channel_name: str = "general") -> Response:  # fmt: skip
+        body = command_body(
+            command=command, text=text, user_id=user, channel_id=channel, team_id=team,
+            response_url=self.next_response_url(), channel_name=channel_name,
+        )  # fmt: skip
+        return self.post_signed(body)
+
+    def interact(self, payload: dict[str, Any]) -> Response:
+        return self.post_signed(payload_body(payload))
+
+    def event(self, event: dict[str, Any], *, team: str = TEAM, event_id: str = "Ev0001") -> Response:
+        return self.post_signed(
+            event_body(event, team_id=team, event_id=event_id), content_type="application/json"
+        )
+
+    def message_shortcut(self, callback_id: str, message: dict[str, Any], *, user: str = "UALICE",
+                         channel: str = "CPROJ", team: str = TEAM) -> Response:  # fmt: skip
+        return self.interact(
+            {
+                "type": "message_action",
+                "callback_id": callback_id,
+                "trigger_id": "trigger-123",
+                "message_ts": message["ts"],
+                "team": {"id": team, "domain": "acme"},
+                "user": {"id": user, "username": user.lower(), "team_id": team},
+                "channel": {"id": channel, "name": "general"},
+                "message": {"type": "message", **message},
+                "response_url": self.next_response_url(),
+                "token": "deprecated",
+                "is_enterprise_install": False,
+            }
+        )
+
+    def submit_view(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str = "UALICE",
+                    team: str = TEAM) -> Response:  # fmt: skip
+        """Submit a modal the bot opened, with ``values`` as ``{block_id: {action_id: element_state}}``."""
+        submitted = {**view, "id": "V123", "team_id": team, "state": {"values": values}}
+        return self.interact(
+            {
+                "type": "view_submission",
+                "team": {"id": team, "domain": "acme"},
+                "user": {"id": user, "username": user.lower(), "team_id": team},
+                "view": submitted,
+                "api_app_id": "A0001",
+                "token": "deprecated",
+                "trigger_id": "trigger-456",
+                "is_enterprise_install": False,
+            }
+        )
+
+    # -- what the person saw -----------------------------------------------------------
+    def ephemeral_texts(self) -> list[str]:
+        return [str(c.args.get("text", "")) for c in self.fake.calls_to("response_url")]
+
+    def last_ephemeral(self) -> str:
+        texts = self.ephemeral_texts()
+        assert texts, f"no ephemeral reply; calls: {[c.method for c in self.fake.calls]}"
+        return texts[-1]
+
+    def opened_view(self) -> dict[str, Any]:
+        calls = self.fake.calls_to("views.open")
+        assert calls, "no modal was opened"
+        view = calls[-1].args["view"]
+        return json.loads(view) if isinstance(view, str) else view
+
+    def records(self) -> list[Record]:
+        with self.db.read() as session:
+            return list(session.scalars(select(Record).order_by(Record.id)))
