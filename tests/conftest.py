@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bot.simulator import FakeSlack
 from storage import migrate
@@ -49,17 +50,28 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_migrated() -> str | None:
-    url = postgres_url()
-    if url is None:
-        return None
+def pg_migrated() -> Iterator[str | None]:
+    """A private schema per test session, so parallel runs against one database never collide."""
+    base = postgres_url()
+    if base is None:
+        yield None
+        return
+    schema = f"aftercare_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = Database(base)
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = (
+        make_url(base)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
     db = Database(url)
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
     migrate.upgrade(db)
     db.dispose()
-    return url
+    yield url
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 def _truncate(db: Database) -> None:

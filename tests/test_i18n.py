@@ -1,0 +1,184 @@
+"""The zh-CN catalogue covers every message id in the code and templates, and both locales render."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from importlib import resources
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from babel.messages.catalog import Catalog
+from jinja2 import meta
+
+from bot.domain.errors import UserError
+from bot.i18n import error_text, normalise_locale, t, translations
+from bot.i18n_catalog import extract_messages, load_catalog, main, placeholders
+from bot.rendering import environment, render
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+TEMPLATES = sorted(p.name for p in resources.files("aftercare_templates").iterdir() if p.name.endswith(".j2"))
+
+# Values for every name the templates use; a template needing a name not here fails test_template_context_known.
+CONTEXT: dict[str, Any] = {
+    "command": "/req",
+    "kind_plural": "requirements",
+    "extra_options": " [est:4h]",
+    "kind_label": "requirement",
+    "key": "ACME-12",
+    "name": "Acme Corp after-sales",
+    "title": "Printer jams on tray 2",
+    "user_id": "UALICE",
+    "created_by": "UALICE",
+    "assignee_id": "UBOB",
+    "status_label": "open",
+    "priority_label": "high",
+    "due_date": date(2026, 12, 1),
+    "estimate_hours": 4,
+    "score": 12,
+    "probability": 3,
+    "impact": 4,
+    "source_url": "https://example.slack.com/archives/C1/p1",
+    "projects": [
+        SimpleNamespace(key="ACME", name="Acme Corp after-sales", status="active", channel_id="CPROJ"),
+        SimpleNamespace(key="BETA", name="Beta Ltd", status="closed", channel_id=None),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def messages() -> dict[str, list[str]]:
+    found = extract_messages()
+    assert len(found) > 50, "extraction found suspiciously few message ids"
+    return found
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+def test_catalogue_header(catalog: Catalog) -> None:
+    headers = dict(catalog.mime_headers)
+    assert headers["Language"] == "zh_CN"
+    assert headers["Plural-Forms"] == "nplurals=1; plural=0;"
+    assert "charset=utf-8" in headers["Content-Type"].lower()
+
+
+def test_extraction_sees_code_and_templates(messages: dict[str, list[str]]) -> None:
+    assert "A title is needed." in messages  # N_() in Python
+    assert "Save" in messages  # t(locale, ...) in Python
+    assert "Status: %(status)s" in messages  # _() in a template
+    spots = {spot.split("/")[0] for spots in messages.values() for spot in spots}
+    assert spots == {"bot", "templates"} or spots == {"bot", "aftercare_templates"}
+
+
+def test_every_message_has_a_translation(messages: dict[str, list[str]], catalog: Catalog) -> None:
+    compiled = translations("zh-CN")
+    missing = []
+    for msgid, spots in sorted(messages.items()):
+        message = catalog.get(msgid)
+        if message is None or not message.string or message.fuzzy:
+            missing.append(f"{msgid!r} ({spots[0]})")
+        elif compiled.gettext(msgid) != message.string:
+            missing.append(f"{msgid!r} is not in the compiled catalogue")
+    assert not missing, (
+        "untranslated (run `python -m bot.i18n_catalog update`, then translate):\n" + "\n".join(missing)
+    )
+
+
+def test_translations_keep_placeholders(catalog: Catalog) -> None:
+    wrong = []
+    for message in catalog:
+        if not message.id or not isinstance(message.id, str) or not isinstance(message.string, str):
+            continue
+        if not message.string:
+            continue
+        if placeholders(message.string) != placeholders(message.id):
+            wrong.append(f"{message.id!r} → {message.string!r}")
+        elif placeholders(message.id):
+            try:
+                message.string % dict.fromkeys(placeholders(message.id), "x")
+            except (ValueError, TypeError, KeyError) as exc:
+                wrong.append(f"{message.string!r}: {exc}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_check_command_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("msgid", "params"),
+    [
+        ("Logged %(key)s.", {"key": "ACME-7"}),
+        ("Save", {}),
+        ("in progress", {}),
+        ("Unknown subcommand %(sub)s. Try %(command)s help.", {"sub": "frob", "command": "/task"}),
+    ],
+)
+def test_t_translates_zh_and_passes_english_through(msgid: str, params: dict[str, str]) -> None:
+    english = t("en", msgid, **params)
+    assert english == (msgid % params if params else msgid)
+    assert not CJK.search(english)
+    chinese = t("zh-CN", msgid, **params)
+    assert CJK.search(chinese), chinese
+    assert chinese != english
+    for value in params.values():
+        assert value in chinese
+
+
+def test_user_errors_are_translated() -> None:
+    error = UserError("%(key)s is not a record key (like ACME-12).", key="FOO")
+    assert error_text("en", error) == "FOO is not a record key (like ACME-12)."
+    assert error_text("zh-CN", error).startswith("FOO") and CJK.search(error_text("zh-CN", error))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("zh_CN", "zh-CN"),
+        ("zh-CN", "zh-CN"),
+        ("zh-Hans", "zh-CN"),
+        ("zh_Hans_CN", "zh-CN"),
+        ("en-US", "en"),
+        ("en_GB", "en"),
+        ("en", "en"),
+        (None, "en"),
+        ("", "en"),
+        ("fr-FR", "en"),
+    ],
+)
+def test_normalise_locale(value: str | None, expected: str) -> None:
+    assert normalise_locale(value) == expected
+
+
+def test_templates_found() -> None:
+    assert "record_facts.j2" in TEMPLATES and "help_project.j2" in TEMPLATES
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_template_context_known(template: str) -> None:
+    env = environment("en")
+    source = env.loader.get_source(env, template)[0]  # type: ignore[union-attr]
+    needed = meta.find_undeclared_variables(env.parse(source)) - set(env.globals) - {"locale"}
+    assert needed <= set(CONTEXT), f"add {sorted(needed - set(CONTEXT))} to CONTEXT in {__file__}"
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("context", [CONTEXT, {**CONTEXT, "projects": [], "source_url": None, "score": None}])
+def test_template_renders_in_both_locales(
+    template: str, context: dict[str, Any], messages: dict[str, list[str]]
+) -> None:
+    english = render(template, "en", **context)
+    chinese = render(template, "zh-CN", **context)
+    assert english and chinese
+    translatable = [
+        m for m, spots in messages.items() if any(s.split(":")[0].endswith("/" + template) for s in spots)
+    ]
+    if translatable:
+        assert chinese != english
+        assert CJK.search(chinese), chinese
+    if not any(CJK.search(m) for m in translatable):
+        assert not CJK.search(english), english
