@@ -6,7 +6,7 @@ import io
 import json
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
@@ -55,6 +55,7 @@ class DrainableExecutor(ThreadPoolExecutor):
 class Response:
     status: int
     body: str
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -84,12 +85,12 @@ class SlackHarness:
 
     # -- raw requests ------------------------------------------------------------------
     def request(self, method: str, path: str, body: str = "", headers: dict[str, str] | None = None,
-                content_type: str = "application/x-www-form-urlencoded") -> Response:  # fmt: skip
+                content_type: str = "application/x-www-form-urlencoded", query: str = "") -> Response:  # fmt: skip
         raw = body.encode()
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method,
             "PATH_INFO": path,
-            "QUERY_STRING": "",
+            "QUERY_STRING": query,
             "SERVER_NAME": "localhost",
             "SERVER_PORT": "3000",
             "SERVER_PROTOCOL": "HTTP/1.1",
@@ -101,14 +102,17 @@ class SlackHarness:
         for key, value in (headers or {}).items():
             environ["HTTP_" + key.upper().replace("-", "_")] = value
         status: list[str] = []
+        response_headers: dict[str, str] = {}
 
-        def start_response(s: str, _headers: Any, _exc: Any = None) -> None:
+        def start_response(s: str, headers: Any, _exc: Any = None) -> None:
             status.append(s)
+            for key, value in headers:
+                response_headers[key.lower()] = value
 
         chunks = self.wsgi(environ, start_response)
         text = b"".join(chunks).decode()
         self.executor.drain()
-        return Response(status=int(status[0].split()[0]), body=text)
+        return Response(status=int(status[0].split()[0]), body=text, headers=response_headers)
 
     def post_signed(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
                     secret: str = SIGNING_SECRET, timestamp: int | None = None,

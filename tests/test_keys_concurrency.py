@@ -1,0 +1,70 @@
+"""One per-project key sequence across kinds: consecutive and unique under concurrent creation."""
+
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from bot.domain.records import NewRecord, create_record
+from storage.db import Database
+from storage.models import Kind
+from tests.harness import SlackHarness
+
+KINDS = ["/issue", "/req", "/task", "/risk"]
+
+
+def test_fifty_concurrent_commands_get_fifty_consecutive_keys(project: SlackHarness) -> None:
+    def create(n: int) -> int:
+        return project.command(KINDS[n % 4], f"new Concurrent record {n}", user=f"U{n:03d}").status
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(create, range(50)))
+    project.executor.drain()
+    assert statuses == [200] * 50
+    records = project.records()
+    assert sorted(r.seq for r in records) == list(range(1, 51))
+    assert len({r.key for r in records}) == 50
+    assert sorted(r.title for r in records) == sorted(f"Concurrent record {n}" for n in range(50))
+    # Nobody was shown an error.
+    assert project.ephemeral_texts() == []
+
+
+def _create_many(url: str, project_id: int, count: int, worker: int) -> None:
+    db = Database(url)
+    for n in range(count):
+        with db.write() as session:
+            create_record(
+                session,
+                team_id="T0001",
+                project_id=project_id,
+                user_id=f"UW{worker}",
+                new=NewRecord(kind=Kind.TASK, title=f"w{worker}-{n}"),
+                now=datetime.now(UTC),
+            )
+    db.dispose()
+
+
+def test_several_processes_share_one_sequence(project: SlackHarness) -> None:
+    with project.db.read() as session:
+        from storage.queries import project_by_key
+
+        acme = project_by_key(session, team_id="T0001", key="ACME")
+        assert acme is not None
+        project_id = acme.id
+    url = project.db.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_create_many, args=(url, project_id, 10, w)) for w in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    records = project.records()
+    assert sorted(r.seq for r in records) == list(range(1, 41))
+    assert {r.key for r in records} == {f"ACME-{n}" for n in range(1, 41)}
+
+
+def test_a_failed_creation_gives_its_number_back(project: SlackHarness) -> None:
+    project.command("/issue", "new First")
+    project.command("/issue", "new Second due:2026-02-30")  # refused: nothing saved, no number used
+    project.command("/issue", "new Third")
+    assert [r.key for r in project.records()] == ["ACME-1", "ACME-2"]
