@@ -36,6 +36,10 @@ SHORTCUT_NEW_RECORD = "new_record"
 
 # Modals (view callback ids).
 VIEW_NEW_RECORD = "record_new"
+VIEW_EDIT_RECORD = "record_edit"
+VIEW_SET_DUE = "record_set_due"
+VIEW_MEETING = "meeting_new"
+VIEW_PROJECT_SETTINGS = "project_settings"
 VIEW_NOTICE = "notice"
 
 # Blocks and actions inside the record modal.
@@ -53,11 +57,71 @@ ACTION_ASSIGNEE = "assignee_select"
 ACTION_DUE = "due_picker"
 ACTION_PRIORITY = "priority_select"
 ACTION_KIND = "kind_select"
+# Risk and task fields of the record forms.
+BLOCK_PROBABILITY = "probability"
+BLOCK_IMPACT = "impact"
+BLOCK_MITIGATION = "mitigation"
+BLOCK_ESTIMATE = "estimate"
+ACTION_PROBABILITY = "probability_select"
+ACTION_IMPACT = "impact_select"
+ACTION_MITIGATION = "mitigation_input"
+ACTION_ESTIMATE = "estimate_input"
+
+# Meeting form. Action-item rows are numbered: f"{BLOCK_ITEM_TEXT}_{n}" for n in range(MEETING_ITEM_ROWS).
+BLOCK_MEETING_TITLE = "meeting_title"
+BLOCK_MEETING_DATE = "meeting_date"
+BLOCK_ATTENDEES = "attendees"
+BLOCK_NOTES = "notes"
+BLOCK_DECISIONS = "decisions"
+BLOCK_ITEM_TEXT = "item_text"
+BLOCK_ITEM_OWNER = "item_owner"
+BLOCK_ITEM_DUE = "item_due"
+ACTION_MEETING_TITLE = "meeting_title_input"
+ACTION_MEETING_DATE = "meeting_date_picker"
+ACTION_ATTENDEES = "attendees_select"
+ACTION_NOTES = "notes_input"
+ACTION_DECISIONS = "decisions_input"
+ACTION_ITEM_TEXT = "item_text_input"
+ACTION_ITEM_OWNER = "item_owner_select"
+ACTION_ITEM_DUE = "item_due_picker"
+MEETING_ITEM_ROWS = 5
+
+# Project settings form: one block per setting, action id = block id + "_input".
+SETTINGS_FIELDS = (
+    "owners",
+    "customer_contacts",
+    "report_channel",
+    "timezone",
+    "locale",
+    "digest_weekday",
+    "digest_time",
+    "nudges_enabled",
+    "escalate_after_days",
+    "review_weekday",
+    "review_time",
+    "review_every_weeks",
+    "survey_pulse_days",
+    "survey_open_days",
+    "survey_include_team",
+)
+
+# Buttons on record cards (and on App Home). Values are JSON: {"key": "ACME-1", "v": <version>, ...}.
+ACTION_CARD_ASSIGN_ME = "card_assign_me"
+ACTION_CARD_MOVE = "card_move"  # value also carries "verb": start / done / resolve / accept / ...
+ACTION_CARD_CLOSE = "card_close"
+ACTION_CARD_EDIT = "card_edit"
+ACTION_UNDO_DELETE = "undo_delete"
+ACTION_OPEN_LINK = "open_link"  # link buttons; acknowledged and ignored
+CARD_ACTIONS = (ACTION_CARD_ASSIGN_ME, ACTION_CARD_MOVE, ACTION_CARD_CLOSE, ACTION_CARD_EDIT)
+# App Home preferences.
+ACTION_HOME_NOTIFY_ASSIGNMENTS = "home_notify_assignments"
 
 # Events the bot subscribes to.
+EVENT_APP_HOME_OPENED = "app_home_opened"
+EVENT_USER_CHANGE = "user_change"
 EVENT_APP_UNINSTALLED = "app_uninstalled"
 EVENT_TOKENS_REVOKED = "tokens_revoked"
-BOT_EVENTS = (EVENT_APP_UNINSTALLED, EVENT_TOKENS_REVOKED)
+BOT_EVENTS = (EVENT_APP_HOME_OPENED, EVENT_USER_CHANGE, EVENT_APP_UNINSTALLED, EVENT_TOKENS_REVOKED)
 
 # Bot scopes, each with the reason it is needed.
 BOT_SCOPES: dict[str, str] = {

@@ -69,6 +69,11 @@ def build_manifest(*, url: str | None = None) -> dict[str, Any]:
             "background_color": "#2c4a6e",
         },
         "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": False,
+            },
             "bot_user": {"display_name": "Aftercare", "always_online": True},
             "slash_commands": commands,
             "shortcuts": shortcuts,

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -22,6 +23,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -106,6 +109,20 @@ class Project(Base):
     closed_at: Mapped[datetime | None]
     # Last number handed out by the per-project key sequence (ACME-1, ACME-2, ...).
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Settings (``/project settings``). Weekdays count from Monday = 0; times are HH:MM in ``timezone``.
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    digest_time: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")
+    review_weekday: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    review_time: Mapped[str] = mapped_column(String(5), default="10:00", server_default="10:00")
+    review_every_weeks: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    nudges_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    escalate_after_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # 0 = no recurring pulse survey; else every N days.
+    survey_pulse_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    survey_open_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    survey_include_team: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    closing_summary: Mapped[str | None] = mapped_column(Text)
+    lessons_learned: Mapped[str | None] = mapped_column(Text)
 
 
 class ProjectChannel(Base):
@@ -172,6 +189,9 @@ class Record(Base):
     card_ts: Mapped[str | None] = mapped_column(String(32))
     # Bumped on every change; cards carry it so a stale button can be detected.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    last_reviewed_at: Mapped[datetime | None]
 
     @property
     def score(self) -> int | None:
@@ -181,6 +201,8 @@ class Record(Base):
 
 
 class HistoryEntry(Base):
+    """The timeline of a record or project: field changes (old → new) and comments (``field="comment"``)."""
+
     __tablename__ = "history"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -192,6 +214,50 @@ class HistoryEntry(Base):
     new: Mapped[str | None] = mapped_column(Text)
     by: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
+    # A change to a requirement once accepted: a change of scope, counted in the digest.
+    scope_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("project_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(String(255))
+    held_on: Mapped[date] = mapped_column(Date)
+    attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    source_url: Mapped[str | None] = mapped_column(String(500))
+    card_channel_id: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class Person(Base):
+    """The user directory cache (``users.list`` + ``user_change``) and each person's preferences."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The person's home workspace (a customer in a Slack Connect channel has another).
+    home_team_id: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime | None]
+    notify_assignments: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Draft(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.domain.statuses import LIFECYCLES
 from storage.models import Kind, Project, Record
 
 
@@ -60,12 +61,23 @@ class RecordView:
     created_at: datetime
     source_url: str | None
     version: int
+    project_id: int = 0
+    mitigation: str | None = None
+    deleted_at: datetime | None = None
+    card_channel_id: str | None = None
+    card_ts: str | None = None
+    meeting_id: int | None = None
+    project_status: str = "active"
 
     @property
     def score(self) -> int | None:
         if self.probability is None or self.impact is None:
             return None
         return self.probability * self.impact
+
+    @property
+    def is_open(self) -> bool:
+        return self.deleted_at is None and self.status in LIFECYCLES[self.kind].open
 
     @classmethod
     def of(cls, record: Record, project: Project) -> RecordView:
@@ -91,4 +103,11 @@ class RecordView:
             created_at=record.created_at,
             source_url=record.source_url,
             version=record.version,
+            project_id=project.id,
+            mitigation=record.mitigation,
+            deleted_at=record.deleted_at,
+            card_channel_id=record.card_channel_id,
+            card_ts=record.card_ts,
+            meeting_id=record.meeting_id,
+            project_status=project.status,
         )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import ids
+from bot.domain.errors import N_
 from bot.domain.views import ProjectView, RecordView
 from bot.i18n import t
 from bot.labels import MODAL_TITLES, PRIORITY_NAMES, kind_name, priority_name, status_name
@@ -39,6 +40,64 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(text[:MAX_SECTION_TEXT])]}
 
 
+# Which status moves each kind offers as buttons, by current status.
+_MOVE_BUTTONS: dict[Kind, dict[str, tuple[str, ...]]] = {
+    Kind.REQUIREMENT: {
+        "proposed": ("accept", "reject"),
+        "accepted": ("start", "deliver"),
+        "in_progress": ("deliver",),
+    },
+    Kind.ISSUE: {
+        "open": ("start", "resolve"),
+        "in_progress": ("resolve",),
+        "resolved": ("reopen",),
+        "closed": ("reopen",),
+    },
+    Kind.TASK: {"open": ("start", "done"), "in_progress": ("done",)},
+    Kind.RISK: {"open": ("mitigate",), "mitigating": ()},
+}
+VERB_LABELS = {
+    "accept": N_("Accept"),
+    "reject": N_("Reject"),
+    "start": N_("Start"),
+    "deliver": N_("Deliver"),
+    "resolve": N_("Resolve"),
+    "reopen": N_("Reopen"),
+    "done": N_("Done"),
+    "mitigate": N_("Mitigating"),
+}
+
+
+def _button(text: str, action_id: str, value: dict[str, Any], style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": plain(text[:75]),
+        "action_id": action_id,
+        "value": json.dumps(value, separators=(",", ":")),
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def record_buttons(record: RecordView) -> list[dict[str, Any]]:
+    """Buttons that fit the record's kind and status; each carries the version it was drawn at."""
+    locale = record.locale
+    ref = {"key": record.key, "v": record.version}
+    buttons: list[dict[str, Any]] = []
+    if record.is_open and not record.assignee_id:
+        buttons.append(_button(t(locale, "Assign to me"), ids.ACTION_CARD_ASSIGN_ME, ref))
+    for verb in _MOVE_BUTTONS[record.kind].get(record.status, ()):
+        style = "primary" if verb in ("done", "resolve", "deliver", "accept") else None
+        buttons.append(
+            _button(t(locale, VERB_LABELS[verb]), ids.ACTION_CARD_MOVE, {**ref, "verb": verb}, style)
+        )
+    if record.is_open:
+        buttons.append(_button(t(locale, "Close"), ids.ACTION_CARD_CLOSE, ref))
+        buttons.append(_button(t(locale, "Edit"), ids.ACTION_CARD_EDIT, ref))
+    return buttons[:25]
+
+
 def record_card(record: RecordView) -> tuple[str, list[Block]]:
     """A record as a channel card: fallback text and blocks."""
     locale = record.locale
@@ -58,6 +117,9 @@ def record_card(record: RecordView) -> tuple[str, list[Block]]:
         created_by=record.created_by,
     )
     blocks = [section(title), context(facts)]
+    buttons = record_buttons(record)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": f"card:{record.key}", "elements": buttons})
     return title, blocks
 
 
