@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.commands import forms, meeting, project, records, shortcuts
+from bot.commands import cards, events, forms, home, meeting, project, records, shortcuts
 
 
 def register_all(app: App) -> None:
-    for module in (project, records, meeting, shortcuts, forms):
+    for module in (project, records, meeting, shortcuts, forms, cards, home, events):
         module.register(app)

@@ -1,0 +1,9 @@
+"""Listeners for cards (being built)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+
+def register(app: App) -> None:
+    return None
