@@ -37,6 +37,17 @@ def installation_store(services: Services) -> SQLAlchemyInstallationStore:
     )
 
 
+class _QuietTokenWarning(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN from the environment is unused when a client is given: it is, by design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
+_bolt_log = logging.getLogger("aftercare.bolt")
+_bolt_log.addFilter(_QuietTokenWarning())
+
+
 def create_app(
     services: Services,
     *,
@@ -49,7 +60,7 @@ def create_app(
         "signing_secret": settings.slack_signing_secret or "",
         "request_verification_enabled": bool(settings.slack_signing_secret),
         "listener_executor": executor,
-        "logger": logging.getLogger("aftercare.bolt"),
+        "logger": _bolt_log,
     }
     if settings.oauth_mode:
         store = installation_store(services)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot import ids
 from bot.settings import Settings
@@ -41,6 +44,18 @@ def check_settings(settings: Settings, report: Report) -> None:
 
 def check_database(settings: Settings, report: Report) -> Database | None:
     shown = settings.database_url.split("@")[-1]
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError:
+        return None  # already reported with the configuration
+    database = url.database or ""
+    if (
+        url.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not Path(database).exists()
+    ):
+        report.ok.append(f"database {database} does not exist yet: it is created on the first start")
+        return None
     try:
         db = Database(settings.database_url)
         db.ping()

@@ -63,15 +63,24 @@ def _app(services, **kwargs):  # type: ignore[no-untyped-def]
         return create_app(services, **kwargs)
     except BoltError as exc:
         _fail(f"Slack refused the configuration: {exc}")
+    except OSError as exc:  # urllib's URLError, a timeout: Slack is unreachable
+        _fail(f"cannot reach Slack at {services.settings.api_url}: {exc}")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import AftercareWSGI, serve_http
 
+    if args.port is not None and not 0 < args.port < 65536:
+        _fail(f"--port must be a number between 1 and 65535, not {args.port}")
     services = _services(Need.HTTP)
     app = _app(services)
     port = args.port or services.settings.port_number
-    serve_http(AftercareWSGI(app, services.db), host=args.host, port=port, threads=services.settings.threads)
+    try:
+        serve_http(
+            AftercareWSGI(app, services.db), host=args.host, port=port, threads=services.settings.threads
+        )
+    except OSError as exc:  # the port is taken, or the host is not ours
+        _fail(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}")
     return 0
 
 

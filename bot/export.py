@@ -8,10 +8,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import queries
-from storage.models import Kind, MemberRole, Record
+from storage.models import Kind, Meeting, MemberRole, Record
 
 KIND_SECTIONS = {
     Kind.REQUIREMENT: "requirements",
@@ -56,6 +57,42 @@ def _record(record: Record, project_key: str) -> dict[str, Any]:
     return data
 
 
+def _meetings(session: Session, *, project_ids: list[int], keys: dict[int, str]) -> list[dict[str, Any]]:
+    """Meetings with the keys of the tasks each one created (in creation order)."""
+    if not project_ids:
+        return []
+    meetings = session.scalars(
+        select(Meeting).where(Meeting.project_id.in_(project_ids)).order_by(Meeting.project_id, Meeting.seq)
+    ).all()
+    items: dict[int, list[str]] = {}
+    if meetings:
+        rows = session.execute(
+            select(Record.meeting_id, Record.key)
+            .where(Record.meeting_id.in_([m.id for m in meetings]))
+            .order_by(Record.project_id, Record.seq)
+        )
+        for meeting_id, key in rows:
+            if meeting_id is not None:
+                items.setdefault(meeting_id, []).append(key)
+    return [
+        {
+            "key": meeting.key,
+            "team_id": meeting.team_id,
+            "project": keys[meeting.project_id],
+            "title": meeting.title,
+            "held_on": _iso(meeting.held_on),
+            "attendees": list(meeting.attendees or []),
+            "notes": meeting.notes,
+            "decisions": meeting.decisions,
+            "action_items": items.get(meeting.id, []),
+            "created_by": meeting.created_by,
+            "created_at": _iso(meeting.created_at),
+            "source_url": meeting.source_url,
+        }
+        for meeting in meetings
+    ]
+
+
 def export_data(
     session: Session, *, team_id: str | None = None, project_key: str | None = None
 ) -> dict[str, Any]:
@@ -86,6 +123,7 @@ def export_data(
         )
     for record in queries.records(session, project_ids=ids):
         out[KIND_SECTIONS[Kind(record.kind)]].append(_record(record, keys[record.project_id]))
+    out["meetings"] = _meetings(session, project_ids=ids, keys=keys)
     for entry in queries.history(session, project_ids=ids):
         out["history"].append(
             {

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
+from bot.domain.lifecycle import Change
+from bot.domain.people import locale_of, wants_assignment_dms
 from bot.domain.records import set_card
 from bot.domain.views import RecordView
+from bot.i18n import t
 from bot.labels import kind_name
 from bot.rendering import render
 from bot.services import Services
 from bot.slack.blocks import record_card
 from bot.slack.gateway import Sent, SlackGateway
+from bot.text import mention
+
+log = logging.getLogger(__name__)
 
 
 def post_record_card(services: Services, gateway: SlackGateway, record: RecordView, *, channel: str) -> Sent:
@@ -32,3 +40,46 @@ def reply_logged_in_thread(
         user_id=user_id,
     )
     return gateway.post(channel=channel, text=text, thread_ts=thread_ts)
+
+
+def redraw_card(gateway: SlackGateway, record: RecordView) -> None:
+    """Redraw the record's channel card in place, if it has one."""
+    if record.card_channel_id and record.card_ts:
+        text, blocks = record_card(record)
+        gateway.update(channel=record.card_channel_id, ts=record.card_ts, text=text, blocks=blocks)
+
+
+def notify_assignee(services: Services, gateway: SlackGateway, change: Change, *, actor: str) -> None:
+    """One DM to a new assignee (not when they assigned themselves, and not when they turned these off)."""
+    assignee = change.newly_assigned
+    record = change.record
+    if not assignee or assignee == actor:
+        return
+    with services.db.read() as session:
+        if not wants_assignment_dms(session, team_id=record.team_id, user_id=assignee):
+            return
+        locale = locale_of(session, team_id=record.team_id, user_id=assignee, default=record.locale)
+    personal = RecordView(**{**record.__dict__, "locale": locale})
+    text, blocks = record_card(personal)
+    intro = t(locale, "%(who)s assigned %(key)s to you.", who=mention(actor), key=record.key)
+    gateway.dm(
+        user=assignee,
+        text=f"{intro} {text}",
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": intro}}, *blocks],
+    )
+
+
+def after_change(services: Services, gateway: SlackGateway, change: Change, *, actor: str) -> None:
+    """Everything that follows a change: the card redrawn, the new assignee told, dashboards refreshed."""
+    if not change.changed:
+        return
+    try:
+        redraw_card(gateway, change.record)
+        notify_assignee(services, gateway, change, actor=actor)
+        from bot import home
+
+        people = {actor, change.record.assignee_id, change.previous_assignee, change.record.created_by}
+        home.refresh_homes(services, gateway.client, change.record.team_id, [p for p in people if p])
+    except Exception:
+        # The change is saved; a failed redraw or DM must not turn it into an error.
+        log.exception("follow-up of a change to %s failed", change.record.key)

@@ -55,3 +55,11 @@ def status_name(status: str, locale: str) -> str:
 
 def priority_name(priority: str, locale: str) -> str:
     return t(locale, PRIORITY_NAMES[Priority(priority)]) if priority in PRIORITY_NAMES else priority
+
+
+LIST_SCOPES = {
+    "open": N_("open"),
+    "mine": N_("mine"),
+    "overdue": N_("overdue"),
+    "all": N_("all"),
+}

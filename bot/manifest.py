@@ -9,23 +9,33 @@ import yaml
 from bot import ids
 
 COMMAND_DESCRIPTIONS = {
-    ids.CMD_PROJECT: ("After-sales projects: new, list, help", "new <KEY> <name> | list | help"),
+    ids.CMD_PROJECT: (
+        "After-sales projects",
+        "new <KEY> <name> | link <KEY> | unlink | list | status | settings | close | reopen | help",
+    ),
     ids.CMD_REQ: (
         "Log and track customer requirements",
-        "new <title> [@owner] [due:<date>] [!priority] | help",
+        "new <title> [@owner] [due:<date>] [!priority] | list | show <KEY> | accept|start|deliver|reject <KEY> | help",
     ),
-    ids.CMD_ISSUE: ("Log and track issues", "new <title> [@assignee] [due:<date>] [!priority] | help"),
+    ids.CMD_ISSUE: (
+        "Log and track issues",
+        "new <title> [@assignee] [due:<date>] [!priority] | list | show <KEY> | start|resolve|close|reopen <KEY> | help",
+    ),
     ids.CMD_TASK: (
         "Plan tasks with owners and dates",
-        "new <title> [@assignee] [due:<date>] [est:4h] | help",
+        "new <title> [@assignee] [due:<date>] [est:4h] | list [mine|overdue] | start|done <KEY> | help",
     ),
-    ids.CMD_RISK: ("Keep the risk register", "new <title> [@owner] [p:1-5] [i:1-5] | help"),
-    ids.CMD_MEETING: ("Meeting notes with decisions and action items", "new [title]"),
+    ids.CMD_RISK: (
+        "Keep the risk register",
+        "new <title> [@owner] [p:1-5] [i:1-5] | list | mitigate <KEY> [plan] | close <KEY> | help",
+    ),
+    ids.CMD_MEETING: ("Meeting notes with decisions and action items", "new [title] | list | help"),
 }
 SHORTCUT_TEXT = {
     ids.SHORTCUT_LOG_REQUIREMENT: ("Log as requirement", "Turn this message into a requirement"),
     ids.SHORTCUT_LOG_ISSUE: ("Log as issue", "Turn this message into an issue"),
     ids.SHORTCUT_CREATE_TASK: ("Create task", "Turn this message into a task"),
+    ids.SHORTCUT_ADD_TO_MEETING: ("Add to meeting notes", "Start meeting notes from this message"),
 }
 
 
@@ -48,6 +58,14 @@ def build_manifest(*, url: str | None = None) -> dict[str, Any]:
         {"name": name, "type": "message", "callback_id": callback_id, "description": description}
         for callback_id, (name, description) in SHORTCUT_TEXT.items()
     ]
+    shortcuts.append(
+        {
+            "name": "New Aftercare record",
+            "type": "global",
+            "callback_id": ids.SHORTCUT_NEW_RECORD,
+            "description": "Log a requirement, issue, task or risk in any project",
+        }
+    )
     events: dict[str, Any] = {"bot_events": list(ids.BOT_EVENTS)}
     interactivity: dict[str, Any] = {"is_enabled": True}
     oauth: dict[str, Any] = {"scopes": {"bot": list(ids.BOT_SCOPES)}}

@@ -60,7 +60,7 @@ def _score(value: str, option: str) -> int:
     return int(value)
 
 
-def _estimate(value: str) -> float:
+def parse_estimate(value: str) -> float:
     match = _ESTIMATE.match(value.lower())
     if not match:
         raise UserError(
@@ -70,7 +70,7 @@ def _estimate(value: str) -> float:
     unit = (match.group(2) or "h")[0]
     hours = amount / 60 if unit == "m" else amount * HOURS_PER_DAY if unit == "d" else amount
     if hours <= 0 or hours > 10_000:
-        raise UserError(N_("An estimate must be more than 0 and at most 10,000 hours."))
+        raise UserError(N_("An estimate must be more than 0 and at most 10,000 hours."), field="estimate")
     return round(hours, 2)
 
 
@@ -107,7 +107,7 @@ def parse_record_options(text: str, kind: Kind) -> RecordOptions:
                     field="priority",
                 ) from None
         elif lower.startswith("est:") and kind is Kind.TASK:
-            opts.estimate_hours = _estimate(token[4:])
+            opts.estimate_hours = parse_estimate(token[4:])
         elif lower.startswith("p:") and kind is Kind.RISK:
             opts.probability = _score(token[2:], "p:")
         elif lower.startswith("i:") and kind is Kind.RISK:

@@ -97,7 +97,9 @@ class FakeSlack:
         self.state = FakeSlackState()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
+        )
         self.responders: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
     @property

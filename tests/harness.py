@@ -195,3 +195,40 @@ class SlackHarness:
     def records(self) -> list[Record]:
         with self.db.read() as session:
             return list(session.scalars(select(Record).order_by(Record.id)))
+
+
+def find_button(blocks: list[dict[str, Any]], action_id: str, verb: str | None = None) -> dict[str, Any]:
+    """The button with ``action_id`` (and ``verb`` in its value) among a message's blocks."""
+    for block in blocks:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element.get("action_id") != action_id:
+                continue
+            if verb is None or json.loads(element["value"]).get("verb") == verb:
+                return element
+    raise AssertionError(f"no button {action_id} {verb or ''} in {json.dumps(blocks)[:500]}")
+
+
+def click(harness: SlackHarness, button: dict[str, Any], *, user: str = "UALICE", channel: str = "CPROJ",
+          message_ts: str | None = None, is_ephemeral: bool = False, in_home: bool = False,
+          team: str = TEAM) -> Response:  # fmt: skip
+    """Click a button as Slack sends it: a ``block_actions`` payload."""
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "team": {"id": team, "domain": "acme"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A0001",
+        "token": "deprecated",
+        "trigger_id": "trigger-789",
+        "actions": [{**button, "block_id": "b", "type": "button", "action_ts": "1790000000.1"}],
+        "is_enterprise_install": False,
+    }
+    if in_home:
+        payload["container"] = {"type": "view", "view_id": "VHOME"}
+        payload["view"] = {"id": "VHOME", "type": "home", "team_id": team, "blocks": []}
+    else:
+        payload["container"] = {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                                "is_ephemeral": is_ephemeral}  # fmt: skip
+        payload["channel"] = {"id": channel, "name": "general"}
+        payload["message"] = {"type": "message", "ts": message_ts, "text": "card"}
+        payload["response_url"] = harness.next_response_url()
+    return harness.interact(payload)

@@ -40,6 +40,61 @@ CONTEXT: dict[str, Any] = {
     "probability": 3,
     "impact": 4,
     "source_url": "https://example.slack.com/archives/C1/p1",
+    "text": "It's <b>jammed</b> & stuck\nsecond line",
+    "channel_id": "C2",
+    "was_main": True,
+    "changes": ["Time zone", "Language"],
+    "status": {
+        "closed": False,
+        "today": date(2026, 11, 26),
+        "internal": True,
+        "counts": [{"label": "Issues", "open": 11, "overdue": 2}],
+        "workload": [{"user_id": "UBOB", "tasks": 2, "issues": 1, "hours": "42", "overloaded": True}],
+        "any_overloaded": True,
+        "unassigned": 1,
+        "overload_hours": "40",
+        "overload_items": 10,
+        "risks": [
+            {
+                "key": "ACME-7",
+                "title": "Vendor delay",
+                "score": 12,
+                "probability": 3,
+                "impact": 4,
+                "status_label": "open",
+                "owner_id": "UBOB",
+            }
+        ],
+    },
+    "moves": ["start", "done"],
+    "field": "due_date",
+    "old": "2026-12-01",
+    "new": "2026-12-08",
+    "by": "UBOB",
+    "at": "Dec 1, 2026",
+    "scope_change": True,
+    "meeting": SimpleNamespace(
+        key="ACME-3",
+        title="Weekly sync",
+        source_url="https://example.slack.com/archives/C1/p1",
+        held_on=date(2026, 12, 1),
+        created_by="UALICE",
+        attendees=["UALICE", "UBOB"],
+        decisions="Ship on Friday",
+        items=[
+            SimpleNamespace(
+                key="ACME-4", title="Send the quote", assignee_id="UBOB", due_date=date(2026, 12, 4)
+            )
+        ],
+    ),
+    "meetings": [
+        SimpleNamespace(
+            key="ACME-3",
+            title="Weekly sync",
+            held_on=date(2026, 12, 1),
+            items=[SimpleNamespace(key="ACME-4")],
+        )
+    ],
     "projects": [
         SimpleNamespace(key="ACME", name="Acme Corp after-sales", status="active", channel_id="CPROJ"),
         SimpleNamespace(key="BETA", name="Beta Ltd", status="closed", channel_id=None),
@@ -155,7 +210,7 @@ def test_normalise_locale(value: str | None, expected: str) -> None:
 
 
 def test_templates_found() -> None:
-    assert "record_facts.j2" in TEMPLATES and "help_project.j2" in TEMPLATES
+    assert "record_facts.j2" in TEMPLATES and "project_help.j2" in TEMPLATES
 
 
 @pytest.mark.parametrize("template", TEMPLATES)

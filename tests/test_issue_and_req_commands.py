@@ -18,9 +18,11 @@ def test_issue_new_with_every_option(project: SlackHarness) -> None:
     assert (record.created_by, record.assignee_id) == ("UALICE", "UBOB")
     assert (record.due_date, record.priority) == (date(2026, 12, 1), "high")
 
-    [card] = project.fake.calls_to("chat.postMessage")
+    card, dm = project.fake.calls_to("chat.postMessage")
     assert card.args["channel"] == "CPROJ"
     assert "ACME-1" in card.args["text"]
+    # The assignee hears about it once, by DM.
+    assert dm.args["channel"] == "UBOB" and "<@UALICE> assigned ACME-1 to you" in dm.args["text"]
     context = card.args["blocks"][1]["elements"][0]["text"]
     assert "Priority: high" in context and "<@UBOB>" in context and "Dec 1, 2026" in context
     assert record.card_ts is not None  # remembered for redraws
@@ -130,8 +132,9 @@ def test_no_title_opens_a_modal_and_submitting_it_stores_the_issue(project: Slac
         "It's jammed 🙁",
     )
     assert (record.assignee_id, record.due_date, record.priority) == ("UBOB", date(2026, 12, 3), "critical")
-    [card] = project.fake.calls_to("chat.postMessage")
+    card, dm = project.fake.calls_to("chat.postMessage")
     assert card.args["channel"] == "CPROJ" and "ACME-1" in card.args["text"]
+    assert dm.args["channel"] == "UBOB"
     # Quotes and emoji are shown intact, not HTML-escaped.
     assert "“tray 2”" in card.args["text"] and "&#39;" not in str(card.args)
 

@@ -26,3 +26,16 @@ def test_upgrade_is_idempotent(db: Database) -> None:
     migrate.upgrade(db)
     migrate.upgrade(db)
     assert not migrate.pending(db)
+
+
+def test_check_reports_pending_migrations(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.check import run_check
+    from bot.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Database(url)
+    migrate.upgrade(old, "0001")
+    old.dispose()
+    settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+    report = run_check(settings, client=lambda token: None)  # type: ignore[arg-type, return-value]
+    assert any("run `aftercare db upgrade`" in p and "0001" in p for p in report.problems), report.problems

@@ -1,9 +1,161 @@
-"""Listeners for cards (being built)."""
+"""Buttons on record cards (in channels, DMs, ephemeral replies and App Home) and the Undo of a delete."""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import json
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.commands.common import reporting, services_of, tenant_of
+from bot.commands.forms import open_edit_form
+from bot.domain import lifecycle
+from bot.domain.errors import N_, UserError
+from bot.domain.people import locale_of
+from bot.flows import after_change
+from bot.i18n import t
+from bot.services import Services
+from bot.slack.blocks import record_card
+from bot.slack.gateway import SlackGateway
+from bot.slack.record_blocks import restored_blocks
+
+
+def _value(action: dict[str, Any]) -> dict[str, Any]:
+    try:
+        value = json.loads(action.get("value") or "{}")
+    except json.JSONDecodeError:
+        value = {}
+    if not isinstance(value, dict) or not isinstance(value.get("key"), str):
+        raise UserError(N_("This button is broken. Please use the command instead."))
+    return value
+
+
+def _teller(body: dict[str, Any], respond: Any, gateway: SlackGateway, user_id: str) -> Callable[[str], None]:
+    """Messages only the clicker sees: ephemeral where there is a response_url, else nothing (App Home redraws)."""
+
+    def tell(text: str) -> None:
+        if body.get("response_url"):
+            respond(text=text, response_type="ephemeral", replace_original=False)
+
+    return tell
+
+
+def _redraw_clicked(
+    body: dict[str, Any], respond: Any, gateway: SlackGateway, change: lifecycle.Change
+) -> None:
+    """Show the record's current state on the message whose button was clicked."""
+    container = body.get("container") or {}
+    if container.get("type") != "message":
+        return  # App Home: refreshed by after_change
+    record = change.record
+    text, blocks = record_card(record)
+    if container.get("is_ephemeral"):
+        respond(text=text, blocks=blocks, replace_original=True)
+        return
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if not channel or not ts:
+        return
+    if change.changed and (channel, ts) == (record.card_channel_id, record.card_ts):
+        return  # after_change already redrew the record's own card
+    gateway.update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+def _apply(
+    services: Services, team_id: str, user_id: str, action_id: str, value: dict[str, Any]
+) -> lifecycle.Change:
+    key, version = value["key"], value.get("v")
+    now = services.now()
+    with services.db.write() as session:
+        if action_id == ids.ACTION_CARD_ASSIGN_ME:
+            return lifecycle.assign(
+                session, team_id=team_id, key=key, assignee_id=user_id, user_id=user_id, now=now,
+                expected_version=version, taking=True,
+            )  # fmt: skip
+        verb = "close" if action_id == ids.ACTION_CARD_CLOSE else str(value.get("verb", ""))
+        return lifecycle.move(
+            session, team_id=team_id, key=key, verb=verb, user_id=user_id, now=now, expected_version=version
+        )
+
+
+def on_card_button(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Any,
+    client: WebClient,
+    context: BoltContext,
+) -> None:
+    ack()
+    services = services_of(context)
+    team_id = tenant_of(context)
+    user_id = str(body["user"]["id"])
+    gateway = SlackGateway(client)
+    with services.db.read() as session:
+        locale = locale_of(session, team_id=team_id, user_id=user_id, default=services.default_locale)
+    tell = _teller(body, respond, gateway, user_id)
+    with reporting(tell, lambda: locale):
+        value = _value(action)
+        if action["action_id"] == ids.ACTION_CARD_EDIT:
+            open_edit_form(
+                services, gateway, team_id=team_id, key=value["key"], kind=None, user_id=user_id,
+                trigger_id=str(body.get("trigger_id", "")),
+            )  # fmt: skip
+            return
+        change = _apply(services, team_id, user_id, action["action_id"], value)
+        after_change(services, gateway, change, actor=user_id)
+        _redraw_clicked(body, respond, gateway, change)
+        if change.stale:
+            tell(
+                t(
+                    locale,
+                    "%(key)s had changed since this card was drawn: here is how it stands now.",
+                    key=change.record.key,
+                )
+            )
+            if (body.get("container") or {}).get("type") == "view":
+                after_change(services, gateway, lifecycle.Change(change.record), actor=user_id)
+
+
+def on_undo_delete(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Any,
+    client: WebClient,
+    context: BoltContext,
+) -> None:
+    ack()
+    services = services_of(context)
+    team_id = tenant_of(context)
+    user_id = str(body["user"]["id"])
+    gateway = SlackGateway(client)
+    tell = _teller(body, respond, gateway, user_id)
+    with reporting(tell, lambda: services.default_locale):
+        value = _value(action)
+        with services.db.write() as session:
+            change = lifecycle.restore(
+                session, team_id=team_id, key=value["key"], user_id=user_id, now=services.now()
+            )
+        after_change(services, gateway, change, actor=user_id)
+        text, blocks = restored_blocks(change.record, change.record.locale)
+        respond(text=text, blocks=blocks, replace_original=True)
+
+
+def on_link_button(ack: Ack) -> None:
+    """Link buttons open a URL in the browser; Slack still sends an action, which needs only an ack."""
+    ack()
 
 
 def register(app: App) -> None:
-    return None
+    for action_id in (
+        ids.ACTION_CARD_ASSIGN_ME,
+        ids.ACTION_CARD_MOVE,
+        ids.ACTION_CARD_CLOSE,
+        ids.ACTION_CARD_EDIT,
+    ):
+        app.action(action_id)(on_card_button)
+    app.action(ids.ACTION_UNDO_DELETE)(on_undo_delete)
+    app.action(ids.ACTION_OPEN_LINK)(on_link_button)

@@ -1,4 +1,4 @@
-"""The "new record" modal: opened by a command with no title or by a message shortcut; submitted here."""
+"""Record forms: "new record" (from a command, a message shortcut or the global shortcut) and "edit record"."""
 
 from __future__ import annotations
 
@@ -9,17 +9,22 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import services_of, tenant_of
+from bot.commands.common import reporting, services_of, tenant_of
+from bot.domain import lifecycle
 from bot.domain.drafts import save_draft, take_draft
 from bot.domain.errors import N_, UserError
+from bot.domain.people import locale_of
 from bot.domain.projects import list_projects
 from bot.domain.records import NewRecord, create_record, set_source
-from bot.flows import post_record_card, reply_logged_in_thread
+from bot.domain.views import RecordView
+from bot.flows import after_change, post_record_card, reply_logged_in_thread
 from bot.i18n import error_text, t
+from bot.parsing import parse_estimate
 from bot.services import Services
-from bot.slack.blocks import modal_errors, record_modal
+from bot.slack.blocks import modal_errors, notice_modal
 from bot.slack.gateway import SlackGateway
-from bot.slack.payloads import metadata_of, parse_record_form
+from bot.slack.payloads import RecordForm, metadata_of, parse_record_form
+from bot.slack.record_blocks import edit_modal, record_modal
 from storage.models import Kind, Priority, ProjectStatus
 
 log = logging.getLogger(__name__)
@@ -30,7 +35,7 @@ def open_record_form(
     gateway: SlackGateway,
     *,
     team_id: str,
-    kind: Kind,
+    kind: Kind | None,
     locale: str,
     trigger_id: str,
     channel_id: str | None,
@@ -44,18 +49,13 @@ def open_record_form(
     """Open the form; returns the draft id that the submission will find its context under."""
     with services.db.write() as session:
         projects = [p for p in list_projects(session, team_id=team_id) if p.status == ProjectStatus.ACTIVE]
-        draft_id = save_draft(
-            session,
-            team_id=team_id,
-            data={
-                "kind": kind.value,
-                "channel_id": channel_id,
-                "user_id": user_id,
-                "locale": locale,
-                **(draft or {}),
-            },
-            now=services.now(),
-        )
+        data = {
+            "kind": kind.value if kind else None,
+            "channel_id": channel_id,
+            "user_id": user_id,
+            "locale": locale,
+        }
+        draft_id = save_draft(session, team_id=team_id, data={**data, **(draft or {})}, now=services.now())
     if selected_project_id is None and channel_id:
         selected_project_id = next((p.id for p in projects if p.channel_id == channel_id), None)
     view = record_modal(
@@ -74,7 +74,33 @@ def open_record_form(
     return draft_id
 
 
-def _submit(
+def open_edit_form(
+    services: Services,
+    gateway: SlackGateway,
+    *,
+    team_id: str,
+    key: str,
+    kind: Kind | None,
+    user_id: str,
+    trigger_id: str,
+) -> None:
+    with services.db.read() as session:
+        record = lifecycle.editable(session, team_id=team_id, key=key, kind=kind, user_id=user_id)
+    sent = gateway.open_view(trigger_id=trigger_id, view=edit_modal(record, record.locale))
+    if not sent.ok:
+        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+
+
+def _kind_fields(form: RecordForm) -> dict[str, Any]:
+    return {
+        "estimate_hours": parse_estimate(form.estimate) if form.estimate else None,
+        "probability": form.probability,
+        "impact": form.impact,
+        "mitigation": form.mitigation,
+    }
+
+
+def _submit_new(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     services = services_of(context)
@@ -97,7 +123,7 @@ def _submit(
             if full_text and description == draft.get("shown_text"):
                 description = full_text
             new = NewRecord(
-                kind=Kind(draft["kind"]),
+                kind=Kind(draft.get("kind") or form.kind or Kind.ISSUE),
                 title=form.title,
                 description=description,
                 assignee_id=form.assignee_id,
@@ -107,6 +133,7 @@ def _submit(
                 source_url=draft.get("permalink"),
                 source_channel_id=draft.get("source_channel_id"),
                 source_ts=draft.get("message_ts"),
+                **_kind_fields(form),
             )
             record = create_record(
                 session,
@@ -117,25 +144,49 @@ def _submit(
                 now=services.now(),
             )
     except UserError as error:
-        ack(**modal_errors({error.field or ids.BLOCK_TITLE: error_text(locale, error)}))
+        ack(**modal_errors({_block_of(error): error_text(locale, error)}))
         return
     ack()
     gateway = SlackGateway(client)
     try:
         if draft.get("message_ts"):
             _confirm_from_message(services, gateway, record, draft, user_id)
+        elif draft.get("global"):
+            _confirm_by_dm(services, gateway, record, user_id, card=True)
         else:
             channel = draft.get("channel_id") or record.project_channel_id
             sent = post_record_card(services, gateway, record, channel=channel) if channel else None
             if sent is None or not sent.ok:
-                gateway.dm(user=user_id, text=t(record.locale, "Logged %(key)s.", key=record.key))
+                _confirm_by_dm(services, gateway, record, user_id, card=False)
+        if record.assignee_id:
+            after_change(
+                services, gateway, lifecycle.Change(record, newly_assigned=record.assignee_id), actor=user_id
+            )
     except Exception:
         log.exception("confirming %s failed", record.key)
         gateway.dm(user=user_id, text=t(record.locale, "Logged %(key)s.", key=record.key))
 
 
+def _confirm_by_dm(
+    services: Services, gateway: SlackGateway, record: RecordView, user_id: str, *, card: bool
+) -> None:
+    with services.db.read() as session:
+        locale = locale_of(session, team_id=record.team_id, user_id=user_id, default=record.locale)
+    text = t(locale, "Logged %(key)s.", key=record.key)
+    if card and record.project_channel_id:
+        sent = post_record_card(services, gateway, record, channel=record.project_channel_id)
+        if sent.ok:
+            text = t(
+                locale,
+                "Logged %(key)s and posted it in <#%(channel)s>.",
+                key=record.key,
+                channel=record.project_channel_id,
+            )
+    gateway.dm(user=user_id, text=text)
+
+
 def _confirm_from_message(
-    services: Services, gateway: SlackGateway, record: Any, draft: dict[str, Any], user_id: str
+    services: Services, gateway: SlackGateway, record: RecordView, draft: dict[str, Any], user_id: str
 ) -> None:
     channel = draft["source_channel_id"]
     if not record.source_url:
@@ -158,5 +209,77 @@ def _confirm_from_message(
         )
 
 
+def _submit_edit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    services = services_of(context)
+    team_id = tenant_of(context)
+    user_id = body["user"]["id"]
+    form = parse_record_form(view)
+    key = str(metadata_of(view).get("key", ""))
+    locale = services.default_locale
+    try:
+        values = lifecycle.RecordEdit(
+            title=form.title,
+            description=form.description,
+            assignee_id=form.assignee_id,
+            due_date=form.due_date,
+            priority=Priority(form.priority or Priority.MEDIUM),
+            **_kind_fields(form),
+        )
+        with services.db.write() as session:
+            change = lifecycle.edit(
+                session, team_id=team_id, key=key, values=values, user_id=user_id, now=services.now()
+            )
+    except UserError as error:
+        ack(**modal_errors({_block_of(error): error_text(locale, error)}))
+        return
+    ack()
+    after_change(services, SlackGateway(client), change, actor=user_id)
+
+
+def _block_of(error: UserError) -> str:
+    return {"description": ids.BLOCK_DESCRIPTION, "estimate": ids.BLOCK_ESTIMATE}.get(
+        error.field or "", error.field or ids.BLOCK_TITLE
+    )
+
+
+def global_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """The global "new record" shortcut: the same form with a kind and a project to pick, confirmed by DM."""
+    ack()
+    services = services_of(context)
+    team_id = tenant_of(context)
+    user_id = str(body["user"]["id"])
+    gateway = SlackGateway(client)
+    with services.db.read() as session:
+        locale = locale_of(session, team_id=team_id, user_id=user_id, default=services.default_locale)
+        has_projects = any(p.status == ProjectStatus.ACTIVE for p in list_projects(session, team_id=team_id))
+
+    def tell(text: str) -> None:
+        # A global shortcut has no channel and no response_url: problems are told by DM.
+        gateway.dm(user=user_id, text=text)
+
+    with reporting(tell, lambda: locale):
+        if not has_projects:
+            gateway.open_view(
+                trigger_id=body["trigger_id"],
+                view=notice_modal(
+                    title=t(locale, "No project yet"),
+                    text=t(
+                        locale,
+                        "Create a project first: type /project new ACME Acme Corp after-sales in its channel.",
+                    ),
+                    locale=locale,
+                ),
+            )
+            return
+        open_record_form(
+            services, gateway, team_id=team_id, kind=None, locale=locale, trigger_id=body["trigger_id"],
+            channel_id=None, user_id=user_id, draft={"global": True},
+        )  # fmt: skip
+
+
 def register(app: App) -> None:
-    app.view(ids.VIEW_NEW_RECORD)(_submit)
+    app.view(ids.VIEW_NEW_RECORD)(_submit_new)
+    app.view(ids.VIEW_EDIT_RECORD)(_submit_edit)
+    app.shortcut(ids.SHORTCUT_NEW_RECORD)(global_shortcut)

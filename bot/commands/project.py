@@ -1,7 +1,11 @@
-"""``/project``: create a project in this channel, list projects, help."""
+"""``/project``: create, link and unlink channels, list, status, settings, close and reopen."""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -10,23 +14,49 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.commands.common import Reply, ephemeral_reply, reporting, services_of, tenant_of
 from bot.domain.errors import N_, UserError
-from bot.domain.projects import create_project, list_projects, project_by_key, project_for_channel
+from bot.domain.projects import (
+    FORM_FIELD,
+    InvalidSettings,
+    check_settings,
+    close_project,
+    create_project,
+    link_channel,
+    list_projects,
+    prepare_link,
+    project_by_key,
+    project_for_channel,
+    project_for_manager,
+    project_in_channel,
+    project_settings,
+    reopen_project,
+    save_settings,
+    unlink_channel,
+)
+from bot.domain.status import project_status
+from bot.i18n import error_text, t
 from bot.parsing import parse_project_key, split_subcommand
 from bot.rendering import render
 from bot.services import Services
+from bot.slack.blocks import modal_errors
 from bot.slack.gateway import ChannelInfo, SlackGateway
-from bot.slack.payloads import SlashCommand
+from bot.slack.payloads import SlashCommand, metadata_of
+from bot.slack.project_blocks import change_labels, parse_settings_form, settings_modal, status_text
 from bot.text import decode_slack_text
 
-PLANNED = frozenset({"link", "unlink", "status", "digest", "settings", "survey", "docs", "close", "reopen"})
+log = logging.getLogger(__name__)
+
+PLANNED = frozenset({"digest", "survey", "docs"})
+DM_REFUSAL = N_("Projects live in channels, not in direct messages. Run this in the project's channel.")
+
+
+def _refuse_direct_message(channel_id: str) -> None:
+    if channel_id.startswith("D"):
+        raise UserError(DM_REFUSAL)
 
 
 def _ensure_bot_can_post(gateway: SlackGateway, channel_id: str) -> None:
     """Join a public channel; in a private one ask to be invited; never link a DM."""
-    if channel_id.startswith("D"):
-        raise UserError(
-            N_("Projects live in channels, not in direct messages. Run this in the project's channel.")
-        )
+    _refuse_direct_message(channel_id)
     info = gateway.channel_info(channel=channel_id)
     if not isinstance(info, ChannelInfo):
         if info.error == "channel_not_found":
@@ -38,9 +68,7 @@ def _ensure_bot_can_post(gateway: SlackGateway, channel_id: str) -> None:
             )
         raise UserError(N_("I couldn't check this channel (%(error)s). Please try again."), error=info.error)
     if info.is_im:
-        raise UserError(
-            N_("Projects live in channels, not in direct messages. Run this in the project's channel.")
-        )
+        raise UserError(DM_REFUSAL)
     if info.is_member:
         return
     if info.is_private:
@@ -57,9 +85,29 @@ def _ensure_bot_can_post(gateway: SlackGateway, channel_id: str) -> None:
         )
 
 
-def _new(
-    services: Services, gateway: SlackGateway, command: SlashCommand, team_id: str, rest: str, reply: Reply
-) -> None:
+@dataclass
+class _Request:
+    """One ``/project`` invocation: what every subcommand needs."""
+
+    services: Services
+    gateway: SlackGateway
+    command: SlashCommand
+    team_id: str
+    reply: Reply
+    # Follows the channel's project once it is known (errors are reported in it too).
+    locale: str = field(default="en")
+
+    def now(self) -> datetime:
+        return self.services.now()
+
+
+def _no_options(sub: str, rest: str) -> None:
+    if rest:
+        raise UserError(N_("/project %(verb)s takes no options."), verb=sub)
+
+
+def _new(req: _Request, rest: str) -> None:
+    services, command, team_id = req.services, req.command, req.team_id
     key_text, _, name = rest.partition(" ")
     if not key_text:
         raise UserError(N_("Give a key and a name: /project new ACME Acme Corp after-sales"))
@@ -78,7 +126,7 @@ def _new(
             )
     if not name:
         raise UserError(N_("Give the project a name: /project new %(key)s Acme Corp after-sales"), key=key)
-    _ensure_bot_can_post(gateway, command.channel_id)
+    _ensure_bot_can_post(req.gateway, command.channel_id)
     with services.db.write() as session:
         project = create_project(
             session,
@@ -94,9 +142,114 @@ def _new(
     text = render(
         "project_created.j2", project.locale, user_id=command.user_id, key=project.key, name=project.name
     )
-    sent = gateway.post(channel=command.channel_id, text=text)
+    sent = req.gateway.post(channel=command.channel_id, text=text)
     if not sent.ok:
-        reply(text)
+        req.reply(text)
+
+
+def _link(req: _Request, rest: str) -> None:
+    key_text, _, extra = rest.partition(" ")
+    if not key_text:
+        raise UserError(N_("Name the project to link: /project link ACME"))
+    if extra.strip():
+        raise UserError(N_("Give just the project key: /project link ACME"))
+    key = parse_project_key(key_text.upper())
+    channel_id = req.command.channel_id
+    _refuse_direct_message(channel_id)
+    with req.services.db.read() as session:
+        project = prepare_link(
+            session, team_id=req.team_id, key=key, channel_id=channel_id, user_id=req.command.user_id
+        )
+    req.locale = project.locale
+    # Slack is asked outside any transaction; the link is checked again when written.
+    _ensure_bot_can_post(req.gateway, channel_id)
+    with req.services.db.write() as session:
+        project = link_channel(
+            session,
+            team_id=req.team_id,
+            key=key,
+            channel_id=channel_id,
+            user_id=req.command.user_id,
+            now=req.now(),
+        )
+    req.reply(render("project_linked.j2", project.locale, key=project.key, name=project.name))
+
+
+def _unlink(req: _Request, rest: str) -> None:
+    _no_options("unlink", rest)
+    with req.services.db.write() as session:
+        req.locale = project_in_channel(
+            session, team_id=req.team_id, channel_id=req.command.channel_id
+        ).locale
+        result = unlink_channel(
+            session,
+            team_id=req.team_id,
+            channel_id=req.command.channel_id,
+            user_id=req.command.user_id,
+            now=req.now(),
+        )
+    project = result.project
+    req.reply(
+        render(
+            "project_unlinked.j2",
+            project.locale,
+            key=project.key,
+            name=project.name,
+            channel_id=result.channel_id,
+            was_main=result.was_main,
+        )
+    )
+
+
+def _status(req: _Request, rest: str) -> None:
+    _no_options("status", rest)
+    with req.services.db.read() as session:
+        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
+        req.locale = project.locale
+        snapshot = project_status(
+            session, team_id=req.team_id, project_id=project.id, now=req.now(), viewer_id=req.command.user_id
+        )
+    req.reply(status_text(snapshot, project.locale, internal=snapshot.internal))
+
+
+def _settings(req: _Request, rest: str) -> None:
+    _no_options("settings", rest)
+    user_id = req.command.user_id
+    with req.services.db.read() as session:
+        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
+        req.locale = project.locale
+        project_for_manager(session, team_id=req.team_id, project_id=project.id, user_id=user_id)
+        settings = project_settings(session, team_id=req.team_id, project_id=project.id)
+    view = settings_modal(
+        project=project,
+        settings=settings,
+        locale=project.locale,
+        metadata={"project_id": project.id, "channel_id": req.command.channel_id},
+    )
+    sent = req.gateway.open_view(trigger_id=req.command.trigger_id, view=view)
+    if not sent.ok:
+        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+
+
+def _close_or_reopen(req: _Request, sub: str, rest: str) -> None:
+    _no_options(sub, rest)
+    change = close_project if sub == "close" else reopen_project
+    with req.services.db.write() as session:
+        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
+        req.locale = project.locale
+        project = change(
+            session, team_id=req.team_id, project_id=project.id, user_id=req.command.user_id, now=req.now()
+        )
+    text = render(
+        "project_closed.j2" if sub == "close" else "project_reopened.j2",
+        project.locale,
+        user_id=req.command.user_id,
+        key=project.key,
+        name=project.name,
+    )
+    sent = req.gateway.post(channel=req.command.channel_id, text=text)
+    if not sent.ok:
+        req.reply(text)
 
 
 def project_command(
@@ -105,24 +258,145 @@ def project_command(
     ack()
     services = services_of(context)
     reply = ephemeral_reply(respond)
-    locale = services.default_locale
-    with reporting(reply, lambda: locale):
+    req: _Request | None = None
+    with reporting(reply, lambda: req.locale if req else services.default_locale):
         command = SlashCommand.model_validate(body)
-        team_id = tenant_of(context)
+        req = _Request(
+            services=services,
+            gateway=SlackGateway(client),
+            command=command,
+            team_id=tenant_of(context),
+            reply=reply,
+            locale=services.default_locale,
+        )
         sub, rest = split_subcommand(command.text)
         if sub in ("", "help"):
-            reply(render("help_project.j2", locale))
+            reply(render("project_help.j2", req.locale))
         elif sub == "new":
-            _new(services, SlackGateway(client), command, team_id, rest, reply)
+            _new(req, rest)
+        elif sub == "link":
+            _link(req, rest)
+        elif sub == "unlink":
+            _unlink(req, rest)
         elif sub == "list":
             with services.db.read() as session:
-                projects = list_projects(session, team_id=team_id)
-            reply(render("project_list.j2", locale, projects=projects))
+                projects = list_projects(session, team_id=req.team_id)
+            reply(render("project_list.j2", req.locale, projects=projects))
+        elif sub == "status":
+            _status(req, rest)
+        elif sub == "settings":
+            _settings(req, rest)
+        elif sub in ("close", "reopen"):
+            _close_or_reopen(req, sub, rest)
         elif sub in PLANNED:
             raise UserError(N_("/project %(verb)s is not available in this version yet."), verb=sub)
         else:
             raise UserError(N_("Unknown subcommand %(sub)s. Try /project help."), sub=sub[:40])
 
 
+# -- the settings modal ----------------------------------------------------------------------
+
+
+def _check_report_channel(gateway: SlackGateway, channel_id: str) -> None:
+    """Internal reports never go to a channel shared with another organisation (one ``conversations.info``)."""
+    info = gateway.channel_info(channel=channel_id)
+    if not isinstance(info, ChannelInfo):
+        if info.error == "channel_not_found":
+            raise UserError(
+                N_("I can't see that channel. Invite me to it first (type /invite @Aftercare there)."),
+                field="report_channel",
+            )
+        raise UserError(
+            N_("I couldn't check that channel (%(error)s). Please try again."),
+            error=info.error,
+            field="report_channel",
+        )
+    if info.is_ext_shared:
+        raise UserError(
+            N_(
+                "That channel is shared with another organisation. Reports are internal: choose a channel only your team is in."
+            ),
+            field="report_channel",
+        )
+    if info.is_im:
+        raise UserError(N_("Choose a channel, not a direct message."), field="report_channel")
+
+
+def settings_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Validate and save in the modal's request, so every problem shows next to its field."""
+    services = services_of(context)
+    locale = services.default_locale
+    try:
+        team_id = tenant_of(context)
+        user_id = str(body["user"]["id"])
+        meta = metadata_of(view)
+        project_id = int(meta.get("project_id", 0))
+        gateway = SlackGateway(client)
+        with services.db.read() as session:
+            locale = project_for_manager(
+                session, team_id=team_id, project_id=project_id, user_id=user_id
+            ).locale
+        settings = check_settings(parse_settings_form(view))
+        if settings.report_channel_id:
+            _check_report_channel(gateway, settings.report_channel_id)
+        with services.db.write() as session:
+            saved = save_settings(
+                session,
+                team_id=team_id,
+                project_id=project_id,
+                user_id=user_id,
+                settings=settings,
+                now=services.now(),
+            )
+    except InvalidSettings as invalid:
+        ack(**modal_errors({_block(e): error_text(locale, e) for e in invalid.errors}))
+        return
+    except UserError as error:
+        ack(**modal_errors({_block(error): error_text(locale, error)}))
+        return
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("saving project settings failed (ref %s)", ref)
+        ack(
+            **modal_errors(
+                {
+                    "owners": t(
+                        locale,
+                        "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
+                        ref=ref,
+                    )
+                }
+            )
+        )
+        return
+    ack()
+    project = saved.project
+    text = render(
+        "project_settings_saved.j2",
+        project.locale,
+        key=project.key,
+        name=project.name,
+        changes=change_labels(saved.changes, project.locale),
+    )
+    try:
+        channel_id = meta.get("channel_id")
+        sent = (
+            gateway.post_ephemeral(channel=str(channel_id), user=user_id, text=text) if channel_id else None
+        )
+        if sent is None or not sent.ok:
+            gateway.dm(user=user_id, text=text)
+    except Exception:
+        log.exception("confirming the settings of %s failed", project.key)
+
+
+def _block(error: UserError) -> str:
+    """The modal block an error belongs to (the owners block when it names none)."""
+    name = FORM_FIELD.get(error.field or "", error.field or "owners")
+    return name if name in ids.SETTINGS_FIELDS else "owners"
+
+
 def register(app: App) -> None:
     app.command(ids.CMD_PROJECT)(project_command)
+    app.view(ids.VIEW_PROJECT_SETTINGS)(settings_submitted)

@@ -6,14 +6,13 @@ Text comes from the catalogue and templates; user text is escaped there.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from bot import ids
 from bot.domain.errors import N_
-from bot.domain.views import ProjectView, RecordView
+from bot.domain.views import RecordView
 from bot.i18n import t
-from bot.labels import MODAL_TITLES, PRIORITY_NAMES, kind_name, priority_name, status_name
+from bot.labels import kind_name, priority_name, status_name
 from bot.rendering import render
 from storage.models import Kind
 
@@ -85,6 +84,8 @@ def record_buttons(record: RecordView) -> list[dict[str, Any]]:
     locale = record.locale
     ref = {"key": record.key, "v": record.version}
     buttons: list[dict[str, Any]] = []
+    if record.deleted_at is not None or record.project_status != "active":
+        return []
     if record.is_open and not record.assignee_id:
         buttons.append(_button(t(locale, "Assign to me"), ids.ACTION_CARD_ASSIGN_ME, ref))
     for verb in _MOVE_BUTTONS[record.kind].get(record.status, ()):
@@ -116,6 +117,9 @@ def record_card(record: RecordView) -> tuple[str, list[Block]]:
         impact=record.impact,
         created_by=record.created_by,
     )
+    if record.deleted_at is not None:
+        title = f"~{title}~"
+        facts = t(locale, "Deleted.") + " " + facts
     blocks = [section(title), context(facts)]
     buttons = record_buttons(record)
     if buttons:
@@ -144,85 +148,6 @@ def _input(
     if hint:
         block["hint"] = plain(hint)
     return block
-
-
-def record_modal(
-    *,
-    kind: Kind,
-    locale: str,
-    projects: Sequence[ProjectView],
-    selected_project_id: int | None,
-    metadata: dict[str, Any],
-    title: str = "",
-    description: str = "",
-    notice: str | None = None,
-) -> dict[str, Any]:
-    """The "new record" form, with the channel's project preselected."""
-    project_options = [_option(f"{p.key} — {p.name}", str(p.id)) for p in projects[:MAX_OPTIONS]]
-    project_select: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": ids.ACTION_PROJECT,
-        "placeholder": plain(t(locale, "Choose a project")),
-        "options": project_options,
-    }
-    for option in project_options:
-        if option["value"] == str(selected_project_id):
-            project_select["initial_option"] = option
-    title_input = {
-        "type": "plain_text_input",
-        "action_id": ids.ACTION_TITLE,
-        "max_length": 200,
-    }
-    if title:
-        title_input["initial_value"] = title[:200]
-    description_input: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": ids.ACTION_DESCRIPTION,
-        "multiline": True,
-        "max_length": MAX_INPUT,
-    }
-    if description:
-        description_input["initial_value"] = description[:MAX_INPUT]
-    priority_options = [_option(priority_name(p, locale), p.value) for p in PRIORITY_NAMES]
-    blocks: list[Block] = []
-    if notice:
-        blocks.append(context(notice))
-    blocks += [
-        _input(ids.BLOCK_PROJECT, t(locale, "Project"), project_select),
-        _input(ids.BLOCK_TITLE, t(locale, "Title"), title_input),
-        _input(ids.BLOCK_DESCRIPTION, t(locale, "Description"), description_input, optional=True),
-        _input(
-            ids.BLOCK_ASSIGNEE,
-            t(locale, "Owner") if kind is Kind.RISK else t(locale, "Assignee"),
-            {"type": "users_select", "action_id": ids.ACTION_ASSIGNEE},
-            optional=True,
-        ),
-        _input(
-            ids.BLOCK_DUE,
-            t(locale, "Due date"),
-            {"type": "datepicker", "action_id": ids.ACTION_DUE},
-            optional=True,
-        ),
-        _input(
-            ids.BLOCK_PRIORITY,
-            t(locale, "Priority"),
-            {
-                "type": "static_select",
-                "action_id": ids.ACTION_PRIORITY,
-                "options": priority_options,
-                "initial_option": priority_options[1],
-            },
-        ),
-    ]
-    return {
-        "type": "modal",
-        "callback_id": ids.VIEW_NEW_RECORD,
-        "title": plain(t(locale, MODAL_TITLES[kind])[:24]),
-        "submit": plain(t(locale, "Save")),
-        "close": plain(t(locale, "Cancel")),
-        "private_metadata": json.dumps(metadata, separators=(",", ":")),
-        "blocks": blocks,
-    }
 
 
 def notice_modal(*, title: str, text: str, locale: str) -> dict[str, Any]:

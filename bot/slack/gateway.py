@@ -74,6 +74,10 @@ class SlackGateway:
             kwargs["metadata"] = metadata
         return self._call("chat.postMessage", **kwargs)
 
+    def update(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None) -> Sent:
+        """Redraw a message in place."""
+        return self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks or [])
+
     def post_ephemeral(
         self, *, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None
     ) -> Sent:

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot import ids
 
@@ -64,6 +64,11 @@ class RecordForm(_Lenient):
     assignee_id: str | None = None
     due_date: date | None = None
     priority: str | None = None
+    kind: str | None = None
+    estimate: str | None = None
+    probability: int | None = None
+    impact: int | None = None
+    mitigation: str | None = None
 
 
 def _value(values: dict[str, Any], block: str, action: str) -> Any:
@@ -88,6 +93,11 @@ def parse_record_form(view: dict[str, Any]) -> RecordForm:
         assignee_id=_value(values, ids.BLOCK_ASSIGNEE, ids.ACTION_ASSIGNEE),
         due_date=_value(values, ids.BLOCK_DUE, ids.ACTION_DUE),
         priority=_value(values, ids.BLOCK_PRIORITY, ids.ACTION_PRIORITY),
+        kind=_value(values, ids.BLOCK_KIND, ids.ACTION_KIND),
+        estimate=_value(values, ids.BLOCK_ESTIMATE, ids.ACTION_ESTIMATE),
+        probability=_value(values, ids.BLOCK_PROBABILITY, ids.ACTION_PROBABILITY),
+        impact=_value(values, ids.BLOCK_IMPACT, ids.ACTION_IMPACT),
+        mitigation=_value(values, ids.BLOCK_MITIGATION, ids.ACTION_MITIGATION),
     )
 
 
@@ -97,13 +107,3 @@ def metadata_of(view: dict[str, Any]) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {}
     return data if isinstance(data, dict) else {}
-
-
-__all__ = [
-    "MessageShortcut",
-    "RecordForm",
-    "SlashCommand",
-    "ValidationError",
-    "metadata_of",
-    "parse_record_form",
-]
