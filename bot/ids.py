@@ -134,3 +134,17 @@ BOT_SCOPES: dict[str, str] = {
     "im:write": "send direct messages",
     "users:read": "people's time zones and locales",
 }
+
+# Buttons on nudges (overdue DMs). Values are JSON: {"key": "ACME-1", ...}.
+ACTION_NUDGE_DONE = "nudge_done"
+ACTION_NUDGE_SNOOZE = "nudge_snooze"  # value also carries "days": 1 or 7
+ACTION_NUDGE_SET_DATE = "nudge_set_date"  # opens VIEW_SET_DUE
+BLOCK_NEW_DUE = "new_due"
+ACTION_NEW_DUE = "new_due_picker"
+# Buttons on risk reviews.
+ACTION_REVIEW_STILL_VALID = "review_still_valid"
+ACTION_REVIEW_ADJUST = "review_adjust"  # overflow: raise/lower probability/impact
+ACTION_REVIEW_MITIGATING = "review_mitigating"
+ACTION_REVIEW_CLOSE = "review_close"
+# Message metadata that carries a delivery's ledger key (to find in-doubt sends in history).
+DELIVERY_EVENT_TYPE = "aftercare_delivery"

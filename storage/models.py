@@ -192,6 +192,8 @@ class Record(Base):
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     last_reviewed_at: Mapped[datetime | None]
+    # The due date this record was last escalated to the owners for (escalated once per due date).
+    escalated_for_due: Mapped[date | None] = mapped_column(Date)
 
     @property
     def score(self) -> int | None:
@@ -273,3 +275,51 @@ class Draft(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Delivery(Base):
+    """The delivery ledger: every message a job sends, claimed under a deterministic key before it is sent."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_deliveries_team_status", "team_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    team_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(24))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # A channel id, or a user id for a direct message.
+    channel: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The last attempt may have reached Slack (timeout, 5xx, crash): look before sending again.
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    ts: Mapped[str | None] = mapped_column(String(32))
+    sent_channel: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class Workspace(Base):
+    """A workspace the bot is (or was) installed in; sending stops when it is uninstalled."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    uninstalled_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

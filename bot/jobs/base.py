@@ -1,0 +1,51 @@
+"""What a job hands to the delivery ledger: messages with deterministic keys, planned for one instant.
+
+A job is a planner: ``plan(session, ctx) -> list[Outgoing]``. It reads only; the
+ledger claims, sends and records. Planning the same instant twice gives the same
+keys, so nothing is ever posted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """The job's clock and scope (``jobs run --now --team --project``)."""
+
+    now: datetime
+    team_id: str | None = None
+    project_key: str | None = None
+    default_locale: str = "en"
+    default_timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to deliver.
+
+    Exactly one of ``channel`` (a channel id, or a user id for a DM) and
+    ``report_project_id`` is set. The latter marks an internal post: it goes to the
+    project's report channel, or — until one is set, or when it is shared with
+    another organisation — to each owner by DM (the key then gets ``:<owner>``).
+    """
+
+    key: str
+    team_id: str
+    kind: str
+    text: str
+    blocks: list[dict[str, Any]]
+    channel: str | None = None
+    report_project_id: int | None = None
+    project_id: int | None = None
+    # Runs inside the claim's transaction (e.g. remember that items were escalated); never in a dry run.
+    on_claim: Callable[[Session], None] | None = field(default=None, compare=False)
+
+
+Planner = Callable[[Session, JobContext], list[Outgoing]]
