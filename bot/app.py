@@ -82,7 +82,6 @@ def create_app(
             oauth_flow=OAuthFlow(client=client, settings=oauth_settings),
             **common,  # type: ignore[arg-type]
         )
-        app.enable_token_revocation_listeners()
     else:
         app = App(
             client=web_client(services, settings.slack_bot_token),

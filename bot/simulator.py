@@ -37,6 +37,8 @@ class Failure:
     retry_after: int | None = None
     delay: float = 0.0
     times: int = 1
+    # Slack did the work (the message is posted) but the answer was lost.
+    accept: bool = False
 
 
 @dataclass
@@ -58,6 +60,8 @@ class FakeSlackState:
     scopes: tuple[str, ...] = tuple(ids.BOT_SCOPES)
     ts_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Messages as Slack keeps them, per conversation (a DM to U123 lives in D_U123).
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -101,6 +105,8 @@ class FakeSlack:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
         )
         self.responders: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        # Slack's clock, for message timestamps; tests that move time point it at their own clock.
+        self.clock: Callable[[], float] = time.time
 
     @property
     def base(self) -> str:
@@ -124,12 +130,33 @@ class FakeSlack:
 
     # -- scripting -----------------------------------------------------------------
     def fail(self, method: str, *, status: int = 200, error: str | None = None, times: int = 1,
-             retry_after: int | None = None, delay: float = 0.0) -> None:  # fmt: skip
-        """Make the next ``times`` calls of ``method`` fail (HTTP ``status`` or Slack ``error``)."""
+             retry_after: int | None = None, delay: float = 0.0, accept: bool = False) -> None:  # fmt: skip
+        """Make the next ``times`` calls of ``method`` fail (HTTP ``status``, Slack ``error`` or a ``delay``).
+
+        With ``accept`` the call still takes effect (a message is posted) before the answer fails.
+        """
         with self.state.lock:
             self.state.failures.setdefault(method, []).append(
-                Failure(status=status, error=error, retry_after=retry_after, delay=delay, times=times)
+                Failure(
+                    status=status,
+                    error=error,
+                    retry_after=retry_after,
+                    delay=delay,
+                    times=times,
+                    accept=accept,
+                )
             )
+
+    def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages that really landed in Slack (including those whose answer was lost)."""
+        with self.state.lock:
+            if channel is not None:
+                return list(self.state.history.get(self.conversation_of(channel), []))
+            return [m for messages in self.state.history.values() for m in messages]
+
+    @staticmethod
+    def conversation_of(channel: str) -> str:
+        return f"D_{channel}" if channel.startswith(("U", "W")) else channel
 
     def add_channel(self, channel_id: str, **kwargs: Any) -> Channel:
         channel = Channel(id=channel_id, **kwargs)
@@ -162,7 +189,8 @@ class FakeSlack:
 
     # -- serving -------------------------------------------------------------------
     def _next_ts(self) -> str:
-        return f"{1_790_000_000 + next(self.state.ts_counter)}.000100"
+        """Message timestamps as Slack makes them: seconds of Slack's clock (:attr:`clock`), unique."""
+        return f"{int(self.clock())}.{next(self.state.ts_counter):06d}"
 
     def handle(self, handler: BaseHTTPRequestHandler, method: str, args: dict[str, Any]) -> None:
         headers = {k.lower(): v for k, v in handler.headers.items()}
@@ -175,6 +203,8 @@ class FakeSlack:
                 if failure.times <= 0:
                     queue.pop(0)
         if failure:
+            if failure.accept:
+                self.answer(method, args)
             if failure.delay:
                 time.sleep(failure.delay)
             if failure.status != 200:
@@ -224,12 +254,16 @@ class FakeSlack:
             if known and not known.is_member and not channel.startswith(("U", "W", "D")):
                 return {"ok": False, "error": "not_in_channel"}, {}
             ts = self._next_ts()
-            return {
-                "ok": True,
-                "channel": channel,
-                "ts": ts,
-                "message": {"text": args.get("text"), "ts": ts},
-            }, {}
+            message = {"type": "message", "ts": ts, "text": args.get("text"), "bot_id": BOT_ID}
+            if args.get("metadata"):
+                metadata = args["metadata"]
+                message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+            if args.get("thread_ts"):
+                message["thread_ts"] = args["thread_ts"]
+            conversation = self.conversation_of(channel)
+            with state.lock:
+                state.history.setdefault(conversation, []).append(message)
+            return {"ok": True, "channel": conversation, "ts": ts, "message": message}, {}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}, {}
         if method == "chat.update":
@@ -253,6 +287,19 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": known.id, "name": known.name, "is_channel": not known.is_private,
                     "is_private": known.is_private, "is_im": known.is_im, "is_member": known.is_member,
                     "is_ext_shared": known.is_ext_shared}}, {}  # fmt: skip
+        if method == "conversations.open":
+            users = str(args.get("users", ""))
+            return {"ok": True, "channel": {"id": self.conversation_of(users.split(",")[0])}}, {}
+        if method == "conversations.history":
+            conversation = str(args.get("channel", ""))
+            oldest = float(args.get("oldest") or 0)
+            with state.lock:
+                messages = [m for m in state.history.get(conversation, []) if float(m["ts"]) >= oldest]
+            return {
+                "ok": True,
+                "messages": list(reversed(messages))[: int(args.get("limit") or 100)],
+                "has_more": False,
+            }, {}
         if method == "conversations.join":
             channel_id = str(args.get("channel", ""))
             known = state.channels.setdefault(channel_id, Channel(id=channel_id))

@@ -10,6 +10,7 @@ from slack_bolt import App, BoltContext
 from bot import ids
 from bot.commands.common import services_of, tenant_of
 from bot.directory import store_members
+from storage.ledger import mark_uninstalled
 
 log = logging.getLogger("aftercare.listeners.events")
 
@@ -26,19 +27,24 @@ def user_changed(event: dict[str, Any], context: BoltContext) -> None:
 
 
 def access_lost(event: dict[str, Any], context: BoltContext) -> None:
-    """``app_uninstalled`` / ``tokens_revoked`` with a fixed bot token: nothing to delete, say it loudly."""
-    log.warning(
-        "Slack says %s for workspace %s: the bot token no longer works there; "
-        "reinstall the app and update SLACK_BOT_TOKEN.",
-        event.get("type"),
-        context.team_id or context.enterprise_id,
-    )
+    """``app_uninstalled`` / ``tokens_revoked``: stop all sending for the workspace (pending messages fail).
+
+    In OAuth mode the workspace's installation is deleted too, as Bolt's own revocation listeners would.
+    """
+    if event.get("type") == ids.EVENT_TOKENS_REVOKED and not (event.get("tokens") or {}).get("bot"):
+        return  # only user tokens went: the bot still works
+    services = services_of(context)
+    team_id = tenant_of(context)
+    log.warning("Slack says %s for workspace %s: sending to it stops", event.get("type"), team_id)
+    with services.db.write() as session:
+        mark_uninstalled(session, team_id=team_id, now=services.now())
+    if services.settings.oauth_mode:
+        from bot.app import installation_store
+
+        installation_store(services).delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
 
 
 def register(app: App) -> None:
     app.event(ids.EVENT_USER_CHANGE)(user_changed)
-    # In OAuth mode Bolt's own revocation listeners (enable_token_revocation_listeners) delete the
-    # installation; Bolt runs only the first matching listener, so ours would never be reached there.
-    if app.oauth_flow is None:
-        app.event(ids.EVENT_APP_UNINSTALLED)(access_lost)
-        app.event(ids.EVENT_TOKENS_REVOKED)(access_lost)
+    app.event(ids.EVENT_APP_UNINSTALLED)(access_lost)
+    app.event(ids.EVENT_TOKENS_REVOKED)(access_lost)
