@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot import ids
 from bot.settings import Settings
-from storage import migrate
+from storage import ledger, migrate
 from storage.db import Database
 from storage.slack_tables import installations
 
@@ -69,7 +69,21 @@ def check_database(settings: Settings, report: Report) -> Database | None:
         )
     else:
         report.ok.append(f"database reachable, schema up to date ({head})")
+        check_deliveries(db, report)
     return db
+
+
+def check_deliveries(db: Database, report: Report) -> None:
+    """Messages the ledger gave up on: each named with Slack's reason."""
+    with db.read() as session:
+        failed = ledger.failed(session, limit=20)
+    for delivery in failed:
+        report.problems.append(
+            f"delivery {delivery.key} to {delivery.channel} failed: {delivery.error} "
+            "(fix the channel or the bot's access; it is not retried)"
+        )
+    if not failed:
+        report.ok.append("no failed deliveries")
 
 
 def check_slack(

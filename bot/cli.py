@@ -67,12 +67,12 @@ def _app(services, **kwargs):  # type: ignore[no-untyped-def]
         _fail(f"cannot reach Slack at {services.settings.api_url}: {exc}")
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace, services=None) -> int:  # type: ignore[no-untyped-def]
     from bot.server import AftercareWSGI, serve_http
 
     if args.port is not None and not 0 < args.port < 65536:
         _fail(f"--port must be a number between 1 and 65535, not {args.port}")
-    services = _services(Need.HTTP)
+    services = services or _services(Need.HTTP)
     app = _app(services)
     port = args.port or services.settings.port_number
     try:
@@ -82,6 +82,100 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:  # the port is taken, or the host is not ours
         _fail(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}")
     return 0
+
+
+def _runner(services):  # type: ignore[no-untyped-def]
+    from bot.jobs.runner import Runner, job_client_factory
+
+    return Runner(services, job_client_factory(services))
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from bot.jobs.scheduler import build_scheduler, stop_on_signals
+
+    services = _services(Need.API)
+    scheduler = build_scheduler(services, _runner(services), background=False)
+    stop_on_signals(scheduler)
+    logging.getLogger("aftercare.scheduler").info("scheduler started; ticking every few minutes")
+    scheduler.start()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``serve`` and ``scheduler`` in one process, for small installs."""
+    from bot.jobs.scheduler import build_scheduler
+
+    if args.port is not None and not 0 < args.port < 65536:
+        _fail(f"--port must be a number between 1 and 65535, not {args.port}")
+    services = _services(Need.HTTP)
+    scheduler = build_scheduler(services, _runner(services), background=True)
+    scheduler.start()
+    try:
+        return cmd_serve(args, services=services)
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def _parse_now(value: str | None):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        now = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--now must be an ISO 8601 time like 2026-12-07T09:00:00+08:00, not {value!r}")
+    if now.tzinfo is None:
+        _fail(f"--now needs a time zone offset, like 2026-12-07T09:00:00+08:00 (got {value!r})")
+    return now
+
+
+def cmd_jobs_run(args: argparse.Namespace) -> int:
+    from bot.jobs import JOBS
+    from bot.jobs.base import JobContext
+
+    now = _parse_now(args.now)
+    services = _services(Need.NOTHING if args.dry_run else Need.API)
+    job = JOBS[args.name]
+    planner = job.load()
+    if planner is None:
+        _fail(f"the {args.name} job is not available in this version yet")
+    if args.project:
+        from storage import queries
+
+        with services.db.read() as session:
+            if not queries.projects(session, team_id=args.team, key=args.project):
+                _fail(f"no project {args.project}" + (f" in workspace {args.team}" if args.team else ""))
+    ctx = JobContext(
+        now=now,
+        team_id=args.team,
+        project_key=args.project,
+        default_locale=services.default_locale,
+        default_timezone=services.default_timezone,
+    )
+    runner = _runner(services)
+    if args.dry_run:
+        report = runner.dry_run([planner], ctx)
+        for line in report.lines:
+            print(line)
+            print()
+        print(
+            f"{report.planned} message(s) would be sent; {report.already_sent} already sent. Nothing was posted or written."
+        )
+        return 0
+    report = runner.run([planner], ctx, kinds=job.kinds)
+    print(f"{args.name} at {now.isoformat()}: {report.sent} sent, {report.already_sent} already sent before, "
+          f"{report.pending} pending, {report.failed} failed")  # fmt: skip
+    if report.pending:
+        print(
+            f"aftercare: {report.pending} message(s) could not be delivered now and stay pending",
+            file=sys.stderr,
+        )
+    if report.failed:
+        print(
+            f"aftercare: {report.failed} message(s) failed for good; see `aftercare check`", file=sys.stderr
+        )
+    return 0 if report.ok else 1
 
 
 def cmd_socket(args: argparse.Namespace) -> int:
@@ -175,6 +269,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("socket", help="run over Socket Mode (SLACK_APP_TOKEN)").set_defaults(func=cmd_socket)
+
+    sub.add_parser("scheduler", help="run the scheduled jobs until stopped").set_defaults(func=cmd_scheduler)
+
+    run = sub.add_parser("run", help="serve and scheduler in one process")
+    run.add_argument("--host", default="0.0.0.0")
+    run.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    run.set_defaults(func=cmd_run)
+
+    jobs = sub.add_parser("jobs", help="run one job once")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    job_run = jobs_sub.add_parser("run", help="run one job once and exit")
+    job_run.add_argument("name", choices=("digest", "nudges", "risk-review", "surveys"))
+    job_run.add_argument("--now", help="the job's clock, e.g. 2026-12-07T09:00:00+08:00 (default: now)")
+    job_run.add_argument("--project", help="only this project key")
+    job_run.add_argument("--team", help="only this workspace (team id)")
+    job_run.add_argument(
+        "--dry-run", action="store_true", help="print what would be posted; post and write nothing"
+    )
+    job_run.set_defaults(func=cmd_jobs_run)
 
     manifest = sub.add_parser("manifest", help="print the Slack app manifest")
     mode = manifest.add_mutually_exclusive_group()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from storage.models import Kind
 
 # Slash commands.
@@ -107,12 +109,17 @@ SETTINGS_FIELDS = (
 
 # Buttons on record cards (and on App Home). Values are JSON: {"key": "ACME-1", "v": <version>, ...}.
 ACTION_CARD_ASSIGN_ME = "card_assign_me"
-ACTION_CARD_MOVE = "card_move"  # value also carries "verb": start / done / resolve / accept / ...
+ACTION_CARD_MOVE = "card_move"  # one per verb: "card_move:start", "card_move:done", … (unique within a block)
 ACTION_CARD_CLOSE = "card_close"
 ACTION_CARD_EDIT = "card_edit"
 ACTION_UNDO_DELETE = "undo_delete"
 ACTION_OPEN_LINK = "open_link"  # link buttons; acknowledged and ignored
 CARD_ACTIONS = (ACTION_CARD_ASSIGN_ME, ACTION_CARD_MOVE, ACTION_CARD_CLOSE, ACTION_CARD_EDIT)
+CARD_MOVE_ACTION = re.compile(rf"^{ACTION_CARD_MOVE}:[a-z_]+$")
+
+
+def card_move_action(verb: str) -> str:
+    return f"{ACTION_CARD_MOVE}:{verb}"
 # App Home preferences.
 ACTION_HOME_NOTIFY_ASSIGNMENTS = "home_notify_assignments"
 
@@ -148,3 +155,11 @@ ACTION_REVIEW_MITIGATING = "review_mitigating"
 ACTION_REVIEW_CLOSE = "review_close"
 # Message metadata that carries a delivery's ledger key (to find in-doubt sends in history).
 DELIVERY_EVENT_TYPE = "aftercare_delivery"
+# Slack rejects a block with two elements of one action_id (invalid_blocks), so "Snooze 1 week"
+# has its own id next to ACTION_NUDGE_SNOOZE ("Snooze 1 day"); both values carry "days".
+ACTION_NUDGE_SNOOZE_WEEK = "nudge_snooze_week"
+# Block ids of a risk-review message (suffixed with ":<record key>", the header with ":<part>:<total>").
+BLOCK_REVIEW_HEAD = "review_head"
+BLOCK_REVIEW_RISK = "review_risk"
+BLOCK_REVIEW_ACTIONS = "review_actions"
+REVIEW_ACTIONS = (ACTION_REVIEW_STILL_VALID, ACTION_REVIEW_ADJUST, ACTION_REVIEW_MITIGATING, ACTION_REVIEW_CLOSE)

@@ -101,6 +101,8 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack().start()
     yield fake
     fake.stop()
+    # Every message and view the bot sent keeps Block Kit's rules, as real Slack would insist.
+    assert not fake.invalid, fake.invalid
 
 
 @pytest.fixture

@@ -201,7 +201,7 @@ def find_button(blocks: list[dict[str, Any]], action_id: str, verb: str | None =
     """The button with ``action_id`` (and ``verb`` in its value) among a message's blocks."""
     for block in blocks:
         for element in block.get("elements", []) if block.get("type") == "actions" else []:
-            if element.get("action_id") != action_id:
+            if element.get("action_id") != action_id and element.get("action_id") != f"{action_id}:{verb}":
                 continue
             if verb is None or json.loads(element["value"]).get("verb") == verb:
                 return element

@@ -291,3 +291,18 @@ def test_fake_slack_history_keeps_metadata(fake_slack: FakeSlack) -> None:
     )
     history = client.conversations_history(channel="C1")
     assert history["messages"][0]["metadata"]["event_payload"] == {"key": "k"}
+
+
+def test_check_names_failed_deliveries(slack: SlackHarness) -> None:
+    from bot.check import run_check
+
+    clock = Clock()
+    slack.fake.add_channel("CGONE", is_member=False)
+    make_runner(slack, clock).run([planner(("digest:T0001:ACME:2026-W50:1", "CGONE"))], ctx(clock))
+    report = run_check(
+        slack.settings,
+        client=lambda token: __import__("slack_sdk").WebClient(token=token, base_url=slack.fake.url),
+    )
+    assert any("digest:T0001:ACME:2026-W50:1" in p and "not_in_channel" in p for p in report.problems), (
+        report.problems
+    )

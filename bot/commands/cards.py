@@ -150,12 +150,8 @@ def on_link_button(ack: Ack) -> None:
 
 
 def register(app: App) -> None:
-    for action_id in (
-        ids.ACTION_CARD_ASSIGN_ME,
-        ids.ACTION_CARD_MOVE,
-        ids.ACTION_CARD_CLOSE,
-        ids.ACTION_CARD_EDIT,
-    ):
+    for action_id in (ids.ACTION_CARD_ASSIGN_ME, ids.ACTION_CARD_CLOSE, ids.ACTION_CARD_EDIT):
         app.action(action_id)(on_card_button)
+    app.action(ids.CARD_MOVE_ACTION)(on_card_button)
     app.action(ids.ACTION_UNDO_DELETE)(on_undo_delete)
     app.action(ids.ACTION_OPEN_LINK)(on_link_button)

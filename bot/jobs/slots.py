@@ -26,7 +26,9 @@ def latest_weekly_slot(now: datetime, timezone: str, weekday: int, at: str) -> d
     return slot
 
 
-def latest_daily_slot(now: datetime, timezone: str, at: str, weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)) -> datetime | None:
+def latest_daily_slot(
+    now: datetime, timezone: str, at: str, weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+) -> datetime | None:
     """The most recent slot at ``at`` on one of ``weekdays`` at or before ``now`` (within a week)."""
     local = now.astimezone(ZoneInfo(timezone))
     for back in range(8):

@@ -91,7 +91,7 @@ def record_buttons(record: RecordView) -> list[dict[str, Any]]:
     for verb in _MOVE_BUTTONS[record.kind].get(record.status, ()):
         style = "primary" if verb in ("done", "resolve", "deliver", "accept") else None
         buttons.append(
-            _button(t(locale, VERB_LABELS[verb]), ids.ACTION_CARD_MOVE, {**ref, "verb": verb}, style)
+            _button(t(locale, VERB_LABELS[verb]), ids.card_move_action(verb), {**ref, "verb": verb}, style)
         )
     if record.is_open:
         buttons.append(_button(t(locale, "Close"), ids.ACTION_CARD_CLOSE, ref))

@@ -1,0 +1,47 @@
+"""Scheduled jobs: one table of named planners with stable ids, driven by one short tick.
+
+APScheduler only drives the tick; what is due is worked out from each project's
+and person's own schedule at that instant, and the delivery ledger decides what
+is still to send (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from bot.jobs.base import Planner
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    id: str
+    # Ledger kinds this job sends (its retries are picked up with it).
+    kinds: tuple[str, ...]
+    planner: str
+
+    def load(self) -> Planner | None:
+        """The planner, or None while this job is not part of this version."""
+        module_name, _, attribute = self.planner.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None
+            raise
+        planner: Planner = getattr(module, attribute)
+        return planner
+
+
+JOBS: dict[str, Job] = {
+    "digest": Job("digest", "aftercare.digest", ("digest",), "bot.jobs.digest:plan"),
+    "nudges": Job("nudges", "aftercare.nudges", ("nudge", "escalation"), "bot.jobs.nudges:plan"),
+    "risk-review": Job("risk-review", "aftercare.risk_review", ("review",), "bot.jobs.risk_review:plan"),
+    "surveys": Job(
+        "surveys",
+        "aftercare.surveys",
+        ("survey", "survey_reminder", "survey_results"),
+        "bot.jobs.surveys:plan",
+    ),
+}
