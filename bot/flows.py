@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from bot.domain.lifecycle import Change
 from bot.domain.people import locale_of, wants_assignment_dms
@@ -12,7 +13,7 @@ from bot.i18n import t
 from bot.labels import kind_name
 from bot.rendering import render
 from bot.services import Services
-from bot.slack.blocks import record_card
+from bot.slack.blocks import record_card, section
 from bot.slack.gateway import Sent, SlackGateway
 from bot.text import mention
 
@@ -59,13 +60,13 @@ def notify_assignee(services: Services, gateway: SlackGateway, change: Change, *
         if not wants_assignment_dms(session, team_id=record.team_id, user_id=assignee):
             return
         locale = locale_of(session, team_id=record.team_id, user_id=assignee, default=record.locale)
-    personal = RecordView(**{**record.__dict__, "locale": locale})
+    personal = replace(record, locale=locale)
     text, blocks = record_card(personal)
     intro = t(locale, "%(who)s assigned %(key)s to you.", who=mention(actor), key=record.key)
     gateway.dm(
         user=assignee,
         text=f"{intro} {text}",
-        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": intro}}, *blocks],
+        blocks=[section(intro), *blocks],
     )
 
 
