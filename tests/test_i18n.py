@@ -73,6 +73,10 @@ CONTEXT: dict[str, Any] = {
     "by": "UBOB",
     "at": "Dec 1, 2026",
     "scope_change": True,
+    "count": 3,
+    "days": 4,
+    "state": "overdue",
+    "until": date(2026, 12, 1),
     "meeting": SimpleNamespace(
         key="ACME-3",
         title="Weekly sync",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.commands import cards, events, forms, home, meeting, project, records, shortcuts
+from bot.commands import cards, events, forms, home, meeting, nudges, project, records, shortcuts
 
 
 def register_all(app: App) -> None:
-    for module in (project, records, meeting, shortcuts, forms, cards, home, events):
+    for module in (project, records, meeting, shortcuts, forms, cards, home, events, nudges):
         module.register(app)
