@@ -62,6 +62,8 @@ class FakeSlackState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Messages as Slack keeps them, per conversation (a DM to U123 lives in D_U123).
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Files uploaded with files_upload_v2, by file id: name, title, bytes, and where they were shared.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -72,13 +74,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8") if length else ""
+        body = self.rfile.read(length) if length else b""
+        path = self.path.split("?", 1)[0].lstrip("/")
+        if path.startswith("upload/"):
+            # The second step of files_upload_v2: the file's bytes, as they are.
+            self.server.fake.handle(self, "upload", {"_path": path, "_bytes": body})
+            return
+        raw = body.decode("utf-8")
         content_type = self.headers.get("Content-Type", "")
         if "json" in content_type:
             args = json.loads(raw or "{}")
         else:
             args = {k: v[0] for k, v in parse_qs(raw).items()}
-        path = self.path.split("?", 1)[0].lstrip("/")
         if path.startswith("response/"):
             method = "response_url"
             args["_path"] = path
@@ -170,6 +177,14 @@ class FakeSlack:
     @staticmethod
     def conversation_of(channel: str) -> str:
         return f"D_{channel}" if channel.startswith(("U", "W")) else channel
+
+    def uploads(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files shared with files_upload_v2 (``filename``, ``title``, ``content`` bytes, ``channel``…)."""
+        with self.state.lock:
+            files = [dict(f) for f in self.state.files.values() if f.get("channel")]
+        if channel is not None:
+            files = [f for f in files if f["channel"] == self.conversation_of(channel)]
+        return files
 
     def add_channel(self, channel_id: str, **kwargs: Any) -> Channel:
         channel = Channel(id=channel_id, **kwargs)
@@ -273,6 +288,9 @@ class FakeSlack:
                 return {"ok": False, "error": "not_in_channel"}, {}
             ts = self._next_ts()
             message = {"type": "message", "ts": ts, "text": args.get("text"), "bot_id": BOT_ID}
+            if args.get("blocks"):
+                blocks = args["blocks"]
+                message["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
             if args.get("metadata"):
                 metadata = args["metadata"]
                 message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
@@ -325,6 +343,8 @@ class FakeSlack:
                 return {"ok": False, "error": "method_not_supported_for_channel_type"}, {}
             known.is_member = True
             return {"ok": True, "channel": {"id": channel_id}}, {}
+        if method in ("files.getUploadURLExternal", "upload", "files.completeUploadExternal"):
+            return self._files(method, args), {}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             return {"ok": True, "view": {"id": f"V{next(state.ts_counter)}", **(args.get("view") or {})}}, {}
         if method == "oauth.v2.access":
@@ -336,6 +356,43 @@ class FakeSlack:
                 {},
             )  # fmt: skip
         return {"ok": True}, {}
+
+    def _files(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """``files_upload_v2``'s three steps: an upload URL on this fake, the bytes, the completion."""
+        state = self.state
+        if method == "files.getUploadURLExternal":
+            if not args.get("filename") or not str(args.get("length") or "").isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(state.ts_counter):08d}"
+            with state.lock:
+                state.files[file_id] = {"id": file_id, "filename": str(args["filename"]),
+                                        "length": int(args["length"]), "content": None, "channel": None}  # fmt: skip
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.base}upload/{file_id}"}
+        if method == "upload":
+            with state.lock:
+                upload = state.files.get(str(args["_path"]).removeprefix("upload/"))
+                if upload is None:
+                    return {"ok": False, "error": "file_not_found"}
+                upload["content"] = args["_bytes"]
+            return {"ok": True}
+        listed = args.get("files")
+        items = json.loads(listed) if isinstance(listed, str) else (listed or [])
+        share_to = str(args.get("channel_id") or "")
+        done = []
+        with state.lock:
+            for item in items:
+                upload = state.files.get(str(item.get("id")))
+                if upload is None or upload["content"] is None:
+                    return {"ok": False, "error": "file_not_found"}
+                upload.update(
+                    title=item.get("title") or upload["filename"],
+                    channel=self.conversation_of(share_to) if share_to else None,
+                    initial_comment=args.get("initial_comment"),
+                    permalink=f"https://acme.slack.com/files/{BOT_USER_ID}/{upload['id']}/{upload['filename']}",
+                )
+                done.append({"id": upload["id"], "title": upload["title"], "name": upload["filename"],
+                             "permalink": upload["permalink"]})  # fmt: skip
+        return {"ok": True, "files": done}
 
 
 # -- Block Kit limits, checked as Slack checks them ------------------------------------------

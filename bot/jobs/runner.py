@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -198,7 +199,7 @@ class Runner:
                 continue
             report.planned += 1
             target = item.channel or f"report channel of project #{item.report_project_id}"
-            report.lines.append(f"--- {item.key} → {target}\n{item.text}")
+            report.lines.append(f"--- {item.key} → {target}\n{blocks_as_text(item.text, item.blocks)}")
         return report
 
     def run(
@@ -317,6 +318,31 @@ class Runner:
             log.warning(
                 "delivery %s stays pending (%s); next try at %s", delivery.key, error, retry_at.isoformat()
             )
+
+
+def blocks_as_text(text: str, blocks: Sequence[dict[str, Any]]) -> str:
+    """A message as a terminal shows it: the text of its blocks, buttons in brackets."""
+    if not blocks:
+        return text
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind in ("section", "header") and isinstance(block.get("text"), dict):
+            lines.append(str(block["text"].get("text", "")))
+        for field_ in block.get("fields") or []:
+            lines.append(str(field_.get("text", "")))
+        if kind == "context":
+            lines += [
+                str(e.get("text", ""))
+                for e in block.get("elements") or []
+                if isinstance(e, dict) and e.get("text")
+            ]
+        if kind == "actions":
+            labels = [str((e.get("text") or {}).get("text", "")) for e in block.get("elements") or []]
+            lines.append(" ".join(f"[{label}]" for label in labels if label))
+        if kind == "divider":
+            lines.append("—" * 20)
+    return "\n".join(line for line in lines if line)
 
 
 def _channel_is_shared(client: WebClient, channel: str) -> bool:
