@@ -12,7 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import queries
-from storage.models import Kind, Meeting, MemberRole, Record
+from storage.models import (
+    Document,
+    Kind,
+    Meeting,
+    MemberRole,
+    Record,
+    Survey,
+    SurveyParticipant,
+    SurveyResponse,
+)
 
 KIND_SECTIONS = {
     Kind.REQUIREMENT: "requirements",
@@ -20,7 +29,17 @@ KIND_SECTIONS = {
     Kind.TASK: "tasks",
     Kind.RISK: "risks",
 }
-SECTIONS = ("projects", "requirements", "issues", "tasks", "risks", "meetings", "surveys", "history")
+SECTIONS = (
+    "projects",
+    "requirements",
+    "issues",
+    "tasks",
+    "risks",
+    "meetings",
+    "surveys",
+    "history",
+    "documents",
+)
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -93,6 +112,102 @@ def _meetings(session: Session, *, project_ids: list[int], keys: dict[int, str])
     ]
 
 
+def _surveys(session: Session, *, project_ids: list[int], keys: dict[int, str]) -> list[dict[str, Any]]:
+    """Surveys with who was asked and what was answered — kept apart, as they are stored.
+
+    ``recipients`` and ``responses`` are listed independently (recipients by user id,
+    responses in the order they were first given), so the export links an answer to a
+    person no more than the database does: only when they chose to show their name.
+    ``participants`` and the secret hashes are there for a faithful restore.
+    """
+    if not project_ids:
+        return []
+    surveys = session.scalars(
+        select(Survey).where(Survey.project_id.in_(project_ids)).order_by(Survey.project_id, Survey.id)
+    ).all()
+    if not surveys:
+        return []
+    survey_ids = [s.id for s in surveys]
+    participants: dict[int, list[SurveyParticipant]] = {}
+    for participant in session.scalars(
+        select(SurveyParticipant)
+        .where(SurveyParticipant.survey_id.in_(survey_ids))
+        .order_by(SurveyParticipant.survey_id, SurveyParticipant.user_id)
+    ):
+        participants.setdefault(participant.survey_id, []).append(participant)
+    responses: dict[int, list[SurveyResponse]] = {}
+    for response in session.scalars(
+        select(SurveyResponse)
+        .where(SurveyResponse.survey_id.in_(survey_ids))
+        .order_by(SurveyResponse.survey_id, SurveyResponse.id)
+    ):
+        responses.setdefault(response.survey_id, []).append(response)
+    return [
+        {
+            "id": survey.id,
+            "team_id": survey.team_id,
+            "project": keys[survey.project_id],
+            "kind": survey.kind,
+            "status": survey.status,
+            "include_team": survey.include_team,
+            "created_by": survey.created_by,
+            "created_at": _iso(survey.created_at),
+            "closes_at": _iso(survey.closes_at),
+            "closed_at": _iso(survey.closed_at),
+            "recipients": [p.user_id for p in participants.get(survey.id, [])],
+            "responses": [
+                {
+                    "score": r.score,
+                    "recommend": r.recommend,
+                    "comment": r.comment,
+                    "user_id": r.user_id,
+                    "created_at": _iso(r.created_at),
+                    "updated_at": _iso(r.updated_at),
+                    "secret_hash": r.secret_hash,
+                }
+                for r in responses.get(survey.id, [])
+            ],
+            "participants": [
+                {
+                    "user_id": p.user_id,
+                    "role": p.role,
+                    "responded": p.responded,
+                    "invited_at": _iso(p.invited_at),
+                    "reminded_at": _iso(p.reminded_at),
+                    "secret_check": p.secret_check,
+                }
+                for p in participants.get(survey.id, [])
+            ],
+        }
+        for survey in surveys
+    ]
+
+
+def _documents(session: Session, *, project_ids: list[int], keys: dict[int, str]) -> list[dict[str, Any]]:
+    """The projects' documents of record (the retrospective reports), with their full Markdown content."""
+    if not project_ids:
+        return []
+    documents = session.scalars(
+        select(Document)
+        .where(Document.project_id.in_(project_ids))
+        .order_by(Document.project_id, Document.created_at, Document.id)
+    )
+    return [
+        {
+            "team_id": document.team_id,
+            "project": keys[document.project_id],
+            "kind": document.kind,
+            "title": document.title,
+            "created_by": document.created_by,
+            "created_at": _iso(document.created_at),
+            "file_id": document.file_id,
+            "permalink": document.permalink,
+            "content": document.content,
+        }
+        for document in documents
+    ]
+
+
 def export_data(
     session: Session, *, team_id: str | None = None, project_key: str | None = None
 ) -> dict[str, Any]:
@@ -124,6 +239,8 @@ def export_data(
     for record in queries.records(session, project_ids=ids):
         out[KIND_SECTIONS[Kind(record.kind)]].append(_record(record, keys[record.project_id]))
     out["meetings"] = _meetings(session, project_ids=ids, keys=keys)
+    out["surveys"] = _surveys(session, project_ids=ids, keys=keys)
+    out["documents"] = _documents(session, project_ids=ids, keys=keys)
     for entry in queries.history(session, project_ids=ids):
         out["history"].append(
             {

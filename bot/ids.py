@@ -120,6 +120,8 @@ CARD_MOVE_ACTION = re.compile(rf"^{ACTION_CARD_MOVE}:[a-z_]+$")
 
 def card_move_action(verb: str) -> str:
     return f"{ACTION_CARD_MOVE}:{verb}"
+
+
 # App Home preferences.
 ACTION_HOME_NOTIFY_ASSIGNMENTS = "home_notify_assignments"
 
@@ -140,6 +142,10 @@ BOT_SCOPES: dict[str, str] = {
     "groups:read": "see private channels the bot was invited to",
     "im:write": "send direct messages",
     "users:read": "people's time zones and locales",
+    "files:write": "upload the retrospective report of a closed project",
+    "channels:history": "find a message whose delivery was in doubt before sending it again",
+    "groups:history": "the same in private report channels",
+    "im:history": "the same for direct messages",
 }
 
 # Buttons on nudges (overdue DMs). Values are JSON: {"key": "ACME-1", ...}.
@@ -162,4 +168,34 @@ ACTION_NUDGE_SNOOZE_WEEK = "nudge_snooze_week"
 BLOCK_REVIEW_HEAD = "review_head"
 BLOCK_REVIEW_RISK = "review_risk"
 BLOCK_REVIEW_ACTIONS = "review_actions"
-REVIEW_ACTIONS = (ACTION_REVIEW_STILL_VALID, ACTION_REVIEW_ADJUST, ACTION_REVIEW_MITIGATING, ACTION_REVIEW_CLOSE)
+REVIEW_ACTIONS = (
+    ACTION_REVIEW_STILL_VALID,
+    ACTION_REVIEW_ADJUST,
+    ACTION_REVIEW_MITIGATING,
+    ACTION_REVIEW_CLOSE,
+)
+# Closing a project (`/project close`): the confirmation modal with the closing summary and lessons learned.
+VIEW_CLOSE_PROJECT = "project_close"
+BLOCK_CLOSE_SUMMARY = "closing_summary"
+BLOCK_CLOSE_LESSONS = "lessons_learned"
+ACTION_CLOSE_SUMMARY = "closing_summary_input"
+ACTION_CLOSE_LESSONS = "lessons_learned_input"
+# Satisfaction surveys (a DM per recipient). Score buttons are "survey_score:<n>" (n = 1..5, one
+# action id per button: Slack refuses two of one id in a block); values are JSON {"s": <survey id>, ...}.
+ACTION_SURVEY_SCORE = "survey_score"
+SURVEY_SCORE_ACTION = re.compile(rf"^{ACTION_SURVEY_SCORE}:[1-5]$")
+ACTION_SURVEY_DETAILS = "survey_details"  # opens VIEW_SURVEY
+VIEW_SURVEY = "survey_answer"
+BLOCK_SURVEY_SCORE = "survey_score_field"
+BLOCK_SURVEY_RECOMMEND = "survey_recommend_field"
+BLOCK_SURVEY_COMMENT = "survey_comment_field"
+BLOCK_SURVEY_SIGN = "survey_sign_field"
+ACTION_SURVEY_SCORE_SELECT = "survey_score_select"
+ACTION_SURVEY_RECOMMEND = "survey_recommend_select"
+ACTION_SURVEY_COMMENT = "survey_comment_input"
+ACTION_SURVEY_SIGN = "survey_sign_check"
+SURVEY_SIGN_VALUE = "signed"
+
+
+def survey_score_action(score: int) -> str:
+    return f"{ACTION_SURVEY_SCORE}:{score}"

@@ -16,6 +16,7 @@ from bot.domain.errors import UserError
 from bot.i18n import error_text, normalise_locale, t, translations
 from bot.i18n_catalog import extract_messages, load_catalog, main, placeholders
 from bot.rendering import environment, render
+from tests.test_closure import TEMPLATE_CONTEXT as CLOSURE_CONTEXT
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TEMPLATES = sorted(p.name for p in resources.files("aftercare_templates").iterdir() if p.name.endswith(".j2"))
@@ -73,6 +74,118 @@ CONTEXT: dict[str, Any] = {
     "by": "UBOB",
     "at": "Dec 1, 2026",
     "scope_change": True,
+    "digest": {
+        "key": "ACME",
+        "name": "Acme Corp after-sales",
+        "start": date(2026, 11, 2),
+        "end": date(2026, 11, 8),
+        "mode": "overdue",
+        "count": 3,
+        "more": 2,
+        "records": [
+            {
+                "key": "ACME-5",
+                "title": "Printer jams",
+                "kind_label": "task",
+                "status_label": "open",
+                "priority_label": "high",
+                "assignee_id": "UBOB",
+                "due_date": "Sun, Nov 1, 2026",
+                "closed_on": "Wed, Nov 4, 2026",
+                "days_overdue": 8,
+            }
+        ],
+        "changes": [
+            {
+                "key": "ACME-4",
+                "title": "Dark mode",
+                "label": "due date",
+                "show_values": True,
+                "old": "Mon, Nov 30, 2026",
+                "new": "Tue, Dec 15, 2026",
+                "by": "UALICE",
+                "at": "Wed, Nov 4, 2026",
+            }
+        ],
+        "open_issues": 1,
+        "issues": [
+            {
+                "priority_label": "High",
+                "count": 1,
+                "median_days": "6",
+                "oldest_key": "ACME-9",
+                "oldest_days": 6,
+            }
+        ],
+        "risks": [
+            {
+                "key": "ACME-7",
+                "title": "Vendor delay",
+                "score": 12,
+                "probability": 3,
+                "impact": 4,
+                "status_label": "open",
+                "owner_id": "UBOB",
+            }
+        ],
+        "workload": [{"user_id": "UBOB", "tasks": 2, "issues": 1, "hours": "42", "overloaded": True}],
+        "unassigned": 1,
+        "any_overloaded": True,
+        "overload_hours": "40",
+        "overload_items": 10,
+        "kpi_days": 90,
+        "on_time": "67% (2 of 3)",
+        "resolution": "2.5 days",
+        "exposure": "26 (open risks: 2)",
+        "satisfaction": "—",
+    },
+    "review": {
+        "key": "ACME",
+        "name": "Acme Corp after-sales",
+        "open_count": 3,
+        "flagged_count": 2,
+        "stale_days": 14,
+        "owners": ["UBOB"],
+        "unowned": 1,
+        "risk": {
+            "key": "ACME-7",
+            "title": "Vendor delay",
+            "open": True,
+            "flagged": True,
+            "score": 12,
+            "probability": 3,
+            "impact": 4,
+            "status_label": "open",
+            "owner_id": "UBOB",
+            "owner_name": "Bob",
+            "last_reviewed": date(2026, 10, 20),
+        },
+    },
+    "survey": SimpleNamespace(
+        key="ACME",
+        name="Acme Corp after-sales",
+        kind="on_demand",
+        role="customer",
+        reminder=True,
+        closed=False,
+        score=4,
+        recommend="8",
+        comment=True,
+        closes_on=date(2026, 12, 7),
+        kind_label="pulse survey",
+        asked=4,
+        answered=3,
+        rate="75%",
+        average="4.3",
+        recommend_answers=2,
+        hidden=False,
+        min_answers=3,
+        distribution=[SimpleNamespace(score=5, bar="███", count=2)],
+        comments_count=2,
+        count=3,
+    ),
+    "retro": CLOSURE_CONTEXT["retro"],
+    "docs": CLOSURE_CONTEXT["docs"],
     "count": 3,
     "days": 4,
     "state": "overdue",

@@ -69,7 +69,9 @@ def test_a_real_run_posts_once_and_a_second_run_nothing(tmp_path: Path, fake_sla
     assert "Renew the certificate" in str(dm)
 
 
-def test_an_undeliverable_message_stays_pending_and_exits_non_zero(tmp_path: Path, fake_slack: FakeSlack) -> None:
+def test_an_undeliverable_message_stays_pending_and_exits_non_zero(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
     url = seeded(tmp_path)
     fake_slack.fail("chat.postMessage", status=500, times=5)
     result = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, **settings(fake_slack, url))
@@ -79,7 +81,9 @@ def test_an_undeliverable_message_stays_pending_and_exits_non_zero(tmp_path: Pat
 
 def test_bad_arguments_get_one_clear_line(tmp_path: Path) -> None:
     url = seeded(tmp_path)
-    naive = run(["jobs", "run", "digest", "--now", "2026-12-07T09:00", "--dry-run"], tmp_path, DATABASE_URL=url)
+    naive = run(
+        ["jobs", "run", "digest", "--now", "2026-12-07T09:00", "--dry-run"], tmp_path, DATABASE_URL=url
+    )
     assert naive.returncode == 2 and "offset" in naive.stderr
     garbage = run(["jobs", "run", "digest", "--now", "monday", "--dry-run"], tmp_path, DATABASE_URL=url)
     assert garbage.returncode == 2 and "ISO 8601" in garbage.stderr

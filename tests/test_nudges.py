@@ -21,6 +21,7 @@ from bot.jobs.nudges import NUDGE_GRACE, plan
 from bot.slack.nudge_blocks import MAX_BLOCKS, NUDGE_ITEMS_SHOWN
 from storage.models import HistoryEntry, Kind, Project, Record
 from tests.harness import TEAM, SlackHarness, click, find_button
+from tests.test_closure import close
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 MONDAY = date(2026, 11, 30)
@@ -225,7 +226,7 @@ def test_what_is_not_nudged(two_projects: SlackHarness) -> None:
     slack.command("/task", "done ACME-2")
     slack.command("/task", "delete ACME-3")
     slack.command("/issue", "resolve ACME-5")
-    slack.command("/project", "close", channel="CBETA")
+    close(slack, channel="CBETA", now=None)
     with slack.db.write() as session:
         session.execute(update(Record).where(Record.key == "ACME-1").values(snoozed_until=MONDAY))
     now = utc(MONDAY, 9)

@@ -12,6 +12,7 @@ from bot.domain.people import upsert_member
 from bot.domain.status import KindCount, RiskLine, Workload, project_status
 from storage.models import Kind, Project, Record
 from tests.harness import TEAM, SlackHarness
+from tests.test_closure import close
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday; already Friday 01:00 in Auckland
 
@@ -173,7 +174,7 @@ def test_an_empty_project_and_an_unlinked_channel(project: SlackHarness) -> None
 
 
 def test_a_closed_project_still_has_a_status(project: SlackHarness) -> None:
-    project.command("/project", "close")
+    close(project, now=None)
     project.command("/project", "status")
     assert "*ACME* — Acme Corp after-sales · closed" in project.last_ephemeral()
 

@@ -18,7 +18,9 @@ PEOPLE = {"USHA": "Asia/Shanghai", "UBER": "Europe/Berlin", "UNYC": "America/New
 def _runner(slack: SlackHarness, clock: Clock) -> tuple[Services, Runner]:
     services = Services(settings=slack.settings, db=slack.db, clock=clock)
     slack.fake.clock = clock.monotonic
-    return services, Runner(services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic)
+    return services, Runner(
+        services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic
+    )
 
 
 def test_people_in_three_time_zones_get_one_nudge_at_their_own_nine(project: SlackHarness) -> None:
@@ -43,7 +45,9 @@ def test_people_in_three_time_zones_get_one_nudge_at_their_own_nine(project: Sla
 
 def test_a_restart_mid_day_sends_a_missed_nudge_once(project: SlackHarness) -> None:
     with project.db.write() as session:
-        upsert_member(session, team_id="T0001", member={"id": "UBER", "tz": "Europe/Berlin"}, now=datetime.now(UTC))
+        upsert_member(
+            session, team_id="T0001", member={"id": "UBER", "tz": "Europe/Berlin"}, now=datetime.now(UTC)
+        )
     project.command("/task", "new Late <@UBER|ber> due:2026-12-01")
     # The scheduler was down at 09:00 Berlin; it comes back at 11:40 local.
     clock = Clock(datetime(2026, 12, 7, 10, 40, tzinfo=UTC))
@@ -65,7 +69,11 @@ def test_one_failing_job_does_not_stop_the_others(project: SlackHarness, mocker)
     from bot.jobs.base import Outgoing
 
     def fine(session, ctx):  # type: ignore[no-untyped-def]
-        return [Outgoing(key="fine:T0001:1", team_id="T0001", kind="fine", text="still here", blocks=[], channel="C1")]
+        return [
+            Outgoing(
+                key="fine:T0001:1", team_id="T0001", kind="fine", text="still here", blocks=[], channel="C1"
+            )
+        ]
 
     mocker.patch("bot.jobs.nudges.plan", side_effect=RuntimeError("boom"))
     mocker.patch.dict(JOBS, {"zz-fine": Job("zz-fine", "test.fine", ("fine",), "tests.test_scheduler:FINE")})
@@ -74,3 +82,45 @@ def test_one_failing_job_does_not_stop_the_others(project: SlackHarness, mocker)
     services, runner = _runner(project, clock)
     tick(services, runner)
     assert [m["text"] for m in project.fake.posted("C1")] == ["still here"]
+
+
+def test_weekly_digests_follow_each_projects_time_zone_across_dst(slack: SlackHarness) -> None:
+    from sqlalchemy import update
+
+    from storage.models import Project
+
+    slack.command("/project", "new SHA Shanghai customer", channel="CSHA")
+    slack.command("/project", "new NYC New York customer", channel="CNYC")
+    slack.command("/task", "new Something to report", channel="CSHA")
+    slack.command("/task", "new Something to report", channel="CNYC")
+    with slack.db.write() as session:
+        session.execute(
+            update(Project)
+            .where(Project.key == "SHA")
+            .values(timezone="Asia/Shanghai", report_channel_id="CRSHA")
+        )
+        session.execute(
+            update(Project)
+            .where(Project.key == "NYC")
+            .values(timezone="America/New_York", report_channel_id="CRNYC")
+        )
+    # Hourly ticks from Sunday 25 October to Monday 2 November (New York leaves summer time on 1 November).
+    clock = Clock(datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
+    services, runner = _runner(slack, clock)
+    while clock.now <= datetime(2026, 11, 2, 16, 0, tzinfo=UTC):
+        tick(services, runner)
+        clock.advance(hours=1)
+
+    def posted_at(channel: str) -> list[datetime]:
+        return [
+            datetime.fromtimestamp(int(float(m["ts"])), UTC)
+            for m in slack.fake.posted(channel)
+            if str((m.get("metadata") or {}).get("event_payload", {}).get("key", "")).startswith("digest:")
+        ]
+
+    # Monday 09:00 in Shanghai is 01:00 UTC; in New York 13:00 UTC in summer time, 14:00 UTC after it.
+    assert posted_at("CRSHA") == [datetime(2026, 10, 26, 1, tzinfo=UTC), datetime(2026, 11, 2, 1, tzinfo=UTC)]
+    assert posted_at("CRNYC") == [
+        datetime(2026, 10, 26, 13, tzinfo=UTC),
+        datetime(2026, 11, 2, 14, tzinfo=UTC),
+    ]

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.commands import cards, events, forms, home, meeting, nudges, project, records, shortcuts
+from bot.commands import (
+    cards,
+    events,
+    forms,
+    home,
+    meeting,
+    nudges,
+    project,
+    records,
+    review,
+    shortcuts,
+    surveys,
+)
 
 
 def register_all(app: App) -> None:
-    for module in (project, records, meeting, shortcuts, forms, cards, home, events, nudges):
+    for module in (project, records, meeting, shortcuts, forms, cards, home, events, nudges, review, surveys):
         module.register(app)

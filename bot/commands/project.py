@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,12 +15,12 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.commands.common import Reply, ephemeral_reply, reporting, services_of, tenant_of
+from bot.domain.documents import IndexedMeeting, docs_index, get_document, set_document_file
 from bot.domain.errors import N_, UserError
 from bot.domain.projects import (
     FORM_FIELD,
     InvalidSettings,
     check_settings,
-    close_project,
     create_project,
     link_channel,
     list_projects,
@@ -32,20 +34,37 @@ from bot.domain.projects import (
     save_settings,
     unlink_channel,
 )
+from bot.domain.retrospective import Closing, close_with_retrospective, retrospective
 from bot.domain.status import project_status
+from bot.domain.surveys import KIND_ON_DEMAND, start_on_demand_survey
 from bot.i18n import error_text, t
+from bot.jobs.digest import preview_digest
 from bot.parsing import parse_project_key, split_subcommand
 from bot.rendering import render
 from bot.services import Services
 from bot.slack.blocks import modal_errors
+from bot.slack.closure_blocks import (
+    CLOSE_FIELDS,
+    close_modal,
+    closed_confirmation,
+    docs_message,
+    document_filename,
+    document_title,
+    file_comment,
+    parse_close_form,
+    report_markdown,
+    report_message,
+)
 from bot.slack.gateway import ChannelInfo, SlackGateway
 from bot.slack.payloads import SlashCommand, metadata_of
 from bot.slack.project_blocks import change_labels, parse_settings_form, settings_modal, status_text
+from bot.slack.survey_blocks import started_text
 from bot.text import decode_slack_text
+from storage.models import ProjectStatus
 
 log = logging.getLogger(__name__)
 
-PLANNED = frozenset({"digest", "survey", "docs"})
+PLANNED: frozenset[str] = frozenset()
 DM_REFUSAL = N_("Projects live in channels, not in direct messages. Run this in the project's channel.")
 
 
@@ -96,6 +115,8 @@ class _Request:
     reply: Reply
     # Follows the channel's project once it is known (errors are reported in it too).
     locale: str = field(default="en")
+    # Bolt's respond, for replies with blocks (only the person sees them).
+    respond: Any = None
 
     def now(self) -> datetime:
         return self.services.now()
@@ -212,6 +233,19 @@ def _status(req: _Request, rest: str) -> None:
     req.reply(status_text(snapshot, project.locale, internal=snapshot.internal))
 
 
+def _digest(req: _Request, rest: str) -> None:
+    """A preview of the channel's project's next digest, only to the person who asked."""
+    _no_options("digest", rest)
+    with req.services.db.read() as session:
+        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
+        req.locale = project.locale
+        preview = preview_digest(
+            session, team_id=req.team_id, project_id=project.id, now=req.now(), viewer_id=req.command.user_id
+        )
+    for text, blocks in preview.messages:
+        req.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+
 def _settings(req: _Request, rest: str) -> None:
     _no_options("settings", rest)
     user_id = req.command.user_id
@@ -231,25 +265,100 @@ def _settings(req: _Request, rest: str) -> None:
         raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
 
 
-def _close_or_reopen(req: _Request, sub: str, rest: str) -> None:
-    _no_options(sub, rest)
-    change = close_project if sub == "close" else reopen_project
+def _close(req: _Request, rest: str) -> None:
+    """Owners and admins only: a modal asks for the closing summary and lessons learned; closing is on submit."""
+    _no_options("close", rest)
+    user_id, channel_id = req.command.user_id, req.command.channel_id
+    with req.services.db.read() as session:
+        project = project_in_channel(session, team_id=req.team_id, channel_id=channel_id)
+        req.locale = project.locale
+        project_for_manager(session, team_id=req.team_id, project_id=project.id, user_id=user_id)
+        if project.status == ProjectStatus.CLOSED:
+            raise UserError(N_("Project %(key)s is already closed."), key=project.key)
+        preview = retrospective(session, team_id=req.team_id, project_id=project.id, now=req.now())
+    view = close_modal(
+        project=project,
+        locale=project.locale,
+        metadata={"project_id": project.id, "channel_id": channel_id},
+        preview=preview,
+    )
+    sent = req.gateway.open_view(trigger_id=req.command.trigger_id, view=view)
+    if not sent.ok:
+        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+
+
+def _reopen(req: _Request, rest: str) -> None:
+    _no_options("reopen", rest)
     with req.services.db.write() as session:
         project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
         req.locale = project.locale
-        project = change(
+        project = reopen_project(
             session, team_id=req.team_id, project_id=project.id, user_id=req.command.user_id, now=req.now()
         )
     text = render(
-        "project_closed.j2" if sub == "close" else "project_reopened.j2",
-        project.locale,
-        user_id=req.command.user_id,
-        key=project.key,
-        name=project.name,
+        "project_reopened.j2", project.locale, user_id=req.command.user_id, key=project.key, name=project.name
     )
     sent = req.gateway.post(channel=req.command.channel_id, text=text)
     if not sent.ok:
         req.reply(text)
+
+
+# Slack's message permalinks: https://<workspace>.slack.com/archives/<channel>/p<ts without its dot>
+_PERMALINK = re.compile(r"^(?P<base>https://[^/?#]+/archives/)(?P<channel>[A-Z0-9]+)/p(?P<ts>\d+)$")
+# chat.getPermalink calls one index may make before giving up on links.
+_PERMALINK_TRIES = 3
+
+
+def _summary_links(gateway: SlackGateway, meetings: Sequence[IndexedMeeting]) -> dict[str, str]:
+    """Links to the meetings' summary messages: one ``chat.getPermalink``, the rest built the same way."""
+    links: dict[str, str] = {}
+    base: str | None = None
+    tries = 0
+    for meeting in meetings:
+        if not (meeting.card_channel_id and meeting.card_ts):
+            continue
+        compact = meeting.card_ts.replace(".", "")
+        if base:
+            links[meeting.key] = f"{base}{meeting.card_channel_id}/p{compact}"
+            continue
+        if tries >= _PERMALINK_TRIES:
+            continue
+        tries += 1
+        link = gateway.permalink(channel=meeting.card_channel_id, ts=meeting.card_ts)
+        if not link:
+            continue
+        links[meeting.key] = link
+        match = _PERMALINK.match(link)
+        if match and match["channel"] == meeting.card_channel_id and match["ts"] == compact:
+            base = match["base"]
+    return links
+
+
+def _docs(req: _Request, rest: str) -> None:
+    """The project's documents: retrospective reports, meeting notes, records' source messages."""
+    _no_options("docs", rest)
+    with req.services.db.read() as session:
+        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
+        req.locale = project.locale
+        index = docs_index(session, team_id=req.team_id, project_id=project.id, viewer_id=req.command.user_id)
+    text, blocks = docs_message(index, _summary_links(req.gateway, index.meetings))
+    req.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+
+def _survey(req: _Request, rest: str) -> None:
+    """Start a survey of the channel's project now (owners and admins); the DMs follow in working hours."""
+    _no_options("survey", rest)
+    with req.services.db.write() as session:
+        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
+        req.locale = project.locale
+        started = start_on_demand_survey(
+            session, team_id=req.team_id, project_id=project.id, user_id=req.command.user_id, now=req.now()
+        )
+    text = started_text(
+        key=started.project_key, name=started.project_name, kind=KIND_ON_DEMAND, count=started.recipients,
+        closes_at=started.closes_at, timezone=started.timezone, locale=started.locale,
+    )  # fmt: skip
+    req.reply(text)
 
 
 def project_command(
@@ -268,6 +377,7 @@ def project_command(
             team_id=tenant_of(context),
             reply=reply,
             locale=services.default_locale,
+            respond=respond,
         )
         sub, rest = split_subcommand(command.text)
         if sub in ("", "help"):
@@ -286,8 +396,16 @@ def project_command(
             _status(req, rest)
         elif sub == "settings":
             _settings(req, rest)
-        elif sub in ("close", "reopen"):
-            _close_or_reopen(req, sub, rest)
+        elif sub == "digest":
+            _digest(req, rest)
+        elif sub == "close":
+            _close(req, rest)
+        elif sub == "reopen":
+            _reopen(req, rest)
+        elif sub == "docs":
+            _docs(req, rest)
+        elif sub == "survey":
+            _survey(req, rest)
         elif sub in PLANNED:
             raise UserError(N_("/project %(verb)s is not available in this version yet."), verb=sub)
         else:
@@ -397,6 +515,187 @@ def _block(error: UserError) -> str:
     return name if name in ids.SETTINGS_FIELDS else "owners"
 
 
+# -- the closing modal ---------------------------------------------------------------------
+
+
+def _unexpected(locale: str, what: str) -> str:
+    ref = uuid.uuid4().hex[:8]
+    log.exception("%s failed (ref %s)", what, ref)
+    return t(
+        locale,
+        "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
+        ref=ref,
+    )
+
+
+def close_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Close the project in one transaction (with its report stored), ack, then deliver the report."""
+    services = services_of(context)
+    locale = services.default_locale
+    try:
+        team_id = tenant_of(context)
+        user_id = str(body["user"]["id"])
+        meta = metadata_of(view)
+        project_id = int(meta.get("project_id", 0))
+        with services.db.read() as session:
+            locale = project_for_manager(
+                session, team_id=team_id, project_id=project_id, user_id=user_id
+            ).locale
+        summary, lessons = parse_close_form(view)
+        with services.db.write() as session:
+            closing = close_with_retrospective(
+                session,
+                team_id=team_id,
+                project_id=project_id,
+                user_id=user_id,
+                summary=summary,
+                lessons=lessons,
+                now=services.now(),
+                document_title=document_title,
+                render_document=report_markdown,
+            )
+    except UserError as error:
+        block = CLOSE_FIELDS.get(error.field or "", ids.BLOCK_CLOSE_SUMMARY)
+        ack(**modal_errors({block: error_text(locale, error)}))
+        return
+    except Exception:
+        ack(**modal_errors({ids.BLOCK_CLOSE_SUMMARY: _unexpected(locale, "closing a project")}))
+        return
+    ack()
+    try:
+        _after_closing(
+            services, SlackGateway(client), closing, user_id=user_id, channel_id=meta.get("channel_id")
+        )
+    except Exception:
+        log.exception("delivering the retrospective report of %s failed", closing.project.key)
+
+
+@dataclass
+class _Delivered:
+    """Where the report went: the report channel, or (``None``) the owners by DM; what failed."""
+
+    report_channel: str | None = None
+    shared: bool = False
+    error: str | None = None  # nothing could be posted
+    file_error: str | None = None  # posted, but the file could not be uploaded
+    refused: str | None = None  # the report channel refused it (the owners got it by DM instead)
+
+
+def _report_audience(gateway: SlackGateway, closing: Closing) -> tuple[str | None, bool]:
+    """The internal report channel when it is safe to post there (else ``None``: each owner by DM), and
+    whether the channel was refused for being shared with another organisation."""
+    channel = closing.project.report_channel_id
+    if not channel:
+        return None, False
+    info = gateway.channel_info(channel=channel)
+    if not isinstance(info, ChannelInfo):
+        log.warning(
+            "report channel %s of %s: %s; sending to owners", channel, closing.project.key, info.error
+        )
+        return None, False
+    if info.is_ext_shared or info.is_im:
+        log.warning(
+            "report channel %s of %s is shared outside: sending to owners", channel, closing.project.key
+        )
+        return None, True
+    return channel, False
+
+
+def _deliver_report(services: Services, gateway: SlackGateway, closing: Closing) -> _Delivered:
+    """Post the report and upload its Markdown file where internal reports go; note the file on the document."""
+    report, document = closing.report, closing.document
+    with services.db.read() as session:
+        stored = get_document(session, team_id=document.team_id, document_id=document.id)
+    if stored is None or stored.file_id:
+        return _Delivered()  # gone, or already delivered
+    file_name = document_filename(report.project.key, report.closed_on)
+    text, blocks = report_message(report, file_name=file_name)
+    channel, shared = _report_audience(gateway, closing)
+    result = _Delivered(shared=shared)
+
+    def post_with_file(target: str) -> bool:
+        posted = gateway.post(channel=target, text=text, blocks=blocks)
+        if not posted.ok:
+            result.error = str(posted.error)
+            return False
+        # A DM's file goes to the conversation the message landed in (a user id is no channel for files).
+        uploaded = gateway.upload_file(
+            channel=str((posted.data or {}).get("channel") or target),
+            filename=file_name,
+            content=document.content,
+            title=document.title,
+            initial_comment=file_comment(report),
+        )
+        if not uploaded.ok:
+            result.file_error = str(uploaded.error)
+            return True
+        file_id, permalink = _uploaded_file(uploaded.data or {})
+        with services.db.write() as session:
+            set_document_file(
+                session,
+                team_id=document.team_id,
+                document_id=document.id,
+                file_id=file_id,
+                permalink=permalink,
+            )
+        return True
+
+    if channel is not None:
+        if post_with_file(channel):
+            result.report_channel = channel
+            return result
+        result.refused = result.error
+        log.warning(
+            "report channel %s of %s refused the report (%s): sending to owners",
+            channel,
+            report.project.key,
+            result.error,
+        )
+    reached = [owner for owner in report.owners if post_with_file(owner)]
+    if reached:
+        result.error = None
+    return result
+
+
+def _uploaded_file(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    files = data.get("files") or ([data["file"]] if isinstance(data.get("file"), dict) else [])
+    first = files[0] if files and isinstance(files[0], dict) else {}
+    file_id, permalink = first.get("id"), first.get("permalink")
+    return (str(file_id) if file_id else None, str(permalink) if permalink else None)
+
+
+def _after_closing(
+    services: Services, gateway: SlackGateway, closing: Closing, *, user_id: str, channel_id: Any
+) -> None:
+    project = closing.project
+    delivered = _Delivered()
+    try:
+        delivered = _deliver_report(services, gateway, closing)
+    except Exception:
+        log.exception("posting the retrospective report of %s failed", project.key)
+        delivered.error = "internal_error"
+    notice = render("project_closed.j2", project.locale, user_id=user_id, key=project.key, name=project.name)
+    if channel_id:
+        gateway.post(channel=str(channel_id), text=notice)
+    survey_error = error_text(project.locale, closing.survey_error) if closing.survey_error else None
+    text = closed_confirmation(
+        closing.report,
+        report_channel=delivered.report_channel,
+        shared=delivered.shared,
+        refused=(closing.project.report_channel_id, delivered.refused) if delivered.refused else None,
+        report_failed=delivered.error,
+        file_failed=delivered.file_error,
+        survey_started=closing.survey_started,
+        survey_error=survey_error,
+    )
+    sent = gateway.post_ephemeral(channel=str(channel_id), user=user_id, text=text) if channel_id else None
+    if sent is None or not sent.ok:
+        gateway.dm(user=user_id, text=text)
+
+
 def register(app: App) -> None:
     app.command(ids.CMD_PROJECT)(project_command)
     app.view(ids.VIEW_PROJECT_SETTINGS)(settings_submitted)
+    app.view(ids.VIEW_CLOSE_PROJECT)(close_submitted)

@@ -121,3 +121,28 @@ class SlackGateway:
 
     def join(self, *, channel: str) -> Sent:
         return self._call("conversations.join", channel=channel)
+
+    def upload_file(
+        self, *, channel: str, filename: str, content: str, title: str, initial_comment: str | None = None
+    ) -> Sent:
+        """Share a text file in ``channel`` (``files_upload_v2``: get an upload URL, send the bytes, complete).
+
+        ``data`` carries Slack's answer: ``files`` (and ``file``, when one) with each file's ``id``.
+        """
+        try:
+            response = self.client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                content=content.encode("utf-8"),
+                title=title,
+                initial_comment=initial_comment,
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown_error"))
+            log.warning("slack files_upload_v2 failed: %s", error)
+            return Sent(ok=False, error=error, data=dict(exc.response.data or {}))
+        except Exception as exc:  # network errors, timeouts, a failed upload of the bytes
+            log.warning("slack files_upload_v2 failed: %s", exc)
+            return Sent(ok=False, error=f"upload_error: {type(exc).__name__}")
+        data = dict(response.data) if isinstance(response.data, dict) else {}
+        return Sent(ok=True, data=data)

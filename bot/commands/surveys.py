@@ -1,0 +1,227 @@
+"""Survey DMs: the score buttons (1–5), "Add details" and its form.
+
+Each answer is saved at once and the DM is redrawn in place from what was stored
+(the chosen score highlighted). Whoever clicks is the person Slack vouches for in
+the signed request: someone the survey was not sent to is refused, and a closed
+survey accepts no more changes (its DM then loses its buttons).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.commands.common import reporting, services_of, tenant_of
+from bot.domain import surveys
+from bot.domain.errors import N_, UserError
+from bot.domain.people import locale_of
+from bot.i18n import error_text, normalise_locale, t
+from bot.services import Services
+from bot.slack.blocks import modal_errors
+from bot.slack.gateway import SlackGateway
+from bot.slack.payloads import metadata_of
+from bot.slack.survey_blocks import details_modal, parse_details, survey_message
+
+log = logging.getLogger(__name__)
+
+BROKEN = N_("This button is broken. Please use the command instead.")
+
+
+def survey_key(services: Services) -> bytes:
+    """The survey key, from the first server secret set: signing secret, client secret, bot token.
+
+    Every process that handles Slack requests must have the same one; changing it
+    makes answers given before unchangeable (never doubled).
+    """
+    settings = services.settings
+    return surveys.derive_key(
+        settings.slack_signing_secret or settings.slack_client_secret or settings.slack_bot_token or ""
+    )
+
+
+def _ref(raw: str | None) -> dict[str, Any]:
+    """A survey button's value: ``{"s": <survey id>}``, plus ``"score"`` on the score buttons."""
+    try:
+        value = json.loads(raw or "{}")
+    except json.JSONDecodeError:
+        value = {}
+    if not isinstance(value, dict) or not isinstance(value.get("s"), int):
+        raise UserError(BROKEN)
+    return value
+
+
+def _teller(body: dict[str, Any], respond: Any) -> Callable[[str], None]:
+    def tell(text: str) -> None:
+        if body.get("response_url"):
+            try:
+                respond(text=text, response_type="ephemeral", replace_original=False)
+            except Exception:
+                log.exception("could not reply through response_url")
+
+    return tell
+
+
+def _where(body: dict[str, Any]) -> tuple[str, str]:
+    container = body.get("container") or {}
+    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+    return channel, str(container.get("message_ts") or "")
+
+
+def _redraw(gateway: SlackGateway, channel: str, ts: str, dm: surveys.SurveyDm, locale: str) -> None:
+    if channel and ts:
+        text, blocks = survey_message(dm, locale=locale)
+        gateway.update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+def _locale(services: Services, team_id: str, user_id: str, default: str | None = None) -> str:
+    with services.db.read() as session:
+        return locale_of(
+            session, team_id=team_id, user_id=user_id, default=default or services.default_locale
+        )
+
+
+def _show_as_it_stands(
+    services: Services, gateway: SlackGateway, survey_id: int, user_id: str, channel: str, ts: str
+) -> None:
+    """After a refused change (closed survey), redraw the DM as it stands; strangers see nothing change."""
+    try:
+        with services.db.read() as session:
+            dm = surveys.my_survey(
+                session, survey_id=survey_id, user_id=user_id, key=survey_key(services), now=services.now()
+            )
+            locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+    except UserError:
+        return
+    _redraw(gateway, channel, ts, dm, locale)
+
+
+def on_score_button(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Any,
+    client: WebClient,
+    context: BoltContext,
+) -> None:
+    """A score button: store or change the score, then redraw the DM with it highlighted."""
+    ack()
+    services = services_of(context)
+    user_id = str(body["user"]["id"])
+    gateway = SlackGateway(client)
+    locale = _locale(services, tenant_of(context), user_id)
+    tell = _teller(body, respond)
+    channel, ts = _where(body)
+    with reporting(tell, lambda: locale):
+        ref = _ref(action.get("value"))
+        score = ref.get("score")
+        if not isinstance(score, int):
+            raise UserError(BROKEN)
+        try:
+            with services.db.write() as session:
+                dm = surveys.answer(
+                    session, survey_id=ref["s"], user_id=user_id, key=survey_key(services), now=services.now(),
+                    score=score,
+                )  # fmt: skip
+                locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+        except UserError:
+            _show_as_it_stands(services, gateway, ref["s"], user_id, channel, ts)
+            raise
+        _redraw(gateway, channel, ts, dm, locale)
+
+
+def on_details_button(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Any,
+    client: WebClient,
+    context: BoltContext,
+) -> None:
+    """The "Add details" button: open the form with the person's current answer (the trigger expires in 3 s)."""
+    ack()
+    services = services_of(context)
+    user_id = str(body["user"]["id"])
+    gateway = SlackGateway(client)
+    locale = _locale(services, tenant_of(context), user_id)
+    tell = _teller(body, respond)
+    channel, ts = _where(body)
+    with reporting(tell, lambda: locale):
+        ref = _ref(action.get("value"))
+        with services.db.read() as session:
+            dm = surveys.my_survey(
+                session, survey_id=ref["s"], user_id=user_id, key=survey_key(services), now=services.now()
+            )
+            locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+        if dm.closed:
+            _redraw(gateway, channel, ts, dm, locale)
+            raise UserError(
+                N_("This survey is closed: answers can no longer be given or changed. Thank you!")
+            )
+        metadata = {"s": dm.survey_id, "channel": channel, "ts": ts, "locale": locale}
+        view = details_modal(dm, locale=locale, metadata=metadata)
+        sent = gateway.open_view(trigger_id=str(body.get("trigger_id", "")), view=view)
+        if not sent.ok:
+            raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+
+
+_FIELD_BLOCKS = {"score": ids.BLOCK_SURVEY_SCORE, "recommend": ids.BLOCK_SURVEY_RECOMMEND}
+
+
+def on_details_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """The "Add details" form: save the whole answer (errors shown by their field), then redraw the DM."""
+    services = services_of(context)
+    user_id = str(body["user"]["id"])
+    meta = metadata_of(view)
+    locale = normalise_locale(str(meta.get("locale") or ""), services.default_locale)
+    survey_id = meta.get("s")
+    try:
+        if not isinstance(survey_id, int):
+            raise UserError(BROKEN)
+        form = parse_details(view)
+        if form.score is None:
+            raise UserError(N_("Choose a score from 1 to 5."), field="score")
+        details = surveys.Details(
+            score=form.score, recommend=form.recommend, comment=form.comment, signed=form.signed
+        )
+        with services.db.write() as session:
+            dm = surveys.answer(
+                session, survey_id=survey_id, user_id=user_id, key=survey_key(services), now=services.now(),
+                details=details,
+            )  # fmt: skip
+            locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+    except UserError as error:
+        block = _FIELD_BLOCKS.get(error.field or "", ids.BLOCK_SURVEY_SCORE)
+        ack(**modal_errors({block: error_text(locale, error)}))
+        return
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("saving a survey answer failed (ref %s)", ref)
+        sorry = t(
+            locale,
+            "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
+            ref=ref,
+        )
+        ack(**modal_errors({ids.BLOCK_SURVEY_SCORE: sorry}))
+        return
+    ack()
+    try:
+        channel, ts = meta.get("channel"), meta.get("ts")
+        if isinstance(channel, str) and isinstance(ts, str):
+            _redraw(SlackGateway(client), channel, ts, dm, locale)
+    except Exception:
+        log.exception("redrawing a survey DM failed")
+
+
+def register(app: App) -> None:
+    app.action(ids.SURVEY_SCORE_ACTION)(on_score_button)
+    app.action(ids.ACTION_SURVEY_DETAILS)(on_details_button)
+    app.view(ids.VIEW_SURVEY)(on_details_submit)

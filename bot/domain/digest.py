@@ -1,0 +1,720 @@
+"""The weekly reports of a project: the progress digest and the risk review.
+
+Plain data out, no Slack. Both are computed for many projects at once with a fixed
+number of queries whatever the number of projects or records: projects are taken
+in chunks, and each chunk costs one query for its records and one for its scope
+changes (plus one for the titles of records the first did not bring back, only
+when there are any). Everything else is counted in Python from those rows.
+
+The digest's "week" is the 7 days before its slot: consecutive slots tile time
+exactly (the same wall-clock time a week apart, whatever DST does in between), so
+every event is reported in exactly one digest. Open and overdue work is read "as
+of" the slot (or of now, for a preview of a slot still to come).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.domain.errors import N_, UserError
+from bot.domain.lifecycle import Change, load
+from bot.domain.permissions import require_record_change
+from bot.domain.status import RiskLine, Workload, open_condition
+from bot.domain.statuses import LIFECYCLES
+from bot.domain.views import ProjectView, RecordView
+from storage.models import HistoryEntry, Kind, Person, Priority, Project, ProjectStatus, Record
+
+# A result row of the column selects below (typed loosely: SQLAlchemy's Row generics vary by version).
+_Row = Any
+WEEK = timedelta(days=7)
+# KPIs look back this many days.
+KPI_DAYS = 90
+# A risk not reviewed for this long is flagged in the risk review.
+REVIEW_STALE_DAYS = 14
+TOP_RISKS = 5
+# Projects per query (keeps IN lists well under every backend's parameter limit).
+CHUNK = 400
+PRIORITY_ORDER = (Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW)
+# The status that counts as "done" for each kind (requirements are "delivered", listed apart).
+_DONE_STATUS = {Kind.TASK: "done", Kind.ISSUE: "closed", Kind.RISK: "closed"}
+_KINDS = {kind.value: kind for kind in Kind}
+_OPEN = {kind: frozenset(LIFECYCLES[kind].open) for kind in Kind}
+_ORDER = {kind: n for n, kind in enumerate((Kind.REQUIREMENT, Kind.ISSUE, Kind.TASK, Kind.RISK))}
+
+
+# -- the digest's data -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One record as the digest lists it."""
+
+    key: str
+    seq: int
+    kind: Kind
+    title: str
+    status: str
+    priority: str
+    assignee_id: str | None
+    due_date: date | None
+    created_at: datetime
+    closed_at: datetime | None
+    # Days past its due date ("as of" the digest), 0 when not overdue.
+    days_overdue: int = 0
+
+
+@dataclass(frozen=True)
+class ScopeChange:
+    """A change to an agreed requirement (history entry with ``scope_change``)."""
+
+    key: str
+    title: str | None  # None when the record is gone
+    field: str
+    old: str | None
+    new: str | None
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class IssueAges:
+    """Open issues of one priority (resolved ones included: they are open until closed)."""
+
+    priority: str
+    count: int
+    oldest_key: str
+    oldest_days: int
+    median_days: float
+
+
+@dataclass(frozen=True)
+class Kpis:
+    # Tasks done in the last KPI_DAYS days that had a due date, and how many of them were on time.
+    on_time: int
+    with_due_date: int
+    # Issues closed in the last KPI_DAYS days, and the median time from logging to closing.
+    issues_closed: int
+    median_resolution: timedelta | None
+    # Sum of the scores of open risks (unscored risks count 0), and how many are open.
+    risk_exposure: int
+    open_risks: int
+    # The latest satisfaction score (surveys), None until there is one.
+    satisfaction: float | None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.with_due_date if self.with_due_date else None
+
+
+@dataclass(frozen=True)
+class DigestData:
+    project: ProjectView
+    slot: datetime  # when the digest is (or was) due, in the project's time zone
+    week_start: datetime  # the week is [week_start, slot)
+    as_of: datetime  # open and overdue work is read at this instant
+    today: date  # as_of's date in the project's time zone: a due date before it is overdue
+    done: tuple[DigestItem, ...]  # tasks done, issues and risks closed this week
+    delivered: tuple[DigestItem, ...]  # requirements delivered this week
+    in_progress: tuple[DigestItem, ...]
+    new: tuple[DigestItem, ...]  # requirements and issues logged this week
+    scope_changes: tuple[ScopeChange, ...]
+    overdue: tuple[DigestItem, ...]  # longest overdue first
+    issues: tuple[IssueAges, ...]  # by priority, most urgent first; only priorities with open issues
+    top_risks: tuple[RiskLine, ...]  # highest score first
+    workload: tuple[Workload, ...]  # busiest first
+    unassigned: int  # open tasks and issues nobody is assigned to
+    open_total: int  # open records of every kind
+    kpis: Kpis
+    # Everything logged this week (any kind), for the record.
+    logged: int = 0
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing happened this week and nothing is open: the digest is one line."""
+        return not (self.done or self.delivered or self.new or self.scope_changes or self.open_total)
+
+
+def latest_satisfaction_scores(
+    session: Session, *, project_ids: Sequence[int], before: datetime
+) -> dict[int, float]:
+    """The latest satisfaction score of each project (average of its last closed survey), in one query."""
+    from bot.domain import surveys
+
+    return surveys.latest_satisfaction_scores(session, project_ids=project_ids, before=before)
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_BREAKS = ("\n", "\r", "\t")
+
+
+def _one_line(text: str) -> str:
+    """A title on one line (digest and review lines are split on line breaks)."""
+    return " ".join(text.split()) if any(c in text for c in _BREAKS) else text
+
+
+_COLUMNS = (
+    Record.project_id,
+    Record.key,
+    Record.seq,
+    Record.kind,
+    Record.title,
+    Record.status,
+    Record.priority,
+    Record.assignee_id,
+    Record.due_date,
+    Record.estimate_hours,
+    Record.probability,
+    Record.impact,
+    Record.created_at,
+    Record.closed_at,
+)
+
+
+def _item(row: _Row, today: date | None = None) -> DigestItem:
+    late = (today - row.due_date).days if today is not None and row.due_date is not None else 0
+    return DigestItem(
+        key=row.key,
+        seq=row.seq,
+        kind=_KINDS[row.kind],
+        title=_one_line(row.title),
+        status=row.status,
+        priority=row.priority,
+        assignee_id=row.assignee_id,
+        due_date=row.due_date,
+        created_at=row.created_at,
+        closed_at=row.closed_at,
+        days_overdue=max(late, 0),
+    )
+
+
+def _by_kind_then_seq(item: DigestItem) -> tuple[int, int]:
+    return _ORDER[item.kind], item.seq
+
+
+def weekly_digests(
+    session: Session, targets: Sequence[tuple[Project, datetime]], *, now: datetime
+) -> list[DigestData]:
+    """The digest data of each ``(project, slot)``, in the order given.
+
+    Work is read as of ``min(now, slot)``: at the slot for a digest being sent, at
+    ``now`` for a preview of one still to come.
+    """
+    results: list[DigestData] = []
+    for chunk in _chunks(targets):
+        results.extend(_digest_chunk(session, chunk, now))
+    return results
+
+
+def weekly_digest(session: Session, *, project: Project, slot: datetime, now: datetime) -> DigestData:
+    return weekly_digests(session, [(project, slot)], now=now)[0]
+
+
+def _digest_chunk(
+    session: Session, targets: Sequence[tuple[Project, datetime]], now: datetime
+) -> list[DigestData]:
+    ids = [project.id for project, _ in targets]
+    windows = {project.id: (slot - WEEK, slot, min(now, slot)) for project, slot in targets}
+    earliest_week = min(start for start, _, _ in windows.values())
+    latest_slot = max(end for _, end, _ in windows.values())
+    kpi_since = min(as_of for _, _, as_of in windows.values()) - timedelta(days=KPI_DAYS)
+
+    rows: dict[int, list[_Row]] = {pid: [] for pid in ids}
+    for row in session.execute(
+        select(*_COLUMNS)
+        .where(
+            Record.project_id.in_(ids),
+            Record.deleted_at.is_(None),
+            or_(open_condition(), Record.closed_at >= kpi_since, Record.created_at >= earliest_week),
+        )
+        .order_by(Record.project_id, Record.seq)
+    ):
+        rows[row.project_id].append(row)
+
+    history: dict[int, list[_Row]] = {pid: [] for pid in ids}
+    for entry in session.execute(
+        select(
+            HistoryEntry.project_id,
+            HistoryEntry.record_key,
+            HistoryEntry.field,
+            HistoryEntry.old,
+            HistoryEntry.new,
+            HistoryEntry.by,
+            HistoryEntry.at,
+        )
+        .where(
+            HistoryEntry.project_id.in_(ids),
+            HistoryEntry.scope_change.is_(True),
+            HistoryEntry.at >= earliest_week,
+            HistoryEntry.at < latest_slot,
+        )
+        .order_by(HistoryEntry.at, HistoryEntry.id)
+    ):
+        start, end, _ = windows[entry.project_id]
+        if start <= entry.at < end:
+            history[entry.project_id].append(entry)
+
+    changed = {(e.project_id, e.record_key) for entries in history.values() for e in entries}
+    titles = {
+        (pid, row.key): row.title
+        for pid in {pid for pid, _ in changed}
+        for row in rows[pid]
+        if (pid, row.key) in changed
+    }
+    missing = changed - set(titles)
+    if missing:
+        for pid, key, title in session.execute(
+            select(Record.project_id, Record.key, Record.title).where(
+                Record.project_id.in_({pid for pid, _ in missing}),
+                Record.key.in_({key for _, key in missing}),
+                Record.deleted_at.is_(None),
+            )
+        ):
+            titles[(pid, key)] = title
+
+    scores = latest_satisfaction_scores(session, project_ids=ids, before=latest_slot)
+    return [
+        _digest_of(
+            project,
+            windows[project.id],
+            rows[project.id],
+            [
+                ScopeChange(
+                    key=e.record_key,
+                    title=_one_line(titles[(e.project_id, e.record_key)])
+                    if (e.project_id, e.record_key) in titles
+                    else None,
+                    field=e.field,
+                    old=e.old,
+                    new=e.new,
+                    by=e.by,
+                    at=e.at,
+                )
+                for e in history[project.id]
+            ],
+            scores.get(project.id),
+        )
+        for project, _ in targets
+    ]
+
+
+def _digest_of(
+    project: Project,
+    window: tuple[datetime, datetime, datetime],
+    rows: list[_Row],
+    scope_changes: list[ScopeChange],
+    satisfaction: float | None,
+) -> DigestData:
+    start, slot, as_of = window
+    zone = ZoneInfo(project.timezone)
+    today = as_of.astimezone(zone).date()
+    kpi_since = as_of - timedelta(days=KPI_DAYS)
+
+    done: list[DigestItem] = []
+    delivered: list[DigestItem] = []
+    in_progress: list[DigestItem] = []
+    new: list[DigestItem] = []
+    overdue: list[DigestItem] = []
+    issue_ages: dict[str, list[tuple[datetime, str]]] = {}
+    risks: list[RiskLine] = []
+    people: dict[str | None, dict[str, float]] = {}
+    on_time = with_due = 0
+    resolutions: list[timedelta] = []
+    exposure = open_risks = open_total = logged = 0
+
+    for row in rows:
+        if row.created_at >= as_of:
+            continue  # logged after the digest's instant: next week's news
+        kind = _KINDS[row.kind]
+        is_open = row.status in _OPEN[kind]
+        closed_at: datetime | None = row.closed_at
+        closed_this_week = closed_at is not None and start <= closed_at < slot
+        if start <= row.created_at < slot:
+            logged += 1
+            if kind in (Kind.REQUIREMENT, Kind.ISSUE):
+                new.append(_item(row))
+        if closed_this_week and kind is Kind.REQUIREMENT and row.status == "delivered":
+            delivered.append(_item(row))
+        elif closed_this_week and _DONE_STATUS.get(kind) == row.status:
+            done.append(_item(row))
+        if closed_at is not None and kpi_since <= closed_at < as_of:
+            if kind is Kind.TASK and row.status == "done" and row.due_date is not None:
+                with_due += 1
+                on_time += closed_at.astimezone(zone).date() <= row.due_date
+            elif kind is Kind.ISSUE and row.status == "closed":
+                resolutions.append(closed_at - row.created_at)
+        if not is_open:
+            continue
+        open_total += 1
+        if row.due_date is not None and row.due_date < today:
+            overdue.append(_item(row, today))
+        if row.status == "in_progress":
+            in_progress.append(_item(row))
+        if kind is Kind.ISSUE:
+            issue_ages.setdefault(row.priority, []).append((row.created_at, row.key))
+        if kind in (Kind.TASK, Kind.ISSUE):
+            person = people.setdefault(row.assignee_id, {"task": 0, "issue": 0, "hours": 0.0})
+            person[kind.value] += 1
+            if kind is Kind.TASK:
+                person["hours"] += float(row.estimate_hours or 0)
+        if kind is Kind.RISK:
+            open_risks += 1
+            line = RiskLine(
+                row.key, _one_line(row.title), row.status, row.probability, row.impact, row.assignee_id
+            )
+            exposure += line.score or 0
+            risks.append(line)
+
+    unassigned = people.pop(None, {"task": 0, "issue": 0})
+    workload = sorted(
+        (
+            Workload(
+                user_id=str(user_id),
+                tasks=int(row["task"]),
+                issues=int(row["issue"]),
+                estimate_hours=round(row["hours"], 2),
+            )
+            for user_id, row in people.items()
+        ),
+        key=lambda w: (-w.open_items, -w.estimate_hours, w.user_id),
+    )
+    issues = []
+    for priority in [*PRIORITY_ORDER, *sorted(set(issue_ages) - set(PRIORITY_ORDER))]:
+        entries = sorted(issue_ages.get(priority, []))
+        if not entries:
+            continue
+        ages = [(as_of - created).total_seconds() / 86400 for created, _ in entries]
+        issues.append(
+            IssueAges(
+                priority=priority,
+                count=len(entries),
+                oldest_key=entries[0][1],
+                oldest_days=max(int(ages[0]), 0),
+                median_days=max(round(statistics.median(ages), 1), 0.0),
+            )
+        )
+    seqs = {row.key: row.seq for row in rows}
+    risks.sort(key=lambda r: (-(r.score or 0), seqs[r.key]))
+    return DigestData(
+        project=ProjectView.of(project),
+        slot=slot,
+        week_start=start,
+        as_of=as_of,
+        today=today,
+        done=tuple(sorted(done, key=lambda i: (i.closed_at or slot, i.seq))),
+        delivered=tuple(sorted(delivered, key=lambda i: (i.closed_at or slot, i.seq))),
+        in_progress=tuple(
+            sorted(
+                in_progress, key=lambda i: (i.due_date is None, i.due_date or today, *_by_kind_then_seq(i))
+            )
+        ),
+        new=tuple(sorted(new, key=_by_kind_then_seq)),
+        scope_changes=tuple(scope_changes),
+        overdue=tuple(sorted(overdue, key=lambda i: (-i.days_overdue, *_by_kind_then_seq(i)))),
+        issues=tuple(issues),
+        top_risks=tuple(risks[:TOP_RISKS]),
+        workload=tuple(workload),
+        unassigned=int(unassigned["task"] + unassigned["issue"]),
+        open_total=open_total,
+        kpis=Kpis(
+            on_time=int(on_time),
+            with_due_date=with_due,
+            issues_closed=len(resolutions),
+            median_resolution=timedelta(seconds=statistics.median(d.total_seconds() for d in resolutions))
+            if resolutions
+            else None,
+            risk_exposure=exposure,
+            open_risks=open_risks,
+            satisfaction=satisfaction,
+        ),
+        logged=logged,
+    )
+
+
+# -- the risk review ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewRisk:
+    key: str
+    seq: int
+    title: str
+    status: str
+    probability: int | None
+    impact: int | None
+    owner_id: str | None
+    last_reviewed_at: datetime | None
+    version: int
+    flagged: bool  # open and never reviewed, or not in REVIEW_STALE_DAYS days
+    deleted: bool = False
+
+    @property
+    def score(self) -> int | None:
+        if self.probability is None or self.impact is None:
+            return None
+        return self.probability * self.impact
+
+    @property
+    def is_open(self) -> bool:
+        return not self.deleted and self.status in LIFECYCLES[Kind.RISK].open
+
+
+@dataclass(frozen=True)
+class RiskReview:
+    project: ProjectView
+    as_of: datetime
+    today: date
+    risks: tuple[ReviewRisk, ...]  # highest score first
+    stale_days: int = REVIEW_STALE_DAYS
+    # Keys are ordered as listed; lets a redraw keep a message's risks where they were.
+    keys: tuple[str, ...] = field(default=())
+    # Display names of owners (from the directory), so owners of risks that need no review are not pinged.
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> tuple[ReviewRisk, ...]:
+        return tuple(r for r in self.risks if r.flagged)
+
+    @property
+    def open_count(self) -> int:
+        return sum(1 for r in self.risks if r.is_open)
+
+    @property
+    def owners_to_mention(self) -> tuple[str, ...]:
+        """Owners of flagged risks, each once, in the order their risks are listed."""
+        seen: dict[str, None] = {}
+        for risk in self.flagged:
+            if risk.owner_id:
+                seen.setdefault(risk.owner_id)
+        return tuple(seen)
+
+    @property
+    def unowned_flagged(self) -> int:
+        return sum(1 for r in self.flagged if not r.owner_id)
+
+
+def _is_flagged(status: str, last_reviewed_at: datetime | None, now: datetime) -> bool:
+    if status not in LIFECYCLES[Kind.RISK].open:
+        return False
+    return last_reviewed_at is None or last_reviewed_at < now - timedelta(days=REVIEW_STALE_DAYS)
+
+
+_RISK_COLUMNS = (
+    Record.project_id,
+    Record.key,
+    Record.seq,
+    Record.title,
+    Record.status,
+    Record.probability,
+    Record.impact,
+    Record.assignee_id,
+    Record.last_reviewed_at,
+    Record.version,
+    Record.deleted_at,
+)
+
+
+def _review_risk(row: _Row, now: datetime) -> ReviewRisk:
+    return ReviewRisk(
+        key=row.key,
+        seq=row.seq,
+        title=_one_line(row.title),
+        status=row.status,
+        probability=row.probability,
+        impact=row.impact,
+        owner_id=row.assignee_id,
+        last_reviewed_at=row.last_reviewed_at,
+        version=row.version,
+        flagged=row.deleted_at is None and _is_flagged(row.status, row.last_reviewed_at, now),
+        deleted=row.deleted_at is not None,
+    )
+
+
+def _by_score(risk: ReviewRisk) -> tuple[int, int]:
+    return -(risk.score or 0), risk.seq
+
+
+def risk_reviews(session: Session, projects: Sequence[Project], *, now: datetime) -> dict[int, RiskReview]:
+    """The review of each project that has open risks (one query per chunk of projects)."""
+    found: dict[int, list[ReviewRisk]] = {}
+    for chunk in _chunks(projects):
+        for row in session.execute(
+            select(*_RISK_COLUMNS)
+            .where(Record.project_id.in_([p.id for p in chunk]), open_condition((Kind.RISK,)))
+            .order_by(Record.project_id, Record.seq)
+        ):
+            found.setdefault(row.project_id, []).append(_review_risk(row, now))
+    names = _names(session, [(p.team_id, r.owner_id) for p in projects for r in found.get(p.id, [])])
+    reviews = {}
+    for project in projects:
+        risks = sorted(found.get(project.id, []), key=_by_score)
+        if risks:
+            reviews[project.id] = _review(project, risks, now, names)
+    return reviews
+
+
+def _names(session: Session, people: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], str]:
+    wanted = {(team, user) for team, user in people if user}
+    found: dict[tuple[str, str], str] = {}
+    users = sorted({user for _, user in wanted})
+    teams = sorted({team for team, _ in wanted})
+    for chunk in _chunks(users):
+        for team, user, name in session.execute(
+            select(Person.team_id, Person.user_id, Person.name).where(
+                Person.team_id.in_(teams), Person.user_id.in_(chunk)
+            )
+        ):
+            if (team, user) in wanted and name and name != user:
+                found[(team, user)] = name
+    return found
+
+
+def _review(
+    project: Project, risks: Iterable[ReviewRisk], now: datetime, names: dict[tuple[str, str], str]
+) -> RiskReview:
+    listed = tuple(risks)
+    return RiskReview(
+        project=ProjectView.of(project),
+        as_of=now,
+        today=now.astimezone(ZoneInfo(project.timezone)).date(),
+        risks=listed,
+        keys=tuple(r.key for r in listed),
+        names={
+            r.owner_id: names[(project.team_id, r.owner_id)]
+            for r in listed
+            if r.owner_id and (project.team_id, r.owner_id) in names
+        },
+    )
+
+
+def risk_review(
+    session: Session,
+    *,
+    team_id: str,
+    project_id: int,
+    now: datetime,
+    keys: Sequence[str] | None = None,
+    including: str | None = None,
+) -> RiskReview:
+    """One project's review as it stands now.
+
+    With ``keys`` (a review message being redrawn) exactly those risks, whatever their
+    status now, in that order; otherwise every open risk, highest score first, and
+    ``including`` at the end if it is no longer open (the risk just closed from a review).
+    """
+    project = session.get(Project, project_id)
+    if project is None or project.team_id != team_id:
+        raise UserError(N_("That project no longer exists."))
+    query = select(*_RISK_COLUMNS).where(Record.project_id == project.id, Record.kind == Kind.RISK)
+    if keys is not None:
+        query = query.where(Record.key.in_(list(keys)))
+    elif including:
+        query = query.where(or_(open_condition((Kind.RISK,)), Record.key == including))
+    else:
+        query = query.where(open_condition((Kind.RISK,)))
+    risks = [_review_risk(row, now) for row in session.execute(query)]
+    if keys is None:
+        risks.sort(key=lambda r: (not r.is_open, *_by_score(r)))
+    else:
+        place = {key: n for n, key in enumerate(keys)}
+        risks.sort(key=lambda r: place[r.key])
+    return _review(project, risks, now, _names(session, [(project.team_id, r.owner_id) for r in risks]))
+
+
+# -- review buttons ----------------------------------------------------------------------------
+
+
+def _load_risk(session: Session, *, team_id: str, key: str) -> tuple[Record, Project]:
+    return load(session, team_id=team_id, key=key, kind=Kind.RISK)
+
+
+def _check_writable(record: Record, project: Project) -> None:
+    if project.status != ProjectStatus.ACTIVE:
+        raise UserError(
+            N_("Project %(key)s is closed: its records are read-only until it is reopened."), key=project.key
+        )
+    if record.status not in LIFECYCLES[Kind.RISK].open:
+        raise UserError(N_("%(key)s is already %(status)s."), key=record.key, status=record.status)
+
+
+def _history(
+    session: Session, record: Record, name: str, old: Any, new: Any, *, by: str, now: datetime
+) -> None:
+    session.add(
+        HistoryEntry(
+            team_id=record.team_id,
+            project_id=record.project_id,
+            record_key=record.key,
+            field=name,
+            old=None if old is None else (old.isoformat() if isinstance(old, datetime) else str(old)),
+            new=None if new is None else (new.isoformat() if isinstance(new, datetime) else str(new)),
+            by=by,
+            at=now,
+        )
+    )
+
+
+def confirm_risk(
+    session: Session, *, team_id: str, key: str, user_id: str, now: datetime, expected_version: int | None
+) -> Change:
+    """ "Still valid": the risk was looked at and stands as it is; stamps ``last_reviewed_at``.
+
+    Like every change, bumps the version; a button drawn at an older one changes nothing (stale).
+    """
+    record, project = _load_risk(session, team_id=team_id, key=key)
+    if expected_version is not None and expected_version != record.version:
+        return Change(RecordView.of(record, project), changed=False, stale=True)
+    _check_writable(record, project)
+    require_record_change(session, record=record, user_id=user_id)
+    _history(session, record, "last_reviewed_at", record.last_reviewed_at, now, by=user_id, now=now)
+    record.last_reviewed_at = now
+    record.version += 1
+    record.updated_at = now
+    return Change(RecordView.of(record, project))
+
+
+ADJUSTABLE = ("probability", "impact")
+
+
+def adjust_risk(
+    session: Session,
+    *,
+    team_id: str,
+    key: str,
+    field_name: str,
+    delta: int,
+    user_id: str,
+    now: datetime,
+    expected_version: int | None,
+) -> Change:
+    """Raise or lower a risk's probability or impact by one step (within 1–5); also counts as a review."""
+    if field_name not in ADJUSTABLE or delta not in (1, -1):
+        raise UserError(N_("This button is broken. Please use the command instead."))
+    record, project = _load_risk(session, team_id=team_id, key=key)
+    if expected_version is not None and expected_version != record.version:
+        return Change(RecordView.of(record, project), changed=False, stale=True)
+    _check_writable(record, project)
+    require_record_change(session, record=record, user_id=user_id)
+    old = getattr(record, field_name)
+    if old is None:
+        raise UserError(N_("%(key)s has no score yet: set one with /risk edit %(key)s."), key=record.key)
+    value = old + delta
+    if not 1 <= value <= 5:
+        return Change(RecordView.of(record, project), changed=False)
+    _history(session, record, field_name, old, value, by=user_id, now=now)
+    setattr(record, field_name, value)
+    record.last_reviewed_at = now
+    record.version += 1
+    record.updated_at = now
+    return Change(RecordView.of(record, project))

@@ -1,0 +1,212 @@
+"""The weekly digest job: which projects' digests are due, and what each one says.
+
+A planner (``plan(session, ctx)``): it reads only, and hands the ledger one
+:class:`~bot.jobs.base.Outgoing` per message under a deterministic key
+``digest:<team>:<project>:<ISO week of the slot>:<part>``. Each project's slot is
+its digest weekday and time in its own time zone; a slot missed while the process
+was down is still due until :data:`DIGEST_GRACE` has passed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.digest import weekly_digest, weekly_digests
+from bot.domain.errors import N_, UserError
+from bot.domain.people import get_person
+from bot.jobs.base import JobContext, Outgoing
+from bot.jobs.slots import is_due, iso_week, latest_weekly_slot, local_at, parse_hhmm
+from bot.slack.blocks import Block
+from bot.slack.digest_blocks import digest_parts, preview_messages
+from storage.models import Delivery, Project, ProjectStatus
+
+log = logging.getLogger(__name__)
+
+KIND = "digest"
+DIGEST_GRACE = timedelta(hours=12)
+
+
+def active_projects(session: Session, ctx: JobContext) -> list[Project]:
+    """The active projects in the job's scope (``--team``, ``--project``)."""
+    query = (
+        select(Project).where(Project.status == ProjectStatus.ACTIVE).order_by(Project.team_id, Project.key)
+    )
+    if ctx.team_id:
+        query = query.where(Project.team_id == ctx.team_id)
+    if ctx.project_key:
+        query = query.where(Project.key == ctx.project_key.upper())
+    return list(session.scalars(query))
+
+
+def digest_slot(project: Project, now: datetime) -> datetime:
+    """The project's latest digest slot at or before ``now``."""
+    return latest_weekly_slot(now, project.timezone, project.digest_weekday, project.digest_time)
+
+
+def next_digest_slot(project: Project, now: datetime) -> datetime:
+    """The project's first digest slot after ``now``."""
+    latest = digest_slot(project, now)
+    return local_at(latest.date() + timedelta(days=7), parse_hhmm(project.digest_time), project.timezone)
+
+
+def base_key(kind: str, team_id: str, project_key: str, slot: datetime) -> str:
+    return f"{kind}:{team_id}:{project_key}:{iso_week(slot)}"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message of a report already in the ledger, under the key its planner gave it."""
+
+    key: str
+    text: str
+    blocks: list[Block]
+
+
+def _planner_key(key: str) -> str:
+    """The planner's key of a ledger key: without the ``:<owner>`` a DM copy gets."""
+    head, _, last = key.rpartition(":")
+    return key if last.isdigit() or head.count(":") < 3 else head
+
+
+def claimed_reports(session: Session, bases: Collection[str]) -> dict[str, list[Claimed]]:
+    """The messages already claimed for each of ``bases`` (``kind:team:project:week``) that has any.
+
+    A report is claimed as a whole: once any part of it is in the ledger, planning it
+    again gives back exactly the claimed messages, as they were claimed — never a
+    part more, even when the report has grown since — and the rest is the ledger's
+    business. Planning them again (rather than nothing) lets the runner count them as
+    already sent and retry pending ones; it is also far cheaper than building them again.
+    One query per distinct week (the projects due in one tick share one or two).
+    """
+    if not bases:
+        return {}
+    wanted = set(bases)
+    by_week: dict[tuple[str, str], set[str]] = {}
+    for base in wanted:
+        kind, team, _project, week = base.split(":")
+        by_week.setdefault((kind, week), set()).add(team)
+    found: dict[str, dict[str, Claimed]] = {}
+    for (kind, week), teams in by_week.items():
+        rows = session.execute(
+            select(Delivery.key, Delivery.payload)
+            .where(Delivery.team_id.in_(teams), Delivery.key.like(f"{kind}:%:{week}%"))
+            .order_by(Delivery.id)
+        )
+        for key, payload in rows:
+            base = ":".join(key.split(":")[:4])
+            if base not in wanted:
+                continue
+            planned = _planner_key(key)
+            messages = found.setdefault(base, {})
+            if planned not in messages:  # DM copies of one message share its planner key
+                messages[planned] = Claimed(
+                    key=planned,
+                    text=str((payload or {}).get("text") or ""),
+                    blocks=list((payload or {}).get("blocks") or []),
+                )
+    return {
+        base: sorted(messages.values(), key=lambda c: [int(n) for n in c.key.split(":")[4:] if n.isdigit()])
+        for base, messages in found.items()
+    }
+
+
+def replay(claimed: list[Claimed], *, team_id: str, kind: str, project_id: int) -> list[Outgoing]:
+    return [
+        Outgoing(
+            key=c.key,
+            team_id=team_id,
+            kind=kind,
+            text=c.text,
+            blocks=c.blocks,
+            report_project_id=project_id,
+            project_id=project_id,
+        )
+        for c in claimed
+    ]
+
+
+def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
+    """Every digest message due at ``ctx.now`` and not claimed yet."""
+    due: list[tuple[Project, datetime]] = []
+    for project in active_projects(session, ctx):
+        try:
+            slot = digest_slot(project, ctx.now)
+        except (ZoneInfoNotFoundError, ValueError):
+            log.warning("project %s:%s has a bad time zone or digest time", project.team_id, project.key)
+            continue
+        if is_due(slot, ctx.now, DIGEST_GRACE):
+            due.append((project, slot))
+    claimed = claimed_reports(session, [base_key(KIND, p.team_id, p.key, slot) for p, slot in due])
+    outgoing: list[Outgoing] = []
+    for project, slot in due:
+        done = claimed.get(base_key(KIND, project.team_id, project.key, slot))
+        if done:
+            outgoing += replay(done, team_id=project.team_id, kind=KIND, project_id=project.id)
+    due = [(p, slot) for p, slot in due if base_key(KIND, p.team_id, p.key, slot) not in claimed]
+    for data in weekly_digests(session, due, now=ctx.now):
+        view = data.project
+        try:
+            parts = digest_parts(data)
+        except Exception:
+            # One project's broken digest must not hold back everybody else's.
+            log.exception("building the digest of %s:%s failed", view.team_id, view.key)
+            continue
+        base = base_key(KIND, view.team_id, view.key, data.slot)
+        for number, (text, blocks) in enumerate(parts, start=1):
+            outgoing.append(
+                Outgoing(
+                    key=f"{base}:{number}",
+                    team_id=view.team_id,
+                    kind=KIND,
+                    text=text,
+                    blocks=blocks,
+                    report_project_id=view.id,
+                    project_id=view.id,
+                )
+            )
+    return outgoing
+
+
+@dataclass(frozen=True)
+class DigestPreview:
+    slot: datetime
+    messages: list[tuple[str, list[Block]]]
+
+
+def _project(session: Session, project_id: int, team_id: str | None) -> Project:
+    project = session.get(Project, project_id)
+    if project is None or (team_id is not None and project.team_id != team_id):
+        raise UserError(N_("That project no longer exists."))
+    return project
+
+
+def build_digest(session: Session, project_id: int, now: datetime) -> list[tuple[str, list[Block]]]:
+    """The project's next digest (planned for its next slot, as things stand at ``now``), as messages."""
+    project = _project(session, project_id, None)
+    slot = next_digest_slot(project, now)
+    return digest_parts(weekly_digest(session, project=project, slot=slot, now=now))
+
+
+def preview_digest(
+    session: Session, *, team_id: str, project_id: int, now: datetime, viewer_id: str | None = None
+) -> DigestPreview:
+    """``/project digest``: the next digest as a preview for one person of the project's own team."""
+    project = _project(session, project_id, team_id)
+    if viewer_id is not None:
+        person = get_person(session, team_id=team_id, user_id=viewer_id)
+        if person is not None and person.is_external:
+            raise UserError(N_("The weekly digest is internal to the project's team."))
+    if project.status != ProjectStatus.ACTIVE:
+        raise UserError(
+            N_("Project %(key)s is closed: it gets no digest until it is reopened."), key=project.key
+        )
+    slot = next_digest_slot(project, now)
+    data = weekly_digest(session, project=project, slot=slot, now=now)
+    return DigestPreview(slot=slot, messages=preview_messages(data, slot=slot))

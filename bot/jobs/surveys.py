@@ -1,0 +1,228 @@
+"""The surveys job: pulse surveys, invitations and reminders by DM, and the results when a survey closes.
+
+A planner (see :mod:`bot.jobs.base`): it reads only, and hands the delivery ledger
+messages under deterministic keys, whose ``on_claim`` records what was done in the
+claim's own transaction — so a second run, a restart or a second scheduler never
+sends anything twice, and nothing claimed is forgotten.
+
+- Invitations (``survey:<team>:<survey>:<user>``, kind ``survey``) go to each
+  participant not yet invited, once their own clock (their Slack time zone, else
+  the project's) is within working hours; the claim sets ``invited_at``.
+- One reminder (``survey-reminder:<team>:<survey>:<user>``, kind ``survey_reminder``)
+  goes, in working hours, to whoever has not answered 3 days after the invitation
+  was sent; the claim sets ``reminded_at``.
+- Results (``survey-results:<team>:<survey>``, kind ``survey_results``) go, once the
+  survey's time is up, to the project's report channel (internal: never a channel
+  shared with another organisation; the runner falls back to the owners), and to
+  each owner by DM (``…:<owner>``, the very key the runner's fallback uses, so an
+  owner never gets two). Claiming any of them closes the survey.
+- Pulse surveys: a planner may not write, so a pulse that falls due is planned as
+  a notice to the owners (``survey-pulse:<team>:<project>:<due date>``, kind
+  ``survey``) whose claim starts the survey — unless another survey began since it
+  was planned. Its invitations follow from the next tick on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.surveys import (
+    DEFAULT_WORKING_HOURS,
+    KIND_PULSE,
+    WorkingHours,
+    close_survey,
+    due_invitations,
+    due_pulses,
+    due_reminders,
+    due_results,
+    mark_invited,
+    mark_reminded,
+    start_pulse,
+    survey_results,
+    zone_of,
+)
+from bot.i18n import normalise_locale
+from bot.jobs.base import JobContext, Outgoing
+from bot.slack.blocks import text_blocks
+from bot.slack.survey_blocks import results_message, started_text, survey_message
+from storage import ledger
+from storage.models import DeliveryStatus, Person, Project
+
+JOB_ID = "surveys"
+KIND_SURVEY = "survey"
+KIND_REMINDER = "survey_reminder"
+KIND_RESULTS = "survey_results"
+# When invitations and reminders may arrive (each recipient's own wall clock).
+WORKING_HOURS: WorkingHours = DEFAULT_WORKING_HOURS
+
+
+def invitation_key(team_id: str, survey_id: int, user_id: str) -> str:
+    return f"survey:{team_id}:{survey_id}:{user_id}"
+
+
+def reminder_key(team_id: str, survey_id: int, user_id: str) -> str:
+    return f"survey-reminder:{team_id}:{survey_id}:{user_id}"
+
+
+def results_key(team_id: str, survey_id: int) -> str:
+    return f"survey-results:{team_id}:{survey_id}"
+
+
+def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
+    """Everything due at ``ctx.now``: pulse starts, invitations, reminders, results."""
+    return [
+        *plan_pulses(session, ctx),
+        *plan_invitations(session, ctx),
+        *plan_reminders(session, ctx),
+        *plan_results(session, ctx),
+    ]
+
+
+def plan_pulses(session: Session, ctx: JobContext) -> list[Outgoing]:
+    planned: list[Outgoing] = []
+    for pulse in due_pulses(
+        session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key,
+        default_timezone=ctx.default_timezone, hours=WORKING_HOURS,
+    ):  # fmt: skip
+        project = session.get(Project, pulse.project_id)
+        assert project is not None
+        locale = normalise_locale(pulse.project_locale, ctx.default_locale)
+        text = started_text(
+            key=pulse.project_key,
+            name=pulse.project_name,
+            kind=KIND_PULSE,
+            count=pulse.recipients,
+            closes_at=ctx.now + timedelta(days=max(pulse.open_days, 1)),
+            timezone=zone_of(None, project.timezone, ctx.default_timezone),
+            locale=locale,
+        )
+        planned.append(
+            Outgoing(
+                key=f"survey-pulse:{pulse.team_id}:{pulse.project_key}:{pulse.due_at.date().isoformat()}",
+                team_id=pulse.team_id,
+                kind=KIND_SURVEY,
+                text=text,
+                blocks=text_blocks(text),
+                report_project_id=pulse.project_id,
+                on_claim=partial(
+                    _start_pulse, project_id=pulse.project_id, last_started=pulse.last_started, now=ctx.now
+                ),
+            )
+        )
+    return planned
+
+
+def _start_pulse(session: Session, *, project_id: int, last_started: datetime | None, now: datetime) -> None:
+    start_pulse(session, project_id=project_id, last_started=last_started, now=now)
+
+
+def plan_invitations(session: Session, ctx: JobContext) -> list[Outgoing]:
+    planned: list[Outgoing] = []
+    for due in due_invitations(
+        session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key,
+        default_timezone=ctx.default_timezone, default_locale=ctx.default_locale, hours=WORKING_HOURS,
+    ):  # fmt: skip
+        text, blocks = survey_message(due.dm, locale=due.locale)
+        planned.append(
+            Outgoing(
+                key=invitation_key(due.team_id, due.survey_id, due.user_id),
+                team_id=due.team_id,
+                kind=KIND_SURVEY,
+                text=text,
+                blocks=blocks,
+                channel=due.user_id,
+                on_claim=partial(mark_invited, participant_id=due.participant_id, now=ctx.now),
+            )
+        )
+    return planned
+
+
+def plan_reminders(session: Session, ctx: JobContext) -> list[Outgoing]:
+    candidates = due_reminders(
+        session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key,
+        default_timezone=ctx.default_timezone, default_locale=ctx.default_locale, hours=WORKING_HOURS,
+    )  # fmt: skip
+    # Only after the invitation really went out (one that failed for good would fail again).
+    sent = ledger.statuses(
+        session, keys=[invitation_key(d.team_id, d.survey_id, d.user_id) for d in candidates]
+    )
+    planned: list[Outgoing] = []
+    for due in candidates:
+        if sent.get(invitation_key(due.team_id, due.survey_id, due.user_id)) != DeliveryStatus.SENT:
+            continue
+        text, blocks = survey_message(due.dm, locale=due.locale, reminder=True)
+        planned.append(
+            Outgoing(
+                key=reminder_key(due.team_id, due.survey_id, due.user_id),
+                team_id=due.team_id,
+                kind=KIND_REMINDER,
+                text=text,
+                blocks=blocks,
+                channel=due.user_id,
+                on_claim=partial(mark_reminded, participant_id=due.participant_id, now=ctx.now),
+            )
+        )
+    return planned
+
+
+def plan_results(session: Session, ctx: JobContext) -> list[Outgoing]:
+    planned: list[Outgoing] = []
+    for survey_id in due_results(session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key):
+        results = survey_results(session, survey_id=survey_id)
+        closing = partial(close_survey, survey_id=survey_id, now=ctx.now)
+        key = results_key(results.team_id, survey_id)
+        owners = _owner_facts(session, results.team_id, results.owners)
+        # The owners' copies first, each in its reader's language; the runner's fallback to the
+        # owners (no report channel, or a shared one) uses the same keys, so it adds nothing.
+        for owner, (locale, inactive) in owners.items():
+            if inactive:
+                continue
+            text, blocks = results_message(
+                results, locale=normalise_locale(locale, results.project_locale or ctx.default_locale)
+            )
+            planned.append(
+                Outgoing(
+                    key=f"{key}:{owner}",
+                    team_id=results.team_id,
+                    kind=KIND_RESULTS,
+                    text=text,
+                    blocks=blocks,
+                    channel=owner,
+                    project_id=results.project_id,
+                    on_claim=closing,
+                )
+            )
+        text, blocks = results_message(
+            results, locale=normalise_locale(results.project_locale, ctx.default_locale)
+        )
+        planned.append(
+            Outgoing(
+                key=key,
+                team_id=results.team_id,
+                kind=KIND_RESULTS,
+                text=text,
+                blocks=blocks,
+                report_project_id=results.project_id,
+                on_claim=closing,
+            )
+        )
+    return planned
+
+
+def _owner_facts(
+    session: Session, team_id: str, owners: tuple[str, ...]
+) -> dict[str, tuple[str | None, bool]]:
+    """Each owner's locale and whether they can get a DM, from the directory cache (one query)."""
+    found: dict[str, tuple[str | None, bool]] = dict.fromkeys(owners, (None, False))
+    if owners:
+        for user_id, locale, is_deleted, is_bot in session.execute(
+            select(Person.user_id, Person.locale, Person.is_deleted, Person.is_bot).where(
+                Person.team_id == team_id, Person.user_id.in_(list(owners))
+            )
+        ):
+            found[user_id] = (locale, bool(is_deleted or is_bot))
+    return found

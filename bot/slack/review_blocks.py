@@ -1,0 +1,203 @@
+"""The risk review as Slack messages: one line per risk with its buttons. Pure, no I/O.
+
+Block ids carry what a redraw needs: the header ``review_head:<part>:<total>``,
+each risk ``review_risk:<key>`` and its buttons ``review_actions:<key>``, so a click
+can rebuild exactly the message it came from, from current data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import ids
+from bot.domain.digest import ReviewRisk, RiskReview
+from bot.domain.errors import N_
+from bot.i18n import t
+from bot.labels import status_name
+from bot.rendering import render
+from bot.slack.blocks import Block, _button, context, plain, section
+
+# Each risk takes two blocks; with the header this stays well under Slack's 50 blocks.
+RISKS_PER_MESSAGE = 20
+MAX_TITLE = 150
+
+Part = tuple[str, list[Block]]
+
+ADJUSTMENTS = (
+    ("probability", 1, N_("Raise probability (%(old)s → %(new)s)")),
+    ("probability", -1, N_("Lower probability (%(old)s → %(new)s)")),
+    ("impact", 1, N_("Raise impact (%(old)s → %(new)s)")),
+    ("impact", -1, N_("Lower impact (%(old)s → %(new)s)")),
+)
+FIELD_CODES = {"probability": "p", "impact": "i"}
+
+
+def _short(text: str, limit: int = MAX_TITLE) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _risk_text(review: RiskReview, risk: ReviewRisk, locale: str) -> str:
+    zone = ZoneInfo(review.project.timezone)
+    reviewed = risk.last_reviewed_at.astimezone(zone).date() if risk.last_reviewed_at else None
+    return render(
+        "review_risk.j2",
+        locale,
+        review={
+            "risk": {
+                "key": risk.key,
+                "title": _short(risk.title),
+                "open": risk.is_open,
+                "flagged": risk.flagged,
+                "score": risk.score,
+                "probability": risk.probability,
+                "impact": risk.impact,
+                "status_label": t(locale, "deleted") if risk.deleted else status_name(risk.status, locale),
+                "owner_id": risk.owner_id,
+                "owner_name": review.names.get(risk.owner_id or ""),
+                "last_reviewed": reviewed,
+            }
+        },
+    )
+
+
+def _adjust_menu(risk: ReviewRisk, locale: str) -> dict[str, Any] | None:
+    options = []
+    for field, delta, label in ADJUSTMENTS:
+        old = getattr(risk, field)
+        if old is None or not 1 <= old + delta <= 5:
+            continue
+        value = {"key": risk.key, "v": risk.version, "f": FIELD_CODES[field], "d": delta}
+        options.append(
+            {
+                "text": plain(t(locale, label, old=old, new=old + delta)[:75]),
+                "value": json.dumps(value, separators=(",", ":")),
+            }
+        )
+    if not options:
+        return None
+    return {"type": "overflow", "action_id": ids.ACTION_REVIEW_ADJUST, "options": options}
+
+
+def risk_actions(risk: ReviewRisk, locale: str) -> Block | None:
+    """Still valid · raise/lower p or i · Mitigating · Close — for an open risk; nothing once it is closed."""
+    if not risk.is_open:
+        return None
+    ref = {"key": risk.key, "v": risk.version}
+    elements: list[dict[str, Any]] = [
+        _button(t(locale, "Still valid"), ids.ACTION_REVIEW_STILL_VALID, ref, "primary")
+    ]
+    menu = _adjust_menu(risk, locale)
+    if menu:
+        elements.append(menu)
+    if risk.status == "open":
+        elements.append(_button(t(locale, "Mitigating"), ids.ACTION_REVIEW_MITIGATING, ref))
+    close = _button(t(locale, "Close"), ids.ACTION_REVIEW_CLOSE, ref, "danger")
+    close["confirm"] = {
+        "title": plain(t(locale, "Close %(key)s?", key=risk.key)[:100]),
+        "text": plain(t(locale, "It leaves the list of open risks. If it comes back, log it again.")),
+        "confirm": plain(t(locale, "Close")),
+        "deny": plain(t(locale, "Cancel")),
+    }
+    elements.append(close)
+    return {"type": "actions", "block_id": f"{ids.BLOCK_REVIEW_ACTIONS}:{risk.key}", "elements": elements}
+
+
+def _intro(review: RiskReview, locale: str, *, part: int, total: int) -> tuple[str, Block]:
+    if part == 1:
+        text = render(
+            "review_intro.j2",
+            locale,
+            review={
+                "key": review.project.key,
+                "name": review.project.name,
+                "open_count": review.open_count,
+                "flagged_count": len(review.flagged),
+                "stale_days": review.stale_days,
+                "owners": list(review.owners_to_mention),
+                "unowned": review.unowned_flagged,
+            },
+        )
+        if total > 1:
+            text += "\n" + _part_label(review, part, total, locale)
+        block = section(text)
+    else:
+        text = _part_label(review, part, total, locale)
+        block = context(text)
+    block["block_id"] = f"{ids.BLOCK_REVIEW_HEAD}:{part}:{total}"
+    return text, block
+
+
+def _part_label(review: RiskReview, part: int, total: int, locale: str) -> str:
+    return t(
+        locale,
+        "Risk review %(key)s · part %(part)s of %(total)s",
+        key=review.project.key,
+        part=part,
+        total=total,
+    )
+
+
+def review_message(review: RiskReview, risks: Sequence[ReviewRisk], *, part: int = 1, total: int = 1) -> Part:
+    """One review message listing ``risks`` (a part of the review when ``total`` > 1)."""
+    locale = review.project.locale
+    text, head = _intro(review, locale, part=part, total=total)
+    texts = [text]
+    blocks: list[Block] = [head]
+    for risk in risks:
+        line = _risk_text(review, risk, locale)
+        texts.append(line)
+        block = section(line)
+        block["block_id"] = f"{ids.BLOCK_REVIEW_RISK}:{risk.key}"
+        blocks.append(block)
+        actions = risk_actions(risk, locale)
+        if actions:
+            blocks.append(actions)
+    if part == 1:
+        hint = t(
+            locale,
+            "Still valid confirms a risk as it stands; the ⋯ menu raises or lowers its probability or impact.",
+        )
+        texts.append(hint)
+        blocks.append(context(hint))
+    return "\n\n".join(texts), blocks
+
+
+def _groups(review: RiskReview) -> list[list[ReviewRisk]]:
+    risks = list(review.risks)
+    return [risks[n : n + RISKS_PER_MESSAGE] for n in range(0, len(risks), RISKS_PER_MESSAGE)] or [[]]
+
+
+def review_parts(review: RiskReview) -> list[Part]:
+    """The whole review: open risks by score, :data:`RISKS_PER_MESSAGE` per message."""
+    groups = _groups(review)
+    return [
+        review_message(review, group, part=number, total=len(groups))
+        for number, group in enumerate(groups, start=1)
+    ]
+
+
+def part_with(review: RiskReview, key: str) -> Part:
+    """The message of ``review`` that lists ``key`` (the first one when none does)."""
+    groups = _groups(review)
+    part = next((n for n, group in enumerate(groups, start=1) if any(r.key == key for r in group)), 1)
+    return review_message(review, groups[part - 1], part=part, total=len(groups))
+
+
+def message_layout(blocks: Sequence[dict[str, Any]] | None) -> tuple[list[str], int, int] | None:
+    """Read back which risks a review message lists (and which part it is), from its block ids."""
+    if not blocks:
+        return None
+    keys: list[str] = []
+    part, total = 1, 1
+    for block in blocks:
+        name, _, rest = str(block.get("block_id") or "").partition(":")
+        if name == ids.BLOCK_REVIEW_RISK and rest:
+            keys.append(rest)
+        elif name == ids.BLOCK_REVIEW_HEAD:
+            numbers = rest.split(":")
+            if len(numbers) == 2 and all(n.isdigit() for n in numbers):
+                part, total = int(numbers[0]), int(numbers[1])
+    return (keys, part, total) if keys else None
