@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,8 +73,11 @@ def cmd_serve(args: argparse.Namespace, services=None) -> int:  # type: ignore[n
 
     if args.port is not None and not 0 < args.port < 65536:
         _fail(f"--port must be a number between 1 and 65535, not {args.port}")
+    from concurrent.futures import ThreadPoolExecutor
+
     services = services or _services(Need.HTTP)
-    app = _app(services)
+    listeners = ThreadPoolExecutor(max_workers=services.settings.threads, thread_name_prefix="listener")
+    app = _app(services, executor=listeners)
     port = args.port or services.settings.port_number
     try:
         serve_http(
@@ -81,6 +85,9 @@ def cmd_serve(args: argparse.Namespace, services=None) -> int:  # type: ignore[n
         )
     except OSError as exc:  # the port is taken, or the host is not ours
         _fail(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}")
+    finally:
+        # Work that listeners do after ack() (cards, DMs) finishes before the process ends.
+        listeners.shutdown(wait=True)
     return 0
 
 
@@ -314,11 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    from bot.logs import configure
+
+    fmt = os.environ.get("AFTERCARE_LOG_FORMAT", "text")
+    configure(verbose=args.verbose, fmt=fmt if fmt in ("text", "json") else "text")
     try:
         return int(args.func(args))
     except Stop as stop:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -42,6 +45,33 @@ class AftercareWSGI:
         return [payload]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """One structured log line per request: id, method, path, status, duration (never the body)."""
+        started = time.perf_counter()
+        request_id = environ.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex[:16]
+        seen: list[str] = []
+
+        def recording_start_response(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            seen.append(status)
+            return start_response(status, [*headers, ("X-Request-Id", request_id)], *exc)
+
+        try:
+            return self._route(environ, recording_start_response)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "request_id": request_id,
+                        "method": environ.get("REQUEST_METHOD"),
+                        "path": environ.get("PATH_INFO"),
+                        "status": int(seen[0].split()[0]) if seen else 500,
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "slack_retry": environ.get("HTTP_X_SLACK_RETRY_NUM"),
+                    }
+                },
+            )
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method == "GET":
@@ -59,7 +89,22 @@ class AftercareWSGI:
 
 
 def serve_http(wsgi: AftercareWSGI, *, host: str, port: int, threads: int) -> None:
-    from waitress import serve
+    """Serve until SIGTERM/SIGINT; then stop accepting, and let requests in flight finish (waitress waits)."""
+    from waitress.server import create_server
 
+    server = create_server(
+        wsgi, host=host, port=port, threads=threads, ident="aftercare", clear_untrusted_proxy_headers=True
+    )
+
+    def stop(signum: int, _frame: Any) -> None:
+        log.info("signal %s: finishing requests in flight, then stopping", signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     log.info("listening on http://%s:%s%s", host, port, EVENTS_PATH)
-    serve(wsgi, host=host, port=port, threads=threads, ident="aftercare", clear_untrusted_proxy_headers=True)
+    try:
+        server.run()  # on KeyboardInterrupt waitress shuts its task threads down, waiting for running ones
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

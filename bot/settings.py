@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     port: str = "3000"
     # Extensions (not in the public contract): worker threads for listeners and the HTTP server.
     aftercare_threads: str = "16"
+    aftercare_log_format: str = "text"
 
     @property
     def oauth_mode(self) -> bool:
@@ -121,6 +122,8 @@ class Settings(BaseSettings):
             found.append(f"AFTERCARE_LOCALE must be en or zh-CN, not {self.aftercare_locale!r}")
         if not self.port.isdigit() or not 0 < int(self.port) < 65536:
             found.append(f"PORT must be a number between 1 and 65535, not {self.port!r}")
+        if self.aftercare_log_format not in ("text", "json"):
+            found.append(f"AFTERCARE_LOG_FORMAT must be text or json, not {self.aftercare_log_format!r}")
         if not self.aftercare_threads.isdigit() or not 1 <= int(self.aftercare_threads) <= 256:
             found.append(
                 f"AFTERCARE_THREADS must be a number between 1 and 256, not {self.aftercare_threads!r}"

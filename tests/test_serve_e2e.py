@@ -68,7 +68,7 @@ class Server:
 
 
 @contextmanager
-def serving(tmp_path: Path, fake: FakeSlack, database_url: str) -> Iterator[Server]:
+def serving(tmp_path: Path, fake: FakeSlack, database_url: str, **extra: str) -> Iterator[Server]:
     port = free_port()
     log = tmp_path / "serve.log"
     env = clean_env(
@@ -76,6 +76,7 @@ def serving(tmp_path: Path, fake: FakeSlack, database_url: str) -> Iterator[Serv
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=fake.url,
         DATABASE_URL=database_url,
+        **extra,
     )
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -178,3 +179,23 @@ def test_serve_end_to_end_sqlite(tmp_path: Path, fake_slack: FakeSlack) -> None:
 def test_serve_end_to_end_postgresql(tmp_path: Path, fake_slack: FakeSlack) -> None:
     with scratch_postgres("aftercare_e2e_test") as url:
         scenario(tmp_path, fake_slack, url)
+
+
+def test_json_logs_one_line_per_request_without_secrets_and_a_graceful_stop(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    with serving(
+        tmp_path, fake_slack, f"sqlite:///{tmp_path / 'logs.db'}", AFTERCARE_LOG_FORMAT="json"
+    ) as server:
+        reply = server.command(fake_slack, "/project", "new ACME Acme")
+        assert reply.status == 200
+        request_id = reply.headers["x-request-id"]
+        wait_posted(server, fake_slack, "ACME")
+        started = time.monotonic()
+        server.process.terminate()  # SIGTERM
+        assert server.process.wait(timeout=15) == 0
+        assert time.monotonic() - started < 10
+    lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
+    [logged] = [line for line in lines if line.get("request_id") == request_id]
+    assert (logged["method"], logged["path"], logged["status"]) == ("POST", "/slack/events", 200)
+    assert "xoxb-test" not in server.output() and SECRET not in server.output()
