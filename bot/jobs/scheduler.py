@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,15 +39,28 @@ def tick(services: Services, runner: Runner) -> None:
         now=now, default_locale=services.default_locale, default_timezone=services.default_timezone
     )
     for name in JOBS:
+        started = time.perf_counter()
         try:
             report = run_job(name, services, runner, ctx)
         except Exception:
-            log.exception("job %s failed at %s", name, now.isoformat())
+            log.exception("job failed", extra={"fields": {"job": name, "at": now.isoformat()}})
             continue
-        if report is not None and (report.sent or report.pending or report.failed):
-            log.info(
-                "job %s: sent %s, pending %s, failed %s", name, report.sent, report.pending, report.failed
-            )
+        if report is None:
+            continue
+        log.info(
+            "job",
+            extra={
+                "fields": {
+                    "job": name,
+                    "at": now.isoformat(),
+                    "planned": report.planned,
+                    "sent": report.sent,
+                    "pending": report.pending,
+                    "failed": report.failed,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                }
+            },
+        )
 
 
 def build_scheduler(services: Services, runner: Runner, *, background: bool) -> BaseScheduler:
