@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Extensions (not in the public contract): worker threads for listeners and the HTTP server.
     aftercare_threads: str = "16"
     aftercare_log_format: str = "text"
+    # When survey invitations and reminders may arrive, in each recipient's own time zone.
+    aftercare_survey_hours: str = "Mon-Fri 09:00-17:00"
 
     @property
     def oauth_mode(self) -> bool:
@@ -122,6 +124,14 @@ class Settings(BaseSettings):
             found.append(f"AFTERCARE_LOCALE must be en or zh-CN, not {self.aftercare_locale!r}")
         if not self.port.isdigit() or not 0 < int(self.port) < 65536:
             found.append(f"PORT must be a number between 1 and 65535, not {self.port!r}")
+        try:
+            from bot.domain.surveys import parse_working_hours
+
+            parse_working_hours(self.aftercare_survey_hours)
+        except (ValueError, TypeError):
+            found.append(
+                f"AFTERCARE_SURVEY_HOURS must look like Mon-Fri 09:00-17:00, not {self.aftercare_survey_hours!r}"
+            )
         if self.aftercare_log_format not in ("text", "json"):
             found.append(f"AFTERCARE_LOG_FORMAT must be text or json, not {self.aftercare_log_format!r}")
         if not self.aftercare_threads.isdigit() or not 1 <= int(self.aftercare_threads) <= 256:

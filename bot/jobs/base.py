@@ -24,6 +24,8 @@ class JobContext:
     project_key: str | None = None
     default_locale: str = "en"
     default_timezone: str = "UTC"
+    # Working hours for survey invitations (AFTERCARE_SURVEY_HOURS), in each recipient's time zone.
+    survey_hours: str = "Mon-Fri 09:00-17:00"
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from bot.domain.surveys import (
     due_results,
     mark_invited,
     mark_reminded,
+    parse_working_hours,
     start_pulse,
     survey_results,
     zone_of,
@@ -86,7 +87,7 @@ def plan_pulses(session: Session, ctx: JobContext) -> list[Outgoing]:
     planned: list[Outgoing] = []
     for pulse in due_pulses(
         session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key,
-        default_timezone=ctx.default_timezone, hours=WORKING_HOURS,
+        default_timezone=ctx.default_timezone, hours=parse_working_hours(ctx.survey_hours),
     ):  # fmt: skip
         project = session.get(Project, pulse.project_id)
         assert project is not None
@@ -124,7 +125,7 @@ def plan_invitations(session: Session, ctx: JobContext) -> list[Outgoing]:
     planned: list[Outgoing] = []
     for due in due_invitations(
         session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key,
-        default_timezone=ctx.default_timezone, default_locale=ctx.default_locale, hours=WORKING_HOURS,
+        default_timezone=ctx.default_timezone, default_locale=ctx.default_locale, hours=parse_working_hours(ctx.survey_hours),
     ):  # fmt: skip
         text, blocks = survey_message(due.dm, locale=due.locale)
         planned.append(
@@ -144,7 +145,7 @@ def plan_invitations(session: Session, ctx: JobContext) -> list[Outgoing]:
 def plan_reminders(session: Session, ctx: JobContext) -> list[Outgoing]:
     candidates = due_reminders(
         session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key,
-        default_timezone=ctx.default_timezone, default_locale=ctx.default_locale, hours=WORKING_HOURS,
+        default_timezone=ctx.default_timezone, default_locale=ctx.default_locale, hours=parse_working_hours(ctx.survey_hours),
     )  # fmt: skip
     # Only after the invitation really went out (one that failed for good would fail again).
     sent = ledger.statuses(
