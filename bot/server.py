@@ -83,7 +83,17 @@ class AftercareWSGI:
             if method != routes[path]:
                 start_response("405 Method Not Allowed", [("Allow", routes[path]), ("Content-Length", "0")])
                 return [b""]
-            return self.bolt(environ, start_response)
+            try:
+                return self.bolt(environ, start_response)
+            except (
+                ValueError,
+                AttributeError,
+                TypeError,
+                KeyError,
+            ) as exc:  # a body Bolt cannot parse: the client's fault
+                log.warning("unparseable request body: %s", type(exc).__name__)
+                start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "11")])
+                return [b"Bad Request"]
         start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
         return [b"Not Found"]
 

@@ -230,9 +230,10 @@ class FakeSlack:
                 failure.times -= 1
                 if failure.times <= 0:
                     queue.pop(0)
+        accepted: tuple[dict[str, Any], dict[str, str]] | None = None
         if failure:
             if failure.accept:
-                self.answer(method, args)
+                accepted = self.answer(method, args)
             if failure.delay:
                 time.sleep(failure.delay)
             if failure.status != 200:
@@ -247,7 +248,7 @@ class FakeSlack:
             if failure.error:
                 self._send(handler, 200, {"ok": False, "error": failure.error})
                 return
-        body, extra = self.answer(method, args)
+        body, extra = accepted or self.answer(method, args)
         self._send(handler, 200, body, extra)
 
     def _send(

@@ -1,0 +1,263 @@
+"""Jobs at scale: building every weekly digest (dry run) for many projects, and the day's nudges for many people.
+
+Fixtures are built with bulk inserts (projects, owners, channels, people, records, a week of history).
+For each job: wall time (untraced run), peak Python memory (a second run under tracemalloc), and the
+SQL statements issued (a ``before_cursor_execute`` listener) — at a small and a large number of
+records per project, to show the count does not grow with the records (no N+1).
+SQLite, and PostgreSQL when 127.0.0.1:5432 answers.
+
+    python bench/jobs_at_scale.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from _common import ROOT, databases, machine, migrated
+from sqlalchemy import event, insert
+
+assert str(ROOT) in sys.path  # _common puts the repository on the path for the imports below
+
+from bot.jobs import digest, nudges  # noqa: E402
+from bot.jobs.base import JobContext, Planner  # noqa: E402
+from bot.jobs.runner import Runner, RunReport  # noqa: E402
+from bot.services import Services  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.models import HistoryEntry, Person, Project, ProjectChannel, ProjectMember, Record  # noqa: E402
+
+NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)  # a Monday: digests (Mon 09:00) and nudges (09:00) are due
+TEAMS = 10
+STATUSES = {
+    "requirement": ("proposed", "accepted", "in_progress", "delivered"),
+    "issue": ("open", "in_progress", "resolved", "closed"),
+    "task": ("open", "in_progress", "done"),
+    "risk": ("open", "mitigating", "closed"),
+}
+KINDS = tuple(STATUSES)
+CHUNK = 5000
+
+
+def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
+
+
+def build(db: Database, *, projects: int, records: int, people: int) -> float:
+    """Bulk-insert the fixture; returns the seconds it took."""
+    started = time.monotonic()
+    created = NOW - timedelta(days=30)
+    with db.write() as session:
+        session.execute(
+            insert(Person),
+            [
+                {
+                    "team_id": f"T{n % TEAMS:04d}",
+                    "user_id": f"U{n:06d}",
+                    "name": f"Person {n}",
+                    "timezone": "UTC",
+                    "locale": "en",
+                    "updated_at": created,
+                }
+                for n in range(people)
+            ],
+        )
+        session.execute(
+            insert(Project),
+            [
+                {
+                    "id": p + 1,
+                    "team_id": f"T{p % TEAMS:04d}",
+                    "key": f"P{p:04d}",
+                    "name": f"Project {p}",
+                    "channel_id": f"C{p:06d}",
+                    "report_channel_id": None,
+                    "status": "active",
+                    "timezone": "UTC",
+                    "locale": "en",
+                    "created_by": "UOWNER",
+                    "created_at": created,
+                    "last_seq": records,
+                }
+                for p in range(projects)
+            ],
+        )
+        session.execute(
+            insert(ProjectChannel),
+            [
+                {
+                    "team_id": f"T{p % TEAMS:04d}",
+                    "channel_id": f"C{p:06d}",
+                    "project_id": p + 1,
+                    "linked_by": "UOWNER",
+                    "linked_at": created,
+                }
+                for p in range(projects)
+            ],
+        )
+        session.execute(
+            insert(ProjectMember),
+            [
+                {
+                    "team_id": f"T{p % TEAMS:04d}",
+                    "project_id": p + 1,
+                    "user_id": f"UOWNER{p % 50}",
+                    "role": "owner",
+                }
+                for p in range(projects)
+            ],
+        )
+    for p in range(projects):
+        team = f"T{p % TEAMS:04d}"
+        rows: list[dict[str, Any]] = []
+        history: list[dict[str, Any]] = []
+        for seq in range(1, records + 1):
+            kind = KINDS[seq % len(KINDS)]
+            statuses = STATUSES[kind]
+            status = statuses[(seq // len(KINDS)) % len(statuses)]
+            # Assignees among the people of the project's workspace.
+            person = (p + seq * TEAMS) % max(people, 1)
+            person -= person % TEAMS
+            person += p % TEAMS
+            due = NOW.date() + timedelta(days=(seq % 21) - 10) if seq % 5 else None
+            key = f"P{p:04d}-{seq}"
+            rows.append(
+                {
+                    "team_id": team,
+                    "project_id": p + 1,
+                    "kind": kind,
+                    "seq": seq,
+                    "key": key,
+                    "title": f"Item {seq} of project {p}",
+                    "description": "",
+                    "status": status,
+                    "priority": ("low", "medium", "high", "critical")[seq % 4],
+                    "assignee_id": f"U{person:06d}" if people and seq % 7 else None,
+                    "due_date": due,
+                    "probability": 3 if kind == "risk" else None,
+                    "impact": 4 if kind == "risk" else None,
+                    "created_by": "UOWNER",
+                    "created_at": created + timedelta(hours=seq % 700),
+                    "updated_at": NOW - timedelta(days=seq % 10),
+                    "closed_at": None,
+                    "version": 2,
+                }
+            )
+            if seq % 4 == 0:
+                history.append(
+                    {
+                        "team_id": team,
+                        "project_id": p + 1,
+                        "record_key": key,
+                        "field": "status",
+                        "old": statuses[0],
+                        "new": status,
+                        "by": "UOWNER",
+                        "at": NOW - timedelta(days=seq % 9),
+                        "scope_change": False,
+                    }
+                )
+        with db.write() as session:
+            for chunk in _chunks(rows):
+                session.execute(insert(Record), chunk)
+            for chunk in _chunks(history):
+                session.execute(insert(HistoryEntry), chunk)
+    return time.monotonic() - started
+
+
+class StatementCounter:
+    def __init__(self, db: Database) -> None:
+        self.count = 0
+        self.engine = db.engine
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args: Any) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def dry_run(url: str, planner: Planner) -> Callable[[], RunReport]:
+    settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+    db = Database(url)
+    runner = Runner(Services(settings=settings, db=db), lambda _team: None)
+    ctx = JobContext(now=NOW)
+
+    def go() -> RunReport:
+        return runner.dry_run([planner], ctx)
+
+    go.db = db  # type: ignore[attr-defined]
+    return go
+
+
+def measure(url: str, planner: Planner) -> tuple[int, float, int, float]:
+    """(messages, seconds, statements, peak MiB) of one dry run of ``planner``."""
+    go = dry_run(url, planner)
+    db: Database = go.db  # type: ignore[attr-defined]
+    try:
+        go()  # warm: imports, connections, caches
+        counter = StatementCounter(db)
+        started = time.monotonic()
+        report = go()
+        seconds = time.monotonic() - started
+        counter.close()
+        tracemalloc.start()
+        go()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return report.planned, seconds, counter.count, peak / 2**20
+    finally:
+        db.dispose()
+
+
+def scenario(label: str, url: str, *, projects: int, records: int, people: int, jobs: Sequence[str]) -> None:
+    migrated(url)
+    db = Database(url)
+    try:
+        built = build(db, projects=projects, records=records, people=people)
+    finally:
+        db.dispose()
+    print(f"{label}: {projects} projects × {records} records, {people} people (built in {built:.1f} s)")
+    for name in jobs:
+        planner = digest.plan if name == "digest" else nudges.plan
+        messages, seconds, statements, peak = measure(url, planner)
+        print(
+            f"  {name:<7} {messages:>6} messages  {seconds:7.2f} s  peak {peak:7.1f} MiB  "
+            f"{statements:>5} SQL statements ({statements / projects:.3f} per project)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="200 projects and 1,000 people instead of 1,000 / 5,000"
+    )
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database only")
+    args = parser.parse_args()
+    big = 200 if args.quick else 1000
+    people = 1000 if args.quick else 5000
+    print(f"machine: {machine()}")
+    print(f"job instant {NOW.isoformat()} (a Monday: every digest and nudge is due); dry runs, nothing sent")
+    with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as tmp:
+        workdir = Path(tmp)
+        # Same projects and people, 10× the records: the statement count must not move.
+        for projects, records, who in ((100, 20, people), (100, 200, people), (big, 200, people)):
+            with databases(workdir, "aftercare_bench_jobs", only=args.only) as each:
+                for label, url in each:
+                    scenario(
+                        label, url, projects=projects, records=records, people=who, jobs=("digest", "nudges")
+                    )
+
+
+if __name__ == "__main__":
+    main()
