@@ -306,3 +306,29 @@ def test_check_names_failed_deliveries(slack: SlackHarness) -> None:
     assert any("digest:T0001:ACME:2026-W50:1" in p and "not_in_channel" in p for p in report.problems), (
         report.problems
     )
+
+
+def test_owners_hear_once_when_a_report_channel_fails_for_good(project: SlackHarness) -> None:
+    from storage.models import Project
+
+    clock = Clock()
+    runner = make_runner(project, clock)
+    project.fake.add_channel("CARCHIVED", is_member=False)
+    with project.db.write() as session:
+        acme = session.scalar(select(Project))
+        assert acme is not None
+        acme.report_channel_id = "CARCHIVED"
+        project_id = acme.id
+
+    def plan(session, ctx):  # type: ignore[no-untyped-def]
+        return [Outgoing(key="digest:T0001:ACME:2026-W50:1", team_id="T0001", kind="digest", text="weekly",
+                         blocks=[], report_project_id=project_id, project_id=project_id)]  # fmt: skip
+
+    runner.run([plan], ctx(clock))
+    runner.run([plan], ctx(clock))
+    [notice] = project.fake.posted("UALICE")
+    assert "<#CARCHIVED>" in notice["text"] and "not_in_channel" in notice["text"]
+    assert {(r.kind, r.status) for r in rows(project.db)} == {
+        ("digest", "failed"),
+        ("delivery_failed", "sent"),
+    }

@@ -16,14 +16,17 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot import ids
+from bot.domain.people import locale_of
 from bot.domain.permissions import project_owners
+from bot.i18n import t
 from bot.jobs.base import JobContext, Outgoing, Planner
 from bot.services import Services
 from storage import ledger
@@ -39,6 +42,7 @@ PERMANENT_ERRORS = frozenset(
         "missing_scope", "not_authed", "user_disabled", "channel_is_archived", "ekm_access_denied",
     }
 )  # fmt: skip
+FAILURE_NOTICE = "delivery_failed"
 # Waiting this long for Retry-After inside a run is fine; longer waits are left to a later run.
 MAX_INLINE_WAIT = 10.0
 MAX_BACKOFF = timedelta(hours=1)
@@ -226,6 +230,13 @@ class Runner:
             )
         for delivery in work:
             self._deliver(delivery, report)
+        # Owners hear about posts that failed for good (claimed just now, in _record).
+        with self.services.db.read() as session:
+            notices = ledger.due(
+                session, now=self.services.now(), team_id=ctx.team_id, kinds=[FAILURE_NOTICE]
+            )
+        for delivery in notices:
+            self._deliver(delivery, report)
         return report
 
     def _workspace_stopped(self, team_id: str) -> bool:
@@ -287,6 +298,25 @@ class Runner:
             return outcome
         return outcome
 
+    def _tell_owners(self, session: Session, delivery: Delivery, error: str, now: datetime) -> None:
+        """A post to a channel failed for good: each project owner gets one DM saying why (never for DMs)."""
+        if (
+            delivery.kind == FAILURE_NOTICE
+            or delivery.project_id is None
+            or delivery.channel.startswith(("U", "W"))
+        ):
+            return
+        project = session.get(Project, delivery.project_id)
+        if project is None:
+            return
+        for owner in project_owners(session, project_id=project.id):
+            locale = locale_of(session, team_id=delivery.team_id, user_id=owner, default=project.locale)
+            ledger.claim(
+                session, key=f"failed:{delivery.key}:{owner}", team_id=delivery.team_id, kind=FAILURE_NOTICE,
+                channel=owner, project_id=project.id,
+                payload={"text": _failure_text(locale, delivery, error), "blocks": []}, now=now,
+            )  # fmt: skip
+
     def _record(self, delivery: Delivery, outcome: Outcome, report: RunReport) -> None:
         now = self.services.now()
         with self.services.db.write() as session:
@@ -301,6 +331,7 @@ class Runner:
                 ledger.mark_failed(session, delivery_id=delivery.id, error=error, now=now)
                 report.failed += 1
                 log.error("delivery %s failed for good: %s", delivery.key, error)
+                self._tell_owners(session, delivery, error, now)
                 return
             if outcome.retry_after is not None:
                 retry_at = now + timedelta(seconds=outcome.retry_after)
@@ -343,6 +374,17 @@ def blocks_as_text(text: str, blocks: Sequence[dict[str, Any]]) -> str:
         if kind == "divider":
             lines.append("—" * 20)
     return "\n".join(line for line in lines if line)
+
+
+def _failure_text(locale: str, delivery: Delivery, error: str) -> str:
+    return t(
+        locale,
+        "I couldn't post a %(kind)s to <#%(channel)s>: Slack said %(error)s. "
+        "Invite me to the channel or choose another report channel in /project settings; I won't retry it.",
+        kind=delivery.kind,
+        channel=delivery.channel,
+        error=error,
+    )
 
 
 def _channel_is_shared(client: WebClient, channel: str) -> bool:
