@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot import ids
 from bot.settings import Settings
-from storage import ledger, migrate
+from storage import ledger, migrate, queries
 from storage.db import Database
 from storage.slack_tables import installations
 
@@ -124,6 +124,33 @@ def run_check(settings: Settings, client: Callable[[str], WebClient]) -> Report:
     check_settings(settings, report)
     db = check_database(settings, report)
     check_slack(settings, db, report, client)
+    if (
+        db is not None
+        and settings.slack_bot_token
+        and not any("SLACK_BOT_TOKEN" in p for p in report.problems)
+    ):
+        check_report_channels(db, report, client(settings.slack_bot_token))
     if db is not None:
         db.dispose()
     return report
+
+
+def check_report_channels(db: Database, report: Report, client: WebClient) -> None:
+    """Internal reports never go to a channel shared with another organisation: say which projects point at one."""
+    with db.read() as session:
+        targets = [(p.key, p.report_channel_id) for p in queries.projects(session) if p.report_channel_id]
+    for key, channel in targets:
+        try:
+            info = client.conversations_info(channel=channel)
+        except SlackApiError as exc:
+            report.problems.append(
+                f"project {key}: its report channel {channel} cannot be used ({exc.response.get('error')})"
+            )
+            continue
+        except Exception:
+            continue
+        if (info.get("channel") or {}).get("is_ext_shared"):
+            report.problems.append(
+                f"project {key}: its report channel {channel} is shared with another organisation; "
+                "internal reports go to the owners by DM until another channel is set in /project settings"
+            )

@@ -332,3 +332,22 @@ def test_owners_hear_once_when_a_report_channel_fails_for_good(project: SlackHar
         ("digest", "failed"),
         ("delivery_failed", "sent"),
     }
+
+
+def test_check_names_a_report_channel_shared_with_another_organisation(project: SlackHarness) -> None:
+    from slack_sdk import WebClient
+
+    from bot.check import run_check
+    from storage.models import Project
+
+    project.fake.add_channel("CSHARED", is_ext_shared=True)
+    with project.db.write() as session:
+        acme = session.scalar(select(Project))
+        assert acme is not None
+        acme.report_channel_id = "CSHARED"
+    report = run_check(
+        project.settings, client=lambda token: WebClient(token=token, base_url=project.fake.url)
+    )
+    assert any("project ACME" in p and "shared with another organisation" in p for p in report.problems), (
+        report
+    )
