@@ -159,6 +159,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
         project_key=args.project,
         default_locale=services.default_locale,
         default_timezone=services.default_timezone,
+        survey_hours=services.settings.aftercare_survey_hours,
     )
     runner = _runner(services)
     if args.dry_run:
@@ -262,6 +263,49 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Load an export back: all of it in one transaction, or nothing (one line saying why)."""
+    import json
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.importer import InvalidImport, import_data
+
+    path = Path(args.path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        _fail(f"cannot import {path}: it is not UTF-8 text (expected the JSON of `aftercare export`)")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        _fail(f"cannot import {path}: not valid JSON ({exc})")
+    settings = _settings(Need.NOTHING)
+    db = _database(settings)
+    try:
+        with db.write() as session:
+            report = import_data(session, data, overwrite=args.overwrite)
+    except InvalidImport as exc:
+        _fail(f"cannot import {path}: {exc}")
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _fail(f"cannot import {path}: the database refused it ({reason}); nothing was imported")
+    print(report.summary())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The whole product offline: a local stand-in for Slack, a temporary database, a scripted fortnight."""
+    from bot.demo import run_demo
+
+    target = Path(args.html)
+    if target.is_dir() or not target.resolve().parent.is_dir():
+        _fail(f"cannot write the HTML transcript to {args.html}: not a file in an existing directory")
+    return run_demo(locale=args.locale, html_path=target)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aftercare", description="Aftercare: after-sales project management in Slack."
@@ -316,6 +360,26 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("--out", help="file (json) or directory (csv)")
     export.set_defaults(func=cmd_export)
+
+    importer = sub.add_parser("import", help="load an export back (backup/restore)")
+    importer.add_argument("path", metavar="PATH", help="a JSON file written by `aftercare export`")
+    importer.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace projects that already exist (same workspace and key)",
+    )
+    importer.set_defaults(func=cmd_import)
+
+    demo = sub.add_parser(
+        "demo", help="play a scripted fortnight of a project offline, with no Slack account needed"
+    )
+    demo.add_argument("--locale", choices=("en", "zh-CN"), default="en", help="the language of the story")
+    demo.add_argument(
+        "--html",
+        default="aftercare-demo.html",
+        help="where to write the HTML transcript (default: %(default)s)",
+    )
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 

@@ -17,6 +17,7 @@ from storage.models import (
     Kind,
     Meeting,
     MemberRole,
+    ProjectChannel,
     Record,
     Survey,
     SurveyParticipant,
@@ -29,6 +30,19 @@ KIND_SECTIONS = {
     Kind.TASK: "tasks",
     Kind.RISK: "risks",
 }
+# The project settings (``/project settings``), exported so that ``aftercare import`` restores them.
+PROJECT_SETTINGS = (
+    "digest_weekday",
+    "digest_time",
+    "review_weekday",
+    "review_time",
+    "review_every_weeks",
+    "nudges_enabled",
+    "escalate_after_days",
+    "survey_pulse_days",
+    "survey_open_days",
+    "survey_include_team",
+)
 SECTIONS = (
     "projects",
     "requirements",
@@ -63,6 +77,11 @@ def _record(record: Record, project_key: str) -> dict[str, Any]:
         "source_url": record.source_url,
         "requester_id": record.requester_id,
         "deleted_at": _iso(record.deleted_at),
+        # For a faithful restore (``aftercare import``): when it reached its terminal status, and
+        # the reminders' memory (snoozed, escalated for this due date, last risk review).
+        "closed_at": _iso(record.closed_at),
+        "snoozed_until": _iso(record.snoozed_until),
+        "escalated_for_due": _iso(record.escalated_for_due),
     }
     if record.kind == Kind.TASK:
         data["estimate_hours"] = record.estimate_hours
@@ -72,6 +91,7 @@ def _record(record: Record, project_key: str) -> dict[str, Any]:
             impact=record.impact,
             score=record.score,
             mitigation=record.mitigation,
+            last_reviewed_at=_iso(record.last_reviewed_at),
         )
     return data
 
@@ -215,6 +235,14 @@ def export_data(
     ids = [p.id for p in projects]
     keys = {p.id: p.key for p in projects}
     members = queries.members(session, project_ids=ids)
+    channels: dict[int, list[str]] = {}
+    if ids:
+        for project_id, channel_id in session.execute(
+            select(ProjectChannel.project_id, ProjectChannel.channel_id)
+            .where(ProjectChannel.project_id.in_(ids))
+            .order_by(ProjectChannel.linked_at, ProjectChannel.id)
+        ):
+            channels.setdefault(project_id, []).append(channel_id)
     out: dict[str, Any] = {section: [] for section in SECTIONS}
     for project in projects:
         mine = [m for m in members if m.project_id == project.id]
@@ -234,6 +262,11 @@ def export_data(
                 "created_at": _iso(project.created_at),
                 "closed_at": _iso(project.closed_at),
                 "last_seq": project.last_seq,
+                # Every linked channel (``channel_id`` is the main one), the settings and the closing texts.
+                "channels": channels.get(project.id, []),
+                **{name: getattr(project, name) for name in PROJECT_SETTINGS},
+                "closing_summary": project.closing_summary,
+                "lessons_learned": project.lessons_learned,
             }
         )
     for record in queries.records(session, project_ids=ids):
@@ -251,6 +284,7 @@ def export_data(
                 "new": entry.new,
                 "by": entry.by,
                 "at": _iso(entry.at),
+                "scope_change": entry.scope_change,
             }
         )
     return out
