@@ -13,13 +13,13 @@ from bot.simulator import FakeSlack
 from storage import migrate
 from storage.db import Database
 from storage.models import Delivery, Kind
-from tests.test_cli import output, run
+from tests.test_cli import output, run, run_all, scratch_postgres
 
 NOW = "2026-12-07T09:30:00+00:00"  # a Monday, 09:30 in UTC
 
 
-def seeded(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+def seeded(tmp_path: Path, url: str | None = None, people: int = 1) -> str:
+    url = url or f"sqlite:///{tmp_path / 'jobs.db'}"
     db = Database(url)
     migrate.upgrade(db)
     created = datetime(2026, 11, 20, tzinfo=UTC)
@@ -33,6 +33,12 @@ def seeded(tmp_path: Path) -> str:
             new=NewRecord(kind=Kind.TASK, title="Renew the certificate", assignee_id="UBOB", due_date=date(2026, 12, 5)),
             now=created,
         )  # fmt: skip
+        for n in range(1, people):
+            create_record(
+                session, team_id="T0001", project_id=project.id, user_id="UALICE",
+                new=NewRecord(kind=Kind.ISSUE, title=f"Late issue {n}", assignee_id=f"UP{n:03d}", due_date=date(2026, 12, 5)),
+                now=created,
+            )  # fmt: skip
     db.dispose()
     return url
 
@@ -93,3 +99,36 @@ def test_bad_arguments_get_one_clear_line(tmp_path: Path) -> None:
     assert no_token.returncode == 2 and "SLACK_BOT_TOKEN" in no_token.stderr
     for result in (naive, garbage, unknown, no_token):
         assert "Traceback" not in output(result)
+
+
+def _three_at_once(tmp_path: Path, fake: FakeSlack, url: str) -> None:
+    seeded(tmp_path, url, people=12)
+    env = settings(fake, url)
+    results = run_all(
+        [(["jobs", "run", "nudges", "--now", NOW], env)] * 3
+        + [(["jobs", "run", "digest", "--now", NOW], env)],
+        tmp_path,
+    )
+    assert all(r.returncode == 0 for r in results), [output(r) for r in results]
+    nudges = [
+        m
+        for m in fake.posted()
+        if str(m.get("metadata", {}).get("event_payload", {}).get("key", "")).startswith("nudge:")
+    ]
+    # Twelve people, one DM each, however many processes ran at the same instant.
+    assert len(nudges) == 12
+    assert len({m["metadata"]["event_payload"]["key"] for m in nudges}) == 12
+    assert deliveries(url) >= 12
+
+
+def test_several_processes_at_the_same_instant_post_once_sqlite(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    _three_at_once(tmp_path, fake_slack, f"sqlite:///{tmp_path / 'shared.db'}")
+
+
+def test_several_processes_at_the_same_instant_post_once_postgresql(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    with scratch_postgres("aftercare_jobs_test") as url:
+        _three_at_once(tmp_path, fake_slack, url)
