@@ -1,0 +1,188 @@
+"""``aftercare demo``: the whole product, offline, with no Slack account.
+
+A local stand-in for the Slack Web API (:class:`bot.simulator.FakeSlack`) on 127.0.0.1, a temporary
+SQLite database, and the real app driven by signed requests through a scripted fortnight
+(:mod:`bot.demo.script`); the scheduler's tick runs as the clock moves. What each person saw is
+printed as a transcript and written as an HTML page (:mod:`bot.demo.transcript`).
+Everything started here is stopped before it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+LOCALES = ("en", "zh-CN")
+DEFAULT_HTML = "aftercare-demo.html"
+
+
+def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: TextIO | None = None) -> int:
+    """Play the fortnight, print the transcript to ``out`` and write the HTML page; 0 when all went well."""
+    from bot.app import create_app
+    from bot.demo import script, transcript
+    from bot.domain.people import upsert_member
+    from bot.services import Services
+    from bot.settings import Settings
+    from bot.simulator import FakeSlack
+    from storage import migrate
+    from storage.db import Database
+
+    if locale not in LOCALES:
+        raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
+    out = out or sys.stdout
+    started = time.monotonic()
+    quiet = ("aftercare", "slack_bolt", "slack_sdk", "alembic", "apscheduler")
+    levels = {name: logging.getLogger(name).level for name in quiet}
+    for name in quiet:  # the story is the output; the app's own log lines would only interrupt it
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    fake = FakeSlack()
+    fake.add_channel(script.CHANNEL, name=script.CHANNEL_NAME)
+    fake.add_channel(script.REPORT, name=script.REPORT_NAME)
+    clock = script.Clock(script.START)
+    fake.clock = clock.monotonic
+    executor = script.DrainableExecutor()
+    secret = secrets.token_hex(16)
+    with tempfile.TemporaryDirectory(prefix="aftercare-demo-") as tmp:
+        db = Database(f"sqlite:///{Path(tmp) / 'demo.db'}")
+        fake.start()
+        try:
+            migrate.upgrade(db)
+            settings = Settings(
+                slack_bot_token="xoxb-demo-token",
+                slack_signing_secret=secret,
+                slack_api_url=fake.url,
+                database_url=str(db.url),
+                aftercare_locale=locale,
+                aftercare_timezone="UTC",
+                _env_file=None,  # type: ignore[call-arg]
+            )
+            services = Services(settings=settings, db=db, clock=clock)
+            with db.write() as session:
+                for person in script.PEOPLE:
+                    upsert_member(
+                        session,
+                        team_id=script.TEAM,
+                        member={
+                            "id": person.user_id,
+                            "real_name": person.name,
+                            "tz": person.timezone,
+                            "locale": "zh-CN" if locale == "zh-CN" else "en-US",
+                        },
+                        now=clock.now,
+                    )
+            app = create_app(services, executor=executor)
+            driver = script.Driver(fake, services, app, executor, secret)
+            fake.reset_calls()
+            driver._mark = 0
+            failure: Exception | None = None
+            try:
+                script.play(driver, locale)
+            except script.DemoError as error:
+                failure = error
+            problems = list(fake.invalid)
+        finally:
+            executor.shutdown(wait=True)
+            fake.stop()
+            db.dispose()
+    names = _names(script)
+    story, shown = _story(driver, names, transcript)
+
+    zh = locale == "zh-CN"
+
+    def when(at: datetime) -> str:
+        local = at.astimezone(ZoneInfo("Europe/Berlin"))
+        if zh:
+            weekday = "一二三四五六日"[local.weekday()]
+            return f"{local.month}月{local.day}日 周{weekday} {local:%H:%M}(柏林时间)"
+        return local.strftime("%a %d %b %H:%M") + " (Berlin)"
+
+    lines = transcript.terminal_lines(story, names, locale, when)
+    title = "Aftercare 演示:售后项目的两周" if zh else "Aftercare demo: a fortnight of an after-sales project"
+    cast = ", ".join(f"{p.name} ({p.title_zh if zh else p.title}, {p.timezone})" for p in script.PEOPLE)
+    print(title, file=out)
+    print(cast, file=out)
+    for line in lines:
+        print(line, file=out)
+    target = Path(html_path)
+    target.write_text(
+        transcript.render_html(shown, names, title=title, subtitle=cast, locale=locale, when=when),
+        encoding="utf-8",
+    )
+    elapsed = time.monotonic() - started
+    print("", file=out)
+    counts = _counts(shown, names, locale, transcript)
+    print(("每个界面显示的内容:" if zh else "What each surface showed: ") + counts, file=out)
+    print(
+        (f"HTML 记录已写入 {target}" if zh else f"HTML transcript written to {target}")
+        + f" ({elapsed:.1f} s; nothing left running)",
+        file=out,
+    )
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    if failure is not None:
+        print(f"aftercare: the demo stopped early: {failure}", file=sys.stderr)
+        return 1
+    if problems:
+        print(
+            f"aftercare: Slack would have refused {len(problems)} message(s): {problems[:3]}", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+def _names(script):  # type: ignore[no-untyped-def]
+    from bot.simulator import BOT_USER_ID
+
+    names = {p.user_id: p.name for p in script.PEOPLE}
+    names.update(
+        {script.CHANNEL: script.CHANNEL_NAME, script.REPORT: script.REPORT_NAME, BOT_USER_ID: "Aftercare"}
+    )
+    return names
+
+
+def _story(driver, names, transcript):  # type: ignore[no-untyped-def]
+    story = []
+    shown = []
+    for step in driver.steps:
+        actor = names.get(step.actor or "", step.actor or "")
+        if step.actor and step.narration:
+            headline = f"{actor}: {step.narration}"
+        elif step.actor:
+            headline = ""
+        else:
+            headline = "⏰ " + (
+                "定时任务" if driver.services.default_locale == "zh-CN" else "scheduled jobs run"
+            )
+        items = []
+        for call in step.calls:
+            item = transcript.shown_by(
+                call,
+                at=step.at,
+                actor=step.actor,
+                narration=headline,
+                names=names,
+                response_to=driver.responses.get,
+            )
+            if item is not None:
+                items.append(item)
+        if items or (step.actor and step.narration):
+            story.append((step.at, headline if step.actor is None or step.narration else f"{actor}", items))
+        shown += items
+    return story, shown
+
+
+def _counts(shown, names, locale, transcript):  # type: ignore[no-untyped-def]
+    seen: dict[tuple[str, str], int] = {}
+    for item in shown:
+        seen[item.surface] = seen.get(item.surface, 0) + 1
+    return "; ".join(f"{transcript.surface_label(s, names, locale)} {n}" for s, n in seen.items())
+
+
+__all__ = ["DEFAULT_HTML", "LOCALES", "run_demo"]
