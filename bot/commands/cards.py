@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import reporting, services_of, tenant_of
+from bot.commands.common import clicked, reporting
 from bot.commands.forms import open_edit_form
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
-from bot.domain.people import locale_of
 from bot.flows import after_change
 from bot.i18n import t
 from bot.services import Services
@@ -31,16 +29,6 @@ def _value(action: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("key"), str):
         raise UserError(N_("This button is broken. Please use the command instead."))
     return value
-
-
-def _teller(body: dict[str, Any], respond: Any, gateway: SlackGateway, user_id: str) -> Callable[[str], None]:
-    """Messages only the clicker sees: ephemeral where there is a response_url, else nothing (App Home redraws)."""
-
-    def tell(text: str) -> None:
-        if body.get("response_url"):
-            respond(text=text, response_type="ephemeral", replace_original=False)
-
-    return tell
 
 
 def _redraw_clicked(
@@ -89,13 +77,10 @@ def on_card_button(
     context: BoltContext,
 ) -> None:
     ack()
-    services = services_of(context)
-    team_id = tenant_of(context)
-    user_id = str(body["user"]["id"])
-    gateway = SlackGateway(client)
-    with services.db.read() as session:
-        locale = locale_of(session, team_id=team_id, user_id=user_id, default=services.default_locale)
-    tell = _teller(body, respond, gateway, user_id)
+    click = clicked(body, respond, client, context)
+    services, team_id, user_id, gateway, locale, tell = (
+        click.services, click.team_id, click.user_id, click.gateway, click.locale, click.tell,
+    )  # fmt: skip
     with reporting(tell, lambda: locale):
         value = _value(action)
         if action["action_id"] == ids.ACTION_CARD_EDIT:
@@ -128,12 +113,11 @@ def on_undo_delete(
     context: BoltContext,
 ) -> None:
     ack()
-    services = services_of(context)
-    team_id = tenant_of(context)
-    user_id = str(body["user"]["id"])
-    gateway = SlackGateway(client)
-    tell = _teller(body, respond, gateway, user_id)
-    with reporting(tell, lambda: services.default_locale):
+    click = clicked(body, respond, client, context)
+    services, team_id, user_id, gateway, tell = (
+        click.services, click.team_id, click.user_id, click.gateway, click.tell,
+    )  # fmt: skip
+    with reporting(tell, lambda: click.locale):
         value = _value(action)
         with services.db.write() as session:
             change = lifecycle.restore(

@@ -6,13 +6,17 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import BoltContext
+from slack_sdk import WebClient
 
 from bot.domain.errors import UserError
+from bot.domain.people import locale_of
 from bot.i18n import error_text, t
 from bot.services import Services
+from bot.slack.gateway import SlackGateway
 
 log = logging.getLogger("aftercare.listeners")
 
@@ -66,3 +70,52 @@ def reporting(reply: Reply, locale: Callable[[], str]) -> Iterator[None]:
                 ref=ref,
             )
         )
+
+
+def tell_clicker(body: dict[str, Any], respond: Callable[..., Any]) -> Reply:
+    """Answer only the person who clicked: ephemeral through the response_url (App Home has none: say nothing)."""
+
+    def tell(text: str) -> None:
+        if body.get("response_url"):
+            try:
+                respond(text=text, response_type="ephemeral", replace_original=False)
+            except Exception:
+                log.exception("could not reply through response_url")
+
+    return tell
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button click: who, in which workspace, where, in which language, and how to answer only them."""
+
+    services: Services
+    team_id: str
+    user_id: str
+    gateway: SlackGateway
+    locale: str
+    tell: Reply
+    # The message the button is on ("" in App Home or a modal).
+    channel: str
+    ts: str
+
+
+def clicked(
+    body: dict[str, Any], respond: Callable[..., Any], client: WebClient, context: BoltContext
+) -> Click:
+    services = services_of(context)
+    team_id = tenant_of(context)
+    user_id = str(body["user"]["id"])
+    with services.db.read() as session:
+        locale = locale_of(session, team_id=team_id, user_id=user_id, default=services.default_locale)
+    container = body.get("container") or {}
+    return Click(
+        services=services,
+        team_id=team_id,
+        user_id=user_id,
+        gateway=SlackGateway(client),
+        locale=locale,
+        tell=tell_clicker(body, respond),
+        channel=str(container.get("channel_id") or (body.get("channel") or {}).get("id") or ""),
+        ts=str(container.get("message_ts") or ""),
+    )

@@ -19,7 +19,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import reporting, services_of, tenant_of
+from bot.commands.common import clicked, reporting, services_of, tenant_of
 from bot.domain import nudges
 from bot.domain.errors import N_, UserError
 from bot.domain.lifecycle import Change
@@ -82,22 +82,6 @@ def redraw_nudge(
     return locale
 
 
-def _clicker_locale(services: Services, team_id: str, user_id: str) -> str:
-    with services.db.read() as session:
-        return locale_of(session, team_id=team_id, user_id=user_id, default=services.default_locale)
-
-
-def _teller(body: dict[str, Any], respond: Any) -> Callable[[str], None]:
-    def tell(text: str) -> None:
-        if body.get("response_url"):
-            try:
-                respond(text=text, response_type="ephemeral", replace_original=False)
-            except Exception:
-                log.exception("could not reply through response_url")
-
-    return tell
-
-
 def _stale_text(locale: str, key: str) -> str:
     return t(locale, "%(key)s had changed since this reminder was sent: here is how it stands now.", key=key)
 
@@ -125,15 +109,11 @@ def on_nudge_button(
     context: BoltContext,
 ) -> None:
     ack()
-    services = services_of(context)
-    team_id = tenant_of(context)
-    user_id = str(body["user"]["id"])
-    gateway = SlackGateway(client)
-    locale = _clicker_locale(services, team_id, user_id)
-    tell = _teller(body, respond)
-    container = body.get("container") or {}
-    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
-    ts = str(container.get("message_ts") or "")
+    click = clicked(body, respond, client, context)
+    services, team_id, user_id, gateway, locale, tell = (
+        click.services, click.team_id, click.user_id, click.gateway, click.locale, click.tell,
+    )  # fmt: skip
+    channel, ts = click.channel, click.ts
     with reporting(tell, lambda: locale):
         ref = _ref(action.get("value"))
         action_id = str(action["action_id"])

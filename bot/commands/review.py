@@ -13,11 +13,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import reporting, services_of, tenant_of
+from bot.commands.common import clicked, reporting
 from bot.domain import lifecycle
 from bot.domain.digest import adjust_risk, confirm_risk, risk_review
 from bot.domain.errors import N_, UserError
-from bot.domain.people import locale_of
 from bot.flows import after_change
 from bot.i18n import t
 from bot.services import Services
@@ -118,17 +117,10 @@ def on_review_action(
     context: BoltContext,
 ) -> None:
     ack()
-    services = services_of(context)
-    team_id = tenant_of(context)
-    user_id = str(body["user"]["id"])
-    gateway = SlackGateway(client)
-    with services.db.read() as session:
-        locale = locale_of(session, team_id=team_id, user_id=user_id, default=services.default_locale)
-
-    def tell(text: str) -> None:
-        if body.get("response_url"):
-            respond(text=text, response_type="ephemeral", replace_original=False)
-
+    click = clicked(body, respond, client, context)
+    services, team_id, user_id, gateway, locale, tell = (
+        click.services, click.team_id, click.user_id, click.gateway, click.locale, click.tell,
+    )  # fmt: skip
     with reporting(tell, lambda: locale):
         value = _value(action)
         change = _apply(services, team_id, user_id, str(action["action_id"]), value)

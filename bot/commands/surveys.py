@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import reporting, services_of, tenant_of
+from bot.commands.common import clicked, reporting, services_of
 from bot.domain import surveys
 from bot.domain.errors import N_, UserError
 from bot.domain.people import locale_of
@@ -57,34 +56,10 @@ def _ref(raw: str | None) -> dict[str, Any]:
     return value
 
 
-def _teller(body: dict[str, Any], respond: Any) -> Callable[[str], None]:
-    def tell(text: str) -> None:
-        if body.get("response_url"):
-            try:
-                respond(text=text, response_type="ephemeral", replace_original=False)
-            except Exception:
-                log.exception("could not reply through response_url")
-
-    return tell
-
-
-def _where(body: dict[str, Any]) -> tuple[str, str]:
-    container = body.get("container") or {}
-    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
-    return channel, str(container.get("message_ts") or "")
-
-
 def _redraw(gateway: SlackGateway, channel: str, ts: str, dm: surveys.SurveyDm, locale: str) -> None:
     if channel and ts:
         text, blocks = survey_message(dm, locale=locale)
         gateway.update(channel=channel, ts=ts, text=text, blocks=blocks)
-
-
-def _locale(services: Services, team_id: str, user_id: str, default: str | None = None) -> str:
-    with services.db.read() as session:
-        return locale_of(
-            session, team_id=team_id, user_id=user_id, default=default or services.default_locale
-        )
 
 
 def _show_as_it_stands(
@@ -112,12 +87,11 @@ def on_score_button(
 ) -> None:
     """A score button: store or change the score, then redraw the DM with it highlighted."""
     ack()
-    services = services_of(context)
-    user_id = str(body["user"]["id"])
-    gateway = SlackGateway(client)
-    locale = _locale(services, tenant_of(context), user_id)
-    tell = _teller(body, respond)
-    channel, ts = _where(body)
+    click = clicked(body, respond, client, context)
+    services, user_id, gateway, locale, tell = (
+        click.services, click.user_id, click.gateway, click.locale, click.tell,
+    )  # fmt: skip
+    channel, ts = click.channel, click.ts
     with reporting(tell, lambda: locale):
         ref = _ref(action.get("value"))
         score = ref.get("score")
@@ -146,12 +120,11 @@ def on_details_button(
 ) -> None:
     """The "Add details" button: open the form with the person's current answer (the trigger expires in 3 s)."""
     ack()
-    services = services_of(context)
-    user_id = str(body["user"]["id"])
-    gateway = SlackGateway(client)
-    locale = _locale(services, tenant_of(context), user_id)
-    tell = _teller(body, respond)
-    channel, ts = _where(body)
+    click = clicked(body, respond, client, context)
+    services, user_id, gateway, locale, tell = (
+        click.services, click.user_id, click.gateway, click.locale, click.tell,
+    )  # fmt: skip
+    channel, ts = click.channel, click.ts
     with reporting(tell, lambda: locale):
         ref = _ref(action.get("value"))
         with services.db.read() as session:
