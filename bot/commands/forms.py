@@ -21,7 +21,7 @@ from bot.flows import after_change, post_record_card, reply_logged_in_thread
 from bot.i18n import error_text, t
 from bot.parsing import parse_estimate
 from bot.services import Services
-from bot.slack.blocks import modal_errors, notice_modal
+from bot.slack.blocks import modal_errors, no_project_modal
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import RecordForm, metadata_of, parse_record_form
 from bot.slack.record_blocks import edit_modal, record_modal
@@ -263,14 +263,7 @@ def global_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, context: 
         if not has_projects:
             gateway.open_view(
                 trigger_id=body["trigger_id"],
-                view=notice_modal(
-                    title=t(locale, "No project yet"),
-                    text=t(
-                        locale,
-                        "Create a project first: type /project new ACME Acme Corp after-sales in its channel.",
-                    ),
-                    locale=locale,
-                ),
+                view=no_project_modal(locale),
             )
             return
         open_record_form(

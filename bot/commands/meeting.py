@@ -34,7 +34,7 @@ from bot.domain.views import ProjectView
 from bot.i18n import error_text, t
 from bot.parsing import split_subcommand
 from bot.services import Services
-from bot.slack.blocks import MAX_INPUT, modal_errors, notice_modal, text_blocks
+from bot.slack.blocks import MAX_INPUT, modal_errors, no_project_modal, text_blocks
 from bot.slack.gateway import SlackGateway
 from bot.slack.meeting_blocks import (
     MAX_MESSAGE_BLOCKS,
@@ -171,20 +171,11 @@ def add_to_meeting_shortcut(
         if not active:
             gateway.open_view(
                 trigger_id=shortcut.trigger_id,
-                view=notice_modal(
-                    title=t(locale[0], "No project yet"),
-                    text=t(
-                        locale[0],
-                        "Create a project first: type /project new ACME Acme Corp after-sales in its channel.",
-                    ),
-                    locale=locale[0],
-                ),
+                view=no_project_modal(locale[0]),
             )
             return
         message = shortcut.message
-        _, text = prefill(
-            message.text, [str(f.get("name") or f.get("title") or "file") for f in message.files]
-        )
+        _, text = prefill(message.text, message.file_names)
         full_text = text[:MAX_NOTES]
         shown = full_text[:MAX_INPUT]
         notices = []

@@ -14,7 +14,7 @@ from bot.commands.forms import open_record_form
 from bot.domain.drafts import update_draft
 from bot.domain.projects import list_projects, project_for_channel
 from bot.i18n import t
-from bot.slack.blocks import MAX_INPUT, notice_modal
+from bot.slack.blocks import MAX_INPUT, no_project_modal
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import MessageShortcut
 from bot.text import decode_slack_text
@@ -54,20 +54,11 @@ def _handle(
         if not has_projects:
             gateway.open_view(
                 trigger_id=shortcut.trigger_id,
-                view=notice_modal(
-                    title=t(locale[0], "No project yet"),
-                    text=t(
-                        locale[0],
-                        "Create a project first: type /project new ACME Acme Corp after-sales in its channel.",
-                    ),
-                    locale=locale[0],
-                ),
+                view=no_project_modal(locale[0]),
             )
             return
         message = shortcut.message
-        title, full_text = prefill(
-            message.text, [str(f.get("name") or f.get("title") or "file") for f in message.files]
-        )
+        title, full_text = prefill(message.text, message.file_names)
         shown = full_text[:MAX_INPUT]
         notices = []
         if len(full_text) > MAX_INPUT:

@@ -160,5 +160,16 @@ def notice_modal(*, title: str, text: str, locale: str) -> dict[str, Any]:
     }
 
 
+def no_project_modal(locale: str) -> dict[str, Any]:
+    """What a shortcut shows in a workspace with no active project yet."""
+    return notice_modal(
+        title=t(locale, "No project yet"),
+        text=t(
+            locale, "Create a project first: type /project new ACME Acme Corp after-sales in its channel."
+        ),
+        locale=locale,
+    )
+
+
 def modal_errors(errors: dict[str, str]) -> dict[str, Any]:
     return {"response_action": "errors", "errors": errors}

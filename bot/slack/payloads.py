@@ -35,6 +35,10 @@ class MessageRef(_Lenient):
     subtype: str | None = None
     files: list[dict[str, Any]] = Field(default_factory=list)
 
+    @property
+    def file_names(self) -> list[str]:
+        return [str(f.get("name") or f.get("title") or "file") for f in self.files]
+
 
 class IdRef(_Lenient):
     id: str
