@@ -351,3 +351,19 @@ def test_check_names_a_report_channel_shared_with_another_organisation(project: 
     assert any("project ACME" in p and "shared with another organisation" in p for p in report.problems), (
         report
     )
+
+
+def test_an_in_doubt_send_that_cannot_be_checked_fails_visibly_instead_of_doubling(
+    slack: SlackHarness,
+) -> None:
+    clock = Clock()
+    runner = make_runner(slack, clock)
+    plan = planner(("digest:T0001:ACME:2026-W50:1", "CREPORT"))
+    slack.fake.fail("chat.postMessage", status=503, accept=True)
+    runner.run([plan], ctx(clock))
+    slack.fake.fail("conversations.history", error="missing_scope")
+    clock.advance(minutes=5)
+    runner.run([plan], ctx(clock))
+    assert len(slack.fake.posted("CREPORT")) == 1
+    [row] = rows(slack.db)
+    assert row.status == "failed" and "missing_scope" in (row.error or "")

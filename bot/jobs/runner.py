@@ -138,6 +138,13 @@ def _find_in_history(client: WebClient, delivery: Delivery) -> Outcome | None:
             },
             http_verb="POST",
         )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        if error in PERMANENT_ERRORS:
+            # It can never be checked (e.g. a missing history scope): better failed and visible than doubled.
+            return Outcome(error=f"cannot check whether it was sent ({error}); not resent", permanent=True)
+        log.warning("could not look for %s in history: %s", delivery.key, error)
+        return None
     except Exception as exc:
         log.warning("could not look for %s in history: %s", delivery.key, exc)
         return None
@@ -282,7 +289,7 @@ class Runner:
             if found is None:
                 self._record(delivery, Outcome(error="in_doubt_unresolved", in_doubt=True), report)
                 return
-            if found.ts:
+            if found.ts or found.permanent:
                 self._record(delivery, found, report)
                 return
         outcome = self._send(client, delivery)
