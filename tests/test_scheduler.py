@@ -124,3 +124,12 @@ def test_weekly_digests_follow_each_projects_time_zone_across_dst(slack: SlackHa
         datetime(2026, 10, 26, 13, tzinfo=UTC),
         datetime(2026, 11, 2, 14, tzinfo=UTC),
     ]
+
+
+def test_every_delivery_kind_has_a_job_that_retries_it() -> None:
+    from bot.jobs import JOBS
+    from bot.jobs.base import DeliveryKind
+
+    retried = {kind for job in JOBS.values() for kind in job.kinds}
+    # Failure notices are retried by the runner itself at the end of every run.
+    assert retried | {DeliveryKind.DELIVERY_FAILED} == set(DeliveryKind)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from bot.jobs.base import Planner
+from bot.jobs.base import DeliveryKind, Planner
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,17 @@ class Job:
 
 
 JOBS: dict[str, Job] = {
-    "digest": Job("digest", "aftercare.digest", ("digest",), "bot.jobs.digest:plan"),
-    "nudges": Job("nudges", "aftercare.nudges", ("nudge", "escalation"), "bot.jobs.nudges:plan"),
-    "risk-review": Job("risk-review", "aftercare.risk_review", ("review",), "bot.jobs.risk_review:plan"),
+    "digest": Job("digest", "aftercare.digest", (DeliveryKind.DIGEST,), "bot.jobs.digest:plan"),
+    "nudges": Job(
+        "nudges", "aftercare.nudges", (DeliveryKind.NUDGE, DeliveryKind.ESCALATION), "bot.jobs.nudges:plan"
+    ),
+    "risk-review": Job(
+        "risk-review", "aftercare.risk_review", (DeliveryKind.REVIEW,), "bot.jobs.risk_review:plan"
+    ),
     "surveys": Job(
         "surveys",
         "aftercare.surveys",
-        ("survey", "survey_reminder", "survey_results"),
+        (DeliveryKind.SURVEY, DeliveryKind.SURVEY_REMINDER, DeliveryKind.SURVEY_RESULTS),
         "bot.jobs.surveys:plan",
     ),
 }

@@ -10,9 +10,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
+
+
+class DeliveryKind(StrEnum):
+    """What a ledger row is; each job picks up its own kinds' retries, so they are spelled only here."""
+
+    DIGEST = "digest"
+    REVIEW = "review"
+    NUDGE = "nudge"
+    ESCALATION = "escalation"
+    SURVEY = "survey"
+    SURVEY_REMINDER = "survey_reminder"
+    SURVEY_RESULTS = "survey_results"
+    DELIVERY_FAILED = "delivery_failed"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.domain.digest import weekly_digest, weekly_digests
 from bot.domain.errors import N_, UserError
 from bot.domain.people import get_person
-from bot.jobs.base import JobContext, Outgoing
+from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.slots import is_due, iso_week, latest_weekly_slot, local_at, parse_hhmm
 from bot.slack.blocks import Block
 from bot.slack.digest_blocks import digest_parts, preview_messages
@@ -29,7 +29,7 @@ from storage.models import Delivery, Project, ProjectStatus
 
 log = logging.getLogger(__name__)
 
-KIND = "digest"
+KIND = DeliveryKind.DIGEST
 DIGEST_GRACE = timedelta(hours=12)
 
 

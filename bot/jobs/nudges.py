@@ -33,7 +33,7 @@ from bot.domain.nudges import (
     valid_timezone,
 )
 from bot.i18n import normalise_locale
-from bot.jobs.base import JobContext, Outgoing
+from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.slots import is_due, latest_daily_slot
 from bot.slack.nudge_blocks import ESCALATION_ITEMS_SHOWN, escalation_message, nudge_message
 
@@ -41,8 +41,8 @@ JOB_ID = "nudges"
 NUDGE_GRACE = timedelta(hours=8)
 NUDGE_TIME = "09:00"
 NUDGE_WEEKDAYS = (0, 1, 2, 3, 4)
-KIND_NUDGE = "nudge"
-KIND_ESCALATION = "escalation"
+KIND_NUDGE = DeliveryKind.NUDGE
+KIND_ESCALATION = DeliveryKind.ESCALATION
 
 
 def plan(session: Session, ctx: JobContext) -> list[Outgoing]:

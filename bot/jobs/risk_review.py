@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from bot.domain.digest import risk_reviews
-from bot.jobs.base import JobContext, Outgoing
+from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.digest import active_projects, base_key, claimed_reports, replay
 from bot.jobs.slots import is_due, latest_weekly_slot
 from bot.slack.review_blocks import review_parts
@@ -24,7 +24,7 @@ from storage.models import Project
 
 log = logging.getLogger(__name__)
 
-KIND = "review"
+KIND = DeliveryKind.REVIEW
 REVIEW_GRACE = timedelta(hours=12)
 
 

@@ -27,7 +27,7 @@ from bot import ids
 from bot.domain.people import locale_of
 from bot.domain.permissions import project_owners
 from bot.i18n import t
-from bot.jobs.base import JobContext, Outgoing, Planner
+from bot.jobs.base import DeliveryKind, JobContext, Outgoing, Planner
 from bot.services import Services
 from storage import ledger
 from storage.models import Delivery, DeliveryStatus, Project
@@ -42,7 +42,7 @@ PERMANENT_ERRORS = frozenset(
         "missing_scope", "not_authed", "user_disabled", "channel_is_archived", "ekm_access_denied",
     }
 )  # fmt: skip
-FAILURE_NOTICE = "delivery_failed"
+FAILURE_NOTICE = DeliveryKind.DELIVERY_FAILED
 # Waiting this long for Retry-After inside a run is fine; longer waits are left to a later run.
 MAX_INLINE_WAIT = 10.0
 MAX_BACKOFF = timedelta(hours=1)

@@ -47,16 +47,16 @@ from bot.domain.surveys import (
     zone_of,
 )
 from bot.i18n import normalise_locale
-from bot.jobs.base import JobContext, Outgoing
+from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.slack.blocks import text_blocks
 from bot.slack.survey_blocks import results_message, started_text, survey_message
 from storage import ledger
 from storage.models import DeliveryStatus, Person, Project
 
 JOB_ID = "surveys"
-KIND_SURVEY = "survey"
-KIND_REMINDER = "survey_reminder"
-KIND_RESULTS = "survey_results"
+KIND_SURVEY = DeliveryKind.SURVEY
+KIND_REMINDER = DeliveryKind.SURVEY_REMINDER
+KIND_RESULTS = DeliveryKind.SURVEY_RESULTS
 # When invitations and reminders may arrive (each recipient's own wall clock).
 WORKING_HOURS: WorkingHours = DEFAULT_WORKING_HOURS
 
