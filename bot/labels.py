@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from bot.domain.errors import N_
-from bot.i18n import t
+from bot.i18n import format_date, t
 from storage.models import Kind, Priority
 
 KIND_NAMES = {
@@ -63,3 +66,51 @@ LIST_SCOPES = {
     "overdue": N_("overdue"),
     "all": N_("all"),
 }
+
+
+# Fields of a record whose changes people read in digests, reports and history.
+CHANGE_FIELDS = {
+    "title": N_("title"),
+    "description": N_("description changed"),
+    "due_date": N_("due date"),
+    "priority": N_("priority"),
+    "estimate_hours": N_("estimate"),
+    "status": N_("status"),
+}
+
+
+@dataclass(frozen=True)
+class ChangeText:
+    """A change of a field as people read it: what changed, and (when it means something) from what to what."""
+
+    label: str
+    show_values: bool
+    old: str | None
+    new: str | None
+
+
+def change_value(field: str, value: str | None, locale: str) -> str | None:
+    """A stored history value in people's words: dates in the locale's format, statuses and priorities named."""
+    if value is None:
+        return None
+    if field == "due_date":
+        try:
+            return format_date(date.fromisoformat(value), locale)
+        except ValueError:
+            return value
+    if field == "status":
+        return status_name(value, locale)
+    if field == "priority":
+        return priority_name(value, locale)
+    if field == "estimate_hours":
+        return f"{value}h"
+    return value
+
+
+def describe_change(field: str, old: str | None, new: str | None, locale: str) -> ChangeText:
+    if field == "deleted_at":
+        return ChangeText(t(locale, N_("removed") if new else N_("restored")), False, None, None)
+    label = t(locale, CHANGE_FIELDS[field]) if field in CHANGE_FIELDS else field
+    return ChangeText(
+        label, field != "description", change_value(field, old, locale), change_value(field, new, locale)
+    )

@@ -74,6 +74,7 @@ CONTEXT: dict[str, Any] = {
     "by": "UBOB",
     "at": "Dec 1, 2026",
     "scope_change": True,
+    "comment": False,
     "digest": {
         "key": "ACME",
         "name": "Acme Corp after-sales",

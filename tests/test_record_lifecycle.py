@@ -48,7 +48,7 @@ def test_requirement_life_cycle_with_scope_changes(project: SlackHarness) -> Non
     )
     project.command("/req", "show ACME-1")
     shown = str(project.fake.calls_to("response_url")[-1].args["blocks"])
-    assert "(scope change)" in shown and "2026-12-10 → 2026-12-20" in shown
+    assert "(scope change)" in shown and "due date Thu, Dec 10, 2026 → Sun, Dec 20, 2026" in shown
 
 
 def test_issue_moves_and_reopen(project: SlackHarness) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -20,14 +20,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot import ids
 from bot.domain.documents import DocsIndex
-from bot.domain.errors import N_
 from bot.domain.retrospective import MAX_CLOSING_TEXT, RecordLine, Retrospective, ScopeChangeLine
 from bot.domain.views import ProjectView
 from bot.i18n import format_date, t, translations
-from bot.labels import priority_name, status_name
+from bot.labels import describe_change, status_name
 from bot.rendering import render, safe
 from bot.slack.blocks import Block, _input, context, plain, section
-from bot.slack.digest_blocks import SCOPE_FIELDS, split_text
+from bot.slack.digest_blocks import split_text
 
 MODAL_TITLE_LIMIT = 24
 HEADER_LIMIT = 150
@@ -255,40 +254,17 @@ def _line(item: RecordLine, report: Retrospective) -> dict[str, Any]:
     }
 
 
-def _value(field: str, value: str | None, locale: str) -> str | None:
-    """A changed value as people read it (dates in the locale's words, statuses and priorities named)."""
-    if value is None:
-        return None
-    if field == "due_date":
-        try:
-            return format_date(date.fromisoformat(value), locale)
-        except ValueError:
-            return value
-    if field == "status":
-        return status_name(value, locale)
-    if field == "priority":
-        return priority_name(value, locale)
-    if field == "estimate_hours":
-        return f"{value}h"
-    return value
-
-
 def _scope_line(change: ScopeChangeLine, report: Retrospective) -> dict[str, Any]:
     locale = report.project.locale
     zone_date = change.at.astimezone(ZoneInfo(report.project.timezone)).date()
-    if change.field == "deleted_at":
-        label, show = t(locale, N_("removed") if change.new else N_("restored")), False
-    else:
-        label = t(locale, SCOPE_FIELDS[change.field]) if change.field in SCOPE_FIELDS else change.field
-        show = change.field != "description"
-    old, new = _value(change.field, change.old, locale), _value(change.field, change.new, locale)
+    text = describe_change(change.field, change.old, change.new, locale)
     return {
         "key": change.key,
         "title": change.title,
-        "label": label,
-        "show_values": show,
-        "old": old,
-        "new": new,
+        "label": text.label,
+        "show_values": text.show_values,
+        "old": text.old,
+        "new": text.new,
         "by": report.name(change.by),
         "at": zone_date,
     }

@@ -13,10 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.digest import KPI_DAYS, DigestData, DigestItem, ScopeChange
-from bot.domain.errors import N_
 from bot.domain.status import OVERLOAD_HOURS, OVERLOAD_ITEMS
 from bot.i18n import format_date, t
-from bot.labels import kind_name, priority_name, status_name
+from bot.labels import CHANGE_FIELDS, describe_change, kind_name, priority_name, status_name
 from bot.rendering import render
 from bot.slack.blocks import MAX_SECTION_TEXT, Block, context, section
 
@@ -32,14 +31,8 @@ MAX_PREVIEW_MESSAGES = 5
 
 Part = tuple[str, list[Block]]
 
-SCOPE_FIELDS = {
-    "title": N_("title"),
-    "description": N_("description changed"),
-    "due_date": N_("due date"),
-    "priority": N_("priority"),
-    "estimate_hours": N_("estimate"),
-    "status": N_("status"),
-}
+# Kept under its old name for the modules that import it.
+SCOPE_FIELDS = CHANGE_FIELDS
 
 
 @lru_cache(maxsize=4096)
@@ -78,37 +71,15 @@ def _item(item: DigestItem, locale: str, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def _value(field: str, value: str | None, locale: str) -> str | None:
-    if value is None:
-        return None
-    if field == "due_date":
-        try:
-            return _date(date.fromisoformat(value), locale)
-        except ValueError:
-            return value
-    if field == "priority":
-        return priority_name(value, locale)
-    if field == "status":
-        return status_name(value, locale)
-    if field == "estimate_hours":
-        return f"{value}h"
-    return _short(value, MAX_VALUE)
-
-
 def _scope_change(change: ScopeChange, locale: str, zone: ZoneInfo) -> dict[str, Any]:
-    if change.field == "deleted_at":
-        label = t(locale, N_("removed") if change.new else N_("restored"))
-        show_values = False
-    else:
-        label = t(locale, SCOPE_FIELDS[change.field]) if change.field in SCOPE_FIELDS else change.field
-        show_values = change.field != "description"
+    text = describe_change(change.field, change.old, change.new, locale)
     return {
         "key": change.key,
         "title": _short(change.title, MAX_TITLE) if change.title else None,
-        "label": label,
-        "show_values": show_values,
-        "old": _value(change.field, change.old, locale),
-        "new": _value(change.field, change.new, locale),
+        "label": text.label,
+        "show_values": text.show_values,
+        "old": _short(text.old, MAX_VALUE) if text.old else text.old,
+        "new": _short(text.new, MAX_VALUE) if text.new else text.new,
         "by": change.by,
         "at": _date(change.at.astimezone(zone).date(), locale),
     }

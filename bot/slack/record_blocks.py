@@ -17,6 +17,7 @@ from bot.labels import (
     LIST_SCOPES,
     MODAL_TITLES,
     PRIORITY_NAMES,
+    describe_change,
     priority_name,
     status_name,
 )
@@ -246,12 +247,18 @@ def record_list_blocks(
 
 
 def _history_line(entry: HistoryView, locale: str) -> str:
+    if entry.field == "comment":
+        field, old, new = entry.field, None, entry.new
+    else:
+        text = describe_change(entry.field, entry.old, entry.new, locale)
+        field, old, new = text.label, text.old, text.new
     return render(
         "history_line.j2",
         locale,
-        field=entry.field,
-        old=entry.old,
-        new=entry.new,
+        comment=entry.field == "comment",
+        field=field,
+        old=old,
+        new=new,
         by=entry.by,
         at=format_date(entry.at.date(), locale),
         scope_change=entry.scope_change,
