@@ -270,3 +270,15 @@ def test_global_shortcut_picks_kind_and_project_and_confirms_by_dm(project: Slac
     assert (r.kind, r.title) == ("requirement", "From anywhere")
     dm = [c for c in project.fake.calls_to("chat.postMessage") if c.args["channel"] == "UALICE"]
     assert dm and "ACME-1" in dm[-1].args["text"]
+
+
+def test_a_stale_button_in_app_home_changes_nothing_and_redraws_the_dashboard(project: SlackHarness) -> None:
+    project.command("/task", "new Deploy <@UBOB|bob>")
+    posted = project.fake.calls_to("chat.postMessage")[0]
+    start = find_button(posted.args["blocks"], ids.ACTION_CARD_MOVE, "start")
+    project.command("/task", "done ACME-1", user="UBOB")  # changed elsewhere: the button is stale now
+    version = record(project, "ACME-1").version
+    project.fake.reset_calls()
+    click(project, start, user="UBOB", in_home=True)
+    assert (record(project, "ACME-1").status, record(project, "ACME-1").version) == ("done", version)
+    assert [c.args["user_id"] for c in project.fake.calls_to("views.publish")] == ["UBOB"]

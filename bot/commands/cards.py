@@ -14,6 +14,7 @@ from bot.commands.forms import open_edit_form
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
 from bot.flows import after_change
+from bot.home import refresh_homes
 from bot.i18n import t
 from bot.services import Services
 from bot.slack.blocks import record_card
@@ -101,7 +102,8 @@ def on_card_button(
                 )
             )
             if (body.get("container") or {}).get("type") == "view":
-                after_change(services, gateway, lifecycle.Change(change.record), actor=user_id)
+                # A stale button in App Home: redraw the clicker's dashboard from current data.
+                refresh_homes(services, gateway.client, team_id, [user_id])
 
 
 def on_undo_delete(
