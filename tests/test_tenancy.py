@@ -84,4 +84,7 @@ def test_a_workspace_that_never_installed_is_refused(oauth: SlackHarness) -> Non
     assert oauth.fake.calls_to("chat.postMessage") == []
     with oauth.db.read() as session:
         assert export_data(session)["projects"] == []
-    assert response.status in (200, 401)
+    assert response.status == 200, response
+    # Bolt tells the person, privately, to install the app; nothing else happens.
+    assert "reinstall this app" in oauth.last_ephemeral()
+    assert [c.method for c in oauth.fake.calls] == ["response_url"]
