@@ -61,15 +61,18 @@ def reporting(reply: Reply, locale: Callable[[], str]) -> Iterator[None]:
     except UserError as error:
         reply(error_text(locale(), error))
     except Exception:
-        ref = uuid.uuid4().hex[:8]
-        log.exception("listener failed (ref %s)", ref)
-        reply(
-            t(
-                locale(),
-                "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
-                ref=ref,
-            )
-        )
+        reply(apology(locale(), "listener"))
+
+
+def apology(locale: str, what: str) -> str:
+    """Log the error being handled under a short reference, and say sorry with that reference (no traceback)."""
+    ref = uuid.uuid4().hex[:8]
+    log.exception("%s failed (ref %s)", what, ref)
+    return t(
+        locale,
+        "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
+        ref=ref,
+    )
 
 
 def tell_clicker(body: dict[str, Any], respond: Callable[..., Any]) -> Reply:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -19,7 +18,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import clicked, reporting, services_of, tenant_of
+from bot.commands.common import apology, clicked, reporting, services_of, tenant_of
 from bot.domain import nudges
 from bot.domain.errors import N_, UserError
 from bot.domain.lifecycle import Change
@@ -210,14 +209,7 @@ def on_set_due_submit(
         ack(**modal_errors({ids.BLOCK_NEW_DUE: error_text(locale, error)}))
         return
     except Exception:
-        ref = uuid.uuid4().hex[:8]
-        log.exception("set new date of %s failed (ref %s)", key, ref)
-        sorry = t(
-            locale,
-            "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
-            ref=ref,
-        )
-        ack(**modal_errors({ids.BLOCK_NEW_DUE: sorry}))
+        ack(**modal_errors({ids.BLOCK_NEW_DUE: apology(locale, f"setting a new date of {key}")}))
         return
     if change.stale:
         ack(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,7 +13,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import Reply, ephemeral_reply, reporting, services_of, tenant_of
+from bot.commands.common import Reply, apology, ephemeral_reply, reporting, services_of, tenant_of
 from bot.domain.documents import IndexedMeeting, docs_index, get_document, set_document_file
 from bot.domain.errors import N_, UserError
 from bot.domain.projects import (
@@ -37,7 +36,7 @@ from bot.domain.projects import (
 from bot.domain.retrospective import Closing, close_with_retrospective, retrospective
 from bot.domain.status import project_status
 from bot.domain.surveys import KIND_ON_DEMAND, start_on_demand_survey
-from bot.i18n import error_text, t
+from bot.i18n import error_text
 from bot.jobs.digest import preview_digest
 from bot.parsing import parse_project_key, split_subcommand
 from bot.rendering import render
@@ -475,19 +474,7 @@ def settings_submitted(
         ack(**modal_errors({_block(error): error_text(locale, error)}))
         return
     except Exception:
-        ref = uuid.uuid4().hex[:8]
-        log.exception("saving project settings failed (ref %s)", ref)
-        ack(
-            **modal_errors(
-                {
-                    "owners": t(
-                        locale,
-                        "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
-                        ref=ref,
-                    )
-                }
-            )
-        )
+        ack(**modal_errors({"owners": apology(locale, "saving project settings")}))
         return
     ack()
     project = saved.project
@@ -516,16 +503,6 @@ def _block(error: UserError) -> str:
 
 
 # -- the closing modal ---------------------------------------------------------------------
-
-
-def _unexpected(locale: str, what: str) -> str:
-    ref = uuid.uuid4().hex[:8]
-    log.exception("%s failed (ref %s)", what, ref)
-    return t(
-        locale,
-        "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
-        ref=ref,
-    )
 
 
 def close_submitted(
@@ -561,7 +538,7 @@ def close_submitted(
         ack(**modal_errors({block: error_text(locale, error)}))
         return
     except Exception:
-        ack(**modal_errors({ids.BLOCK_CLOSE_SUMMARY: _unexpected(locale, "closing a project")}))
+        ack(**modal_errors({ids.BLOCK_CLOSE_SUMMARY: apology(locale, "closing a project")}))
         return
     ack()
     try:

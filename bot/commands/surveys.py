@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import clicked, reporting, services_of
+from bot.commands.common import apology, clicked, reporting, services_of
 from bot.domain import surveys
 from bot.domain.errors import N_, UserError
 from bot.domain.people import locale_of
-from bot.i18n import error_text, normalise_locale, t
+from bot.i18n import error_text, normalise_locale
 from bot.services import Services
 from bot.slack.blocks import modal_errors
 from bot.slack.gateway import SlackGateway
@@ -176,14 +175,7 @@ def on_details_submit(
         ack(**modal_errors({block: error_text(locale, error)}))
         return
     except Exception:
-        ref = uuid.uuid4().hex[:8]
-        log.exception("saving a survey answer failed (ref %s)", ref)
-        sorry = t(
-            locale,
-            "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
-            ref=ref,
-        )
-        ack(**modal_errors({ids.BLOCK_SURVEY_SCORE: sorry}))
+        ack(**modal_errors({ids.BLOCK_SURVEY_SCORE: apology(locale, "saving a survey answer")}))
         return
     ack()
     try:
