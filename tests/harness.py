@@ -7,6 +7,7 @@ import json
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
 
@@ -61,6 +62,10 @@ class Response:
         return json.loads(self.body) if self.body else None
 
 
+# The instant every harness starts at unless a test sets its own: tests never read the wall clock.
+HARNESS_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
 class SlackHarness:
     def __init__(
         self, fake: FakeSlack, db: Database, *, settings: Settings | None = None, clock: Any = None
@@ -74,10 +79,7 @@ class SlackHarness:
             database_url=str(db.url),
             _env_file=None,  # type: ignore[call-arg]
         )
-        kwargs: dict[str, Any] = {"settings": self.settings, "db": db}
-        if clock is not None:
-            kwargs["clock"] = clock
-        self.services = Services(**kwargs)
+        self.services = Services(settings=self.settings, db=db, clock=clock or (lambda: HARNESS_NOW))
         self.executor = DrainableExecutor()
         self.app = create_app(self.services, executor=self.executor)
         self.wsgi = AftercareWSGI(self.app, db)
