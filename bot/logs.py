@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,8 +37,24 @@ class TextFormatter(logging.Formatter):
         return text
 
 
+class _CurrentStderr(logging.StreamHandler[Any]):
+    """Writes to whatever ``sys.stderr`` is at the moment of logging, not the one seen at configuration.
+
+    A process that swaps its standard error (a test runner capturing output, a daemon redirecting it) would
+    otherwise keep writing to a closed stream and print "Logging error … I/O operation on closed file".
+    """
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        return
+
+
 def configure(*, verbose: bool = False, fmt: str = "text") -> None:
-    handler = logging.StreamHandler()
+    handler = _CurrentStderr()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
