@@ -65,28 +65,33 @@ def run(
 def run_all(
     jobs: list[tuple[list[str], dict[str, str]]], cwd: Path, timeout: float = TIMEOUT
 ) -> list[subprocess.CompletedProcess[str]]:
-    """Run several commands at once (each start costs half a second of imports); results in order."""
-    procs = [
-        subprocess.Popen(
-            [*aftercare_command(), *args],
-            cwd=cwd,
-            env=clean_env(**settings),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for args, settings in jobs
-    ]
-    results = []
-    try:
-        for proc in procs:
-            out, err = proc.communicate(timeout=timeout)
-            results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    """Run several commands, as many at once as there are cores (each start costs half a second of imports).
+
+    Bounded so that each process gets a core even on a busy machine: its own time stays far inside ``timeout``.
+    """
+    at_once = max(os.cpu_count() or 1, 1)
+    results: list[subprocess.CompletedProcess[str]] = []
+    for start in range(0, len(jobs), at_once):
+        procs = [
+            subprocess.Popen(
+                [*aftercare_command(), *args],
+                cwd=cwd,
+                env=clean_env(**settings),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for args, settings in jobs[start : start + at_once]
+        ]
+        try:
+            for proc in procs:
+                out, err = proc.communicate(timeout=timeout)
+                results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     return results
 
 
