@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,9 +18,13 @@ from bot.settings import Need, Settings, load_settings
 class Stop(Exception):
     """Stop the command with one clear line (no traceback)."""
 
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
 
-def _fail(message: str) -> NoReturn:
-    raise Stop(message)
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    raise Stop(message, code)
 
 
 def _settings(need: Need) -> Settings:
@@ -33,26 +38,43 @@ def _settings(need: Need) -> Settings:
     return settings
 
 
-def _database(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+def _database(settings: Settings, *, migrate: bool = True, must_exist: bool = False):  # type: ignore[no-untyped-def]
+    """Open (and migrate) the store; ``must_exist`` for commands that only read: they never create one."""
+    from sqlalchemy.engine import make_url
+
     from storage import migrate as migrations
     from storage.db import Database
 
     shown = settings.database_url.split("@")[-1]
+    url = make_url(settings.database_url)
+    on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if must_exist and on_disk and not Path(str(url.database)).exists():
+        _fail(f"there is no database at {url.database} (nothing to read; is DATABASE_URL right?)", code=1)
     try:
         db = Database(settings.database_url)
         db.ping()
         if migrate:
             migrations.upgrade(db)
     except Exception as exc:
-        _fail(f"cannot open the database ({shown}): {str(exc).strip().splitlines()[0]}")
+        _fail(f"cannot open the database ({shown}): {_reason(exc)}")
     return db
 
 
-def _services(need: Need):  # type: ignore[no-untyped-def]
+def _reason(exc: Exception) -> str:
+    """The driver's message without SQLAlchemy's ``(psycopg.OperationalError)`` prefix or a traceback."""
+    reason = (
+        str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if str(exc).strip()
+        else type(exc).__name__
+    )
+    return re.sub(r"^\([\w.]+\)\s*", "", reason)
+
+
+def _services(need: Need, *, must_exist: bool = False):  # type: ignore[no-untyped-def]
     from bot.services import Services
 
     settings = _settings(need)
-    return Services(settings=settings, db=_database(settings))
+    return Services(settings=settings, db=_database(settings, must_exist=must_exist))
 
 
 def _app(services, **kwargs):  # type: ignore[no-untyped-def]
@@ -142,7 +164,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     from bot.jobs.base import JobContext
 
     now = _parse_now(args.now)
-    services = _services(Need.NOTHING if args.dry_run else Need.API)
+    services = _services(Need.NOTHING if args.dry_run else Need.API, must_exist=args.dry_run)
     job = JOBS[args.name]
     planner = job.load()
     if planner is None:
@@ -245,10 +267,10 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.export import export_data, write_csv, write_json
 
-    settings = _settings(Need.NOTHING)
-    db = _database(settings)
     if args.format == "csv" and not args.out:
         _fail("--format csv needs --out DIR (one file per kind is written there)")
+    settings = _settings(Need.NOTHING)
+    db = _database(settings, must_exist=True)
     with db.read() as session:
         if args.project and not export_data(session, team_id=args.team, project_key=args.project)["projects"]:
             _fail(f"no project {args.project}" + (f" in workspace {args.team}" if args.team else ""))
@@ -315,7 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events and GET /healthz")
-    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument(
+        "--host", default="0.0.0.0", help="address to listen on (default: %(default)s, every interface)"
+    )
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
     serve.set_defaults(func=cmd_serve)
 
@@ -324,7 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("scheduler", help="run the scheduled jobs until stopped").set_defaults(func=cmd_scheduler)
 
     run = sub.add_parser("run", help="serve and scheduler in one process")
-    run.add_argument("--host", default="0.0.0.0")
+    run.add_argument(
+        "--host", default="0.0.0.0", help="address to listen on (default: %(default)s, every interface)"
+    )
     run.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
     run.set_defaults(func=cmd_run)
 
@@ -393,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except Stop as stop:
         print(f"aftercare: {stop}", file=sys.stderr)
-        return 2
+        return stop.code
     except KeyboardInterrupt:
         return 130
 

@@ -65,3 +65,6 @@ def configure(*, verbose: bool = False, fmt: str = "text") -> None:
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     # slack_sdk logs request bodies at DEBUG; keep them out even in verbose mode.
     logging.getLogger("slack_sdk").setLevel(logging.INFO)
+    # The Web API client logs every failed attempt and retry itself; Aftercare says what failed, once, in its
+    # own words (check, serve, the delivery ledger). Its lines are kept for --verbose.
+    logging.getLogger("slack_sdk.web").setLevel(logging.DEBUG if verbose else logging.CRITICAL)

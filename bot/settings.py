@@ -17,6 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 SUPPORTED_LOCALES = ("en", "zh-CN")
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+# What example files and docs put where a secret goes (`.env.example`: xoxb-your-bot-token).
+_PLACEHOLDER = re.compile(r"your|\.\.\.|…|<|>|changeme|example|placeholder", re.IGNORECASE)
 DEFAULT_API_URL = "https://slack.com/api/"
 
 
@@ -105,6 +108,16 @@ class Settings(BaseSettings):
             found.append("SLACK_BOT_TOKEN does not look like a bot token (it should start with xoxb-)")
         if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
             found.append("SLACK_APP_TOKEN does not look like an app-level token (it should start with xapp-)")
+        for name, value in (
+            ("SLACK_BOT_TOKEN", self.slack_bot_token),
+            ("SLACK_APP_TOKEN", self.slack_app_token),
+            ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            ("SLACK_CLIENT_SECRET", self.slack_client_secret),
+        ):
+            if value and _PLACEHOLDER.search(value):
+                found.append(
+                    f"{name} is still a placeholder: paste the real value from your Slack app's settings"
+                )
         if self.slack_signing_secret is not None and not re.fullmatch(
             r"[0-9a-fA-F]{16,}", self.slack_signing_secret
         ):
@@ -113,9 +126,15 @@ class Settings(BaseSettings):
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             found.append(f"SLACK_API_URL is not an http(s) URL: {self.slack_api_url!r}")
         try:
-            make_url(self.database_url)
+            backend = make_url(self.database_url).get_backend_name()
         except ArgumentError:
             found.append(f"DATABASE_URL is not a database URL: {self.database_url!r}")
+        else:
+            if backend not in SUPPORTED_DATABASES:
+                found.append(
+                    f"DATABASE_URL names a {backend} database; Aftercare supports SQLite "
+                    "(sqlite:///aftercare.db) and PostgreSQL (postgresql+psycopg://user@host/dbname)"
+                )
         try:
             ZoneInfo(self.aftercare_timezone)
         except (ZoneInfoNotFoundError, ValueError):

@@ -308,12 +308,46 @@ def test_concurrent_db_upgrades_on_one_fresh_postgresql_database(tmp_path: Path)
 
 
 def test_export_of_an_empty_database(tmp_path: Path) -> None:
+    assert run(["db", "upgrade"], tmp_path).returncode == 0
     result = run(["export"], tmp_path)
     assert result.returncode == 0, output(result)
     data = json.loads(result.stdout)
     # The eight kinds of the public format; extensions (such as documents) may come with them.
     assert set(data) >= EXPORT_KEYS
     assert all(value == [] for value in data.values()), data
+
+
+@pytest.mark.parametrize("command", [["export"], ["jobs", "run", "digest", "--dry-run"]])
+def test_a_command_that_only_reads_creates_no_database(tmp_path: Path, command: list[str]) -> None:
+    result = run(command, tmp_path)
+    assert result.returncode == 1, output(result)
+    assert (
+        result.stderr
+        == "aftercare: there is no database at aftercare.db (nothing to read; is DATABASE_URL right?)\n"
+    )
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreachable_database_is_named_in_the_drivers_words_without_its_class(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://root@127.0.0.1:{free_port()}/test"
+    result = run(["db", "upgrade"], tmp_path, DATABASE_URL=url)
+    assert_stopped_cleanly(result, "cannot open the database", lines=1)
+    assert "Connection refused" in result.stderr, result.stderr
+    assert "OperationalError" not in result.stderr and "psycopg." not in result.stderr
+
+
+def test_an_unsupported_database_says_which_are_supported(tmp_path: Path) -> None:
+    result = run(["db", "upgrade"], tmp_path, DATABASE_URL="mysql://root@127.0.0.1/test")
+    assert_stopped_cleanly(result, "DATABASE_URL", lines=1)
+    assert "supports SQLite (sqlite:///aftercare.db) and PostgreSQL" in result.stderr
+    assert "MySQLdb" not in result.stderr
+
+
+def test_serve_help_shows_the_host_and_its_default(tmp_path: Path) -> None:
+    result = run(["serve", "--help"], tmp_path)
+    assert result.returncode == 0
+    assert "address to listen on (default: 0.0.0.0, every interface)" in " ".join(result.stdout.split())
 
 
 def test_export_csv_needs_out(tmp_path: Path) -> None:
@@ -387,6 +421,17 @@ def test_check_reports_missing_scopes(tmp_path: Path, fake_slack: FakeSlack, mig
     for scope in fake_slack.state.scopes:
         assert f"{scope} (" not in line, line
     assert "Traceback" not in output(result)
+
+
+def test_check_with_slack_unreachable_prints_only_its_own_lines(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    settings = check_settings(fake_slack, SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+    result = run(["check"], tmp_path, **settings)
+    assert result.returncode == 1, output(result)
+    [line] = problem_lines(result)
+    assert line.startswith("PROBLEM  Slack could not be reached at http://127.0.0.1:")
+    assert result.stderr == "", result.stderr  # none of slack_sdk's own retry and error lines
 
 
 def test_check_reports_a_refused_token(tmp_path: Path, fake_slack: FakeSlack, migrated: Path) -> None:

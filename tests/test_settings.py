@@ -23,3 +23,25 @@ def test_every_malformed_value_is_named() -> None:
 
 def test_survey_hours_accept_other_working_weeks() -> None:
     assert settings(aftercare_survey_hours="Sun-Thu 08:30-16:30").problems() == []
+
+
+def test_the_example_files_placeholders_are_named_and_not_shown() -> None:
+    found = settings(
+        slack_bot_token="xoxb-your-bot-token", slack_signing_secret="your-signing-secret"
+    ).problems()
+    assert (
+        "SLACK_BOT_TOKEN is still a placeholder: paste the real value from your Slack app's settings" in found
+    )
+    assert any(p.startswith("SLACK_SIGNING_SECRET") for p in found)
+    assert not any("your-bot-token" in p or "your-signing-secret" in p for p in found)
+    real = settings(slack_bot_token="xoxb-1234-5678-AbCdEf", slack_signing_secret="0123456789abcdef" * 2)
+    assert real.problems() == []
+
+
+def test_a_database_other_than_sqlite_or_postgresql_is_refused_with_what_is_supported() -> None:
+    [problem] = settings(database_url="mysql://root@db/aftercare").problems(Need.NOTHING)
+    assert problem == (
+        "DATABASE_URL names a mysql database; Aftercare supports SQLite (sqlite:///aftercare.db) "
+        "and PostgreSQL (postgresql+psycopg://user@host/dbname)"
+    )
+    assert settings(database_url="postgresql://u@h/d").problems(Need.NOTHING) == []
