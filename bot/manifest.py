@@ -11,7 +11,7 @@ from bot import ids
 COMMAND_DESCRIPTIONS = {
     ids.CMD_PROJECT: (
         "After-sales projects",
-        "new <KEY> <name> | link <KEY> | unlink | list | status | settings | close | reopen | help",
+        "new <KEY> <name> | link <KEY> | unlink | list | status | digest | settings | survey | docs | close | reopen | help",
     ),
     ids.CMD_REQ: (
         "Log and track customer requirements",

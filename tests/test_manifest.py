@@ -85,6 +85,14 @@ def test_committed_manifest_is_the_generated_one() -> None:
 # -- contents ----------------------------------------------------------------------------------
 
 
+def test_the_project_usage_hint_names_every_project_verb() -> None:
+    [project] = [c for c in build_manifest()["features"]["slash_commands"] if c["command"] == "/project"]
+    verbs = {part.split()[0] for part in project["usage_hint"].split(" | ")}
+    assert verbs == {
+        "new", "link", "unlink", "list", "status", "digest", "settings", "survey", "docs", "close", "reopen", "help"
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize("url", [None, URL], ids=["socket", "http"])
 def test_manifest_matches_bot_ids(url: str | None) -> None:
     manifest = build_manifest(url=url)
