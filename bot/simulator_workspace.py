@@ -124,7 +124,7 @@ class User:
         if self.is_stranger:
             user["is_stranger"] = True
         if self.enterprise_id:
-            # https://docs.slack.dev/enterprise-grid (the user object's `enterprise_user`)
+            # https://docs.slack.dev/reference/objects/user-object (`enterprise_user`, for Enterprise Grid)
             user["enterprise_user"] = {
                 "id": self.id,
                 "enterprise_id": self.enterprise_id,

@@ -176,9 +176,15 @@ class SlackHarness:
               enterprise_id: str | None = None, is_enterprise_install: bool = False) -> Response:  # fmt: skip
         """An Events API delivery. Its channel exists (the author in it); a message lands in Slack's history.
 
-        Who the author is stays the test's business (a customer of another organisation is not made a member).
+        An author is made known only with ``user_team`` (their organisation); otherwise who they are is the test's
+        business (a customer of another organisation is never made a member).
         """
         channel = event.get("channel") or (event.get("item") or {}).get("channel")
+        author_team = event.get("user_team")
+        if isinstance(event.get("user"), str) and isinstance(author_team, str):
+            self.fake.ensure_user(
+                event["user"], team_id=author_team
+            )  # Slack Connect events name the author's team
         if isinstance(channel, str) and channel:
             author = event.get("user")
             self.fake.ensure_channel(channel, member=author if isinstance(author, str) else None)
