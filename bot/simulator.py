@@ -18,6 +18,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from bot import ids
+from bot.simulator_workspace import ANSWERS, Channel, SlackHttpError, User, Workspace
+
+__all__ = ["BOT_ID", "BOT_USER_ID", "Call", "Channel", "FakeSlack", "User"]
 
 BOT_USER_ID = "UAFTERCARE"
 BOT_ID = "BAFTERCARE"
@@ -42,13 +45,16 @@ class Failure:
 
 
 @dataclass
-class Channel:
-    id: str
-    name: str = "general"
-    is_private: bool = False
-    is_im: bool = False
-    is_member: bool = True
-    is_ext_shared: bool = False
+class Install:
+    """What ``oauth.v2.access`` answers: a workspace install, or an Enterprise Grid one.
+
+    https://docs.slack.dev/reference/methods/oauth.v2.access — an org-wide install has ``team`` null,
+    ``enterprise`` set and ``is_enterprise_install`` true; a workspace of a Grid org has both.
+    """
+
+    enterprise_id: str | None = None
+    enterprise_name: str = "Acme Grid"
+    is_enterprise_install: bool = False
 
 
 @dataclass
@@ -64,6 +70,7 @@ class FakeSlackState:
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Files uploaded with files_upload_v2, by file id: name, title, bytes, and where they were shared.
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    install: Install = field(default_factory=Install)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -112,8 +119,15 @@ class FakeSlack:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
         )
         self.responders: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
-        # Slack's clock, for message timestamps; tests that move time point it at their own clock.
+        # Slack's clock, for message timestamps and rate limits; tests that move time point it at their own clock.
         self.clock: Callable[[], float] = time.time
+        self.workspace = Workspace(
+            self.state.team_id,
+            self.state.channels,
+            scopes=lambda: self.state.scopes,
+            clock=lambda: self.clock(),
+        )
+        self.add_user(BOT_USER_ID, name="aftercare", is_bot=True)
         # Calls refused for breaking Block Kit's rules (method, problems).
         self.invalid: list[tuple[str, list[str]]] = []
 
@@ -186,10 +200,62 @@ class FakeSlack:
             files = [f for f in files if f["channel"] == self.conversation_of(channel)]
         return files
 
-    def add_channel(self, channel_id: str, **kwargs: Any) -> Channel:
-        channel = Channel(id=channel_id, **kwargs)
-        self.state.channels[channel_id] = channel
+    def add_channel(
+        self, channel_id: str, *, members: tuple[str, ...] | list[str] = (), **kwargs: Any
+    ) -> Channel:
+        """A conversation of the workspace (public, the bot in it, unless told otherwise)."""
+        channel = Channel(id=channel_id, members=set(members), **kwargs)
+        with self.state.lock:
+            self.state.channels[channel_id] = channel
         return channel
+
+    def add_user(self, user_id: str, **kwargs: Any) -> User:
+        """A person of this workspace unless ``team_id``/``enterprise_id``/``is_stranger`` say otherwise."""
+        kwargs.setdefault("team_id", self.state.team_id)
+        user = User(id=user_id, **kwargs)
+        with self.state.lock:
+            self.workspace.users[user_id] = user
+        return user
+
+    def ensure_channel(self, channel_id: str, *, member: str | None = None, name: str = "general") -> Channel:
+        """The channel someone acts in exists (a public one the bot has not joined, unless known); they are in it."""
+        with self.state.lock:
+            channel = self.workspace.conversation(channel_id)
+            if channel is None:
+                if channel_id.startswith("D"):
+                    channel = Channel(id=channel_id, is_im=True, is_private=True, user=member)
+                else:
+                    channel = Channel(
+                        id=channel_id, name=name, is_private=channel_id.startswith("G"), is_member=False
+                    )
+                self.state.channels[channel_id] = channel
+            if member:
+                channel.members.add(member)
+            return channel
+
+    def install_team(self, team_id: str) -> None:
+        """The app is installed in ``team_id`` too (multi-workspace mode): its people are reachable by DM."""
+        with self.state.lock:
+            self.workspace.teams.add(team_id)
+
+    def record_message(self, channel: str, message: dict[str, Any]) -> None:
+        """A message someone posted (not the bot), as Slack keeps it; once per ``ts``."""
+        with self.state.lock:
+            messages = self.state.history.setdefault(self.conversation_of(channel), [])
+            if message.get("ts") and all(m.get("ts") != message["ts"] for m in messages):
+                messages.append(dict(message))
+
+    def ensure_user(self, user_id: str, *, team_id: str | None = None) -> User:
+        """Someone who acts or is mentioned exists: a member of ``team_id`` (this workspace) unless known."""
+        with self.state.lock:
+            known = self.workspace.users.get(user_id)
+        return known or self.add_user(user_id, team_id=team_id or self.state.team_id)
+
+    def script_install(self, *, enterprise_id: str | None, is_enterprise_install: bool = False,
+                       enterprise_name: str = "Acme Grid") -> None:  # fmt: skip
+        """Make ``oauth.v2.access`` answer an Enterprise Grid install (org-wide with ``is_enterprise_install``)."""
+        self.state.install = Install(enterprise_id, enterprise_name, is_enterprise_install)
+        self.workspace.enterprise_id = enterprise_id
 
     # -- inspection ----------------------------------------------------------------
     @property
@@ -230,26 +296,35 @@ class FakeSlack:
                 failure.times -= 1
                 if failure.times <= 0:
                     queue.pop(0)
-        accepted: tuple[dict[str, Any], dict[str, str]] | None = None
+        token = headers.get("authorization", "").removeprefix("Bearer ") or str(args.get("token") or "")
+        accepted: tuple[int, dict[str, Any], dict[str, str]] | None = None
         if failure:
             if failure.accept:
-                accepted = self.answer(method, args)
+                # Slack did the work; the answer that follows is an error all the same.
+                accepted = self._answer_with_status(method, args, token)
             if failure.delay:
                 time.sleep(failure.delay)
             if failure.status != 200:
                 extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-                self._send(
-                    handler,
-                    failure.status,
-                    {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal_error"},
-                    extra,
-                )
+                default = "ratelimited" if failure.status == 429 else "fatal_error"
+                self._send(handler, failure.status, {"ok": False, "error": failure.error or default}, extra)
                 return
             if failure.error:
+                # Transient errors (internal_error, fatal_error, service_unavailable, request_timeout, ratelimited)
+                # arrive as HTTP 200 with ok: false: https://docs.slack.dev/apis/web-api/#responses
                 self._send(handler, 200, {"ok": False, "error": failure.error})
                 return
-        body, extra = accepted or self.answer(method, args)
-        self._send(handler, 200, body, extra)
+        status, body, extra = accepted or self._answer_with_status(method, args, token)
+        self._send(handler, status, body, extra)
+
+    def _answer_with_status(
+        self, method: str, args: dict[str, Any], token: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        try:
+            body, extra = self.answer(method, args, token=token)
+        except SlackHttpError as http:
+            return http.status, http.body, http.headers
+        return 200, body, extra
 
     def _send(
         self,
@@ -267,7 +342,9 @@ class FakeSlack:
         handler.end_headers()
         handler.wfile.write(payload)
 
-    def answer(self, method: str, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    def answer(
+        self, method: str, args: dict[str, Any], *, token: str = ""
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         if method in self.responders:
             return self.responders[method](args), {}
         state = self.state
@@ -276,6 +353,12 @@ class FakeSlack:
             with state.lock:
                 self.invalid.append((method, problems))
             return {"ok": False, "error": "invalid_blocks", "response_metadata": {"messages": problems}}, {}
+        with state.lock:
+            if method in ANSWERS:
+                return ANSWERS[method](self.workspace, args, token), {}
+            refused = self.workspace.refusal(method, args, token)
+        if refused is not None:
+            return refused, {}
         if method == "auth.test":
             return (
                 {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "aftercare",
@@ -284,11 +367,14 @@ class FakeSlack:
             )  # fmt: skip
         if method == "chat.postMessage":
             channel = str(args.get("channel", ""))
-            known = state.channels.get(channel)
-            if known and not known.is_member and not channel.startswith(("U", "W", "D")):
-                return {"ok": False, "error": "not_in_channel"}, {}
             ts = self._next_ts()
-            message = {"type": "message", "ts": ts, "text": args.get("text"), "bot_id": BOT_ID}
+            message = {
+                "type": "message",
+                "ts": ts,
+                "text": args.get("text"),
+                "bot_id": BOT_ID,
+                "user": BOT_USER_ID,
+            }
             if args.get("blocks"):
                 blocks = args["blocks"]
                 message["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
@@ -304,7 +390,7 @@ class FakeSlack:
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}, {}
         if method == "chat.update":
-            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}, {}
+            return self._update(args), {}
         if method == "chat.getPermalink":
             ts = str(args.get("message_ts", "")).replace(".", "")
             return {
@@ -312,21 +398,6 @@ class FakeSlack:
                 "channel": args.get("channel"),
                 "permalink": f"https://acme.slack.com/archives/{args.get('channel')}/p{ts}",
             }, {}
-        if method == "conversations.info":
-            channel_id = str(args.get("channel", ""))
-            known = state.channels.get(channel_id)
-            if known is None and channel_id.startswith("D"):
-                known = Channel(id=channel_id, is_im=True, is_private=True)
-            if known is None:
-                known = Channel(id=channel_id)
-            if known.is_private and not known.is_member and not known.is_im:
-                return {"ok": False, "error": "channel_not_found"}, {}
-            return {"ok": True, "channel": {"id": known.id, "name": known.name, "is_channel": not known.is_private,
-                    "is_private": known.is_private, "is_im": known.is_im, "is_member": known.is_member,
-                    "is_ext_shared": known.is_ext_shared}}, {}  # fmt: skip
-        if method == "conversations.open":
-            users = str(args.get("users", ""))
-            return {"ok": True, "channel": {"id": self.conversation_of(users.split(",")[0])}}, {}
         if method == "conversations.history":
             conversation = str(args.get("channel", ""))
             oldest = float(args.get("oldest") or 0)
@@ -337,26 +408,59 @@ class FakeSlack:
                 "messages": list(reversed(messages))[: int(args.get("limit") or 100)],
                 "has_more": False,
             }, {}
-        if method == "conversations.join":
-            channel_id = str(args.get("channel", ""))
-            known = state.channels.setdefault(channel_id, Channel(id=channel_id))
-            if known.is_private:
-                return {"ok": False, "error": "method_not_supported_for_channel_type"}, {}
-            known.is_member = True
-            return {"ok": True, "channel": {"id": channel_id}}, {}
         if method in ("files.getUploadURLExternal", "upload", "files.completeUploadExternal"):
             return self._files(method, args), {}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             return {"ok": True, "view": {"id": f"V{next(state.ts_counter)}", **(args.get("view") or {})}}, {}
         if method == "oauth.v2.access":
-            return (
-                {"ok": True, "app_id": "A0001", "authed_user": {"id": "UINSTALLER"}, "scope": ",".join(state.scopes),
-                 "token_type": "bot", "access_token": f"xoxb-{args.get('code', 'x')}", "bot_user_id": BOT_USER_ID,
-                 "team": {"id": args.get("code", state.team_id), "name": "Workspace"}, "enterprise": None,
-                 "is_enterprise_install": False},
-                {},
-            )  # fmt: skip
+            return self._oauth(args), {}
         return {"ok": True}, {}
+
+    def _oauth(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/oauth.v2.access (see :class:`Install`)."""
+        install = self.state.install
+        team = (
+            None
+            if install.is_enterprise_install
+            else {"id": args.get("code", self.state.team_id), "name": "Workspace"}
+        )
+        enterprise = (
+            {"id": install.enterprise_id, "name": install.enterprise_name} if install.enterprise_id else None
+        )
+        return {"ok": True, "app_id": "A0001", "authed_user": {"id": "UINSTALLER"}, "scope": ",".join(self.state.scopes),
+                "token_type": "bot", "access_token": f"xoxb-{args.get('code', 'x')}", "bot_user_id": BOT_USER_ID,
+                "team": team, "enterprise": enterprise, "is_enterprise_install": install.is_enterprise_install}  # fmt: skip
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Redraw a stored message: only an existing one (``message_not_found``) the app posted itself
+        (``cant_update_message``): https://docs.slack.dev/reference/methods/chat.update"""
+        channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+        with self.state.lock:
+            message = next((m for m in self.state.history.get(channel, []) if m.get("ts") == ts), None)
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            if message.get("bot_id") != BOT_ID:
+                return {"ok": False, "error": "cant_update_message"}
+            if "text" in args:
+                message["text"] = args.get("text")
+            if "blocks" in args:
+                blocks = args["blocks"]
+                message["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
+            if args.get("metadata") is not None:
+                metadata = args["metadata"]
+                metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+                if metadata:
+                    message["metadata"] = metadata
+                else:
+                    message.pop("metadata", None)
+            message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "text": message.get("text"),
+                "message": dict(message),
+            }
 
     def _files(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """``files_upload_v2``'s three steps: an upload URL on this fake, the bytes, the completion."""
@@ -485,25 +589,31 @@ def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]
 
 def command_body(*, command: str, text: str, user_id: str, channel_id: str, team_id: str,
                  response_url: str, trigger_id: str = "13345224609.738474920.8088930838d88f008e0",
-                 channel_name: str = "general") -> str:  # fmt: skip
-    """A slash-command request body as Slack sends it (form-encoded)."""
-    return urlencode(
-        {
-            "token": "deprecated-verification-token",
-            "team_id": team_id,
-            "team_domain": "acme",
-            "channel_id": channel_id,
-            "channel_name": channel_name,
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": "A0001",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": trigger_id,
-        }
-    )
+                 channel_name: str = "general", enterprise_id: str | None = None,
+                 is_enterprise_install: bool = False) -> str:  # fmt: skip
+    """A slash-command request body as Slack sends it (form-encoded).
+
+    In an Enterprise Grid org it also names the org (``enterprise_id``/``enterprise_name``):
+    https://docs.slack.dev/interactivity/implementing-slash-commands#app_command_handling
+    """
+    fields = {
+        "token": "deprecated-verification-token",
+        "team_id": team_id,
+        "team_domain": "acme",
+        "channel_id": channel_id,
+        "channel_name": channel_name,
+        "user_id": user_id,
+        "user_name": user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": "A0001",
+        "is_enterprise_install": "true" if is_enterprise_install else "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+    if enterprise_id:
+        fields.update(enterprise_id=enterprise_id, enterprise_name="Acme Grid")
+    return urlencode(fields)
 
 
 def payload_body(payload: dict[str, Any]) -> str:
@@ -511,16 +621,42 @@ def payload_body(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-def event_body(event: dict[str, Any], *, team_id: str, event_id: str = "Ev0001") -> str:
-    return json.dumps(
-        {
-            "token": "deprecated",
-            "team_id": team_id,
-            "api_app_id": "A0001",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": team_id, "user_id": BOT_USER_ID, "is_bot": True}],
-        }
-    )
+def with_enterprise(
+    payload: dict[str, Any], *, enterprise_id: str, is_enterprise_install: bool = False
+) -> dict[str, Any]:
+    """An interactivity payload (``block_actions``, ``view_submission``, shortcuts) from an Enterprise Grid org.
+
+    https://docs.slack.dev/reference/interaction-payloads/block_actions-payload — ``enterprise`` names the org,
+    ``is_enterprise_install`` tells an org-wide install; the user carries their own ``team_id``.
+    """
+    return {**payload, "enterprise": {"id": enterprise_id, "name": "Acme Grid"},
+            "is_enterprise_install": is_enterprise_install}  # fmt: skip
+
+
+def event_body(event: dict[str, Any], *, team_id: str, event_id: str = "Ev0001", enterprise_id: str | None = None,
+               is_enterprise_install: bool = False, event_time: int = 1795000000) -> str:  # fmt: skip
+    """An ``event_callback`` body. In a Grid org the body and its ``authorizations`` carry ``enterprise_id`` and
+    ``is_enterprise_install`` (an org-wide install authorizes with ``team_id`` null):
+    https://docs.slack.dev/apis/events-api/#callback-field
+    """
+    authorization = {
+        "enterprise_id": enterprise_id,
+        "team_id": None if is_enterprise_install else team_id,
+        "user_id": BOT_USER_ID,
+        "is_bot": True,
+        "is_enterprise_install": is_enterprise_install,
+    }
+    body: dict[str, Any] = {
+        "token": "deprecated",
+        "team_id": team_id,
+        "api_app_id": "A0001",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": event_time,
+        "authorizations": [authorization],
+        "is_ext_shared_channel": False,
+    }
+    if enterprise_id:
+        body.update(enterprise_id=enterprise_id, is_enterprise_install=is_enterprise_install)
+    return json.dumps(body)

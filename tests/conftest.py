@@ -15,7 +15,7 @@ from bot.simulator import FakeSlack
 from storage import migrate
 from storage.db import Database
 from storage.models import Base
-from tests.harness import SlackHarness
+from tests.harness import SlackHarness, seed_workspace
 
 DEFAULT_PG = "postgresql+psycopg://root@127.0.0.1:5432/test"
 _pg_checked: dict[str, bool] = {}
@@ -99,6 +99,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) ->
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack().start()
+    seed_workspace(fake)
     yield fake
     fake.stop()
     # Every message and view the bot sent keeps Block Kit's rules, as real Slack would insist.

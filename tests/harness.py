@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -65,6 +66,23 @@ class Response:
 # The instant every harness starts at unless a test sets its own: tests never read the wall clock.
 HARNESS_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
+# People of the test workspace (T0001): the team the tests' stories are about. Anyone else who acts, or is
+# mentioned, joins on the way (see SlackHarness); customers of another organisation are declared by the test.
+CAST = ("UALICE", "UBOB", "UCAROL", "UCHEN", "UDAVE", "UEVE", "UADMIN", "UZHANG", "ULATE", "UNY", "UBERLIN")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def seed_workspace(fake: FakeSlack) -> None:
+    """The workspace every test starts with: :data:`CAST`, all of them members of it."""
+    for user in CAST:
+        fake.ensure_user(user)
+
+
+def joined(fake: FakeSlack, *channels: str) -> None:
+    """Public channels of the workspace the bot joined earlier (a project linked before the test began)."""
+    for channel in channels:
+        fake.add_channel(channel, name=channel.lower(), members=CAST)
+
 
 class SlackHarness:
     def __init__(
@@ -80,6 +98,7 @@ class SlackHarness:
             _env_file=None,  # type: ignore[call-arg]
         )
         self.services = Services(settings=self.settings, db=db, clock=clock or (lambda: HARNESS_NOW))
+        seed_workspace(fake)
         self.executor = DrainableExecutor()
         self.app = create_app(self.services, executor=self.executor)
         self.wsgi = AftercareWSGI(self.app, db)
@@ -128,8 +147,22 @@ class SlackHarness:
         self._responses += 1
         return self.fake.response_url(str(self._responses))
 
+    def acting(self, user: str, team: str, channel: str | None = None, *, channel_name: str = "general",
+               mentioned: str = "") -> None:  # fmt: skip
+        """Someone can only act in a channel that exists, as a person Slack knows, mentioning people who exist.
+
+        The channel, when new to the stand-in, is a public channel the bot has not joined; the person is in it.
+        """
+        self.fake.install_team(team)
+        self.fake.ensure_user(user, team_id=team)
+        for mention in _MENTION.findall(mentioned):
+            self.fake.ensure_user(mention, team_id=team)
+        if channel:
+            self.fake.ensure_channel(channel, member=user, name=channel_name)
+
     def command(self, command: str, text: str, *, user: str = "UALICE", channel: str = "CPROJ",
                 team: str = TEAM, channel_name: str = "general") -> Response:  # fmt: skip
+        self.acting(user, team, channel, channel_name=channel_name, mentioned=text)
         body = command_body(
             command=command, text=text, user_id=user, channel_id=channel, team_id=team,
             response_url=self.next_response_url(), channel_name=channel_name,
@@ -139,13 +172,36 @@ class SlackHarness:
     def interact(self, payload: dict[str, Any]) -> Response:
         return self.post_signed(payload_body(payload))
 
-    def event(self, event: dict[str, Any], *, team: str = TEAM, event_id: str = "Ev0001") -> Response:
-        return self.post_signed(
-            event_body(event, team_id=team, event_id=event_id), content_type="application/json"
-        )
+    def event(self, event: dict[str, Any], *, team: str = TEAM, event_id: str = "Ev0001",
+              enterprise_id: str | None = None, is_enterprise_install: bool = False) -> Response:  # fmt: skip
+        """An Events API delivery. Its channel exists (the author in it); a message lands in Slack's history.
+
+        An author is made known only with ``user_team`` (their organisation); otherwise who they are is the test's
+        business (a customer of another organisation is never made a member).
+        """
+        channel = event.get("channel") or (event.get("item") or {}).get("channel")
+        author_team = event.get("user_team")
+        if isinstance(event.get("user"), str) and isinstance(author_team, str):
+            self.fake.ensure_user(
+                event["user"], team_id=author_team
+            )  # Slack Connect events name the author's team
+        if isinstance(channel, str) and channel:
+            author = event.get("user")
+            self.fake.ensure_channel(channel, member=author if isinstance(author, str) else None)
+            if event.get("type") == "message" and event.get("ts") and not event.get("subtype"):
+                self.fake.record_message(
+                    channel, {k: v for k, v in event.items() if k not in ("channel", "event_ts")}
+                )
+        body = event_body(
+            event, team_id=team, event_id=event_id, enterprise_id=enterprise_id,
+            is_enterprise_install=is_enterprise_install,
+        )  # fmt: skip
+        return self.post_signed(body, content_type="application/json")
 
     def message_shortcut(self, callback_id: str, message: dict[str, Any], *, user: str = "UALICE",
                          channel: str = "CPROJ", team: str = TEAM) -> Response:  # fmt: skip
+        self.acting(user, team, channel)
+        self.fake.record_message(channel, {"type": "message", **message})
         return self.interact(
             {
                 "type": "message_action",
@@ -165,6 +221,13 @@ class SlackHarness:
     def submit_view(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str = "UALICE",
                     team: str = TEAM) -> Response:  # fmt: skip
         """Submit a modal the bot opened, with ``values`` as ``{block_id: {action_id: element_state}}``."""
+        self.acting(user, team)
+        for block in values.values():
+            for state in block.values():
+                chosen = state.get("selected_users") or [state.get("selected_user")]
+                for person in chosen if isinstance(chosen, list) else []:
+                    if isinstance(person, str) and person:
+                        self.fake.ensure_user(person, team_id=team)
         submitted = {**view, "id": "V123", "team_id": team, "state": {"values": values}}
         return self.interact(
             {
@@ -214,6 +277,7 @@ def click(harness: SlackHarness, button: dict[str, Any], *, user: str = "UALICE"
           message_ts: str | None = None, is_ephemeral: bool = False, in_home: bool = False,
           team: str = TEAM) -> Response:  # fmt: skip
     """Click a button as Slack sends it: a ``block_actions`` payload."""
+    harness.acting(user, team, None if in_home else channel)
     payload: dict[str, Any] = {
         "type": "block_actions",
         "team": {"id": team, "domain": "acme"},

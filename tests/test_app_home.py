@@ -281,11 +281,7 @@ def test_clicking_a_stale_off_button_twice_stays_off(home: SlackHarness) -> None
 
 
 def test_app_home_renders_in_the_persons_slack_locale(home: SlackHarness) -> None:
-    home.fake.responders["users.list"] = lambda args: {
-        "ok": True,
-        "members": [{"id": "UALICE", "name": "alice", "tz": "Asia/Shanghai", "locale": "zh-CN"}],
-        "response_metadata": {"next_cursor": ""},
-    }
+    home.fake.add_user("UALICE", name="alice", tz="Asia/Shanghai", locale="zh-CN")
     home.command("/task", "new Write docs <@UALICE|alice> due:2026-11-01")
     home.fake.reset_calls()
 
@@ -302,14 +298,8 @@ def test_app_home_renders_in_the_persons_slack_locale(home: SlackHarness) -> Non
 
 
 def test_refresh_homes_dedupes_and_skips_bots(home: SlackHarness) -> None:
-    home.fake.responders["users.list"] = lambda args: {
-        "ok": True,
-        "members": [
-            {"id": "UALICE", "name": "alice"},
-            {"id": "UROBOT", "name": "robot", "is_bot": True},
-            {"id": "UGONE", "name": "gone", "deleted": True},
-        ],
-    }
+    home.fake.add_user("UROBOT", name="robot", is_bot=True)
+    home.fake.add_user("UGONE", name="gone", deleted=True)
     client = web_client(home.services, home.settings.slack_bot_token)
 
     count = refresh_homes(home.services, client, TEAM, ["UALICE", None, "UROBOT", "UALICE", "UGONE", "UBOB"])

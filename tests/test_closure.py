@@ -23,7 +23,7 @@ from bot.export import export_data
 from bot.rendering import environment, render
 from bot.simulator import FakeSlack
 from storage.models import Document, MemberRole, Project, ProjectMember, Survey, SurveyResponse
-from tests.harness import TEAM, SlackHarness
+from tests.harness import TEAM, SlackHarness, joined
 
 CREATED = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 CLOSED = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -139,6 +139,7 @@ def build(slack: SlackHarness) -> None:
 @pytest.fixture
 def data(project: SlackHarness) -> SlackHarness:
     build(project)
+    joined(project.fake, "CREPORT")  # the report channel some tests set
     return project
 
 
@@ -376,14 +377,14 @@ def test_a_report_channel_shared_with_another_organisation_gets_nothing(data: Sl
 
 def test_a_report_channel_that_refuses_the_post_falls_back_to_the_owners(data: SlackHarness) -> None:
     _set_project(data, report_channel_id="CREPORT")
-    data.fake.add_channel("CREPORT", is_member=False)  # the bot was removed from it
+    data.fake.add_channel("CREPORT", is_archived=True)  # someone archived it
     close(data)
     assert data.fake.uploads("CREPORT") == []
     assert len(_posts(data.fake, "UALICE")) == 1 and len(data.fake.uploads("UALICE")) == 1
     [document] = _documents(data)
     assert document.file_id == data.fake.uploads("UALICE")[0]["id"]
     [confirmation] = data.fake.calls_to("chat.postEphemeral")
-    assert "I couldn't post in <#CREPORT> (not_in_channel)" in confirmation.args["text"]
+    assert "I couldn't post in <#CREPORT> (is_archived)" in confirmation.args["text"]
 
 
 def test_a_failed_upload_keeps_the_document_for_later(data: SlackHarness) -> None:

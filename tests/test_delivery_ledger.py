@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.jobs.base import JobContext, Outgoing
@@ -14,9 +15,15 @@ from bot.simulator import FakeSlack
 from storage import ledger
 from storage.db import Database
 from storage.models import Delivery
-from tests.harness import SlackHarness
+from tests.harness import SlackHarness, joined
 
 START = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def report_channels(fake_slack: FakeSlack) -> None:
+    """The channels these deliveries go to exist, and the bot joined them when they were set up."""
+    joined(fake_slack, "CREPORT", "CBETA", "C1", "C2")
 
 
 class Clock:
@@ -79,6 +86,8 @@ def test_a_second_run_posts_nothing_twice(slack: SlackHarness) -> None:
 def test_two_schedulers_at_once_post_once(slack: SlackHarness) -> None:
     clock = Clock()
     keys = [(f"nudge:T0001:U{n}:2026-12-07", f"U{n}") for n in range(12)]
+    for n in range(12):
+        slack.fake.add_user(f"U{n}")
     plan = planner(*keys)
     other_db = Database(slack.db.url.render_as_string(hide_password=False))
     runners = [make_runner(slack, clock), make_runner(slack, clock, other_db)]
@@ -166,12 +175,12 @@ def test_a_crash_after_claiming_is_resolved_from_history(slack: SlackHarness) ->
 def test_permanent_errors_are_failed_and_never_retried(slack: SlackHarness) -> None:
     clock = Clock()
     runner = make_runner(slack, clock)
-    slack.fake.add_channel("CGONE", is_member=False)
+    slack.fake.add_channel("CGONE", is_private=True, is_member=False)  # the bot was removed from it
     plan = planner(("digest:T0001:ACME:2026-W50:1", "CGONE"))
     report = runner.run([plan], ctx(clock))
     assert (report.failed, report.ok) == (1, False)
     [row] = rows(slack.db)
-    assert (row.status, row.error) == ("failed", "not_in_channel")
+    assert (row.status, row.error) == ("failed", "channel_not_found")
     clock.advance(hours=3)
     runner.run([plan], ctx(clock))
     assert len(slack.fake.calls_to("chat.postMessage")) == 1
@@ -297,13 +306,13 @@ def test_check_names_failed_deliveries(slack: SlackHarness) -> None:
     from bot.check import run_check
 
     clock = Clock()
-    slack.fake.add_channel("CGONE", is_member=False)
+    slack.fake.add_channel("CGONE", is_private=True, is_member=False)  # the bot was removed from it
     make_runner(slack, clock).run([planner(("digest:T0001:ACME:2026-W50:1", "CGONE"))], ctx(clock))
     report = run_check(
         slack.settings,
         client=lambda token: __import__("slack_sdk").WebClient(token=token, base_url=slack.fake.url),
     )
-    assert any("digest:T0001:ACME:2026-W50:1" in p and "not_in_channel" in p for p in report.problems), (
+    assert any("digest:T0001:ACME:2026-W50:1" in p and "channel_not_found" in p for p in report.problems), (
         report.problems
     )
 
@@ -313,7 +322,7 @@ def test_owners_hear_once_when_a_report_channel_fails_for_good(project: SlackHar
 
     clock = Clock()
     runner = make_runner(project, clock)
-    project.fake.add_channel("CARCHIVED", is_member=False)
+    project.fake.add_channel("CARCHIVED", is_archived=True)
     with project.db.write() as session:
         acme = session.scalar(select(Project))
         assert acme is not None
@@ -327,7 +336,7 @@ def test_owners_hear_once_when_a_report_channel_fails_for_good(project: SlackHar
     runner.run([plan], ctx(clock))
     runner.run([plan], ctx(clock))
     [notice] = project.fake.posted("UALICE")
-    assert "<#CARCHIVED>" in notice["text"] and "not_in_channel" in notice["text"]
+    assert "<#CARCHIVED>" in notice["text"] and "is_archived" in notice["text"]
     assert {(r.kind, r.status) for r in rows(project.db)} == {
         ("digest", "failed"),
         ("delivery_failed", "sent"),

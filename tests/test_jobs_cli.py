@@ -13,6 +13,7 @@ from bot.simulator import FakeSlack
 from storage import migrate
 from storage.db import Database
 from storage.models import Delivery, Kind
+from tests.harness import joined
 from tests.test_cli import output, run, run_all, scratch_postgres
 
 NOW = "2026-12-07T09:30:00+00:00"  # a Monday, 09:30 in UTC
@@ -103,6 +104,9 @@ def test_bad_arguments_get_one_clear_line(tmp_path: Path) -> None:
 
 def _three_at_once(tmp_path: Path, fake: FakeSlack, url: str) -> None:
     seeded(tmp_path, url, people=12)
+    joined(fake, "CPROJ")
+    for n in range(1, 12):
+        fake.add_user(f"UP{n:03d}")
     env = settings(fake, url)
     results = run_all(
         [(["jobs", "run", "nudges", "--now", NOW], env)] * 3

@@ -271,12 +271,13 @@ def test_user_text_with_channel_mentions_does_not_ping(project: SlackHarness) ->
 
 
 def test_when_the_summary_cannot_be_posted_the_user_gets_it_by_dm(project: SlackHarness) -> None:
-    project.fake.add_channel("CPROJ", is_member=False)
+    # A private project channel the bot was removed from.
+    project.fake.add_channel("CPROJ", is_private=True, is_member=False, members=["UALICE"])
     project.command("/meeting", "new Weekly sync")
     project.submit_view(project.opened_view(), _values(items=TWO_ITEMS))
     assert [m.key for m in _meetings(project)] == ["ACME-1"]
     [dm] = [c.args for c in project.fake.calls_to("chat.postMessage") if c.args["channel"] == "UALICE"]
-    assert "ACME-1" in dm["text"] and "not_in_channel" in dm["text"]
+    assert "ACME-1" in dm["text"] and "channel_not_found" in dm["text"]
     assert "ACME-3" in _all_text(dm)
 
 

@@ -148,7 +148,7 @@ def test_without_any_project_the_shortcut_explains_what_to_do(slack: SlackHarnes
 
 
 def test_when_the_thread_reply_fails_the_record_stays_and_the_user_is_told(project: SlackHarness) -> None:
-    project.fake.add_channel("CELSE", is_member=False)
+    project.fake.add_channel("CELSE", is_private=True, is_member=False)  # a private channel without the bot
     message = {"ts": "1790000000.000900", "user": "UC", "text": "From a channel I am not in"}
     project.message_shortcut(ids.SHORTCUT_LOG_REQUIREMENT, message, channel="CELSE")
     view = project.opened_view()
@@ -162,4 +162,4 @@ def test_when_the_thread_reply_fails_the_record_stays_and_the_user_is_told(proje
     assert record.key == "ACME-1"
     posts = project.fake.calls_to("chat.postMessage")
     assert [p.args["channel"] for p in posts] == ["CELSE", "UALICE"]
-    assert "ACME-1" in posts[1].args["text"] and "not_in_channel" in posts[1].args["text"]
+    assert "ACME-1" in posts[1].args["text"] and "channel_not_found" in posts[1].args["text"]

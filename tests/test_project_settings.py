@@ -264,6 +264,25 @@ def test_a_private_report_channel_the_bot_cannot_see_is_refused(project: SlackHa
     assert _row(project)["report_channel_id"] is None
 
 
+def test_a_public_report_channel_is_joined_so_files_can_be_shared_there(project: SlackHarness) -> None:
+    project.fake.add_channel("CINT", name="acme-internal", is_member=False)
+    view = _open(project)
+    project.fake.reset_calls()
+    response = project.submit_view(view, _state(view, report_channel="CINT"))
+    assert (response.status, response.body) == (200, "")
+    assert [c.args["channel"] for c in project.fake.calls_to("conversations.join")] == ["CINT"]
+    assert project.fake.state.channels["CINT"].is_member
+    assert _row(project)["report_channel_id"] == "CINT"
+
+
+def test_an_archived_report_channel_is_refused(project: SlackHarness) -> None:
+    project.fake.add_channel("COLD", is_archived=True, is_member=False)
+    view = _open(project)
+    response = project.submit_view(view, _state(view, report_channel="COLD"))
+    assert "is_archived" in response.json()["errors"]["report_channel"]
+    assert _row(project)["report_channel_id"] is None
+
+
 def test_a_bot_cannot_own_the_project(project: SlackHarness) -> None:
     with project.db.write() as session:
         upsert_member(session, team_id=TEAM, member={"id": "UROBOT", "is_bot": True}, now=NOW)

@@ -9,7 +9,7 @@ from bot.domain.people import upsert_member
 from bot.jobs.runner import Runner, job_client_factory
 from bot.jobs.scheduler import tick
 from bot.services import Services
-from tests.harness import SlackHarness
+from tests.harness import SlackHarness, joined
 from tests.test_delivery_ledger import Clock
 
 PEOPLE = {"USHA": "Asia/Shanghai", "UBER": "Europe/Berlin", "UNYC": "America/New_York"}
@@ -68,6 +68,8 @@ def test_one_failing_job_does_not_stop_the_others(project: SlackHarness, mocker)
     from bot.jobs import JOBS, Job
     from bot.jobs.base import Outgoing
 
+    joined(project.fake, "C1")
+
     def fine(session, ctx):  # type: ignore[no-untyped-def]
         return [
             Outgoing(
@@ -89,6 +91,7 @@ def test_weekly_digests_follow_each_projects_time_zone_across_dst(slack: SlackHa
 
     from storage.models import Project
 
+    joined(slack.fake, "CRSHA", "CRNYC")  # the report channels
     slack.command("/project", "new SHA Shanghai customer", channel="CSHA")
     slack.command("/project", "new NYC New York customer", channel="CNYC")
     slack.command("/task", "new Something to report", channel="CSHA")

@@ -56,6 +56,7 @@ class Server:
 
     def command(self, fake: FakeSlack, command: str, text: str, *, channel: str = "C1",
                 secret: str = SECRET, timestamp: int | None = None) -> Reply:  # fmt: skip
+        fake.ensure_channel(channel, member="UALICE")  # a command is typed in a channel that exists
         body = command_body(
             command=command, text=text, user_id="UALICE", channel_id=channel, team_id=TEAM,
             response_url=fake.response_url("e2e"),

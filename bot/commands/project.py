@@ -415,7 +415,8 @@ def project_command(
 
 
 def _check_report_channel(gateway: SlackGateway, channel_id: str) -> None:
-    """Internal reports never go to a channel shared with another organisation (one ``conversations.info``)."""
+    """Internal reports never go to a channel shared with another organisation (one ``conversations.info``);
+    a public one the bot has not joined yet, it joins."""
     info = gateway.channel_info(channel=channel_id)
     if not isinstance(info, ChannelInfo):
         if info.error == "channel_not_found":
@@ -437,6 +438,18 @@ def _check_report_channel(gateway: SlackGateway, channel_id: str) -> None:
         )
     if info.is_im:
         raise UserError(N_("Choose a channel, not a direct message."), field="report_channel")
+    if not info.is_member and not info.is_private:
+        # chat:write.public lets the bot post there, but the closing report's file needs membership:
+        # https://docs.slack.dev/reference/methods/files.completeUploadExternal (not_in_channel).
+        joined = gateway.join(channel=channel_id)
+        if not joined.ok:
+            raise UserError(
+                N_(
+                    "I couldn't join this channel (%(error)s). Invite me with /invite @Aftercare and try again."
+                ),
+                error=joined.error,
+                field="report_channel",
+            )
 
 
 def settings_submitted(

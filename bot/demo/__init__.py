@@ -43,8 +43,11 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
     for name in quiet:  # the story is the output; the app's own log lines would only interrupt it
         logging.getLogger(name).setLevel(logging.CRITICAL)
     fake = FakeSlack()
-    fake.add_channel(script.CHANNEL, name=script.CHANNEL_NAME)
-    fake.add_channel(script.REPORT, name=script.REPORT_NAME)
+    people = [person.user_id for person in script.PEOPLE]
+    for person in script.PEOPLE:
+        fake.add_user(person.user_id, real_name=person.name, tz=person.timezone)
+    fake.add_channel(script.CHANNEL, name=script.CHANNEL_NAME, members=people)
+    fake.add_channel(script.REPORT, name=script.REPORT_NAME, members=people)
     clock = script.Clock(script.START)
     fake.clock = clock.monotonic
     executor = script.DrainableExecutor()

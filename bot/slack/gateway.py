@@ -128,7 +128,14 @@ class SlackGateway:
         """Share a text file in ``channel`` (``files_upload_v2``: get an upload URL, send the bytes, complete).
 
         ``data`` carries Slack's answer: ``files`` (and ``file``, when one) with each file's ``id``.
+        A user id is shared in the DM with that person: ``files.completeUploadExternal`` takes conversation ids
+        only (https://docs.slack.dev/reference/methods/files.completeUploadExternal), so the DM is opened first.
         """
+        if channel.startswith(("U", "W")):
+            opened = self._call("conversations.open", users=channel)
+            if not opened.ok:
+                return opened
+            channel = str(((opened.data or {}).get("channel") or {}).get("id") or channel)
         try:
             response = self.client.files_upload_v2(
                 channel=channel,
