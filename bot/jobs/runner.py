@@ -256,8 +256,11 @@ class Runner:
         clock = JobClock(ctx.now, self.monotonic)
         items = self.plan(planners, ctx)
         report.planned = len(items)
+        stopped: dict[str, bool] = {}
         for item in items:
-            if self._workspace_stopped(item.team_id, clock.now()):
+            if item.team_id not in stopped:
+                stopped[item.team_id] = self._workspace_stopped(item.team_id, clock.now())
+            if stopped[item.team_id]:
                 continue
             for key, channel in self._audience(item):
                 self._claim(item, key, channel, clock.now())
@@ -563,24 +566,21 @@ def find_installation(services: Services, *, enterprise_id: str | None, team_id:
 def job_client_factory(services: Services) -> ClientFor:
     """A Web API client per workspace: the bot token, or the workspace's installation (OAuth mode)."""
     settings = services.settings
-    cache: dict[str, WebClient | None] = {}
+    clients: dict[str, WebClient] = {}
 
     def client_for(team_id: str) -> WebClient | None:
-        if team_id in cache:
-            return cache[team_id]
         token: str | None = settings.slack_bot_token
         if not token and settings.slack_client_id:
+            # Looked up every time: an installation can change (reinstalled, new token) while we run.
             with services.db.read() as session:
                 enterprise_id = queries.enterprise_of(session, team_id=team_id)
             bot = find_installation(services, enterprise_id=enterprise_id, team_id=team_id)
             token = bot.bot_token if bot else None
-        # No automatic retries: a retried post after a lost answer could double; the ledger decides.
-        client = (
-            WebClient(token=token, base_url=settings.api_url, timeout=10, retry_handlers=[])
-            if token
-            else None
-        )
-        cache[team_id] = client
-        return client
+        if not token:
+            return None
+        if token not in clients:
+            # No automatic retries: a retried post after a lost answer could double; the ledger decides.
+            clients[token] = WebClient(token=token, base_url=settings.api_url, timeout=10, retry_handlers=[])
+        return clients[token]
 
     return client_for
