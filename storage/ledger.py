@@ -66,13 +66,20 @@ def statuses(session: Session, *, keys: Sequence[str]) -> dict[str, str]:
 
 
 def due(
-    session: Session, *, now: datetime, team_id: str | None = None, kinds: Sequence[str] | None = None
+    session: Session,
+    *,
+    now: datetime,
+    real_now: datetime | None = None,
+    team_id: str | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> list[Delivery]:
-    """Deliveries to (re)try now: pending and due, or stuck in ``sending`` past their lease."""
+    """Deliveries to (re)try now: pending and due (job's clock), or stuck in ``sending`` past their lease
+    (real clock, as in :func:`acquire`)."""
+    lease_now = real_now or now
     query = select(Delivery).where(
         or_(
             (Delivery.status == DeliveryStatus.PENDING) & (Delivery.next_attempt_at <= now),
-            (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_until < now),
+            (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_until < lease_now),
         )
     )
     if team_id is not None:

@@ -265,7 +265,9 @@ class Runner:
             for key, channel in self._audience(item):
                 self._claim(item, key, channel, clock.now())
         with self.services.db.read() as session:
-            work = ledger.due(session, now=clock.now(), team_id=ctx.team_id, kinds=kinds)
+            work = ledger.due(
+                session, now=clock.now(), real_now=self.services.now(), team_id=ctx.team_id, kinds=kinds
+            )
             if ctx.project_key:
                 keys = {i.key for i in items}
                 work = [d for d in work if any(d.key.startswith(k) for k in keys)]
@@ -279,7 +281,10 @@ class Runner:
             self._deliver(delivery, report, clock)
         # Owners hear about posts that failed for good (claimed just now, in _record).
         with self.services.db.read() as session:
-            notices = ledger.due(session, now=clock.now(), team_id=ctx.team_id, kinds=[FAILURE_NOTICE])
+            notices = ledger.due(
+                session, now=clock.now(), real_now=self.services.now(), team_id=ctx.team_id,
+                kinds=[FAILURE_NOTICE],
+            )  # fmt: skip
         for delivery in notices:
             self._deliver(delivery, report, clock)
         return report
