@@ -221,6 +221,22 @@ def test_a_check_pages_through_a_busy_window_across_runs(slack: SlackHarness) ->
     assert len([m for m in slack.fake.posted("CBUSY") if m["text"] == f"message {key}"]) == 1
 
 
+def test_one_history_page_settles_every_in_doubt_message_on_it(slack: SlackHarness) -> None:
+    clock = Clock()
+    runner = make_runner(slack, clock)
+    slack.fake.add_channel("CREPORT")
+    plan = planner(*[(f"review:T0001:P{n}:2026-W50", "CREPORT") for n in range(3)])
+    slack.fake.fail("chat.postMessage", status=503, accept=True, times=3)
+    assert runner.run([plan], ctx(clock)).pending == 3
+    clock.advance(minutes=5)
+    runner.run([plan], ctx(clock))
+    assert len(slack.fake.calls_to(HISTORY)) == 1
+    assert {(r.status, r.ts) for r in rows(slack.db)} == {
+        ("sent", m["ts"]) for m in slack.fake.posted("CREPORT")
+    }
+    assert len(slack.fake.posted("CREPORT")) == 3 and len(slack.fake.calls_to("chat.postMessage")) == 3
+
+
 def _in_doubt_nudges(tmp_path: Path, fake: FakeSlack, url: str) -> None:
     seeded(tmp_path, url, people=8)
     fake.fail("chat.postMessage", status=503, times=50)

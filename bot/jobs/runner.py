@@ -177,12 +177,13 @@ def _classify(exc: SlackApiError) -> Outcome:
     return Outcome(error=error, in_doubt=True, unknown=True)
 
 
-def _has_key(message: dict[str, Any], key: str) -> bool:
+def _key_of(message: dict[str, Any]) -> str | None:
+    """The ledger key a message carries in its metadata (None: not one of ours)."""
     metadata = message.get("metadata") or {}
-    return bool(
-        metadata.get("event_type") == ids.DELIVERY_EVENT_TYPE
-        and (metadata.get("event_payload") or {}).get("key") == key
-    )
+    if metadata.get("event_type") != ids.DELIVERY_EVENT_TYPE:
+        return None
+    key = (metadata.get("event_payload") or {}).get("key")
+    return str(key) if key else None
 
 
 def _window(delivery: Delivery) -> tuple[float, float | None]:
@@ -417,7 +418,7 @@ class Runner:
         messages = history.get("messages") or []
         self._settle_others(delivery, channel, messages, clock)
         for message in messages:
-            if _has_key(message, delivery.key):
+            if _key_of(message) == delivery.key:
                 return Outcome(ts=message.get("ts"), channel=channel)
         cursor = str((history.get("response_metadata") or {}).get("next_cursor") or "")
         if history.get("has_more") and cursor:
@@ -432,11 +433,7 @@ class Runner:
         self, delivery: Delivery, channel: str, messages: list[dict[str, Any]], clock: JobClock
     ) -> None:
         """Other in-doubt messages of the workspace found on the same page are sent: one call settles many."""
-        keys = {
-            str((m.get("metadata") or {}).get("event_payload", {}).get("key")): str(m.get("ts"))
-            for m in messages
-            if (m.get("metadata") or {}).get("event_type") == ids.DELIVERY_EVENT_TYPE
-        }
+        keys = {key: str(m.get("ts")) for m in messages if (key := _key_of(m))}
         keys.pop(delivery.key, None)
         if keys:
             with self.services.db.write() as session:
