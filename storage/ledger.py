@@ -248,17 +248,26 @@ def mark_uninstalled(session: Session, *, team_id: str, now: datetime) -> None:
     fail_all_pending(session, team_id=team_id, error="app_uninstalled", now=now)
 
 
-def uninstalled_at(session: Session, *, team_id: str) -> datetime | None:
-    workspace = session.get(Workspace, team_id)
-    return workspace.uninstalled_at if workspace else None
+def uninstalled_at(session: Session, *, team_id: str, enterprise_id: str | None = None) -> datetime | None:
+    """When the workspace was uninstalled — or its Grid organisation's org-wide install (whose events name
+    the organisation, not a workspace, as their tenant) — None while it is installed."""
+    instants = [
+        workspace.uninstalled_at
+        for tenant in (team_id, enterprise_id)
+        if tenant and (workspace := session.get(Workspace, tenant)) and workspace.uninstalled_at
+    ]
+    return max(instants, default=None)
 
 
-def mark_reinstalled(session: Session, *, team_id: str, now: datetime) -> None:
+def mark_reinstalled(
+    session: Session, *, team_id: str, enterprise_id: str | None = None, now: datetime
+) -> None:
     """The workspace works again (a new install or token): sending resumes."""
-    workspace = session.get(Workspace, team_id)
-    if workspace is not None:
-        workspace.uninstalled_at = None
-        workspace.updated_at = now
+    for tenant in (team_id, enterprise_id):
+        workspace = session.get(Workspace, tenant) if tenant else None
+        if workspace is not None:
+            workspace.uninstalled_at = None
+            workspace.updated_at = now
 
 
 def settle_found(

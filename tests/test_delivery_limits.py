@@ -353,8 +353,9 @@ def test_grid_workspaces_and_org_wide_installs_get_their_posts(fake_slack: FakeS
     tokens = {c.args["channel"]: c.headers["authorization"] for c in fake_slack.calls_to("chat.postMessage")}
     assert tokens == {"CPROJ": "Bearer xoxb-grid-workspace", "CBETA": "Bearer xoxb-org-wide"}
     # Uninstalled from the organisation, then installed again: sending stops, then resumes.
+    # (An org-wide install's app_uninstalled names the organisation as its tenant.)
     with db.write() as session:
-        ledger.mark_uninstalled(session, team_id="T0002", now=clock.now)
+        ledger.mark_uninstalled(session, team_id="E2", now=clock.now)
     clock.advance(hours=1)
 
     def beta(session, ctx):  # type: ignore[no-untyped-def]
@@ -369,7 +370,7 @@ def test_grid_workspaces_and_org_wide_installs_get_their_posts(fake_slack: FakeS
     [post] = fake_slack.calls_to("chat.postMessage")
     assert post.headers["authorization"] == "Bearer xoxb-org-wide-2"
     with db.read() as session:
-        assert session.get(Workspace, "T0002").uninstalled_at is None  # type: ignore[union-attr]
+        assert session.get(Workspace, "E2").uninstalled_at is None  # type: ignore[union-attr]
     harness.executor.shutdown(wait=True)
 
 

@@ -293,8 +293,8 @@ class Runner:
     def _workspace_stopped(self, team_id: str, now: datetime) -> bool:
         """Uninstalled (``app_uninstalled`` / ``tokens_revoked``) and not installed again since."""
         with self.services.db.read() as session:
-            stopped_at = ledger.uninstalled_at(session, team_id=team_id)
             enterprise_id = queries.enterprise_of(session, team_id=team_id)
+            stopped_at = ledger.uninstalled_at(session, team_id=team_id, enterprise_id=enterprise_id)
         if stopped_at is None:
             return False
         if self.services.settings.oauth_mode:
@@ -309,7 +309,7 @@ class Runner:
             return True
         log.warning("workspace %s was installed again: sending resumes", team_id)
         with self.services.db.write() as session:
-            ledger.mark_reinstalled(session, team_id=team_id, now=now)
+            ledger.mark_reinstalled(session, team_id=team_id, enterprise_id=enterprise_id, now=now)
         return False
 
     def _token_works_for(self, team_id: str) -> bool:
