@@ -251,6 +251,7 @@ def export_data(
                 "key": project.key,
                 "name": project.name,
                 "team_id": project.team_id,
+                "enterprise_id": project.enterprise_id,
                 "channel_id": project.channel_id,
                 "report_channel_id": project.report_channel_id,
                 "status": project.status,

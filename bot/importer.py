@@ -87,6 +87,8 @@ class ProjectIn(_In):
     key: Str10
     name: Str200
     team_id: TeamId
+    # Enterprise Grid organisation (exports before it existed have none).
+    enterprise_id: TeamId | None = None
     channel_id: UserId | None
     report_channel_id: UserId | None
     status: Literal["active", "closed"]
@@ -431,6 +433,7 @@ def _clear(session: Session, project_id: int) -> None:
 def _project_values(p: ProjectIn, *, now: datetime, last_seq: int) -> dict[str, Any]:
     return {
         "team_id": p.team_id,
+        "enterprise_id": p.enterprise_id,
         "key": p.key,
         "name": p.name,
         "channel_id": p.channel_id,

@@ -100,7 +100,8 @@ def build_manifest(*, url: str | None = None) -> dict[str, Any]:
         "settings": {
             "event_subscriptions": events,
             "interactivity": interactivity,
-            "org_deploy_enabled": False,
+            # Enterprise Grid: installable org-wide (jobs find such installs by enterprise id).
+            "org_deploy_enabled": True,
             "socket_mode_enabled": url is None,
             "token_rotation_enabled": False,
         },

@@ -5,6 +5,7 @@ Used by the test suite (and by ``aftercare demo``); it listens on ``127.0.0.1`` 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import itertools
@@ -24,6 +25,9 @@ __all__ = ["BOT_ID", "BOT_USER_ID", "Call", "Channel", "FakeSlack", "User"]
 
 BOT_USER_ID = "UAFTERCARE"
 BOT_ID = "BAFTERCARE"
+# conversations.history / .replies for apps outside the Marketplace: one call a minute, 15 messages a page.
+HISTORY_INTERVAL = 60.0
+HISTORY_PAGE = 15
 
 
 @dataclass
@@ -130,6 +134,11 @@ class FakeSlack:
         self.add_user(BOT_USER_ID, name="aftercare", is_bot=True)
         # Calls refused for breaking Block Kit's rules (method, problems).
         self.invalid: list[tuple[str, list[str]]] = []
+        # Rate-limited history reads: when each (workspace, method) was last served, by :attr:`clock`.
+        self.history_served: dict[tuple[str, str], float] = {}
+        # Workspace of each bot token (any other token is of ``state.team_id``).
+        self.token_teams: dict[str, str] = {}
+        self._request = threading.local()
 
     @staticmethod
     def _problems(method: str, args: dict[str, Any]) -> list[str]:
@@ -288,6 +297,7 @@ class FakeSlack:
 
     def handle(self, handler: BaseHTTPRequestHandler, method: str, args: dict[str, Any]) -> None:
         headers = {k.lower(): v for k, v in handler.headers.items()}
+        self._request.headers = headers  # the caller's token, for per-workspace rules (this thread only)
         with self.state.lock:
             self.state.calls.append(Call(method=method, args=args, headers=headers))
             queue = self.state.failures.get(method) or []
@@ -324,7 +334,8 @@ class FakeSlack:
             body, extra = self.answer(method, args, token=token)
         except SlackHttpError as http:
             return http.status, http.body, http.headers
-        return 200, body, extra
+        # Slack refuses a call over its rate limit with HTTP 429 and Retry-After.
+        return (429 if "Retry-After" in extra else 200), body, extra
 
     def _send(
         self,
@@ -398,16 +409,8 @@ class FakeSlack:
                 "channel": args.get("channel"),
                 "permalink": f"https://acme.slack.com/archives/{args.get('channel')}/p{ts}",
             }, {}
-        if method == "conversations.history":
-            conversation = str(args.get("channel", ""))
-            oldest = float(args.get("oldest") or 0)
-            with state.lock:
-                messages = [m for m in state.history.get(conversation, []) if float(m["ts"]) >= oldest]
-            return {
-                "ok": True,
-                "messages": list(reversed(messages))[: int(args.get("limit") or 100)],
-                "has_more": False,
-            }, {}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, args)
         if method in ("files.getUploadURLExternal", "upload", "files.completeUploadExternal"):
             return self._files(method, args), {}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
@@ -462,6 +465,73 @@ class FakeSlack:
                 "message": dict(message),
             }
 
+    def _history(self, method: str, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """``conversations.history`` / ``conversations.replies`` as Slack serves a non-Marketplace app.
+
+        https://api.slack.com/methods/conversations.history and .../conversations.replies: the bot must be
+        a member (``not_in_channel``; a private channel it is not in is ``channel_not_found``); message
+        ``metadata`` only with ``include_all_metadata``; newest first (replies: oldest first) between
+        ``oldest`` and ``latest`` (ends excluded unless ``inclusive``); ``next_cursor`` and ``has_more``.
+        Since 2025 (https://api.slack.com/apis/rate-limits, changelog 2025-05-29 "rate limit changes for
+        non-Marketplace apps"): one call a minute per method per workspace (HTTP 429 with Retry-After
+        beyond) and at most 15 messages a page.
+        """
+        state = self.state
+        token = str(getattr(self._request, "headers", {}).get("authorization", "")).removeprefix("Bearer ")
+        team = self.token_teams.get(token, state.team_id)
+        now = self.clock()
+        with state.lock:
+            last = self.history_served.get((team, method))
+            if last is not None and now - last < HISTORY_INTERVAL:
+                wait = max(1, int(HISTORY_INTERVAL - (now - last) + 0.999))
+                return {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
+            self.history_served[(team, method)] = now
+        conversation = str(args.get("channel", ""))
+        known = self.workspace.conversation(conversation)
+        if known is None or known.hidden:
+            return {"ok": False, "error": "channel_not_found"}, {}
+        if not known.is_member and not known.is_im:
+            return {"ok": False, "error": "not_in_channel"}, {}
+        inclusive = _truthy(args.get("inclusive"))
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or now + 1)
+
+        def within(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        with state.lock:
+            messages = [dict(m) for m in state.history.get(conversation, [])]
+        if method == "conversations.replies":
+            parent = str(args.get("ts") or "")
+            messages = [m for m in messages if parent in (m["ts"], m.get("thread_ts"))]
+            if not messages:
+                return {"ok": False, "error": "thread_not_found"}, {}
+        else:
+            # Replies stay in their thread; the channel's history shows only top-level messages.
+            messages = [m for m in messages if m.get("thread_ts") in (None, m["ts"])]
+            messages.reverse()
+        messages = [m for m in messages if within(float(m["ts"]))]
+        if not _truthy(args.get("include_all_metadata")):
+            for message in messages:
+                message.pop("metadata", None)
+        start = (
+            int(base64.b64decode(str(args["cursor"])).decode().removeprefix("offset:"))
+            if args.get("cursor")
+            else 0
+        )
+        limit = min(int(args.get("limit") or HISTORY_PAGE), HISTORY_PAGE)
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
+        cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": cursor},
+        }, {}
+
     def _files(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """``files_upload_v2``'s three steps: an upload URL on this fake, the bytes, the completion."""
         state = self.state
@@ -498,6 +568,10 @@ class FakeSlack:
                 done.append({"id": upload["id"], "title": upload["title"], "name": upload["filename"],
                              "permalink": upload["permalink"]})  # fmt: skip
         return {"ok": True, "files": done}
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
 
 
 # -- Block Kit limits, checked as Slack checks them ------------------------------------------

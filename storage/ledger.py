@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import Delivery, DeliveryStatus, Workspace
+from storage.models import ApiBudget, Delivery, DeliveryStatus, Workspace
 
 LEASE = timedelta(minutes=2)
 
@@ -66,13 +66,20 @@ def statuses(session: Session, *, keys: Sequence[str]) -> dict[str, str]:
 
 
 def due(
-    session: Session, *, now: datetime, team_id: str | None = None, kinds: Sequence[str] | None = None
+    session: Session,
+    *,
+    now: datetime,
+    real_now: datetime | None = None,
+    team_id: str | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> list[Delivery]:
-    """Deliveries to (re)try now: pending and due, or stuck in ``sending`` past their lease."""
+    """Deliveries to (re)try now: pending and due (job's clock), or stuck in ``sending`` past their lease
+    (real clock, as in :func:`acquire`)."""
+    lease_now = real_now or now
     query = select(Delivery).where(
         or_(
             (Delivery.status == DeliveryStatus.PENDING) & (Delivery.next_attempt_at <= now),
-            (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_until < now),
+            (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_until < lease_now),
         )
     )
     if team_id is not None:
@@ -82,27 +89,82 @@ def due(
     return list(session.scalars(query.order_by(Delivery.id)))
 
 
-def acquire(session: Session, *, delivery_id: int, now: datetime) -> bool:
-    """Take the lease to send. An expired ``sending`` lease means the last sender died: now in doubt."""
+def acquire(session: Session, *, delivery_id: int, now: datetime, real_now: datetime) -> bool:
+    """Take the lease to send. An expired ``sending`` lease means the last sender died: now in doubt.
+
+    ``now`` is the job's clock (is it due?); the lease runs on ``real_now``, the clock every process
+    shares, so a run with another ``--now`` never takes a lease that is still held. The attempt's real
+    time is kept while the delivery is in doubt: the history check looks around it.
+    """
+    was_in_flight = Delivery.status == DeliveryStatus.SENDING
     taken = session.execute(
         update(Delivery)
         .where(
             Delivery.id == delivery_id,
             or_(
                 (Delivery.status == DeliveryStatus.PENDING) & (Delivery.next_attempt_at <= now),
-                (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_until < now),
+                was_in_flight & (Delivery.lease_until < real_now),
             ),
         )
         .values(
-            in_doubt=Delivery.in_doubt | (Delivery.status == DeliveryStatus.SENDING),
+            in_doubt=Delivery.in_doubt | was_in_flight,
+            attempted_at=case((Delivery.in_doubt | was_in_flight, Delivery.attempted_at), else_=real_now),
             status=DeliveryStatus.SENDING,
-            lease_until=now + LEASE,
+            lease_until=real_now + LEASE,
             attempts=Delivery.attempts + 1,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(taken, "rowcount", 0))
+
+
+def mark_attempt(session: Session, *, delivery_id: int, real_now: datetime) -> None:
+    """A (re)send starts now (Slack's time): if it ends in doubt, this is the instant to look around."""
+    _set(session, delivery_id, attempted_at=real_now, check_cursor=None)
+
+
+def mark_checking(session: Session, *, delivery_id: int, cursor: str | None) -> None:
+    """Remember how far an in-doubt check got (the next page of the conversation's history)."""
+    _set(session, delivery_id, check_cursor=cursor)
+
+
+def take_budget(
+    session: Session, *, team_id: str, method: str, now: datetime, interval: timedelta
+) -> datetime | None:
+    """Take the workspace's turn at a rate-limited Slack method, for every process at once.
+
+    None: taken (the next turn is ``now + interval``). Otherwise the instant of the next turn. The
+    conditional ``UPDATE`` is atomic, so two processes never both get the same turn.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(ApiBudget)
+        .values(team_id=team_id, method=method, next_at=now - interval)
+        .on_conflict_do_nothing(index_elements=["team_id", "method"])
+    )
+    taken = session.execute(
+        update(ApiBudget)
+        .where(ApiBudget.team_id == team_id, ApiBudget.method == method, ApiBudget.next_at <= now)
+        .values(next_at=now + interval)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(taken, "rowcount", 0):
+        return None
+    return session.scalar(
+        select(ApiBudget.next_at).where(ApiBudget.team_id == team_id, ApiBudget.method == method)
+    )
+
+
+def hold_budget(session: Session, *, team_id: str, method: str, until: datetime) -> None:
+    """Slack said wait (429 Retry-After): no process calls ``method`` for the workspace before ``until``."""
+    session.execute(
+        update(ApiBudget)
+        .where(ApiBudget.team_id == team_id, ApiBudget.method == method, ApiBudget.next_at < until)
+        .values(next_at=until)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _set(session: Session, delivery_id: int, **values: Any) -> None:
@@ -128,6 +190,7 @@ def mark_sent(
         lease_until=None,
         in_doubt=False,
         error=None,
+        check_cursor=None,
     )
 
 
@@ -185,6 +248,39 @@ def mark_uninstalled(session: Session, *, team_id: str, now: datetime) -> None:
     fail_all_pending(session, team_id=team_id, error="app_uninstalled", now=now)
 
 
-def uninstalled_at(session: Session, *, team_id: str) -> datetime | None:
-    workspace = session.get(Workspace, team_id)
-    return workspace.uninstalled_at if workspace else None
+def uninstalled_at(session: Session, *, team_id: str, enterprise_id: str | None = None) -> datetime | None:
+    """When the workspace was uninstalled — or its Grid organisation's org-wide install (whose events name
+    the organisation, not a workspace, as their tenant) — None while it is installed."""
+    instants = [
+        workspace.uninstalled_at
+        for tenant in (team_id, enterprise_id)
+        if tenant and (workspace := session.get(Workspace, tenant)) and workspace.uninstalled_at
+    ]
+    return max(instants, default=None)
+
+
+def mark_reinstalled(
+    session: Session, *, team_id: str, enterprise_id: str | None = None, now: datetime
+) -> None:
+    """The workspace works again (a new install or token): sending resumes."""
+    for tenant in (team_id, enterprise_id):
+        workspace = session.get(Workspace, tenant) if tenant else None
+        if workspace is not None:
+            workspace.uninstalled_at = None
+            workspace.updated_at = now
+
+
+def settle_found(
+    session: Session, *, team_id: str, found: dict[str, str], channel: str, now: datetime
+) -> None:
+    """Pending in-doubt deliveries whose key was seen in Slack (key → ts) are sent; nothing else changes."""
+    rows = session.execute(
+        select(Delivery.id, Delivery.key).where(
+            Delivery.key.in_(list(found)),
+            Delivery.team_id == team_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.in_doubt.is_(True),
+        )
+    )
+    for delivery_id, key in rows.all():
+        mark_sent(session, delivery_id=delivery_id, ts=found[key], channel=channel, now=now)

@@ -97,6 +97,9 @@ class Project(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
+    # The Enterprise Grid organisation of the workspace (Bolt's context), None outside Grid:
+    # jobs find the installation by it (an org-wide install has no team_id of its own).
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(200))
     channel_id: Mapped[str | None] = mapped_column(String(32))
@@ -313,6 +316,10 @@ class Delivery(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # Slack's (real) time of the attempt that may have reached Slack: the in-doubt check looks around it.
+    attempted_at: Mapped[datetime | None]
+    # Where an unfinished in-doubt check goes on (conversations.history's next_cursor).
+    check_cursor: Mapped[str | None] = mapped_column(String(500))
 
 
 class Workspace(Base):
@@ -323,6 +330,16 @@ class Workspace(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     uninstalled_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class ApiBudget(Base):
+    """The next instant a rate-limited Slack method may be called for a workspace, shared by all processes."""
+
+    __tablename__ = "api_budgets"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    method: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_at: Mapped[datetime]
 
 
 class Survey(Base):

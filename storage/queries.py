@@ -91,3 +91,12 @@ def history(session: Session, *, project_ids: Sequence[int]) -> Sequence[History
     return session.scalars(
         select(HistoryEntry).where(HistoryEntry.project_id.in_(project_ids)).order_by(HistoryEntry.id)
     ).all()
+
+
+def enterprise_of(session: Session, *, team_id: str) -> str | None:
+    """The Enterprise Grid organisation of a workspace, as stored with its projects (None outside Grid)."""
+    return session.scalar(
+        select(Project.enterprise_id)
+        .where(Project.team_id == team_id, Project.enterprise_id.is_not(None))
+        .limit(1)
+    )

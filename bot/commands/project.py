@@ -112,6 +112,8 @@ class _Request:
     command: SlashCommand
     team_id: str
     reply: Reply
+    # The Grid organisation (Bolt's context), stored with a new project so jobs find its installation.
+    enterprise_id: str | None = None
     # Follows the channel's project once it is known (errors are reported in it too).
     locale: str = field(default="en")
     # Bolt's respond, for replies with blocks (only the person sees them).
@@ -151,6 +153,7 @@ def _new(req: _Request, rest: str) -> None:
         project = create_project(
             session,
             team_id=team_id,
+            enterprise_id=req.enterprise_id,
             key=key,
             name=name,
             channel_id=command.channel_id,
@@ -375,6 +378,7 @@ def project_command(
             command=command,
             team_id=tenant_of(context),
             reply=reply,
+            enterprise_id=context.enterprise_id,
             locale=services.default_locale,
             respond=respond,
         )

@@ -44,6 +44,7 @@ def create_project(
     timezone: str,
     locale: str,
     now: datetime,
+    enterprise_id: str | None = None,
 ) -> ProjectView:
     """Create a project owned by ``user_id`` and link ``channel_id`` to it."""
     key = parse_project_key(key)
@@ -59,6 +60,7 @@ def create_project(
     _refuse_linked_channel(session, team_id=team_id, channel_id=channel_id)
     project = Project(
         team_id=team_id,
+        enterprise_id=enterprise_id,
         key=key,
         name=name,
         channel_id=channel_id,

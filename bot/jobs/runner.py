@@ -21,6 +21,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import Bot
 from sqlalchemy.orm import Session
 
 from bot import ids
@@ -29,25 +30,46 @@ from bot.domain.permissions import project_owners
 from bot.i18n import t
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing, Planner
 from bot.services import Services
-from storage import ledger
+from storage import ledger, queries
 from storage.models import Delivery, DeliveryStatus, Project
 
 log = logging.getLogger("aftercare.jobs")
 
+# Slack's answers that mean "this message will never go": marked failed, shown to owners and in `check`.
+# Permanence is this explicit list only (https://api.slack.com/methods/chat.postMessage#errors).
 PERMANENT_ERRORS = frozenset(
     {
         "channel_not_found", "not_in_channel", "is_archived", "account_inactive", "invalid_auth",
         "token_revoked", "tokens_revoked", "app_uninstalled", "user_not_found", "cannot_dm_bot",
         "invalid_blocks", "msg_too_long", "no_text", "restricted_action", "team_access_not_granted",
         "missing_scope", "not_authed", "user_disabled", "channel_is_archived", "ekm_access_denied",
+        "invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large", "too_many_attachments",
+        "invalid_arguments", "not_allowed_token_type", "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel", "restricted_action_non_threadable_channel",
     }
 )  # fmt: skip
+# Slack's own trouble, answered as HTTP 200 ``ok: false``: the message may already be posted, so it is in
+# doubt — looked for before any resend, never marked failed (https://api.slack.com/web#errors).
+IN_DOUBT_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+)
+# An error on neither list (a new one, or a proxy's HTTP 4xx): it may have been posted, so it is in doubt
+# (resending blindly could double); but it is probably a refusal we do not know yet, so after this many
+# attempts it is marked failed — visible to owners and `check` — rather than retried forever.
+UNKNOWN_ERROR_ATTEMPTS = 5
 FAILURE_NOTICE = DeliveryKind.DELIVERY_FAILED
 # Waiting this long for Retry-After inside a run is fine; longer waits are left to a later run.
 MAX_INLINE_WAIT = 10.0
 MAX_BACKOFF = timedelta(hours=1)
 # Slack allows about one message per second per channel.
 CHANNEL_INTERVAL = 1.0
+# conversations.history for apps outside the Marketplace (since 2025): about one call a minute per
+# workspace, 15 messages a page (https://api.slack.com/apis/rate-limits; changelog 2025-05-29).
+HISTORY_METHOD = "conversations.history"
+HISTORY_INTERVAL = timedelta(minutes=1)
+HISTORY_PAGE = 15
+# How far Slack's clock and ours may disagree, around the attempt's window.
+CLOCK_SKEW = timedelta(minutes=1)
 
 ClientFor = Callable[[str], WebClient | None]
 
@@ -74,6 +96,8 @@ class Outcome:
     permanent: bool = False
     in_doubt: bool = False
     retry_after: float | None = None
+    # An error on neither list (see UNKNOWN_ERROR_ATTEMPTS).
+    unknown: bool = False
 
 
 class Pacer:
@@ -92,6 +116,24 @@ class Pacer:
         self.last[channel] = self.monotonic()
 
 
+class JobClock:
+    """The job's clock: ``--now`` (the run's instant) moving on as the run takes time.
+
+    Everything the ledger decides — what is due, when to retry, backoff — is on it, so a run at
+    ``--now T`` that meets an outage is retried by a run at ``--now T+1h``. What happens in Slack's
+    time (the lease other processes honour, the history window, the shared call budget) is on the
+    real clock (``services.now()``).
+    """
+
+    def __init__(self, start: datetime, monotonic: Callable[[], float]) -> None:
+        self.start = start
+        self.monotonic = monotonic
+        self.origin = monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=max(self.monotonic() - self.origin, 0.0))
+
+
 def _post(client: WebClient, delivery: Delivery) -> Outcome:
     payload = delivery.payload
     try:
@@ -107,55 +149,49 @@ def _post(client: WebClient, delivery: Delivery) -> Outcome:
             },
         )
     except SlackApiError as exc:
-        status = exc.response.status_code
-        error = str(exc.response.get("error") or f"http_{status}")
-        if status == 429 or error == "ratelimited":
-            retry = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after") or "30"
-            return Outcome(error="ratelimited", retry_after=float(retry))
-        if status >= 500:
-            return Outcome(error=f"http_{status}", in_doubt=True)
-        return Outcome(error=error, permanent=error in PERMANENT_ERRORS or status < 500)
+        return _classify(exc)
     except Exception as exc:  # timeouts and network errors: Slack may have posted it
         return Outcome(error=f"network_error: {type(exc).__name__}", in_doubt=True)
     return Outcome(ts=response.get("ts"), channel=response.get("channel"))
 
 
-def _find_in_history(client: WebClient, delivery: Delivery) -> Outcome | None:
-    """Look for an in-doubt message by the ledger key in its metadata. None: could not tell."""
+def _retry_after(exc: SlackApiError) -> float | None:
+    value = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
     try:
-        channel = delivery.sent_channel or delivery.channel
-        if channel.startswith(("U", "W")):
-            opened = client.api_call("conversations.open", json={"users": channel})
-            channel = str((opened.get("channel") or {}).get("id") or channel)
-        oldest = (delivery.created_at - timedelta(minutes=5)).timestamp()
-        history = client.api_call(
-            "conversations.history",
-            params={
-                "channel": channel,
-                "oldest": f"{oldest:.6f}",
-                "limit": 200,
-                "include_all_metadata": "true",
-            },
-            http_verb="POST",
-        )
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "")
-        if error in PERMANENT_ERRORS:
-            # It can never be checked (e.g. a missing history scope): better failed and visible than doubled.
-            return Outcome(error=f"cannot check whether it was sent ({error}); not resent", permanent=True)
-        log.warning("could not look for %s in history: %s", delivery.key, error)
+        return float(value) if value is not None else None
+    except ValueError:
         return None
-    except Exception as exc:
-        log.warning("could not look for %s in history: %s", delivery.key, exc)
+
+
+def _classify(exc: SlackApiError) -> Outcome:
+    """What a refused ``chat.postMessage`` means for the ledger."""
+    status = exc.response.status_code
+    error = str(exc.response.get("error") or f"http_{status}")
+    if status == 429:  # refused before doing anything: retry, nothing to look for
+        return Outcome(error="ratelimited", retry_after=_retry_after(exc) or 30.0)
+    if error in PERMANENT_ERRORS and status < 500:
+        return Outcome(error=error, permanent=True)
+    if status >= 500 or error in IN_DOUBT_ERRORS:
+        return Outcome(error=error if status < 500 else f"http_{status}", in_doubt=True,
+                       retry_after=_retry_after(exc))  # fmt: skip
+    return Outcome(error=error, in_doubt=True, unknown=True)
+
+
+def _key_of(message: dict[str, Any]) -> str | None:
+    """The ledger key a message carries in its metadata (None: not one of ours)."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != ids.DELIVERY_EVENT_TYPE:
         return None
-    for message in history.get("messages") or []:
-        metadata = message.get("metadata") or {}
-        if (
-            metadata.get("event_type") == ids.DELIVERY_EVENT_TYPE
-            and (metadata.get("event_payload") or {}).get("key") == delivery.key
-        ):
-            return Outcome(ts=message.get("ts"), channel=channel)
-    return Outcome()  # looked, not there: safe to send
+    key = (metadata.get("event_payload") or {}).get("key")
+    return str(key) if key else None
+
+
+def _window(delivery: Delivery) -> tuple[float, float | None]:
+    """Slack's time span in which the in-doubt attempt can have landed (``oldest``, ``latest``)."""
+    if delivery.attempted_at is None:  # claimed before attempts were timed: from the claim on
+        return (delivery.created_at - timedelta(minutes=5)).timestamp(), None
+    oldest = delivery.attempted_at - CLOCK_SKEW
+    return oldest.timestamp(), (delivery.attempted_at + ledger.LEASE + CLOCK_SKEW).timestamp()
 
 
 class Runner:
@@ -171,6 +207,7 @@ class Runner:
         self.services = services
         self.client_for = client_for
         self.sleep = sleep
+        self.monotonic = monotonic
         self.pacer = Pacer(monotonic, sleep)
         self.channel_is_shared = channel_is_shared or _channel_is_shared
 
@@ -217,15 +254,21 @@ class Runner:
         self, planners: Sequence[Planner], ctx: JobContext, *, kinds: Sequence[str] | None = None
     ) -> RunReport:
         report = RunReport()
+        clock = JobClock(ctx.now, self.monotonic)
         items = self.plan(planners, ctx)
         report.planned = len(items)
+        stopped: dict[str, bool] = {}
         for item in items:
-            if self._workspace_stopped(item.team_id):
+            if item.team_id not in stopped:
+                stopped[item.team_id] = self._workspace_stopped(item.team_id, clock.now())
+            if stopped[item.team_id]:
                 continue
             for key, channel in self._audience(item):
-                self._claim(item, key, channel)
+                self._claim(item, key, channel, clock.now())
         with self.services.db.read() as session:
-            work = ledger.due(session, now=self.services.now(), team_id=ctx.team_id, kinds=kinds)
+            work = ledger.due(
+                session, now=clock.now(), real_now=self.services.now(), team_id=ctx.team_id, kinds=kinds
+            )
             if ctx.project_key:
                 keys = {i.key for i in items}
                 work = [d for d in work if any(d.key.startswith(k) for k in keys)]
@@ -236,44 +279,66 @@ class Runner:
                 if status == DeliveryStatus.SENT
             )
         for delivery in work:
-            self._deliver(delivery, report)
+            self._deliver(delivery, report, clock)
         # Owners hear about posts that failed for good (claimed just now, in _record).
         with self.services.db.read() as session:
             notices = ledger.due(
-                session, now=self.services.now(), team_id=ctx.team_id, kinds=[FAILURE_NOTICE]
-            )
+                session, now=clock.now(), real_now=self.services.now(), team_id=ctx.team_id,
+                kinds=[FAILURE_NOTICE],
+            )  # fmt: skip
         for delivery in notices:
-            self._deliver(delivery, report)
+            self._deliver(delivery, report, clock)
         return report
 
-    def _workspace_stopped(self, team_id: str) -> bool:
+    def _workspace_stopped(self, team_id: str, now: datetime) -> bool:
+        """Uninstalled (``app_uninstalled`` / ``tokens_revoked``) and not installed again since."""
         with self.services.db.read() as session:
-            stopped_at = ledger.uninstalled_at(session, team_id=team_id)
+            enterprise_id = queries.enterprise_of(session, team_id=team_id)
+            stopped_at = ledger.uninstalled_at(session, team_id=team_id, enterprise_id=enterprise_id)
         if stopped_at is None:
             return False
         if self.services.settings.oauth_mode:
-            # Installed again since: sending resumes.
-            from bot.app import installation_store
+            # Installed again since (the workspace, or its whole Grid organisation): sending resumes.
+            bot = find_installation(self.services, enterprise_id=enterprise_id, team_id=team_id)
+            resumed = bot is not None and bot.installed_at > stopped_at.timestamp()
+        else:
+            # One configured token: uninstalling revoked the old one, so if SLACK_BOT_TOKEN works for
+            # this workspace now, it is a new install's token and sending resumes.
+            resumed = self._token_works_for(team_id)
+        if not resumed:
+            return True
+        log.warning("workspace %s was installed again: sending resumes", team_id)
+        with self.services.db.write() as session:
+            ledger.mark_reinstalled(session, team_id=team_id, enterprise_id=enterprise_id, now=now)
+        return False
 
-            bot = installation_store(self.services).find_bot(enterprise_id=None, team_id=team_id)
-            if bot is not None and bot.installed_at > stopped_at.timestamp():
-                return False
-        return True
+    def _token_works_for(self, team_id: str) -> bool:
+        client = self.client_for(team_id)
+        if client is None:
+            return False
+        try:
+            answer = client.auth_test()
+        except Exception as exc:  # token_revoked, invalid_auth, account_inactive, Slack unreachable
+            log.info("workspace %s stays stopped: auth.test says %s", team_id, exc)
+            return False
+        return answer.get("team_id") == team_id
 
-    def _claim(self, item: Outgoing, key: str, channel: str) -> None:
+    def _claim(self, item: Outgoing, key: str, channel: str, now: datetime) -> None:
         with self.services.db.write() as session:
             created = ledger.claim(
                 session, key=key, team_id=item.team_id, kind=item.kind, channel=channel,
                 project_id=item.project_id or item.report_project_id,
-                payload={"text": item.text, "blocks": item.blocks}, now=self.services.now(),
+                payload={"text": item.text, "blocks": item.blocks}, now=now,
             )  # fmt: skip
             if created and item.on_claim is not None:
                 item.on_claim(session)
 
-    def _deliver(self, delivery: Delivery, report: RunReport) -> None:
-        now = self.services.now()
+    def _deliver(self, delivery: Delivery, report: RunReport, clock: JobClock) -> None:
         with self.services.db.write() as session:
-            if not ledger.acquire(session, delivery_id=delivery.id, now=now):
+            taken = ledger.acquire(
+                session, delivery_id=delivery.id, now=clock.now(), real_now=self.services.now()
+            )
+            if not taken:
                 return  # another process has it, or it is not due
             fresh = session.get(Delivery, delivery.id)
             assert fresh is not None
@@ -282,24 +347,109 @@ class Runner:
             session.expunge(delivery)
         client = self.client_for(delivery.team_id)
         if client is None:
-            self._record(delivery, Outcome(error="no_token_for_workspace", permanent=True), report)
+            self._record(delivery, Outcome(error="no_token_for_workspace", permanent=True), report, clock)
             return
         if delivery.in_doubt:
-            found = _find_in_history(client, delivery)
-            if found is None:
-                self._record(delivery, Outcome(error="in_doubt_unresolved", in_doubt=True), report)
+            found = self._check(client, delivery, clock)
+            if found.ts or found.permanent or found.in_doubt:
+                self._record(delivery, found, report, clock)
                 return
-            if found.ts or found.permanent:
-                self._record(delivery, found, report)
-                return
+            with self.services.db.write() as session:  # looked, not there: this send is a new attempt
+                ledger.mark_attempt(session, delivery_id=delivery.id, real_now=self.services.now())
         outcome = self._send(client, delivery)
-        self._record(delivery, outcome, report)
+        self._record(delivery, outcome, report, clock)
+
+    def _check(self, client: WebClient, delivery: Delivery, clock: JobClock) -> Outcome:
+        """Look for an in-doubt message by the ledger key in its metadata, within Slack's limits.
+
+        One page of ``conversations.history`` (15 messages, only the attempt's time window) per call,
+        and only when the workspace's budget (about one call a minute, shared by every process through
+        the database) allows; otherwise — or while more pages remain — the delivery stays in doubt and
+        is deferred, never resent. ``Outcome()`` means: looked everywhere, not there, safe to send.
+        """
+        channel = delivery.sent_channel or delivery.channel
+        try:
+            if channel.startswith(("U", "W")):
+                opened = client.api_call("conversations.open", json={"users": channel})
+                channel = str((opened.get("channel") or {}).get("id") or channel)
+        except Exception as exc:
+            log.warning("could not open the DM to look for %s: %s", delivery.key, exc)
+            return Outcome(error="in_doubt_unresolved", in_doubt=True)
+        real_now = self.services.now()
+        with self.services.db.write() as session:
+            next_turn = ledger.take_budget(
+                session, team_id=delivery.team_id, method=HISTORY_METHOD, now=real_now,
+                interval=HISTORY_INTERVAL,
+            )  # fmt: skip
+        if next_turn is not None:
+            wait = max((next_turn - real_now).total_seconds(), 1.0)
+            return Outcome(error="in_doubt_check_waits_for_slack", in_doubt=True, retry_after=wait)
+        oldest, latest = _window(delivery)
+        params: dict[str, Any] = {
+            "channel": channel, "oldest": f"{oldest:.6f}", "inclusive": "true",
+            "limit": HISTORY_PAGE, "include_all_metadata": "true",
+        }  # fmt: skip
+        if latest is not None:
+            params["latest"] = f"{latest:.6f}"
+        if delivery.check_cursor:
+            params["cursor"] = delivery.check_cursor
+        try:
+            history = client.api_call(HISTORY_METHOD, params=params, http_verb="GET")
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            if exc.response.status_code == 429:
+                wait = _retry_after(exc) or HISTORY_INTERVAL.total_seconds()
+                with self.services.db.write() as session:
+                    ledger.hold_budget(
+                        session, team_id=delivery.team_id, method=HISTORY_METHOD,
+                        until=self.services.now() + timedelta(seconds=wait),
+                    )  # fmt: skip
+                return Outcome(error="in_doubt_check_waits_for_slack", in_doubt=True, retry_after=wait)
+            if error in PERMANENT_ERRORS:
+                # It can never be checked (e.g. a missing history scope): better failed and visible than doubled.
+                return Outcome(
+                    error=f"cannot check whether it was sent ({error}); not resent", permanent=True
+                )
+            log.warning("could not look for %s in history: %s", delivery.key, error)
+            return Outcome(error="in_doubt_unresolved", in_doubt=True)
+        except Exception as exc:
+            log.warning("could not look for %s in history: %s", delivery.key, exc)
+            return Outcome(error="in_doubt_unresolved", in_doubt=True)
+        messages = history.get("messages") or []
+        self._settle_others(delivery, channel, messages, clock)
+        for message in messages:
+            if _key_of(message) == delivery.key:
+                return Outcome(ts=message.get("ts"), channel=channel)
+        cursor = str((history.get("response_metadata") or {}).get("next_cursor") or "")
+        if history.get("has_more") and cursor:
+            with self.services.db.write() as session:
+                ledger.mark_checking(session, delivery_id=delivery.id, cursor=cursor)
+            return Outcome(
+                error="in_doubt_check_continues", in_doubt=True, retry_after=HISTORY_INTERVAL.total_seconds()
+            )
+        return Outcome()  # looked, not there: safe to send
+
+    def _settle_others(
+        self, delivery: Delivery, channel: str, messages: list[dict[str, Any]], clock: JobClock
+    ) -> None:
+        """Other in-doubt messages of the workspace found on the same page are sent: one call settles many."""
+        keys = {key: str(m.get("ts")) for m in messages if (key := _key_of(m))}
+        keys.pop(delivery.key, None)
+        if keys:
+            with self.services.db.write() as session:
+                ledger.settle_found(
+                    session, team_id=delivery.team_id, found=keys, channel=channel, now=clock.now()
+                )
 
     def _send(self, client: WebClient, delivery: Delivery) -> Outcome:
         for _ in range(3):
             self.pacer.wait(delivery.channel)
             outcome = _post(client, delivery)
-            if outcome.retry_after is not None and outcome.retry_after <= MAX_INLINE_WAIT:
+            if (
+                outcome.retry_after is not None
+                and not outcome.in_doubt  # may be posted: never resent without looking first
+                and outcome.retry_after <= MAX_INLINE_WAIT
+            ):
                 self.sleep(outcome.retry_after)
                 continue
             return outcome
@@ -324,8 +474,10 @@ class Runner:
                 payload={"text": _failure_text(locale, delivery, error), "blocks": []}, now=now,
             )  # fmt: skip
 
-    def _record(self, delivery: Delivery, outcome: Outcome, report: RunReport) -> None:
-        now = self.services.now()
+    def _record(self, delivery: Delivery, outcome: Outcome, report: RunReport, clock: JobClock) -> None:
+        """Store the outcome; every instant here is the job's clock (``--now``), retries included."""
+        now = clock.now()
+        permanent = outcome.permanent or (outcome.unknown and delivery.attempts >= UNKNOWN_ERROR_ATTEMPTS)
         with self.services.db.write() as session:
             if outcome.ts:
                 ledger.mark_sent(
@@ -334,7 +486,7 @@ class Runner:
                 report.sent += 1
                 return
             error = outcome.error or "unknown_error"
-            if outcome.permanent:
+            if permanent:
                 ledger.mark_failed(session, delivery_id=delivery.id, error=error, now=now)
                 report.failed += 1
                 log.error("delivery %s failed for good: %s", delivery.key, error)
@@ -402,27 +554,35 @@ def _channel_is_shared(client: WebClient, channel: str) -> bool:
     return bool((info.get("channel") or {}).get("is_ext_shared"))
 
 
+def find_installation(services: Services, *, enterprise_id: str | None, team_id: str) -> Bot | None:
+    """The installation serving a workspace: its own, or its Grid organisation's org-wide install."""
+    from bot.app import installation_store
+
+    store = installation_store(services)
+    bot = store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+    if bot is None and enterprise_id:
+        bot = store.find_bot(enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True)
+    return bot
+
+
 def job_client_factory(services: Services) -> ClientFor:
     """A Web API client per workspace: the bot token, or the workspace's installation (OAuth mode)."""
     settings = services.settings
-    cache: dict[str, WebClient | None] = {}
+    clients: dict[str, WebClient] = {}
 
     def client_for(team_id: str) -> WebClient | None:
-        if team_id in cache:
-            return cache[team_id]
         token: str | None = settings.slack_bot_token
         if not token and settings.slack_client_id:
-            from bot.app import installation_store
-
-            bot = installation_store(services).find_bot(enterprise_id=None, team_id=team_id)
+            # Looked up every time: an installation can change (reinstalled, new token) while we run.
+            with services.db.read() as session:
+                enterprise_id = queries.enterprise_of(session, team_id=team_id)
+            bot = find_installation(services, enterprise_id=enterprise_id, team_id=team_id)
             token = bot.bot_token if bot else None
-        # No automatic retries: a retried post after a lost answer could double; the ledger decides.
-        client = (
-            WebClient(token=token, base_url=settings.api_url, timeout=10, retry_handlers=[])
-            if token
-            else None
-        )
-        cache[team_id] = client
-        return client
+        if not token:
+            return None
+        if token not in clients:
+            # No automatic retries: a retried post after a lost answer could double; the ledger decides.
+            clients[token] = WebClient(token=token, base_url=settings.api_url, timeout=10, retry_handlers=[])
+        return clients[token]
 
     return client_for
