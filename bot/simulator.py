@@ -49,6 +49,9 @@ class Channel:
     is_im: bool = False
     is_member: bool = True
     is_ext_shared: bool = False
+    is_pending_ext_shared: bool = False
+    # Member user ids (conversations.members).
+    members: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -64,6 +67,8 @@ class FakeSlackState:
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Files uploaded with files_upload_v2, by file id: name, title, bytes, and where they were shared.
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # People users.info knows, by user id (Slack's user object).
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -323,7 +328,14 @@ class FakeSlack:
                 return {"ok": False, "error": "channel_not_found"}, {}
             return {"ok": True, "channel": {"id": known.id, "name": known.name, "is_channel": not known.is_private,
                     "is_private": known.is_private, "is_im": known.is_im, "is_member": known.is_member,
-                    "is_ext_shared": known.is_ext_shared}}, {}  # fmt: skip
+                    "is_ext_shared": known.is_ext_shared,
+                    "is_pending_ext_shared": known.is_pending_ext_shared}}, {}  # fmt: skip
+        if method == "conversations.members":
+            return self._conversations_members(args), {}
+        if method == "users.info":
+            return self._users_info(args), {}
+        if method == "files.info":
+            return self._files_info(args), {}
         if method == "conversations.open":
             users = str(args.get("users", ""))
             return {"ok": True, "channel": {"id": self.conversation_of(users.split(",")[0])}}, {}
@@ -357,6 +369,55 @@ class FakeSlack:
                 {},
             )  # fmt: skip
         return {"ok": True}, {}
+
+    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Member ids, paged with ``cursor``/``limit`` (an offset here).
+
+        https://docs.slack.dev/reference/methods/conversations.members
+        """
+        channel_id = str(args.get("channel", ""))
+        known = self.state.channels.get(channel_id)
+        if known is None or (known.is_private and not known.is_member):
+            return {"ok": False, "error": "channel_not_found"}
+        if known.is_im:
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        start = int(str(args.get("cursor") or "0"))
+        limit = int(args.get("limit") or 100)
+        page = known.members[start : start + limit]
+        following = str(start + limit) if start + limit < len(known.members) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": following}}
+
+    def add_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
+        """A person ``users.info`` knows (``team_id``, ``is_restricted``, ``is_ultra_restricted``, ``tz``…)."""
+        user = {"id": user_id, "team_id": self.state.team_id, "name": user_id.lower(), "is_bot": False,
+                "is_restricted": False, "is_ultra_restricted": False, **fields}  # fmt: skip
+        self.state.users[user_id] = user
+        return user
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/users.info — unknown ids are ``user_not_found``."""
+        user = self.state.users.get(str(args.get("user", "")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": dict(user)}
+
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A file uploaded here: its ``permalink`` and where it is shared; unknown ids are ``file_not_found``.
+
+        https://docs.slack.dev/reference/methods/files.info (``files:read``)
+        """
+        with self.state.lock:
+            upload = self.state.files.get(str(args.get("file", "")))
+            if upload is None or upload.get("deleted"):
+                return {"ok": False, "error": "file_not_found"}
+            shared_in = [upload["channel"]] if upload.get("channel") else []
+            return {"ok": True, "file": {
+                "id": upload["id"], "name": upload["filename"], "title": upload.get("title") or upload["filename"],
+                "permalink": f"https://acme.slack.com/files/{BOT_USER_ID}/{upload['id']}/{upload['filename']}",
+                "channels": [c for c in shared_in if c.startswith("C")],
+                "groups": [c for c in shared_in if c.startswith("G")],
+                "ims": [c for c in shared_in if c.startswith("D")],
+            }}  # fmt: skip
 
     def _files(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """``files_upload_v2``'s three steps: an upload URL on this fake, the bytes, the completion."""

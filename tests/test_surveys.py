@@ -205,6 +205,7 @@ def customers(project: SlackHarness, clock: Clock) -> SlackHarness:
     person(project, "UBOT", "UTC", is_bot=True)
     for user in ("UCHEN", "UNY", "ULATE", "UBOT"):
         add_member(project, user)
+    project.fake.add_channel("CREPORT", name="acme-internal")
     set_project(project, report_channel_id="CREPORT")
     return project
 

@@ -27,6 +27,7 @@ from bot import ids
 from bot.domain.people import locale_of
 from bot.domain.permissions import project_owners
 from bot.i18n import t
+from bot.jobs.audience import SharedChannels, internal_targets, project_audience
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing, Planner
 from bot.services import Services
 from storage import ledger
@@ -166,13 +167,11 @@ class Runner:
         *,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
-        channel_is_shared: Callable[[WebClient, str], bool] | None = None,
     ) -> None:
         self.services = services
         self.client_for = client_for
         self.sleep = sleep
         self.pacer = Pacer(monotonic, sleep)
-        self.channel_is_shared = channel_is_shared or _channel_is_shared
 
     # -- planning ----------------------------------------------------------------------
     def plan(self, planners: Sequence[Planner], ctx: JobContext) -> list[Outgoing]:
@@ -182,26 +181,23 @@ class Runner:
                 outgoing += planner(session, ctx)
         return outgoing
 
-    def _audience(self, item: Outgoing) -> list[tuple[str, str]]:
-        """(key, channel) pairs: the report channel when it is internal, else each owner by DM."""
+    def _audience(self, item: Outgoing, shared: SharedChannels) -> list[tuple[str, str]]:
+        """(key, channel) pairs of one message; an internal post goes where the audience policy says
+        (:mod:`bot.jobs.audience`), a copy per owner when by DM (the key then gets ``:<owner>``)."""
         if item.channel:
             return [(item.key, item.channel)]
         with self.services.db.read() as session:
-            project = session.get(Project, item.report_project_id)
-            owners = project_owners(session, project_id=project.id) if project else []
-            report = project.report_channel_id if project else None
-        if report:
-            client = self.client_for(item.team_id)
-            if client is not None and not self.channel_is_shared(client, report):
-                return [(item.key, report)]
-            log.warning("report channel %s of %s is shared outside: sending to owners", report, item.key)
-        return [(f"{item.key}:{owner}", owner) for owner in owners]
+            audience = project_audience(session, project_id=item.report_project_id or 0)
+        if audience is None:
+            return []
+        return internal_targets(audience, shared).keyed(item.key)
 
     # -- running -----------------------------------------------------------------------
     def dry_run(self, planners: Sequence[Planner], ctx: JobContext) -> RunReport:
         """What would go out: reads only, claims nothing, posts nothing."""
         report = RunReport()
         items = self.plan(planners, ctx)
+        dry = SharedChannels(self.services, self.client_for, dry_run=True)
         with self.services.db.read() as session:
             done = ledger.statuses(session, keys=[i.key for i in items])
         for item in items:
@@ -209,7 +205,7 @@ class Runner:
                 report.already_sent += 1
                 continue
             report.planned += 1
-            target = item.channel or f"report channel of project #{item.report_project_id}"
+            target = ", ".join(channel for _key, channel in self._audience(item, dry))
             report.lines.append(f"--- {item.key} → {target}\n{blocks_as_text(item.text, item.blocks)}")
         return report
 
@@ -219,10 +215,11 @@ class Runner:
         report = RunReport()
         items = self.plan(planners, ctx)
         report.planned = len(items)
+        shared = SharedChannels(self.services, self.client_for)
         for item in items:
             if self._workspace_stopped(item.team_id):
                 continue
-            for key, channel in self._audience(item):
+            for key, channel in self._audience(item, shared):
                 self._claim(item, key, channel)
         with self.services.db.read() as session:
             work = ledger.due(session, now=self.services.now(), team_id=ctx.team_id, kinds=kinds)
@@ -392,14 +389,6 @@ def _failure_text(locale: str, delivery: Delivery, error: str) -> str:
         channel=delivery.channel,
         error=error,
     )
-
-
-def _channel_is_shared(client: WebClient, channel: str) -> bool:
-    try:
-        info = client.conversations_info(channel=channel)
-    except Exception:
-        return False
-    return bool((info.get("channel") or {}).get("is_ext_shared"))
 
 
 def job_client_factory(services: Services) -> ClientFor:
