@@ -440,6 +440,10 @@ class FakeSlack:
         listed = args.get("files")
         items = json.loads(listed) if isinstance(listed, str) else (listed or [])
         share_to = str(args.get("channel_id") or "")
+        known = state.channels.get(share_to)
+        if known is not None and not known.is_member:
+            # https://docs.slack.dev/reference/methods/files.completeUploadExternal (errors: not_in_channel)
+            return {"ok": False, "error": "not_in_channel"}
         done = []
         with state.lock:
             for item in items:

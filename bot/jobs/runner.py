@@ -75,6 +75,8 @@ class Outcome:
     permanent: bool = False
     in_doubt: bool = False
     retry_after: float | None = None
+    # Failed for good, but the owners were already told why (e.g. a file whose report post failed).
+    quiet: bool = False
 
 
 class Pacer:
@@ -107,18 +109,23 @@ def _post(client: WebClient, delivery: Delivery) -> Outcome:
                 "metadata": {"event_type": ids.DELIVERY_EVENT_TYPE, "event_payload": {"key": delivery.key}},
             },
         )
-    except SlackApiError as exc:
-        status = exc.response.status_code
-        error = str(exc.response.get("error") or f"http_{status}")
-        if status == 429 or error == "ratelimited":
-            retry = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after") or "30"
-            return Outcome(error="ratelimited", retry_after=float(retry))
-        if status >= 500:
-            return Outcome(error=f"http_{status}", in_doubt=True)
-        return Outcome(error=error, permanent=error in PERMANENT_ERRORS or status < 500)
-    except Exception as exc:  # timeouts and network errors: Slack may have posted it
-        return Outcome(error=f"network_error: {type(exc).__name__}", in_doubt=True)
+    except Exception as exc:
+        return failure_of(exc)
     return Outcome(ts=response.get("ts"), channel=response.get("channel"))
+
+
+def failure_of(exc: Exception) -> Outcome:
+    """What a failed send means for the ledger: retry later, in doubt, or failed for good."""
+    if not isinstance(exc, SlackApiError):  # timeouts and network errors: Slack may have done it
+        return Outcome(error=f"network_error: {type(exc).__name__}", in_doubt=True)
+    status = exc.response.status_code
+    error = str(exc.response.get("error") or f"http_{status}")
+    if status == 429 or error == "ratelimited":
+        retry = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after") or "30"
+        return Outcome(error="ratelimited", retry_after=float(retry))
+    if status >= 500:
+        return Outcome(error=f"http_{status}", in_doubt=True)
+    return Outcome(error=error, permanent=error in PERMANENT_ERRORS or status < 500)
 
 
 def _find_in_history(client: WebClient, delivery: Delivery) -> Outcome | None:
@@ -262,7 +269,8 @@ class Runner:
             created = ledger.claim(
                 session, key=key, team_id=item.team_id, kind=item.kind, channel=channel,
                 project_id=item.project_id or item.report_project_id,
-                payload={"text": item.text, "blocks": item.blocks}, now=self.services.now(),
+                payload={"text": item.text, "blocks": item.blocks, **({"file": item.file} if item.file else {})},
+                now=self.services.now(),
             )  # fmt: skip
             if created and item.on_claim is not None:
                 item.on_claim(session)
@@ -280,6 +288,11 @@ class Runner:
         client = self.client_for(delivery.team_id)
         if client is None:
             self._record(delivery, Outcome(error="no_token_for_workspace", permanent=True), report)
+            return
+        if delivery.kind == DeliveryKind.RETROSPECTIVE_FILE:
+            from bot.jobs.uploads import upload  # an upload is looked up by its file id, not in history
+
+            self._record(delivery, upload(self.services, client, delivery), report)
             return
         if delivery.in_doubt:
             found = _find_in_history(client, delivery)
@@ -335,7 +348,8 @@ class Runner:
                 ledger.mark_failed(session, delivery_id=delivery.id, error=error, now=now)
                 report.failed += 1
                 log.error("delivery %s failed for good: %s", delivery.key, error)
-                self._tell_owners(session, delivery, error, now)
+                if not outcome.quiet:
+                    self._tell_owners(session, delivery, error, now)
                 return
             if outcome.retry_after is not None:
                 retry_at = now + timedelta(seconds=outcome.retry_after)

@@ -102,6 +102,17 @@ class SlackGateway:
         link = response.get("permalink")
         return str(link) if link else None
 
+    def file_permalink(self, *, file: str) -> str | None:
+        """A file's permalink from ``files.info`` (https://docs.slack.dev/reference/methods/files.info,
+        ``files:read``); None when the file is gone or Slack cannot say."""
+        try:
+            response = self.client.files_info(file=file)
+        except Exception as exc:
+            log.warning("slack files.info %s failed: %s", file, exc)
+            return None
+        link = (response.get("file") or {}).get("permalink")
+        return str(link) if link else None
+
     def channel_info(self, *, channel: str) -> ChannelInfo | Sent:
         try:
             response = self.client.conversations_info(channel=channel)
