@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot import ids
+from bot.manifest import missing_settings
 from bot.settings import Settings
 from storage import ledger, migrate, queries
 from storage.db import Database
@@ -119,9 +121,36 @@ def check_slack(
             report.problems.append("OAuth mode: no workspace has installed the app yet (open /slack/install)")
 
 
-def run_check(settings: Settings, client: Callable[[str], WebClient]) -> Report:
+def check_manifest(path: Path | None, report: Report) -> None:
+    """The app's manifest (``--manifest``, else ``manifest.yml`` in the working directory, when there):
+    every setting the code needs that it lacks."""
+    if path is None:
+        path = next((p for p in (Path("manifest.yml"), Path("manifest.yaml")) if p.exists()), None)
+        if path is None:
+            return
+    try:
+        manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        report.problems.append(f"the app manifest {path} cannot be read: {str(exc).splitlines()[0]}")
+        return
+    if not isinstance(manifest, dict):
+        report.problems.append(f"the app manifest {path} is not a manifest")
+        return
+    missing = missing_settings(manifest)
+    for line in missing:
+        report.problems.append(
+            f"the app manifest {path} lacks {line} — update the app (`aftercare manifest`) and reinstall it"
+        )
+    if not missing:
+        report.ok.append(f"app manifest {path} has every setting the bot needs")
+
+
+def run_check(
+    settings: Settings, client: Callable[[str], WebClient], *, manifest: Path | None = None
+) -> Report:
     report = Report()
     check_settings(settings, report)
+    check_manifest(manifest, report)
     db = check_database(settings, report)
     check_slack(settings, db, report, client)
     if (
@@ -149,7 +178,13 @@ def check_report_channels(db: Database, report: Report, client: WebClient) -> No
             continue
         except Exception:
             continue
-        if (info.get("channel") or {}).get("is_ext_shared"):
+        channel_info = info.get("channel") or {}
+        if not channel_info.get("is_member"):
+            report.problems.append(
+                f"project {key}: the bot is not in its report channel {channel}; "
+                "invite it there (type /invite @Aftercare) or choose another in /project settings"
+            )
+        if channel_info.get("is_ext_shared") or channel_info.get("is_pending_ext_shared"):
             report.problems.append(
                 f"project {key}: its report channel {channel} is shared with another organisation; "
                 "internal reports go to the owners by DM until another channel is set in /project settings"

@@ -431,7 +431,7 @@ def _check_report_channel(gateway: SlackGateway, channel_id: str) -> None:
             error=info.error,
             field="report_channel",
         )
-    if info.is_ext_shared:
+    if info.is_ext_shared or info.is_pending_ext_shared:
         raise UserError(
             N_(
                 "That channel is shared with another organisation. Reports are internal: choose a channel only your team is in."
@@ -440,6 +440,21 @@ def _check_report_channel(gateway: SlackGateway, channel_id: str) -> None:
         )
     if info.is_im:
         raise UserError(N_("Choose a channel, not a direct message."), field="report_channel")
+    if info.is_member:
+        return
+    # Reports are posted, looked for in history and uploaded there: the bot must be in it.
+    if info.is_private:
+        raise UserError(
+            N_("I can't see that channel. Invite me to it first (type /invite @Aftercare there)."),
+            field="report_channel",
+        )
+    joined = gateway.join(channel=channel_id)  # https://docs.slack.dev/reference/methods/conversations.join
+    if not joined.ok:
+        raise UserError(
+            N_("I couldn't join this channel (%(error)s). Invite me with /invite @Aftercare and try again."),
+            error=joined.error,
+            field="report_channel",
+        )
 
 
 def settings_submitted(

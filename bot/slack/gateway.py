@@ -32,6 +32,8 @@ class ChannelInfo:
     is_member: bool
     is_ext_shared: bool
     name: str | None
+    # Being shared with another organisation, not yet accepted (counts as shared).
+    is_pending_ext_shared: bool = False
 
 
 class SlackGateway:
@@ -128,6 +130,7 @@ class SlackGateway:
             is_member=bool(info.get("is_member")),
             is_ext_shared=bool(info.get("is_ext_shared")),
             name=info.get("name"),
+            is_pending_ext_shared=bool(info.get("is_pending_ext_shared")),
         )
 
     def join(self, *, channel: str) -> Sent:
