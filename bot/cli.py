@@ -350,7 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--url", help="HTTP mode at this public base URL, e.g. https://aftercare.example.com")
     manifest.set_defaults(func=cmd_manifest)
 
-    check = sub.add_parser("check", help="verify configuration, Slack token and scopes, app manifest, database")
+    check = sub.add_parser(
+        "check", help="verify configuration, Slack token and scopes, app manifest, database"
+    )
     check.add_argument(
         "--manifest", type=Path, help="the app's manifest to verify (default: manifest.yml here, when there)"
     )

@@ -121,7 +121,9 @@ def missing_settings(manifest: Mapping[str, Any]) -> list[str]:
     if not (settings.get("interactivity") or {}).get("is_enabled"):
         problems.append("interactivity (buttons, modals and shortcuts)")
     if bool(settings.get("org_deploy_enabled")) != ids.ORG_DEPLOY_ENABLED:
-        problems.append(f"org_deploy_enabled: {str(ids.ORG_DEPLOY_ENABLED).lower()} (installed per workspace)")
+        problems.append(
+            f"org_deploy_enabled: {str(ids.ORG_DEPLOY_ENABLED).lower()} (installed per workspace)"
+        )
     commands = {c.get("command"): c for c in features.get("slash_commands") or []}
     for command in ids.ALL_COMMANDS:
         if command not in commands:

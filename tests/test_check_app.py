@@ -14,19 +14,6 @@ from tests.test_cli import check_settings, migrated, output, problem_lines, run
 __all__ = ["migrated"]  # the fixture, for these tests
 
 
-def test_check_names_each_scope_the_token_lacks(
-    tmp_path: Path, fake_slack: FakeSlack, migrated: Path
-) -> None:
-    missing = ("files:read", "groups:read", "channels:history")
-    fake_slack.state.scopes = tuple(s for s in ids.BOT_SCOPES if s not in missing)
-    result = run(["check"], tmp_path, **check_settings(fake_slack))
-    assert result.returncode == 1, output(result)
-    [line] = problem_lines(result)
-    for scope in missing:
-        assert f"{scope} ({ids.BOT_SCOPES[scope]})" in line, line
-    assert "files:write (" not in line
-
-
 def test_check_names_each_setting_the_manifest_lacks(
     tmp_path: Path, fake_slack: FakeSlack, migrated: Path
 ) -> None:
