@@ -167,3 +167,16 @@ def test_docs_links_the_report_with_the_permalink_slack_gives(closing: SlackHarn
     closing.command("/project", "docs")
     text = _message_text(closing.fake.calls_to("response_url")[-1].args)
     assert "Retrospective report ACME (2026-12-01)" in text and upload["permalink"] not in text
+
+
+def test_without_a_report_channel_an_internal_project_channel_gets_the_report(data: SlackHarness) -> None:
+    data.fake.clock = lambda: CLOSED.timestamp()
+    data.fake.add_user("UALICE")
+    data.fake.add_channel("CPROJ", members=["UALICE"])  # only the team is in it
+    close(data)
+    [report] = [p for p in data.fake.posted("CPROJ") if "Requirements: 3 requested" in _message_text(p)]
+    assert report["metadata"]["event_payload"]["key"] == f"{BASE}:post"
+    [upload] = data.fake.uploads("CPROJ")
+    assert _documents(data)[0].file_id == upload["id"] and data.fake.posted("UALICE") == []
+    [confirmation] = data.fake.calls_to("chat.postEphemeral")
+    assert "The retrospective report is in <#CPROJ>" in confirmation.args["text"]
