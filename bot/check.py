@@ -158,17 +158,29 @@ def run_check(
         and settings.slack_bot_token
         and not any("SLACK_BOT_TOKEN" in p for p in report.problems)
     ):
-        check_report_channels(db, report, client(settings.slack_bot_token))
+        check_report_channels(settings, db, report, client(settings.slack_bot_token))
     if db is not None:
         db.dispose()
     return report
 
 
-def check_report_channels(db: Database, report: Report, client: WebClient) -> None:
-    """Internal reports never go to a channel shared with another organisation: say which projects point at one."""
+def check_report_channels(settings: Settings, db: Database, report: Report, client: WebClient) -> None:
+    """Internal reports go only to internal channels the bot is in: say which projects point elsewhere.
+
+    Whether a channel counts as shared is the audience policy's answer (:mod:`bot.jobs.audience`).
+    """
+    from bot.jobs.audience import SharedChannels, project_audience
+    from bot.services import Services
+
+    shared = SharedChannels(Services(settings=settings, db=db), lambda _team: client)
     with db.read() as session:
-        targets = [(p.key, p.report_channel_id) for p in queries.projects(session) if p.report_channel_id]
-    for key, channel in targets:
+        audiences = [
+            (p.key, audience)
+            for p in queries.projects(session)
+            if p.report_channel_id and (audience := project_audience(session, project_id=p.id))
+        ]
+    for key, audience in audiences:
+        channel = str(audience.report_channel_id)
         try:
             info = client.conversations_info(channel=channel)
         except SlackApiError as exc:
@@ -188,4 +200,9 @@ def check_report_channels(db: Database, report: Report, client: WebClient) -> No
             report.problems.append(
                 f"project {key}: its report channel {channel} is shared with another organisation; "
                 "internal reports go to the owners by DM until another channel is set in /project settings"
+            )
+        elif shared.is_shared(audience.team_id, channel, contacts=audience.customer_contacts):
+            report.problems.append(
+                f"project {key}: its report channel {channel} has guests or customer contacts among its members "
+                "(or Slack could not list them); internal reports go to the owners by DM until it is internal"
             )

@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from slack_sdk import WebClient
+from sqlalchemy import update
 
 from bot import ids
+from bot.check import run_check
 from bot.manifest import build_manifest, render_manifest
 from bot.simulator import FakeSlack
+from storage.models import Project
+from tests.harness import SlackHarness
 from tests.test_cli import check_settings, migrated, output, problem_lines, run
 
 __all__ = ["migrated"]  # the fixture, for these tests
@@ -54,3 +59,21 @@ def test_check_passes_the_manifest_the_bot_prints(
     result = run(["check", "--manifest", str(path)], tmp_path, **check_settings(fake_slack))
     assert result.returncode == 0, output(result)
     assert f"app manifest {path} has every setting the bot needs" in result.stdout
+
+
+def test_check_names_a_report_channel_with_a_guest_in_it(project: SlackHarness) -> None:
+    """The audience policy's answer, as check gives it: a guest makes the report channel shared."""
+    project.fake.add_user("UALICE")
+    project.fake.add_user("UGUEST", is_restricted=True)
+    project.fake.add_channel("CREPORT", members=["UALICE", "UGUEST"])
+    project.fake.add_channel("CINTERNAL", members=["UALICE"])
+    with project.db.write() as session:
+        session.execute(update(Project).values(report_channel_id="CREPORT"))
+    client = lambda token: WebClient(token=token, base_url=project.fake.url)  # noqa: E731
+    report = run_check(project.settings, client=client)
+    [problem] = [p for p in report.problems if "report channel" in p]
+    assert "project ACME: its report channel CREPORT has guests or customer contacts" in problem
+
+    with project.db.write() as session:
+        session.execute(update(Project).values(report_channel_id="CINTERNAL"))
+    assert not [p for p in run_check(project.settings, client=client).problems if "report channel" in p]
