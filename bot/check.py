@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot import ids
+from bot.manifest import missing_settings
 from bot.settings import Settings
 from storage import ledger, migrate, queries
 from storage.db import Database
@@ -119,9 +121,36 @@ def check_slack(
             report.problems.append("OAuth mode: no workspace has installed the app yet (open /slack/install)")
 
 
-def run_check(settings: Settings, client: Callable[[str], WebClient]) -> Report:
+def check_manifest(path: Path | None, report: Report) -> None:
+    """The app's manifest (``--manifest``, else ``manifest.yml`` in the working directory, when there):
+    every setting the code needs that it lacks."""
+    if path is None:
+        path = next((p for p in (Path("manifest.yml"), Path("manifest.yaml")) if p.exists()), None)
+        if path is None:
+            return
+    try:
+        manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        report.problems.append(f"the app manifest {path} cannot be read: {str(exc).splitlines()[0]}")
+        return
+    if not isinstance(manifest, dict):
+        report.problems.append(f"the app manifest {path} is not a manifest")
+        return
+    missing = missing_settings(manifest)
+    for line in missing:
+        report.problems.append(
+            f"the app manifest {path} lacks {line} — update the app (`aftercare manifest`) and reinstall it"
+        )
+    if not missing:
+        report.ok.append(f"app manifest {path} has every setting the bot needs")
+
+
+def run_check(
+    settings: Settings, client: Callable[[str], WebClient], *, manifest: Path | None = None
+) -> Report:
     report = Report()
     check_settings(settings, report)
+    check_manifest(manifest, report)
     db = check_database(settings, report)
     check_slack(settings, db, report, client)
     if (
@@ -129,17 +158,29 @@ def run_check(settings: Settings, client: Callable[[str], WebClient]) -> Report:
         and settings.slack_bot_token
         and not any("SLACK_BOT_TOKEN" in p for p in report.problems)
     ):
-        check_report_channels(db, report, client(settings.slack_bot_token))
+        check_report_channels(settings, db, report, client(settings.slack_bot_token))
     if db is not None:
         db.dispose()
     return report
 
 
-def check_report_channels(db: Database, report: Report, client: WebClient) -> None:
-    """Internal reports never go to a channel shared with another organisation: say which projects point at one."""
+def check_report_channels(settings: Settings, db: Database, report: Report, client: WebClient) -> None:
+    """Internal reports go only to internal channels the bot is in: say which projects point elsewhere.
+
+    Whether a channel counts as shared is the audience policy's answer (:mod:`bot.jobs.audience`).
+    """
+    from bot.jobs.audience import SharedChannels, project_audience
+    from bot.services import Services
+
+    shared = SharedChannels(Services(settings=settings, db=db), lambda _team: client)
     with db.read() as session:
-        targets = [(p.key, p.report_channel_id) for p in queries.projects(session) if p.report_channel_id]
-    for key, channel in targets:
+        audiences = [
+            (p.key, audience)
+            for p in queries.projects(session)
+            if p.report_channel_id and (audience := project_audience(session, project_id=p.id))
+        ]
+    for key, audience in audiences:
+        channel = str(audience.report_channel_id)
         try:
             info = client.conversations_info(channel=channel)
         except SlackApiError as exc:
@@ -149,8 +190,19 @@ def check_report_channels(db: Database, report: Report, client: WebClient) -> No
             continue
         except Exception:
             continue
-        if (info.get("channel") or {}).get("is_ext_shared"):
+        channel_info = info.get("channel") or {}
+        if not channel_info.get("is_member"):
+            report.problems.append(
+                f"project {key}: the bot is not in its report channel {channel}; "
+                "invite it there (type /invite @Aftercare) or choose another in /project settings"
+            )
+        if channel_info.get("is_ext_shared") or channel_info.get("is_pending_ext_shared"):
             report.problems.append(
                 f"project {key}: its report channel {channel} is shared with another organisation; "
                 "internal reports go to the owners by DM until another channel is set in /project settings"
+            )
+        elif shared.is_shared(audience.team_id, channel, contacts=audience.customer_contacts):
+            report.problems.append(
+                f"project {key}: its report channel {channel} has guests or customer contacts among its members "
+                "(or Slack could not list them); internal reports go to the owners by DM until it is internal"
             )

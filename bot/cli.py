@@ -238,7 +238,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         settings = load_settings()
     except Exception as exc:
         _fail(f"cannot read the configuration: {exc}")
-    report = run_check(settings, lambda token: web_client(Services(settings=settings, db=None), token))  # type: ignore[arg-type]
+    report = run_check(
+        settings,
+        lambda token: web_client(Services(settings=settings, db=None), token),  # type: ignore[arg-type]
+        manifest=args.manifest,
+    )
     for line in report.lines():
         print(line)
     if report.problems:
@@ -372,9 +376,13 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--url", help="HTTP mode at this public base URL, e.g. https://aftercare.example.com")
     manifest.set_defaults(func=cmd_manifest)
 
-    sub.add_parser("check", help="verify configuration, Slack token and scopes, database").set_defaults(
-        func=cmd_check
+    check = sub.add_parser(
+        "check", help="verify configuration, Slack token and scopes, app manifest, database"
     )
+    check.add_argument(
+        "--manifest", type=Path, help="the app's manifest to verify (default: manifest.yml here, when there)"
+    )
+    check.set_defaults(func=cmd_check)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

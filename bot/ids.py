@@ -132,17 +132,22 @@ EVENT_APP_UNINSTALLED = "app_uninstalled"
 EVENT_TOKENS_REVOKED = "tokens_revoked"
 BOT_EVENTS = (EVENT_APP_HOME_OPENED, EVENT_USER_CHANGE, EVENT_APP_UNINSTALLED, EVENT_TOKENS_REVOKED)
 
+# App settings the code needs (the manifest carries them; `aftercare check` compares a manifest with them).
+# Enterprise Grid: installable org-wide; jobs find such an install by enterprise id, tenancy stays per workspace.
+ORG_DEPLOY_ENABLED = True
+
 # Bot scopes, each with the reason it is needed.
 BOT_SCOPES: dict[str, str] = {
     "commands": "slash commands and shortcuts",
     "chat:write": "post cards, confirmations and thread replies",
     "chat:write.public": "post cards in public channels the bot has not joined yet",
     "channels:join": "join a public channel when a project is linked to it",
-    "channels:read": "tell public from private channels when linking",
-    "groups:read": "see private channels the bot was invited to",
+    "channels:read": "tell public from private channels, and who is in them (is a channel shared?)",
+    "groups:read": "see private channels the bot was invited to, and who is in them",
     "im:write": "send direct messages",
-    "users:read": "people's time zones and locales",
+    "users:read": "people's time zones and locales, and who is a guest",
     "files:write": "upload the retrospective report of a closed project",
+    "files:read": "link reports with the permalink Slack gives, and find an upload whose answer was lost",
     "channels:history": "find a message whose delivery was in doubt before sending it again",
     "groups:history": "the same in private report channels",
     "im:history": "the same for direct messages",

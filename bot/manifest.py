@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -100,12 +101,44 @@ def build_manifest(*, url: str | None = None) -> dict[str, Any]:
         "settings": {
             "event_subscriptions": events,
             "interactivity": interactivity,
-            # Enterprise Grid: installable org-wide (jobs find such installs by enterprise id).
-            "org_deploy_enabled": True,
+            "org_deploy_enabled": ids.ORG_DEPLOY_ENABLED,
             "socket_mode_enabled": url is None,
             "token_rotation_enabled": False,
         },
     }
+
+
+def missing_settings(manifest: Mapping[str, Any]) -> list[str]:
+    """What the code needs that an app manifest lacks, one line each (empty: nothing)."""
+    needed = build_manifest()
+    features = manifest.get("features") or {}
+    settings = manifest.get("settings") or {}
+    problems: list[str] = []
+    bot_scopes = set(((manifest.get("oauth_config") or {}).get("scopes") or {}).get("bot") or [])
+    problems += [f"bot scope {s} ({why})" for s, why in ids.BOT_SCOPES.items() if s not in bot_scopes]
+    events = set((settings.get("event_subscriptions") or {}).get("bot_events") or [])
+    problems += [f"bot event {e}" for e in ids.BOT_EVENTS if e not in events]
+    if not (settings.get("interactivity") or {}).get("is_enabled"):
+        problems.append("interactivity (buttons, modals and shortcuts)")
+    if bool(settings.get("org_deploy_enabled")) != ids.ORG_DEPLOY_ENABLED:
+        problems.append(
+            f"org_deploy_enabled: {str(ids.ORG_DEPLOY_ENABLED).lower()} (Enterprise Grid org-wide installs)"
+        )
+    commands = {c.get("command"): c for c in features.get("slash_commands") or []}
+    for command in ids.ALL_COMMANDS:
+        if command not in commands:
+            problems.append(f"slash command {command}")
+        elif not commands[command].get("should_escape"):
+            problems.append(f"slash command {command} with should_escape: true")
+    callbacks = {s.get("callback_id") for s in features.get("shortcuts") or []}
+    for shortcut in needed["features"]["shortcuts"]:
+        if shortcut["callback_id"] not in callbacks:
+            problems.append(f"{shortcut['type']} shortcut {shortcut['callback_id']} ({shortcut['name']})")
+    if not (features.get("app_home") or {}).get("home_tab_enabled"):
+        problems.append("App Home tab (home_tab_enabled)")
+    if not (features.get("app_home") or {}).get("messages_tab_enabled"):
+        problems.append("App Home messages tab (direct messages from the bot)")
+    return problems
 
 
 def render_manifest(*, url: str | None = None) -> str:

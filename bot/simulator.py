@@ -411,6 +411,10 @@ class FakeSlack:
             }, {}
         if method in ("conversations.history", "conversations.replies"):
             return self._history(method, args)
+        if method == "conversations.members":
+            return self._conversations_members(args), {}
+        if method == "files.info":
+            return self._files_info(args), {}
         if method in ("files.getUploadURLExternal", "upload", "files.completeUploadExternal"):
             return self._files(method, args), {}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
@@ -532,6 +536,42 @@ class FakeSlack:
             "response_metadata": {"next_cursor": cursor},
         }, {}
 
+    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Member ids, paged with ``cursor``/``limit`` (an offset here).
+
+        https://docs.slack.dev/reference/methods/conversations.members
+        """
+        channel_id = str(args.get("channel", ""))
+        known = self.workspace.visible(channel_id)
+        if known is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if known.is_im:
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        everyone = sorted(known.members)
+        start = int(str(args.get("cursor") or "0"))
+        limit = int(args.get("limit") or 100)
+        page = everyone[start : start + limit]
+        following = str(start + limit) if start + limit < len(everyone) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": following}}
+
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A file uploaded here: its ``permalink`` and where it is shared; unknown ids are ``file_not_found``.
+
+        https://docs.slack.dev/reference/methods/files.info (``files:read``)
+        """
+        with self.state.lock:
+            upload = self.state.files.get(str(args.get("file", "")))
+            if upload is None or upload.get("deleted"):
+                return {"ok": False, "error": "file_not_found"}
+            shared_in = [upload["channel"]] if upload.get("channel") else []
+            return {"ok": True, "file": {
+                "id": upload["id"], "name": upload["filename"], "title": upload.get("title") or upload["filename"],
+                "permalink": f"https://acme.slack.com/files/{BOT_USER_ID}/{upload['id']}/{upload['filename']}",
+                "channels": [c for c in shared_in if c.startswith("C")],
+                "groups": [c for c in shared_in if c.startswith("G")],
+                "ims": [c for c in shared_in if c.startswith("D")],
+            }}  # fmt: skip
+
     def _files(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """``files_upload_v2``'s three steps: an upload URL on this fake, the bytes, the completion."""
         state = self.state
@@ -553,6 +593,10 @@ class FakeSlack:
         listed = args.get("files")
         items = json.loads(listed) if isinstance(listed, str) else (listed or [])
         share_to = str(args.get("channel_id") or "")
+        known = state.channels.get(share_to)
+        if known is not None and not known.is_member:
+            # https://docs.slack.dev/reference/methods/files.completeUploadExternal (errors: not_in_channel)
+            return {"ok": False, "error": "not_in_channel"}
         done = []
         with state.lock:
             for item in items:

@@ -220,6 +220,21 @@ def mark_retry(
     )
 
 
+def note_file(session: Session, *, delivery_id: int, file_id: str) -> None:
+    """Remember the Slack file an upload made, before the upload is completed (so it is never made twice)."""
+    _set(session, delivery_id, file_id=file_id)
+
+
+def by_key(session: Session, *, key: str) -> Delivery | None:
+    return session.scalar(select(Delivery).where(Delivery.key == key))
+
+
+def with_prefix(session: Session, *, prefix: str) -> list[Delivery]:
+    """The deliveries whose key starts with ``prefix`` (one message and its per-owner copies)."""
+    query = select(Delivery).where(Delivery.key.startswith(prefix, autoescape=True))
+    return list(session.scalars(query.order_by(Delivery.id)))
+
+
 def failed(session: Session, *, team_id: str | None = None, limit: int = 50) -> list[Delivery]:
     query = select(Delivery).where(Delivery.status == DeliveryStatus.FAILED)
     if team_id is not None:

@@ -261,6 +261,8 @@ class Person(Base):
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The person's home workspace (a customer in a Slack Connect channel has another).
     home_team_id: Mapped[str | None] = mapped_column(String(32))
+    # A guest (``is_restricted`` / ``is_ultra_restricted``); None until Slack has said.
+    is_guest: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[datetime | None]
     notify_assignments: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
@@ -312,6 +314,8 @@ class Delivery(Base):
     lease_until: Mapped[datetime | None]
     ts: Mapped[str | None] = mapped_column(String(32))
     sent_channel: Mapped[str | None] = mapped_column(String(32))
+    # A file upload's Slack file id, stored before the upload is completed (an in-doubt upload is looked up).
+    file_id: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

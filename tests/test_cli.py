@@ -411,7 +411,7 @@ def test_check_all_good(tmp_path: Path, fake_slack: FakeSlack) -> None:
 
 
 def test_check_reports_missing_scopes(tmp_path: Path, fake_slack: FakeSlack, migrated: Path) -> None:
-    missing = ("chat:write", "users:read")
+    missing = ("chat:write", "users:read", "files:read", "groups:read")
     fake_slack.state.scopes = tuple(s for s in ids.BOT_SCOPES if s not in missing)
     result = run(["check"], tmp_path, **check_settings(fake_slack))
     assert result.returncode == 1, output(result)

@@ -286,6 +286,7 @@ def test_the_modal_asks_for_summary_and_lessons_and_shows_the_figures(data: Slac
 
 
 def test_closing_posts_the_report_uploads_the_file_and_keeps_the_document(data: SlackHarness) -> None:
+    data.fake.add_channel("CREPORT", name="acme-internal")
     _set_project(data, report_channel_id="CREPORT")
     response = close(data)
     assert response.status == 200 and response.body == ""  # the modal closes
@@ -354,8 +355,13 @@ def test_closing_posts_the_report_uploads_the_file_and_keeps_the_document(data: 
     assert data.records()[-1].title == "Write more docs"
 
 
-def test_without_a_report_channel_the_owners_get_it_by_dm(data: SlackHarness) -> None:
+def test_without_a_report_channel_and_a_shared_project_channel_the_owners_get_it_by_dm(
+    data: SlackHarness,
+) -> None:
+    data.fake.add_channel("CPROJ", name="acme", is_ext_shared=True)  # the customer is in the project channel
     close(data)
+    assert [p for p in _posts(data.fake, "CPROJ") if "Requirements:" in _message_text(p)] == []
+    assert data.fake.uploads("CPROJ") == []
     assert _posts(data.fake, "CREPORT") == []
     [post] = _posts(data.fake, "UALICE")
     assert "Requirements: 3 requested" in _message_text(post)
@@ -376,11 +382,15 @@ def test_a_report_channel_shared_with_another_organisation_gets_nothing(data: Sl
 
 
 def test_a_report_channel_that_refuses_the_post_falls_back_to_the_owners(data: SlackHarness) -> None:
+    data.fake.add_channel("CREPORT", name="acme-internal")
     _set_project(data, report_channel_id="CREPORT")
     data.fake.add_channel("CREPORT", is_archived=True)  # someone archived it
     close(data)
     assert data.fake.uploads("CREPORT") == []
-    assert len(_posts(data.fake, "UALICE")) == 1 and len(data.fake.uploads("UALICE")) == 1
+    # The owner gets the report by DM, and one notice that the channel refused it (not one per file).
+    report, notice = sorted(_posts(data.fake, "UALICE"), key=lambda p: "couldn't" in str(p.get("text")))
+    assert "Requirements: 3 requested" in _message_text(report) and len(data.fake.uploads("UALICE")) == 1
+    assert "I couldn't post a retrospective to <#CREPORT>: Slack said is_archived" in notice["text"]
     [document] = _documents(data)
     assert document.file_id == data.fake.uploads("UALICE")[0]["id"]
     [confirmation] = data.fake.calls_to("chat.postEphemeral")
@@ -388,6 +398,7 @@ def test_a_report_channel_that_refuses_the_post_falls_back_to_the_owners(data: S
 
 
 def test_a_failed_upload_keeps_the_document_for_later(data: SlackHarness) -> None:
+    data.fake.add_channel("CREPORT", name="acme-internal")
     _set_project(data, report_channel_id="CREPORT")
     data.fake.fail("files.completeUploadExternal", error="not_in_channel")
     close(data)
@@ -420,6 +431,7 @@ def test_closing_starts_the_closing_survey_and_reports_satisfaction(data: SlackH
         upsert_member(
             session, team_id=TEAM, member={"id": "UALICE", "real_name": "Alice Liddell"}, now=CREATED
         )
+    data.fake.add_channel("CREPORT", name="acme-internal")
     _set_project(data, report_channel_id="CREPORT")
     close(data)
     [post] = _posts(data.fake, "CREPORT")
@@ -451,6 +463,8 @@ def test_without_anybody_to_ask_the_project_still_closes(data: SlackHarness) -> 
 def test_docs_lists_the_report_the_meeting_and_the_message_links(data: SlackHarness) -> None:
     data.command("/project", "docs")
     assert "No reports yet" in _message_text(data.fake.calls_to("response_url")[-1].args)
+
+    data.fake.add_channel("CREPORT", name="acme-internal")
 
     _set_project(data, report_channel_id="CREPORT")
     close(data)
@@ -620,6 +634,7 @@ def test_a_customer_sees_no_internal_report_in_the_index(data: SlackHarness) -> 
 
 
 def test_the_longest_summary_and_lessons_fit_slacks_limits(data: SlackHarness) -> None:
+    data.fake.add_channel("CREPORT", name="acme-internal")
     _set_project(data, report_channel_id="CREPORT")
     close(data, summary="&" * 3000, lessons="<" * 3000)  # 15,000 characters once escaped for Slack
     [post] = _posts(data.fake, "CREPORT")
@@ -641,6 +656,7 @@ def test_closing_text_limits(summary: str, lessons: str, field: str) -> None:
 
 
 def test_a_chinese_project_gets_its_report_in_its_locale(data: SlackHarness) -> None:
+    data.fake.add_channel("CREPORT", name="acme-internal")
     _set_project(data, locale="zh-CN", report_channel_id="CREPORT")
     close(data)
     [post] = _posts(data.fake, "CREPORT")

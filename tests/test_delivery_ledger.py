@@ -222,6 +222,7 @@ def test_posting_paces_itself_per_channel(slack: SlackHarness) -> None:
 def test_internal_posts_go_to_owners_until_a_report_channel_is_set(project: SlackHarness) -> None:
     from storage.models import Project
 
+    project.fake.add_channel("CPROJ", name="acme", is_ext_shared=True)  # shared with the customer
     clock = Clock()
     runner = make_runner(project, clock)
     with project.db.read() as session:

@@ -40,6 +40,7 @@ def _links(slack: SlackHarness) -> list[tuple[str, str, str]]:
 
 
 def _make_admin(slack: SlackHarness, user_id: str = "UADMIN") -> None:
+    slack.fake.add_user(user_id, is_admin=True)  # as Slack says it, when the directory asks again
     with slack.db.write() as session:
         upsert_member(session, team_id=TEAM, member={"id": user_id, "is_admin": True}, now=NOW)
 
@@ -192,7 +193,7 @@ def test_owner_closes_then_reopens(project: SlackHarness) -> None:
     closed = _project(project)
     assert closed["status"] == "closed"
     assert datetime.fromisoformat(closed["closed_at"]) == NOW
-    [notice] = [p for p in _posted(project) if p.args["channel"] == "CPROJ"]
+    [notice] = [p for p in _posted(project) if "closed project" in p.args["text"]]
     assert notice.args["channel"] == "CPROJ"
     assert "<@UALICE> closed project *ACME*" in notice.args["text"]
     assert ("ACME", "status", "active", "closed", "UALICE") in _history(project)

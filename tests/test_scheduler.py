@@ -96,6 +96,9 @@ def test_weekly_digests_follow_each_projects_time_zone_across_dst(slack: SlackHa
     slack.command("/project", "new NYC New York customer", channel="CNYC")
     slack.command("/task", "new Something to report", channel="CSHA")
     slack.command("/task", "new Something to report", channel="CNYC")
+    # Internal report channels, declared: a channel Slack does not know counts as shared.
+    for report_channel in ("CRSHA", "CRNYC"):
+        slack.fake.add_channel(report_channel)
     with slack.db.write() as session:
         session.execute(
             update(Project)

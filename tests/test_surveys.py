@@ -110,6 +110,16 @@ def run_job(slack: SlackHarness, clock: Clock, when: datetime, runner: Runner | 
     return (runner or runner_for(slack, clock)).run([plan], JobContext(now=when), kinds=KINDS)
 
 
+def pulse_notices(slack: SlackHarness) -> list[dict[str, Any]]:
+    """The "pulse survey started" notices posted in the project channel."""
+    calls = [c.args for c in slack.fake.calls_to("chat.postMessage") if c.args.get("channel") == "CPROJ"]
+    return [
+        {"key": c["metadata"]["event_payload"]["key"], "text": c["text"]}
+        for c in calls
+        if c.get("metadata") and "Pulse survey of ACME started" in c["text"]
+    ]
+
+
 def dms(slack: SlackHarness, user: str) -> list[dict[str, Any]]:
     """What the bot posted to ``user`` (text, blocks, ts), in order."""
     posted = slack.fake.posted(user)
@@ -210,6 +220,7 @@ def customers(project: SlackHarness, clock: Clock) -> SlackHarness:
     person(project, "UBOT", "UTC", is_bot=True)
     for user in ("UCHEN", "UNY", "ULATE", "UBOT"):
         add_member(project, user)
+    project.fake.add_channel("CREPORT", name="acme-internal")
     set_project(project, report_channel_id="CREPORT")
     joined(project.fake, "CREPORT")
     return project
@@ -590,15 +601,13 @@ def test_a_monthly_pulse_starts_once_and_then_invites(project: SlackHarness, clo
     run_job(slack, clock, noon, runner)
     [survey] = surveys(slack)
     assert (survey.kind, survey.created_by, survey.created_at) == ("pulse", None, noon)
-    [notice] = dms(slack, "UALICE")
-    # No report channel: the notice goes to the owner (the runner adds the owner to the key).
-    assert (
-        notice["key"] == f"survey-pulse:{TEAM}:ACME:{(START - timedelta(days=10)).date().isoformat()}:UALICE"
-    )
+    [notice] = pulse_notices(slack)
+    # No report channel: the notice goes to the project channel, which is internal.
+    assert notice["key"] == f"survey-pulse:{TEAM}:ACME:{(START - timedelta(days=10)).date().isoformat()}"
     assert "Pulse survey of ACME started" in notice["text"]
     run_job(slack, clock, noon, runner_for(slack, clock))
     run_job(slack, clock, noon + timedelta(minutes=5), runner)
-    assert len(surveys(slack)) == 1 and len(dms(slack, "UALICE")) == 1
+    assert len(surveys(slack)) == 1 and len(pulse_notices(slack)) == 1
     assert len(dms(slack, "UCUST")) == 1  # invited from the next tick on
     # The next pulse falls due 30 days after this one began, after this one closed.
     run_job(slack, clock, noon + timedelta(days=29))

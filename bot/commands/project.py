@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.commands.common import Reply, apology, ephemeral_reply, reporting, services_of, tenant_of
-from bot.domain.documents import IndexedMeeting, docs_index, get_document, set_document_file
+from bot.domain.documents import IndexedMeeting, docs_index
 from bot.domain.errors import N_, UserError
 from bot.domain.projects import (
     FORM_FIELD,
@@ -33,10 +33,11 @@ from bot.domain.projects import (
     save_settings,
     unlink_channel,
 )
-from bot.domain.retrospective import Closing, close_with_retrospective, retrospective
+from bot.domain.retrospective import Closing, check_closing_text, retrospective
 from bot.domain.status import project_status
 from bot.domain.surveys import KIND_ON_DEMAND, start_on_demand_survey
 from bot.i18n import error_text
+from bot.jobs.closing import ReportOutcome, close_project, deliver_report
 from bot.jobs.digest import preview_digest
 from bot.parsing import parse_project_key, split_subcommand
 from bot.rendering import render
@@ -47,12 +48,7 @@ from bot.slack.closure_blocks import (
     close_modal,
     closed_confirmation,
     docs_message,
-    document_filename,
-    document_title,
-    file_comment,
     parse_close_form,
-    report_markdown,
-    report_message,
 )
 from bot.slack.gateway import ChannelInfo, SlackGateway
 from bot.slack.payloads import SlashCommand, metadata_of
@@ -343,7 +339,14 @@ def _docs(req: _Request, rest: str) -> None:
         project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
         req.locale = project.locale
         index = docs_index(session, team_id=req.team_id, project_id=project.id, viewer_id=req.command.user_id)
-    text, blocks = docs_message(index, _summary_links(req.gateway, index.meetings))
+    # Each report's link as Slack gives it now (the file may have moved or been deleted).
+    documents = tuple(
+        replace(d, permalink=req.gateway.file_permalink(file=d.file_id) if d.file_id else None)
+        for d in index.documents
+    )
+    text, blocks = docs_message(
+        replace(index, documents=documents), _summary_links(req.gateway, index.meetings)
+    )
     req.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
 
@@ -433,7 +436,7 @@ def _check_report_channel(gateway: SlackGateway, channel_id: str) -> None:
             error=info.error,
             field="report_channel",
         )
-    if info.is_ext_shared:
+    if info.is_ext_shared or info.is_pending_ext_shared:
         raise UserError(
             N_(
                 "That channel is shared with another organisation. Reports are internal: choose a channel only your team is in."
@@ -442,18 +445,21 @@ def _check_report_channel(gateway: SlackGateway, channel_id: str) -> None:
         )
     if info.is_im:
         raise UserError(N_("Choose a channel, not a direct message."), field="report_channel")
-    if not info.is_member and not info.is_private:
-        # chat:write.public lets the bot post there, but the closing report's file needs membership:
-        # https://docs.slack.dev/reference/methods/files.completeUploadExternal (not_in_channel).
-        joined = gateway.join(channel=channel_id)
-        if not joined.ok:
-            raise UserError(
-                N_(
-                    "I couldn't join this channel (%(error)s). Invite me with /invite @Aftercare and try again."
-                ),
-                error=joined.error,
-                field="report_channel",
-            )
+    if info.is_member:
+        return
+    # Reports are posted, looked for in history and uploaded there: the bot must be in it.
+    if info.is_private:
+        raise UserError(
+            N_("I can't see that channel. Invite me to it first (type /invite @Aftercare there)."),
+            field="report_channel",
+        )
+    joined = gateway.join(channel=channel_id)  # https://docs.slack.dev/reference/methods/conversations.join
+    if not joined.ok:
+        raise UserError(
+            N_("I couldn't join this channel (%(error)s). Invite me with /invite @Aftercare and try again."),
+            error=joined.error,
+            field="report_channel",
+        )
 
 
 def settings_submitted(
@@ -525,7 +531,8 @@ def _block(error: UserError) -> str:
 def close_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    """Close the project in one transaction (with its report stored), ack, then deliver the report."""
+    """Validate and ack at once (no Slack call, no report built before ``ack()``); then close the project,
+    deliver its report through the ledger and tell the person where it went."""
     services = services_of(context)
     locale = services.default_locale
     try:
@@ -534,22 +541,11 @@ def close_submitted(
         meta = metadata_of(view)
         project_id = int(meta.get("project_id", 0))
         with services.db.read() as session:
-            locale = project_for_manager(
-                session, team_id=team_id, project_id=project_id, user_id=user_id
-            ).locale
-        summary, lessons = parse_close_form(view)
-        with services.db.write() as session:
-            closing = close_with_retrospective(
-                session,
-                team_id=team_id,
-                project_id=project_id,
-                user_id=user_id,
-                summary=summary,
-                lessons=lessons,
-                now=services.now(),
-                document_title=document_title,
-                render_document=report_markdown,
-            )
+            project = project_for_manager(session, team_id=team_id, project_id=project_id, user_id=user_id)
+        locale = project.locale
+        if project.status == ProjectStatus.CLOSED:
+            raise UserError(N_("Project %(key)s is already closed."), key=project.key)
+        summary, lessons = check_closing_text(*parse_close_form(view))
     except UserError as error:
         block = CLOSE_FIELDS.get(error.field or "", ids.BLOCK_CLOSE_SUMMARY)
         ack(**modal_errors({block: error_text(locale, error)}))
@@ -558,135 +554,63 @@ def close_submitted(
         ack(**modal_errors({ids.BLOCK_CLOSE_SUMMARY: apology(locale, "closing a project")}))
         return
     ack()
+    gateway = SlackGateway(client)
+    channel_id = meta.get("channel_id")
     try:
-        _after_closing(
-            services, SlackGateway(client), closing, user_id=user_id, channel_id=meta.get("channel_id")
+        closing = close_project(
+            services,
+            team_id=team_id,
+            project_id=project_id,
+            user_id=user_id,
+            summary=summary,
+            lessons=lessons,
         )
+    except UserError as error:  # closed meanwhile, or no longer theirs
+        _tell_closer(gateway, channel_id=channel_id, user_id=user_id, text=error_text(locale, error))
+        return
+    except Exception:
+        log.exception("closing project %s failed", project.key)
+        _tell_closer(
+            gateway, channel_id=channel_id, user_id=user_id, text=apology(locale, "closing a project")
+        )
+        return
+    try:
+        _after_closing(services, gateway, closing, user_id=user_id, channel_id=channel_id)
     except Exception:
         log.exception("delivering the retrospective report of %s failed", closing.project.key)
 
 
-@dataclass
-class _Delivered:
-    """Where the report went: the report channel, or (``None``) the owners by DM; what failed."""
-
-    report_channel: str | None = None
-    shared: bool = False
-    error: str | None = None  # nothing could be posted
-    file_error: str | None = None  # posted, but the file could not be uploaded
-    refused: str | None = None  # the report channel refused it (the owners got it by DM instead)
-
-
-def _report_audience(gateway: SlackGateway, closing: Closing) -> tuple[str | None, bool]:
-    """The internal report channel when it is safe to post there (else ``None``: each owner by DM), and
-    whether the channel was refused for being shared with another organisation."""
-    channel = closing.project.report_channel_id
-    if not channel:
-        return None, False
-    info = gateway.channel_info(channel=channel)
-    if not isinstance(info, ChannelInfo):
-        log.warning(
-            "report channel %s of %s: %s; sending to owners", channel, closing.project.key, info.error
-        )
-        return None, False
-    if info.is_ext_shared or info.is_im:
-        log.warning(
-            "report channel %s of %s is shared outside: sending to owners", channel, closing.project.key
-        )
-        return None, True
-    return channel, False
-
-
-def _deliver_report(services: Services, gateway: SlackGateway, closing: Closing) -> _Delivered:
-    """Post the report and upload its Markdown file where internal reports go; note the file on the document."""
-    report, document = closing.report, closing.document
-    with services.db.read() as session:
-        stored = get_document(session, team_id=document.team_id, document_id=document.id)
-    if stored is None or stored.file_id:
-        return _Delivered()  # gone, or already delivered
-    file_name = document_filename(report.project.key, report.closed_on)
-    text, blocks = report_message(report, file_name=file_name)
-    channel, shared = _report_audience(gateway, closing)
-    result = _Delivered(shared=shared)
-
-    def post_with_file(target: str) -> bool:
-        posted = gateway.post(channel=target, text=text, blocks=blocks)
-        if not posted.ok:
-            result.error = str(posted.error)
-            return False
-        # A DM's file goes to the conversation the message landed in (a user id is no channel for files).
-        uploaded = gateway.upload_file(
-            channel=str((posted.data or {}).get("channel") or target),
-            filename=file_name,
-            content=document.content,
-            title=document.title,
-            initial_comment=file_comment(report),
-        )
-        if not uploaded.ok:
-            result.file_error = str(uploaded.error)
-            return True
-        file_id, permalink = _uploaded_file(uploaded.data or {})
-        with services.db.write() as session:
-            set_document_file(
-                session,
-                team_id=document.team_id,
-                document_id=document.id,
-                file_id=file_id,
-                permalink=permalink,
-            )
-        return True
-
-    if channel is not None:
-        if post_with_file(channel):
-            result.report_channel = channel
-            return result
-        result.refused = result.error
-        log.warning(
-            "report channel %s of %s refused the report (%s): sending to owners",
-            channel,
-            report.project.key,
-            result.error,
-        )
-    reached = [owner for owner in report.owners if post_with_file(owner)]
-    if reached:
-        result.error = None
-    return result
-
-
-def _uploaded_file(data: dict[str, Any]) -> tuple[str | None, str | None]:
-    files = data.get("files") or ([data["file"]] if isinstance(data.get("file"), dict) else [])
-    first = files[0] if files and isinstance(files[0], dict) else {}
-    file_id, permalink = first.get("id"), first.get("permalink")
-    return (str(file_id) if file_id else None, str(permalink) if permalink else None)
+def _tell_closer(gateway: SlackGateway, *, channel_id: Any, user_id: str, text: str) -> None:
+    """Only the person who closed the project sees it: in the channel, else by DM."""
+    sent = gateway.post_ephemeral(channel=str(channel_id), user=user_id, text=text) if channel_id else None
+    if sent is None or not sent.ok:
+        gateway.dm(user=user_id, text=text)
 
 
 def _after_closing(
     services: Services, gateway: SlackGateway, closing: Closing, *, user_id: str, channel_id: Any
 ) -> None:
     project = closing.project
-    delivered = _Delivered()
     try:
-        delivered = _deliver_report(services, gateway, closing)
+        delivered = deliver_report(services, closing)
     except Exception:
         log.exception("posting the retrospective report of %s failed", project.key)
-        delivered.error = "internal_error"
+        delivered = ReportOutcome(failed="internal_error")
     notice = render("project_closed.j2", project.locale, user_id=user_id, key=project.key, name=project.name)
     if channel_id:
         gateway.post(channel=str(channel_id), text=notice)
     survey_error = error_text(project.locale, closing.survey_error) if closing.survey_error else None
     text = closed_confirmation(
         closing.report,
-        report_channel=delivered.report_channel,
+        report_channel=delivered.channel,
         shared=delivered.shared,
-        refused=(closing.project.report_channel_id, delivered.refused) if delivered.refused else None,
-        report_failed=delivered.error,
-        file_failed=delivered.file_error,
+        refused=delivered.refused,
+        report_failed=delivered.failed,
+        file_failed=delivered.file_failed,
         survey_started=closing.survey_started,
         survey_error=survey_error,
     )
-    sent = gateway.post_ephemeral(channel=str(channel_id), user=user_id, text=text) if channel_id else None
-    if sent is None or not sent.ok:
-        gateway.dm(user=user_id, text=text)
+    _tell_closer(gateway, channel_id=channel_id, user_id=user_id, text=text)
 
 
 def register(app: App) -> None:

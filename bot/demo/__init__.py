@@ -47,7 +47,9 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
     for person in script.PEOPLE:
         fake.add_user(person.user_id, real_name=person.name, tz=person.timezone)
     fake.add_channel(script.CHANNEL, name=script.CHANNEL_NAME, members=people)
-    fake.add_channel(script.REPORT, name=script.REPORT_NAME, members=people)
+    # The internal report channel: the team only, never the customer (else it counts as shared).
+    team = [user for user in people if user != script.CHEN.user_id]
+    fake.add_channel(script.REPORT, name=script.REPORT_NAME, members=team)
     clock = script.Clock(script.START)
     fake.clock = clock.monotonic
     executor = script.DrainableExecutor()

@@ -127,6 +127,8 @@ class IndexedDocument:
     kind: str
     created_on: date
     permalink: str | None
+    # The uploaded file: its permalink is asked of Slack (files.info) when the index is shown.
+    file_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,7 @@ def docs_index(
                 kind=d.kind,
                 created_on=d.created_at.astimezone(zone).date(),
                 permalink=d.permalink,
+                file_id=d.file_id,
             )
             for d in list_documents(session, team_id=team_id, project_id=project.id)[:limit]
         )

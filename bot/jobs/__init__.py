@@ -35,7 +35,13 @@ class Job:
 
 
 JOBS: dict[str, Job] = {
-    "digest": Job("digest", "aftercare.digest", (DeliveryKind.DIGEST,), "bot.jobs.digest:plan"),
+    # The digest job also retries closing reports that could not be sent at once.
+    "digest": Job(
+        "digest",
+        "aftercare.digest",
+        (DeliveryKind.DIGEST, DeliveryKind.RETROSPECTIVE, DeliveryKind.RETROSPECTIVE_FILE),
+        "bot.jobs.digest:plan",
+    ),
     "nudges": Job(
         "nudges", "aftercare.nudges", (DeliveryKind.NUDGE, DeliveryKind.ESCALATION), "bot.jobs.nudges:plan"
     ),

@@ -26,6 +26,9 @@ class DeliveryKind(StrEnum):
     SURVEY = "survey"
     SURVEY_REMINDER = "survey_reminder"
     SURVEY_RESULTS = "survey_results"
+    # A closed project's retrospective report, and its Markdown file (uploaded after it).
+    RETROSPECTIVE = "retrospective"
+    RETROSPECTIVE_FILE = "retrospective_file"
     DELIVERY_FAILED = "delivery_failed"
 
 
@@ -60,6 +63,8 @@ class Outgoing:
     channel: str | None = None
     report_project_id: int | None = None
     project_id: int | None = None
+    # A file to upload instead of a message (``RETROSPECTIVE_FILE``): document id, file name, title.
+    file: dict[str, Any] | None = None
     # Runs inside the claim's transaction (e.g. remember that items were escalated); never in a dry run.
     on_claim: Callable[[Session], None] | None = field(default=None, compare=False)
 

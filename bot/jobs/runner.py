@@ -28,6 +28,7 @@ from bot import ids
 from bot.domain.people import locale_of
 from bot.domain.permissions import project_owners
 from bot.i18n import t
+from bot.jobs.audience import SharedChannels, internal_targets, project_audience
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing, Planner
 from bot.services import Services
 from storage import ledger, queries
@@ -98,6 +99,8 @@ class Outcome:
     retry_after: float | None = None
     # An error on neither list (see UNKNOWN_ERROR_ATTEMPTS).
     unknown: bool = False
+    # Failed for good, but the owners were already told why (e.g. a file whose report post failed).
+    quiet: bool = False
 
 
 class Pacer:
@@ -148,11 +151,16 @@ def _post(client: WebClient, delivery: Delivery) -> Outcome:
                 "metadata": {"event_type": ids.DELIVERY_EVENT_TYPE, "event_payload": {"key": delivery.key}},
             },
         )
-    except SlackApiError as exc:
-        return _classify(exc)
-    except Exception as exc:  # timeouts and network errors: Slack may have posted it
-        return Outcome(error=f"network_error: {type(exc).__name__}", in_doubt=True)
+    except Exception as exc:
+        return failure_of(exc)
     return Outcome(ts=response.get("ts"), channel=response.get("channel"))
+
+
+def failure_of(exc: Exception) -> Outcome:
+    """What a failed send (a post or an upload) means for the ledger: retried, in doubt, or failed for good."""
+    if not isinstance(exc, SlackApiError):  # timeouts and network errors: Slack may have done it
+        return Outcome(error=f"network_error: {type(exc).__name__}", in_doubt=True)
+    return _classify(exc)
 
 
 def _retry_after(exc: SlackApiError) -> float | None:
@@ -202,14 +210,12 @@ class Runner:
         *,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
-        channel_is_shared: Callable[[WebClient, str], bool] | None = None,
     ) -> None:
         self.services = services
         self.client_for = client_for
         self.sleep = sleep
         self.monotonic = monotonic
         self.pacer = Pacer(monotonic, sleep)
-        self.channel_is_shared = channel_is_shared or _channel_is_shared
 
     # -- planning ----------------------------------------------------------------------
     def plan(self, planners: Sequence[Planner], ctx: JobContext) -> list[Outgoing]:
@@ -219,26 +225,23 @@ class Runner:
                 outgoing += planner(session, ctx)
         return outgoing
 
-    def _audience(self, item: Outgoing) -> list[tuple[str, str]]:
-        """(key, channel) pairs: the report channel when it is internal, else each owner by DM."""
+    def _audience(self, item: Outgoing, shared: SharedChannels) -> list[tuple[str, str]]:
+        """(key, channel) pairs of one message; an internal post goes where the audience policy says
+        (:mod:`bot.jobs.audience`), a copy per owner when by DM (the key then gets ``:<owner>``)."""
         if item.channel:
             return [(item.key, item.channel)]
         with self.services.db.read() as session:
-            project = session.get(Project, item.report_project_id)
-            owners = project_owners(session, project_id=project.id) if project else []
-            report = project.report_channel_id if project else None
-        if report:
-            client = self.client_for(item.team_id)
-            if client is not None and not self.channel_is_shared(client, report):
-                return [(item.key, report)]
-            log.warning("report channel %s of %s is shared outside: sending to owners", report, item.key)
-        return [(f"{item.key}:{owner}", owner) for owner in owners]
+            audience = project_audience(session, project_id=item.report_project_id or 0)
+        if audience is None:
+            return []
+        return internal_targets(audience, shared).keyed(item.key)
 
     # -- running -----------------------------------------------------------------------
     def dry_run(self, planners: Sequence[Planner], ctx: JobContext) -> RunReport:
         """What would go out: reads only, claims nothing, posts nothing."""
         report = RunReport()
         items = self.plan(planners, ctx)
+        dry = SharedChannels(self.services, self.client_for, dry_run=True)
         with self.services.db.read() as session:
             done = ledger.statuses(session, keys=[i.key for i in items])
         for item in items:
@@ -246,7 +249,7 @@ class Runner:
                 report.already_sent += 1
                 continue
             report.planned += 1
-            target = item.channel or f"report channel of project #{item.report_project_id}"
+            target = ", ".join(channel for _key, channel in self._audience(item, dry))
             report.lines.append(f"--- {item.key} → {target}\n{blocks_as_text(item.text, item.blocks)}")
         return report
 
@@ -258,12 +261,13 @@ class Runner:
         items = self.plan(planners, ctx)
         report.planned = len(items)
         stopped: dict[str, bool] = {}
+        shared = SharedChannels(self.services, self.client_for)
         for item in items:
             if item.team_id not in stopped:
                 stopped[item.team_id] = self._workspace_stopped(item.team_id, clock.now())
             if stopped[item.team_id]:
                 continue
-            for key, channel in self._audience(item):
+            for key, channel in self._audience(item, shared):
                 self._claim(item, key, channel, clock.now())
         with self.services.db.read() as session:
             work = ledger.due(
@@ -328,7 +332,8 @@ class Runner:
             created = ledger.claim(
                 session, key=key, team_id=item.team_id, kind=item.kind, channel=channel,
                 project_id=item.project_id or item.report_project_id,
-                payload={"text": item.text, "blocks": item.blocks}, now=now,
+                payload={"text": item.text, "blocks": item.blocks, **({"file": item.file} if item.file else {})},
+                now=now,
             )  # fmt: skip
             if created and item.on_claim is not None:
                 item.on_claim(session)
@@ -348,6 +353,11 @@ class Runner:
         client = self.client_for(delivery.team_id)
         if client is None:
             self._record(delivery, Outcome(error="no_token_for_workspace", permanent=True), report, clock)
+            return
+        if delivery.kind == DeliveryKind.RETROSPECTIVE_FILE:
+            from bot.jobs.uploads import upload  # an upload is looked up by its file id, not in history
+
+            self._record(delivery, upload(self.services, client, delivery), report, clock)
             return
         if delivery.in_doubt:
             found = self._check(client, delivery, clock)
@@ -490,7 +500,8 @@ class Runner:
                 ledger.mark_failed(session, delivery_id=delivery.id, error=error, now=now)
                 report.failed += 1
                 log.error("delivery %s failed for good: %s", delivery.key, error)
-                self._tell_owners(session, delivery, error, now)
+                if not outcome.quiet:
+                    self._tell_owners(session, delivery, error, now)
                 return
             if outcome.retry_after is not None:
                 retry_at = now + timedelta(seconds=outcome.retry_after)
@@ -544,14 +555,6 @@ def _failure_text(locale: str, delivery: Delivery, error: str) -> str:
         channel=delivery.channel,
         error=error,
     )
-
-
-def _channel_is_shared(client: WebClient, channel: str) -> bool:
-    try:
-        info = client.conversations_info(channel=channel)
-    except Exception:
-        return False
-    return bool((info.get("channel") or {}).get("is_ext_shared"))
 
 
 def find_installation(services: Services, *, enterprise_id: str | None, team_id: str) -> Bot | None:

@@ -32,6 +32,8 @@ class ChannelInfo:
     is_member: bool
     is_ext_shared: bool
     name: str | None
+    # Being shared with another organisation, not yet accepted (counts as shared).
+    is_pending_ext_shared: bool = False
 
 
 class SlackGateway:
@@ -102,6 +104,17 @@ class SlackGateway:
         link = response.get("permalink")
         return str(link) if link else None
 
+    def file_permalink(self, *, file: str) -> str | None:
+        """A file's permalink from ``files.info`` (https://docs.slack.dev/reference/methods/files.info,
+        ``files:read``); None when the file is gone or Slack cannot say."""
+        try:
+            response = self.client.files_info(file=file)
+        except Exception as exc:
+            log.warning("slack files.info %s failed: %s", file, exc)
+            return None
+        link = (response.get("file") or {}).get("permalink")
+        return str(link) if link else None
+
     def channel_info(self, *, channel: str) -> ChannelInfo | Sent:
         try:
             response = self.client.conversations_info(channel=channel)
@@ -117,6 +130,7 @@ class SlackGateway:
             is_member=bool(info.get("is_member")),
             is_ext_shared=bool(info.get("is_ext_shared")),
             name=info.get("name"),
+            is_pending_ext_shared=bool(info.get("is_pending_ext_shared")),
         )
 
     def join(self, *, channel: str) -> Sent:

@@ -1,0 +1,130 @@
+"""Closing a project, and its retrospective report delivered through the ledger like every job post.
+
+The report is an internal post — it goes where the audience policy sends internal posts
+(:mod:`bot.jobs.audience`) — and its Markdown file, uploaded in the same conversation after it
+(:mod:`bot.jobs.uploads`). Both are claimed under deterministic keys
+(``retrospective:<team>:<project>:<document>:post`` and ``:file``; ``:<owner>`` for each DM copy) and
+sent by the runner at once. What could not be sent stays pending and the ``digest`` job retries it,
+never twice. When the report channel refuses the post for good, the owners get the report by DM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.domain.retrospective import Closing, close_with_retrospective
+from bot.jobs.base import DeliveryKind, JobContext, Outgoing
+from bot.jobs.runner import ClientFor, Runner, job_client_factory
+from bot.services import Services
+from bot.slack.closure_blocks import (
+    document_filename,
+    document_title,
+    file_comment,
+    report_markdown,
+    report_message,
+)
+from storage import ledger
+from storage.models import Delivery, DeliveryStatus
+
+KINDS = (DeliveryKind.RETROSPECTIVE, DeliveryKind.RETROSPECTIVE_FILE)
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    """Where the report went, as the person who closed the project is told."""
+
+    channel: str | None = None  # the internal channel it is in; None: the owners by DM, or nowhere yet
+    shared: bool = False  # the report channel counts as shared, so it was passed over
+    refused: tuple[str, str] | None = None  # (channel, Slack's error): the owners got it by DM instead
+    failed: str | None = None  # not posted (yet): why
+    file_failed: str | None = None  # posted, but its file is not (yet) uploaded: why
+
+
+def close_project(
+    services: Services, *, team_id: str, project_id: int, user_id: str, summary: str, lessons: str
+) -> Closing:
+    """Close the project with its report stored (one transaction); the report is delivered separately."""
+    with services.db.write() as session:
+        return close_with_retrospective(
+            session, team_id=team_id, project_id=project_id, user_id=user_id, summary=summary, lessons=lessons,
+            now=services.now(), document_title=document_title, render_document=report_markdown,
+        )  # fmt: skip
+
+
+def report_key(closing: Closing) -> str:
+    project = closing.project
+    return f"{DeliveryKind.RETROSPECTIVE}:{project.team_id}:{project.key}:{closing.document.id}"
+
+
+def _items(closing: Closing, *, to: str | None = None) -> list[Outgoing]:
+    """The report and its file: internal posts, or (``to``) one owner's DM copies."""
+    report, project = closing.report, closing.project
+    base = report_key(closing)
+    post, file = f"{base}:post", f"{base}:file"
+    if to:
+        post, file = f"{post}:{to}", f"{file}:{to}"
+    file_name = document_filename(project.key, report.closed_on)
+    text, blocks = report_message(report, file_name=file_name)
+    spec = {"document": closing.document.id, "filename": file_name, "title": closing.document.title}
+    common: dict[str, Any] = {"team_id": project.team_id, "project_id": project.id}
+    if to:
+        common["channel"] = to
+    else:
+        common["report_project_id"] = project.id
+    return [
+        Outgoing(key=post, kind=DeliveryKind.RETROSPECTIVE, text=text, blocks=blocks, **common),
+        Outgoing(key=file, kind=DeliveryKind.RETROSPECTIVE_FILE, text=file_comment(report), blocks=[],
+                 file=spec, **common),
+    ]  # fmt: skip
+
+
+def deliver_report(
+    services: Services, closing: Closing, *, client_for: ClientFor | None = None
+) -> ReportOutcome:
+    """Claim and send the report now; what fails stays with the ledger (retried by the ``digest`` job)."""
+    runner = Runner(services, client_for or job_client_factory(services), sleep=_no_wait)
+    project = closing.project
+    ctx = JobContext(now=services.now(), team_id=project.team_id, project_key=project.key)
+    items = _items(closing)
+    runner.run([lambda _session, _ctx: items], ctx, kinds=KINDS)
+    base = report_key(closing)
+    rows = _rows(services, base)
+    main = rows.get(f"{base}:post")
+    refused = None
+    if main is not None and main.status == DeliveryStatus.FAILED:
+        # The report channel refused it for good: the owners get it by DM instead.
+        refused = (main.channel, str(main.error))
+        copies = [item for owner in closing.report.owners for item in _items(closing, to=owner)]
+        runner.run([lambda _session, _ctx: copies], ctx, kinds=KINDS)
+        rows = _rows(services, base)
+    posts = [d for key, d in rows.items() if key.startswith(f"{base}:post")]
+    files = [d for key, d in rows.items() if key.startswith(f"{base}:file")]
+    sent = [d for d in posts if d.status == DeliveryStatus.SENT]
+    in_channel = main.channel if main is not None and main.status == DeliveryStatus.SENT else None
+    return ReportOutcome(
+        channel=in_channel,
+        shared=main is None and bool(project.report_channel_id) and refused is None,
+        refused=refused if sent else None,
+        failed=None if sent else _why(posts),
+        file_failed=_why(files) if sent and not any(d.status == DeliveryStatus.SENT for d in files) else None,
+    )
+
+
+def _rows(services: Services, base: str) -> dict[str, Delivery]:
+    with services.db.read() as session:
+        return _by_key(session, base)
+
+
+def _by_key(session: Session, base: str) -> dict[str, Delivery]:
+    return {d.key: d for d in ledger.with_prefix(session, prefix=f"{base}:")}
+
+
+def _why(rows: list[Delivery]) -> str:
+    return next((str(d.error) for d in rows if d.error), "not sent yet")
+
+
+def _no_wait(_seconds: float) -> None:
+    """Never sleep in a listener: a rate-limited send stays pending for the next run."""
