@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 # (reads, and redraws that replace what is there) are retried then; chat.postMessage never is.
 
 # Longer waits than this are not made in a listener: the call fails, and the person is told.
-MAX_LISTENER_WAIT = 30.0
+MAX_LISTENER_WAIT = 10.0
 REPEATABLE_METHODS = frozenset(
     {
         "views.publish", "views.update", "chat.update", "chat.getPermalink", "conversations.info",
