@@ -291,12 +291,17 @@ def with_directory(
         due = sync_due(session, team_id=team_id, now=services.now())
     if due and _start(services, team_id):
         if services.background is not None:
-            services.background.submit(_sync_then, services, client, team_id, user_id, then)
-            return None
-        try:
-            sync_directory(services, client, team_id)
-        finally:
-            _finish(services, team_id)
+            try:
+                services.background.submit(_sync_then, services, client, team_id, user_id, then)
+                return None
+            except RuntimeError:  # the pool is shutting down: no sync now, the next need starts it
+                log.warning("directory sync of team %s not started: the background pool is closed", team_id)
+                _finish(services, team_id)
+        else:
+            try:
+                sync_directory(services, client, team_id)
+            finally:
+                _finish(services, team_id)
     if user_id:
         fetch_missing(services, client, team_id, user_id)
     return then()

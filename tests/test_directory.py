@@ -324,3 +324,12 @@ def test_directories_filled_before_the_sync_state_existed_count_as_synced(tmp_pa
         [row] = session.scalars(select(DirectorySync)).all()
         assert (row.team_id, row.complete, row.cursor, row.stored) == ("T0001", True, None, 1)
     old.dispose()
+
+
+def test_with_the_background_pool_closed_the_home_is_drawn_without_a_sync(slack: SlackHarness) -> None:
+    from bot.home import publish_home
+
+    slack.background.shutdown(wait=True)  # a process on its way down
+    client = web_client(slack.services, slack.settings.slack_bot_token)
+    assert publish_home(slack.services, client, TEAM, "UALICE") is True
+    assert [c.method for c in slack.fake.calls] == ["users.info", "views.publish"]
