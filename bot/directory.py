@@ -9,7 +9,8 @@ and nobody sleeps on it. Every page is written in its own short transaction, aft
 that fetched it returned: no transaction is ever open across a Slack call.
 
 A sync never runs in a listener thread: listeners hand it to the background pool
-(``Services.background``); jobs and the CLI, which have none, run it in place.
+(``Services.background``); jobs and the CLI, which have none, run it in place, and the
+scheduler's tick resumes every sync a rate limit interrupted once Slack allows it.
 
 People of another organisation (Slack Connect) are not in ``users.list``; they are fetched
 one by one with ``users.info``, whose user object carries their own ``team_id``
@@ -28,6 +29,7 @@ from weakref import WeakKeyDictionary
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -305,6 +307,32 @@ def with_directory(
     if user_id:
         fetch_missing(services, client, team_id, user_id)
     return then()
+
+
+def resume_syncs(services: Services, client_for: Callable[[str], WebClient | None]) -> int:
+    """Go on with every sync a rate limit or a failure stopped, once Slack allows it (the scheduler's tick).
+
+    Returns how many people were stored.
+    """
+    now = services.now()
+    with services.db.read() as session:
+        teams = list(
+            session.scalars(
+                select(DirectorySync.team_id).where(
+                    DirectorySync.complete.is_(False),
+                    or_(DirectorySync.next_at.is_(None), DirectorySync.next_at <= now),
+                )
+            )
+        )
+    stored = 0
+    for team_id in teams:
+        client = client_for(team_id)
+        if client is not None and _start(services, team_id):
+            try:
+                stored += sync_directory(services, client, team_id)
+            finally:
+                _finish(services, team_id)
+    return stored
 
 
 def ensure_directory(services: Services, client: WebClient, team_id: str, user_id: str | None = None) -> None:

@@ -333,3 +333,22 @@ def test_with_the_background_pool_closed_the_home_is_drawn_without_a_sync(slack:
     client = web_client(slack.services, slack.settings.slack_bot_token)
     assert publish_home(slack.services, client, TEAM, "UALICE") is True
     assert [c.method for c in slack.fake.calls] == ["users.info", "views.publish"]
+
+
+def test_the_scheduler_tick_resumes_an_interrupted_sync_once_slack_allows(slack: SlackHarness) -> None:
+    from bot.jobs.runner import Runner, job_client_factory
+    from bot.jobs.scheduler import tick
+
+    three_pages_limited_on_the_second(slack)
+    sync_directory(slack.services, web_client(slack.services, slack.settings.slack_bot_token), TEAM)
+    runner = Runner(slack.services, job_client_factory(slack.services), sleep=slack.slept.append)
+
+    slack.services.clock = lambda: HARNESS_NOW + timedelta(seconds=29)
+    tick(slack.services, runner)
+    assert cursors(slack) == [None, "c2"]
+
+    slack.services.clock = lambda: HARNESS_NOW + timedelta(seconds=30)
+    tick(slack.services, runner)
+    assert cursors(slack) == [None, "c2", "c2", "c3"]
+    assert sync_row(slack).complete
+    assert len(people(slack)) == 5
