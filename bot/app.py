@@ -15,7 +15,9 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot import ids
 from bot.commands import register_all
+from bot.commands.guard import guarding, on_unhandled_error
 from bot.services import Services
+from bot.slack.gateway import listener_retry_handlers
 from storage.slack_tables import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
 
 INSTALL_PATH = "/slack/install"
@@ -23,9 +25,19 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 WEB_API_TIMEOUT = 10
 
 
+# Post-ack work that must not hold a listener thread (whose pool acknowledges other requests).
+BACKGROUND_THREADS = 2
+
+
 def web_client(services: Services, token: str | None = None) -> WebClient:
-    """Every Web API call goes to ``SLACK_API_URL``."""
-    return WebClient(token=token, base_url=services.settings.api_url, timeout=WEB_API_TIMEOUT)
+    """The listeners' client: every Web API call goes to ``SLACK_API_URL``; rate limits are waited out,
+    and only calls that cannot do anything twice are retried after a server or connection error."""
+    return WebClient(
+        token=token,
+        base_url=services.settings.api_url,
+        timeout=WEB_API_TIMEOUT,
+        retry_handlers=listener_retry_handlers(sleep=lambda seconds: services.sleep(seconds)),
+    )
 
 
 def installation_store(services: Services) -> SQLAlchemyInstallationStore:
@@ -52,10 +64,16 @@ def create_app(
     services: Services,
     *,
     executor: Executor | None = None,
+    background: Executor | None = None,
     token_verification: bool = True,
 ) -> App:
+    """The app; ``executor`` runs listeners, ``background`` the slow work none of their acks may wait for."""
     settings = services.settings
     executor = executor or ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="listener")
+    if services.background is None:
+        services.background = background or ThreadPoolExecutor(
+            max_workers=BACKGROUND_THREADS, thread_name_prefix="background"
+        )
     common = {
         "signing_secret": settings.slack_signing_secret or "",
         "request_verification_enabled": bool(settings.slack_signing_secret),
@@ -94,5 +112,6 @@ def create_app(
         next()
 
     app.use(inject_services)
-    register_all(app)
+    app.error(on_unhandled_error)
+    register_all(guarding(app))
     return app

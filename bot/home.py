@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from bot.directory import ensure_directory
+from bot.directory import fetch_missing, with_directory
 from bot.domain.dashboard import dashboard
 from bot.domain.people import locale_of
 from bot.services import Services
@@ -44,11 +44,21 @@ def build_home(services: Services, team_id: str, user_id: str) -> dict[str, Any]
     return home_view(board, locale)
 
 
+def _publish_home_now(services: Services, client: WebClient, team_id: str, user_id: str) -> bool:
+    return _publish(client, user_id=user_id, view=build_home(services, team_id, user_id))
+
+
 def publish_home(services: Services, client: WebClient, team_id: str, user_id: str) -> bool:
-    """Draw ``user_id``'s App Home; True when Slack took it. Never raises for Slack trouble."""
-    ensure_directory(services, client, team_id, user_id)
-    view = build_home(services, team_id, user_id)
-    return _publish(client, user_id=user_id, view=view)
+    """Draw ``user_id``'s App Home; True when Slack took it. Never raises for Slack trouble.
+
+    While the workspace's directory is still being synced the home is drawn after the sync, in
+    the background (False: not drawn yet), so it comes in the person's language.
+    """
+    return bool(
+        with_directory(
+            services, client, team_id, user_id, lambda: _publish_home_now(services, client, team_id, user_id)
+        )
+    )
 
 
 def refresh_homes(services: Services, client: WebClient, team_id: str, user_ids: Iterable[str | None]) -> int:
@@ -56,32 +66,42 @@ def refresh_homes(services: Services, client: WebClient, team_id: str, user_ids:
 
     Duplicates and ``None`` are dropped; bots and deactivated people are skipped when the
     directory knows them. Each home is read in its own short transaction and published
-    after it ends. Returns how many homes Slack took. Never raises.
+    after it ends. Returns how many homes Slack took now (0 when they wait for a directory
+    sync in the background). Never raises.
     """
     wanted = list(dict.fromkeys(u for u in user_ids if u and u not in NOT_PEOPLE))
     if not wanted:
         return 0
     try:
-        ensure_directory(services, client, team_id)
-        with services.db.read() as session:
-            skip = set(
-                session.scalars(
-                    select(Person.user_id).where(
-                        Person.team_id == team_id,
-                        Person.user_id.in_(wanted),
-                        Person.is_bot | Person.is_deleted,
-                    )
-                )
+        return (
+            with_directory(
+                services, client, team_id, None, lambda: _refresh_now(services, client, team_id, wanted)
             )
+            or 0
+        )
     except Exception:
         log.exception("refresh_homes: could not read the directory of team %s", team_id)
         return 0
+
+
+def _refresh_now(services: Services, client: WebClient, team_id: str, wanted: list[str]) -> int:
+    with services.db.read() as session:
+        skip = set(
+            session.scalars(
+                select(Person.user_id).where(
+                    Person.team_id == team_id,
+                    Person.user_id.in_(wanted),
+                    Person.is_bot | Person.is_deleted,
+                )
+            )
+        )
     published = 0
     for user_id in wanted:
         if user_id in skip:
             continue
         try:
-            published += publish_home(services, client, team_id, user_id)
+            fetch_missing(services, client, team_id, user_id)
+            published += _publish_home_now(services, client, team_id, user_id)
         except Exception:
             log.exception("refresh_homes: App Home of %s in team %s failed", user_id, team_id)
     return published

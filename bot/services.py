@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -19,6 +21,10 @@ class Services:
     settings: Settings
     db: Database
     clock: Callable[[], datetime] = field(default=utc_now)
+    # How listeners wait out a rate limit (tests record instead of sleeping).
+    sleep: Callable[[float], None] = field(default=time.sleep)
+    # Where listeners put slow work that no ack may wait for (the directory sync); None: do it in place.
+    background: Executor | None = None
 
     def now(self) -> datetime:
         return self.clock()

@@ -267,6 +267,24 @@ class Person(Base):
     notify_assignments: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
+class DirectorySync(Base):
+    """Where a workspace's ``users.list`` sync stands, so it resumes after a rate limit or a restart.
+
+    ``cursor`` is the page to fetch next (None: start over, or done when ``complete``); no call is made
+    before ``next_at`` (Slack's ``Retry-After``, or a pause after a failure).
+    """
+
+    __tablename__ = "directory_syncs"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(1024))
+    complete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    stored: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
 class Draft(Base):
     """Server-side state of an open modal whose data does not fit in ``private_metadata``.
 

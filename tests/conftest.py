@@ -111,7 +111,7 @@ def slack(fake_slack: FakeSlack, db: Database) -> Iterator[SlackHarness]:
     harness = SlackHarness(fake_slack, db)
     fake_slack.reset_calls()  # forget auth.test at start-up
     yield harness
-    harness.executor.shutdown(wait=True)
+    harness.close()
 
 
 @pytest.fixture
@@ -119,5 +119,19 @@ def project(slack: SlackHarness) -> SlackHarness:
     """A harness with project ACME created in channel CPROJ."""
     response = slack.command("/project", "new ACME Acme Corp after-sales")
     assert response.status == 200
+    slack.fake.reset_calls()
+    return slack
+
+
+@pytest.fixture
+def home_ready(slack: SlackHarness) -> SlackHarness:
+    """A workspace whose directory is synced, with Alice's App Home drawn once (then calls forgotten)."""
+    from tests.test_app_home import open_home
+
+    slack.fake.responders["users.list"] = lambda args: {
+        "ok": True,
+        "members": [{"id": "UALICE", "name": "a"}],
+    }
+    open_home(slack)
     slack.fake.reset_calls()
     return slack

@@ -6,12 +6,15 @@ import io
 import json
 import re
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
 
+from slack_bolt import Ack, BoltContext
 from sqlalchemy import select
 
 from bot.app import create_app
@@ -29,8 +32,8 @@ TEAM = "T0001"
 class DrainableExecutor(ThreadPoolExecutor):
     """A listener pool the test can wait on, so work done after ``ack()`` is finished before asserting."""
 
-    def __init__(self) -> None:
-        super().__init__(max_workers=8, thread_name_prefix="test-listener")
+    def __init__(self, name: str = "test-listener") -> None:
+        super().__init__(max_workers=8, thread_name_prefix=name)
         self._futures: list[Future[Any]] = []
         self._lock = Lock()
 
@@ -97,10 +100,16 @@ class SlackHarness:
             database_url=str(db.url),
             _env_file=None,  # type: ignore[call-arg]
         )
-        self.services = Services(settings=self.settings, db=db, clock=clock or (lambda: HARNESS_NOW))
+        # What the app's client waited out (rate limits, retries): recorded, never slept.
+        self.slept: list[float] = []
+        self.services = Services(
+            settings=self.settings, db=db, clock=clock or (lambda: HARNESS_NOW), sleep=self.slept.append
+        )
         seed_workspace(fake)
         self.executor = DrainableExecutor()
-        self.app = create_app(self.services, executor=self.executor)
+        # The app's background pool (slow work no ack waits for), drained with the listeners.
+        self.background = DrainableExecutor("test-background")
+        self.app = create_app(self.services, executor=self.executor, background=self.background)
         self.wsgi = AftercareWSGI(self.app, db)
         self._responses = 0
 
@@ -132,8 +141,17 @@ class SlackHarness:
 
         chunks = self.wsgi(environ, start_response)
         text = b"".join(chunks).decode()
-        self.executor.drain()
+        self.drain()
         return Response(status=int(status[0].split()[0]), body=text, headers=response_headers)
+
+    def drain(self) -> None:
+        """Wait for the listeners' work after ``ack()``, then for what they left to the background pool."""
+        self.executor.drain()
+        self.background.drain()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.background.shutdown(wait=True)
 
     def post_signed(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
                     secret: str = SIGNING_SECRET, timestamp: int | None = None,
@@ -298,3 +316,42 @@ def click(harness: SlackHarness, button: dict[str, Any], *, user: str = "UALICE"
         payload["message"] = {"type": "message", "ts": message_ts, "text": "card"}
         payload["response_url"] = harness.next_response_url()
     return harness.interact(payload)
+
+
+@contextmanager
+def acked_before(harness: SlackHarness, method: str) -> Iterator[list[bool]]:
+    """For each call of ``method`` made inside the block: was the request that led to it acknowledged then?
+
+    Reads the request's own ``Ack`` (no clock involved): a Slack call made before ``ack()`` shows False.
+    """
+    acks: list[Ack] = []
+
+    def remember(context: BoltContext, next: Callable[[], None]) -> None:
+        acks.append(context.ack)
+        next()
+
+    harness.app.use(remember)
+    seen: list[bool] = []
+    fake = harness.fake
+    previous = fake.responders.get(method)
+    lock = Lock()
+
+    def responder(args: dict[str, Any]) -> dict[str, Any]:
+        seen.append(bool(acks) and acks[-1].response is not None)
+        if previous is not None:
+            return previous(args)
+        with lock:  # Slack's ordinary answer, from the fake without this responder
+            fake.responders.pop(method, None)
+            try:
+                return fake.answer(method, args)[0]
+            finally:
+                fake.responders[method] = responder
+
+    fake.responders[method] = responder
+    try:
+        yield seen
+    finally:
+        if previous is None:
+            fake.responders.pop(method, None)
+        else:
+            fake.responders[method] = previous

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot import ids
 from bot.app import web_client
+from bot.directory import sync_directory
 from bot.home import publish_home, refresh_homes
 from storage.models import Person
 from tests.harness import TEAM, SlackHarness
@@ -301,18 +302,24 @@ def test_refresh_homes_dedupes_and_skips_bots(home: SlackHarness) -> None:
     home.fake.add_user("UROBOT", name="robot", is_bot=True)
     home.fake.add_user("UGONE", name="gone", deleted=True)
     client = web_client(home.services, home.settings.slack_bot_token)
+    everyone = ["UALICE", None, "UROBOT", "UALICE", "UGONE", "UBOB"]
 
-    count = refresh_homes(home.services, client, TEAM, ["UALICE", None, "UROBOT", "UALICE", "UGONE", "UBOB"])
-
-    assert count == 2
+    # The directory is empty: the homes are drawn after its sync, in the background.
+    assert refresh_homes(home.services, client, TEAM, everyone) == 0
+    home.drain()
     assert [c["user_id"] for c in published(home)] == ["UALICE", "UBOB"]
+    # Once it is there, at once.
+    assert refresh_homes(home.services, client, TEAM, everyone) == 2
+    assert [c["user_id"] for c in published(home)][2:] == ["UALICE", "UBOB"]
 
 
 def test_a_failed_publish_is_reported_not_raised(home: SlackHarness) -> None:
     client = web_client(home.services, home.settings.slack_bot_token)
+    sync_directory(home.services, client, TEAM)  # a directory that needs no more sync
     home.fake.fail("views.publish", error="not_enabled")
     assert publish_home(home.services, client, TEAM, "UALICE") is False
-    home.fake.fail("views.publish", status=500)
+    home.fake.fail("views.publish", status=500, times=2)  # the retry of a 500 fails too
     assert refresh_homes(home.services, client, TEAM, ["UALICE"]) == 0
     assert publish_home(home.services, client, TEAM, "UALICE") is True
-    assert len(home.fake.calls_to("views.publish")) == 3
+    assert len(home.fake.calls_to("views.publish")) == 4
+    assert len(home.slept) == 1  # one wait before the retry, through the injected sleeper

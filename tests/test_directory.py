@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot import directory, ids
 from bot.app import web_client
 from bot.directory import ensure_directory, sync_directory
-from storage.models import Person
-from tests.harness import TEAM, SlackHarness
+from bot.domain.people import get_person
+from storage.models import DirectorySync, Person
+from tests.harness import HARNESS_NOW, TEAM, SlackHarness, acked_before, click
 from tests.test_app_home import open_home, published, sections, texts
 
 PAGE_1 = [
@@ -88,9 +93,11 @@ def test_sync_directory_returns_the_count_and_survives_slack_errors(slack: Slack
     assert people(slack) == {}
 
     slack.fake.responders["users.list"] = two_pages
+    assert sync_directory(slack.services, client, TEAM) == 0  # not again within five minutes
+    slack.services.clock = lambda: HARNESS_NOW + timedelta(minutes=5)
     assert sync_directory(slack.services, client, TEAM) == 4
     assert len(people(slack)) == 4
-    assert ensure_directory(slack.services, client, TEAM) == 0  # already filled: no call
+    ensure_directory(slack.services, client, TEAM)  # already filled: no call
     assert len(slack.fake.calls_to("users.list")) == 3
 
 
@@ -157,7 +164,7 @@ def test_user_change_of_someone_new_and_their_home_in_zh_cn(project: SlackHarnes
 
     open_home(project)
 
-    assert project.fake.calls_to("users.list") == []  # the directory was not empty any more
+    assert project.fake.calls_to("users.list") == []  # synced once already, when the task was assigned
     blocks = published(project)[0]["view"]["blocks"]
     assert "2026年11月1日" in texts(blocks)
 
@@ -191,3 +198,157 @@ def test_losing_access_is_logged_in_single_workspace_mode(
     assert response.status == 200
     assert any(event_type in r.getMessage() and TEAM in r.getMessage() for r in caplog.records)
     assert [c.method for c in slack.fake.calls] == []
+
+
+# -- Slack's limits: a sync that resumes, never in a listener thread; other organisations by users.info --
+
+PAGE_3 = [{"id": "UDAVE", "name": "dave", "tz": "Asia/Tokyo"}]
+
+
+def three_pages_limited_on_the_second(slack: SlackHarness, retry_after: int = 30) -> None:
+    """users.list in three pages; the first call for page 2 is refused with 429 and ``Retry-After``."""
+    pages = {None: (PAGE_1, "c2"), "c2": (PAGE_2, "c3"), "c3": (PAGE_3, "")}
+    limited: list[bool] = []
+
+    def answer(args: dict[str, Any]) -> dict[str, Any]:
+        members, next_cursor = pages[args.get("cursor")]
+        if not limited:
+            limited.append(True)
+            slack.fake.fail("users.list", status=429, retry_after=retry_after)  # the next call: page 2
+        return {"ok": True, "members": members, "response_metadata": {"next_cursor": next_cursor}}
+
+    slack.fake.responders["users.list"] = answer
+
+
+def sync_row(slack: SlackHarness) -> DirectorySync:
+    with slack.db.read() as session:
+        row = session.get(DirectorySync, TEAM)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def cursors(slack: SlackHarness) -> list[str | None]:
+    return [c.args.get("cursor") for c in slack.fake.calls_to("users.list")]
+
+
+def test_a_rate_limited_sync_resumes_later_from_the_page_it_stopped_at(slack: SlackHarness) -> None:
+    three_pages_limited_on_the_second(slack)
+
+    open_home(slack)
+
+    assert cursors(slack) == [None, "c2"]  # page 1, then page 2 refused
+    assert set(people(slack)) == {"UALICE", "UBOB"}
+    row = sync_row(slack)
+    assert (row.cursor, row.complete, row.next_at) == ("c2", False, HARNESS_NOW + timedelta(seconds=30))
+    assert len(published(slack)) == 1  # the home is drawn all the same
+    assert slack.slept == []  # nobody slept on the 429
+
+    # Before the instant Slack gave, no call at all.
+    slack.services.clock = lambda: HARNESS_NOW + timedelta(seconds=29)
+    open_home(slack, "UBOB")
+    assert cursors(slack) == [None, "c2"]
+
+    slack.services.clock = lambda: HARNESS_NOW + timedelta(seconds=30)
+    open_home(slack, "UCAROL")
+
+    assert cursors(slack) == [None, "c2", "c2", "c3"]  # from page 2 on, not from the start
+    assert set(people(slack)) == {"UALICE", "UBOB", "UCAROL", "UHELPER", "UDAVE"}
+    row = sync_row(slack)
+    assert (row.cursor, row.complete, row.next_at, row.stored) == (None, True, None, 5)
+    assert published(slack)[-1]["user_id"] == "UCAROL"
+    open_home(slack, "UDAVE")
+    assert len(cursors(slack)) == 4  # synced: no more users.list
+
+
+def test_a_listener_that_needs_the_directory_does_not_wait_for_its_sync(
+    slack: SlackHarness, mocker: Any
+) -> None:
+    slack.fake.responders["users.list"] = two_pages
+    ran_on: list[str] = []
+    real_sync = directory.sync_directory
+
+    def sync(*args: Any) -> int:
+        ran_on.append(threading.current_thread().name)
+        return real_sync(*args)
+
+    mocker.patch("bot.directory.sync_directory", side_effect=sync)
+    button = {"action_id": ids.ACTION_HOME_NOTIFY_ASSIGNMENTS, "value": json.dumps({"notify": False})}
+
+    with acked_before(slack, "users.list") as acked:
+        response = click(slack, button, in_home=True)
+
+    assert response.status == 200
+    assert acked == [True, True]
+    # The sync ran in the background pool, not on a thread that acknowledges requests.
+    assert len(ran_on) == 1 and ran_on[0].startswith("test-background")
+    assert len(people(slack)) == 4
+    [home] = published(slack)  # drawn once the directory was there
+    assert home["user_id"] == "UALICE"
+
+
+def test_someone_of_another_organisation_is_fetched_with_users_info(project: SlackHarness) -> None:
+    project.fake.responders["users.list"] = two_pages
+    project.fake.responders["users.info"] = lambda args: {
+        "ok": True,
+        "user": {"id": args["user"], "team_id": "TCUSTOMER", "name": "cathy", "tz": "Europe/Paris",
+                 "is_stranger": True},
+    }  # fmt: skip
+    open_home(project)
+    project.fake.reset_calls()
+
+    project.command("/issue", "new Printer jams <@UCATHY|cathy>")
+
+    [info] = project.fake.calls_to("users.info")
+    assert info.args["user"] == "UCATHY"
+    assert project.fake.calls_to("users.list") == []  # users.list never lists other organisations
+    with project.db.read() as session:
+        cathy = get_person(session, team_id=TEAM, user_id="UCATHY")
+    assert cathy is not None and cathy.is_external
+    assert people(project)["UCATHY"].home_team_id == "TCUSTOMER"
+
+
+def test_directories_filled_before_the_sync_state_existed_count_as_synced(tmp_path: Any) -> None:
+    from sqlalchemy import text
+
+    from storage import migrate
+    from storage.db import Database
+
+    old = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate.upgrade(old, "0004")
+    with old.engine.begin() as conn:
+        conn.execute(text("INSERT INTO people (team_id, user_id, name, is_admin, is_bot, is_deleted, "
+                          "notify_assignments) VALUES ('T0001', 'UALICE', 'alice', 0, 0, 0, 1)"))  # fmt: skip
+    migrate.upgrade(old)
+    with old.read() as session:
+        [row] = session.scalars(select(DirectorySync)).all()
+        assert (row.team_id, row.complete, row.cursor, row.stored) == ("T0001", True, None, 1)
+    old.dispose()
+
+
+def test_with_the_background_pool_closed_the_home_is_drawn_without_a_sync(slack: SlackHarness) -> None:
+    from bot.home import publish_home
+
+    slack.background.shutdown(wait=True)  # a process on its way down
+    client = web_client(slack.services, slack.settings.slack_bot_token)
+    assert publish_home(slack.services, client, TEAM, "UALICE") is True
+    assert [c.method for c in slack.fake.calls] == ["users.info", "views.publish"]
+
+
+def test_the_scheduler_tick_resumes_an_interrupted_sync_once_slack_allows(slack: SlackHarness) -> None:
+    from bot.jobs.runner import Runner, job_client_factory
+    from bot.jobs.scheduler import tick
+
+    three_pages_limited_on_the_second(slack)
+    sync_directory(slack.services, web_client(slack.services, slack.settings.slack_bot_token), TEAM)
+    runner = Runner(slack.services, job_client_factory(slack.services), sleep=slack.slept.append)
+
+    slack.services.clock = lambda: HARNESS_NOW + timedelta(seconds=29)
+    tick(slack.services, runner)
+    assert cursors(slack) == [None, "c2"]
+
+    slack.services.clock = lambda: HARNESS_NOW + timedelta(seconds=30)
+    tick(slack.services, runner)
+    assert cursors(slack) == [None, "c2", "c2", "c3"]
+    assert sync_row(slack).complete
+    assert len(people(slack)) == 5

@@ -227,7 +227,7 @@ def test_export_import_export_gives_the_same_records(
         restored.command("/issue", "new In beta", channel="CBETA")
         restored.command("/project", "new GAMMA Gamma", channel="CGAMMA")
     finally:
-        restored.executor.shutdown(wait=True)
+        restored.close()
     with db2.read() as session:
         keys = set(session.scalars(select(Record.key)))
     assert {f"ACME-{acme['last_seq'] + 1}", "BETA-2"} <= keys

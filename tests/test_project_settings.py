@@ -12,7 +12,7 @@ from bot import ids
 from bot.domain.people import upsert_member
 from bot.export import export_data
 from storage.models import Project
-from tests.harness import TEAM, SlackHarness
+from tests.harness import TEAM, SlackHarness, acked_before
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SETTING_COLUMNS = (
@@ -248,20 +248,75 @@ def test_a_channel_shared_with_another_organisation_is_refused_as_report_channel
     view = _open(project)
     before = _row(project)
     project.fake.reset_calls()
-    response = project.submit_view(view, _state(view, report_channel="CSHARED", timezone="Europe/Berlin"))
-    body = response.json()
-    assert list(body["errors"]) == ["report_channel"]
-    assert "shared with another organisation" in body["errors"]["report_channel"]
-    assert len(project.fake.calls_to("conversations.info")) == 1
-    assert _row(project) == before and _exported(project)["history"] == []
+    with acked_before(project, "conversations.info") as acked:
+        response = project.submit_view(view, _state(view, report_channel="CSHARED", timezone="Europe/Berlin"))
+    # The form closes at once; Slack is asked about the channel only after that answer.
+    assert (response.status, response.body) == (200, "")
+    assert acked == [True]
+    # Everything else is saved; the report channel is not.
+    assert _row(project) == {**before, "timezone": "Europe/Berlin"}
+    assert {(h["field"], h["new"]) for h in _exported(project)["history"]} == {("timezone", "Europe/Berlin")}
+    [told] = project.fake.calls_to("chat.postEphemeral")
+    assert told.args["user"] == "UALICE"
+    assert "The report channel was not changed" in told.args["text"]
+    assert "shared with another organisation" in told.args["text"]
+    assert "Time zone" in told.args["text"]
+
+
+def test_a_channel_being_shared_is_refused_too(project: SlackHarness) -> None:
+    project.fake.responders["conversations.info"] = lambda args: {
+        "ok": True,
+        "channel": {
+            "id": args["channel"],
+            "is_channel": True,
+            "is_member": True,
+            "is_pending_ext_shared": True,
+        },
+    }
+    view = _open(project)
+    project.submit_view(view, _state(view, report_channel="CPENDING"))
+    assert _row(project)["report_channel_id"] is None
+    assert "shared with another organisation" in project.fake.calls_to("chat.postEphemeral")[-1].args["text"]
 
 
 def test_a_private_report_channel_the_bot_cannot_see_is_refused(project: SlackHarness) -> None:
     project.fake.add_channel("GSECRET", is_private=True, is_member=False)
     view = _open(project)
     response = project.submit_view(view, _state(view, report_channel="GSECRET"))
-    assert "Invite me" in response.json()["errors"]["report_channel"]
+    assert (response.status, response.body) == (200, "")
     assert _row(project)["report_channel_id"] is None
+    [told] = project.fake.calls_to("chat.postEphemeral")
+    assert "Nothing changed" in told.args["text"] and "Invite me" in told.args["text"]
+
+
+def test_a_report_channel_that_cannot_be_checked_is_not_set_and_the_dm_says_so(project: SlackHarness) -> None:
+    project.fake.fail("conversations.info", error="internal_error")
+    project.fake.fail("chat.postEphemeral", error="channel_not_found")
+    view = _open(project)
+    project.submit_view(view, _state(view, report_channel="CINT"))
+    assert _row(project)["report_channel_id"] is None
+    [dm] = project.fake.calls_to("chat.postMessage")
+    assert dm.args["channel"] == "UALICE"
+    assert "I couldn't check that channel (internal_error)" in dm.args["text"]
+
+
+def test_a_direct_message_is_refused_in_the_form_without_asking_slack(project: SlackHarness) -> None:
+    view = _open(project)
+    project.fake.reset_calls()
+    response = project.submit_view(view, _state(view, report_channel="D0ALICE"))
+    assert response.json()["errors"] == {"report_channel": "Choose a channel, not a direct message."}
+    assert project.fake.calls == []
+
+
+def test_an_unchanged_report_channel_is_not_asked_about_again(project: SlackHarness) -> None:
+    project.fake.add_channel("CINT", name="acme-internal")
+    view = _open(project)
+    project.submit_view(view, _state(view, report_channel="CINT"))
+    assert _row(project)["report_channel_id"] == "CINT"
+    view = _open(project)
+    project.submit_view(view, _state(view, timezone="Asia/Tokyo"))
+    assert project.fake.calls_to("conversations.info") == []
+    assert _row(project)["report_channel_id"] == "CINT"
 
 
 def test_a_public_report_channel_is_joined_so_files_can_be_shared_there(project: SlackHarness) -> None:
@@ -279,7 +334,8 @@ def test_an_archived_report_channel_is_refused(project: SlackHarness) -> None:
     project.fake.add_channel("COLD", is_archived=True, is_member=False)
     view = _open(project)
     response = project.submit_view(view, _state(view, report_channel="COLD"))
-    assert "is_archived" in response.json()["errors"]["report_channel"]
+    assert (response.status, response.body) == (200, "")
+    assert "is_archived" in project.fake.calls_to("chat.postEphemeral")[-1].args["text"]
     assert _row(project)["report_channel_id"] is None
 
 

@@ -23,7 +23,7 @@ def oauth(fake_slack: FakeSlack, db: Database) -> Iterator[SlackHarness]:
     )
     harness = SlackHarness(fake_slack, db, settings=settings)
     yield harness
-    harness.executor.shutdown(wait=True)
+    harness.close()
 
 
 def install(harness: SlackHarness, team: str) -> None:

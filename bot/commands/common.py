@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,18 +50,26 @@ def ephemeral_reply(respond: Callable[..., Any]) -> Reply:
     return reply
 
 
+# The attribute under which :func:`reporting` notes, on an unexpected error, the language it was speaking.
+LOCALE_NOTE = "aftercare_locale"
+
+
 @contextmanager
 def reporting(reply: Reply, locale: Callable[[], str]) -> Iterator[None]:
-    """Turn errors after ``ack()`` into a message the person sees; never swallow them.
+    """Tell the person what they got wrong (a :class:`UserError`) through ``reply``, in ``locale()``.
 
     ``locale`` is read when an error happens, so it can follow the project once known.
+    Any other error goes on to the listener guard (``bot.commands.guard``), which logs it
+    and apologises in the language noted on it here.
     """
     try:
         yield
     except UserError as error:
         reply(error_text(locale(), error))
-    except Exception:
-        reply(apology(locale(), "listener"))
+    except Exception as error:
+        with suppress(Exception):  # the locale itself may need what just failed
+            setattr(error, LOCALE_NOTE, locale())
+        raise
 
 
 def apology(locale: str, what: str) -> str:

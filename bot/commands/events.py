@@ -20,10 +20,7 @@ def user_changed(event: dict[str, Any], context: BoltContext) -> None:
     member = event.get("user")
     if not isinstance(member, dict) or not member.get("id"):
         return
-    try:
-        store_members(services_of(context), tenant_of(context), [member])
-    except Exception:
-        log.exception("user_change for %s could not be stored", member.get("id"))
+    store_members(services_of(context), tenant_of(context), [member])
 
 
 def access_lost(event: dict[str, Any], context: BoltContext) -> None:

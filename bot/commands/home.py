@@ -21,28 +21,22 @@ def home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) 
     """``app_home_opened`` (acknowledged by Bolt): draw the dashboard when the Home tab is shown."""
     if event.get("tab") != "home" or not event.get("user"):
         return
-    try:
-        publish_home(services_of(context), client, tenant_of(context), str(event["user"]))
-    except Exception:
-        log.exception("App Home of %s could not be drawn", event.get("user"))
+    publish_home(services_of(context), client, tenant_of(context), str(event["user"]))
 
 
 def toggle_assignment_dms(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """The "Turn on/off" button of the preferences: store the choice, then redraw the home."""
     ack()
-    try:
-        services = services_of(context)
-        team_id = tenant_of(context)
-        user_id = str(body["user"]["id"])
-        wanted = notify_choice((body.get("actions") or [{}])[0])
-        if wanted is None:
-            log.warning("unreadable %s value from %s", ids.ACTION_HOME_NOTIFY_ASSIGNMENTS, user_id)
-        else:
-            with services.db.write() as session:
-                set_notify_assignments(session, team_id=team_id, user_id=user_id, enabled=wanted)
-        publish_home(services, client, team_id, user_id)
-    except Exception:
-        log.exception("the assignment-messages preference could not be changed")
+    services = services_of(context)
+    team_id = tenant_of(context)
+    user_id = str(body["user"]["id"])
+    wanted = notify_choice((body.get("actions") or [{}])[0])
+    if wanted is None:
+        log.warning("unreadable %s value from %s", ids.ACTION_HOME_NOTIFY_ASSIGNMENTS, user_id)
+    else:
+        with services.db.write() as session:
+            set_notify_assignments(session, team_id=team_id, user_id=user_id, enabled=wanted)
+    publish_home(services, client, team_id, user_id)
 
 
 def register(app: App) -> None:

@@ -18,7 +18,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import apology, clicked, reporting, services_of, tenant_of
+from bot.commands.common import clicked, reporting, services_of, tenant_of
 from bot.domain import nudges
 from bot.domain.errors import N_, UserError
 from bot.domain.lifecycle import Change
@@ -207,9 +207,6 @@ def on_set_due_submit(
             )  # fmt: skip
     except UserError as error:
         ack(**modal_errors({ids.BLOCK_NEW_DUE: error_text(locale, error)}))
-        return
-    except Exception:
-        ack(**modal_errors({ids.BLOCK_NEW_DUE: apology(locale, f"setting a new date of {key}")}))
         return
     if change.stale:
         ack(

@@ -19,6 +19,7 @@ from bot.domain.errors import N_, UserError
 from bot.domain.projects import (
     FORM_FIELD,
     InvalidSettings,
+    SavedSettings,
     check_settings,
     create_project,
     link_channel,
@@ -36,7 +37,7 @@ from bot.domain.projects import (
 from bot.domain.retrospective import Closing, check_closing_text, retrospective
 from bot.domain.status import project_status
 from bot.domain.surveys import KIND_ON_DEMAND, start_on_demand_survey
-from bot.i18n import error_text
+from bot.i18n import error_text, t
 from bot.jobs.closing import ReportOutcome, close_project, deliver_report
 from bot.jobs.digest import preview_digest
 from bot.parsing import parse_project_key, split_subcommand
@@ -421,85 +422,101 @@ def project_command(
 # -- the settings modal ----------------------------------------------------------------------
 
 
-def _check_report_channel(gateway: SlackGateway, channel_id: str) -> None:
-    """Internal reports never go to a channel shared with another organisation (one ``conversations.info``);
-    a public one the bot has not joined yet, it joins."""
+def _report_channel_problem(gateway: SlackGateway, channel_id: str) -> UserError | None:
+    """Why ``channel_id`` cannot take internal reports (one ``conversations.info``), or None.
+
+    Fails closed: a channel shared (or being shared) with another organisation, or one Slack
+    cannot tell about, is refused.
+    """
     info = gateway.channel_info(channel=channel_id)
     if not isinstance(info, ChannelInfo):
         if info.error == "channel_not_found":
-            raise UserError(
+            return UserError(
                 N_("I can't see that channel. Invite me to it first (type /invite @Aftercare there)."),
                 field="report_channel",
             )
-        raise UserError(
+        return UserError(
             N_("I couldn't check that channel (%(error)s). Please try again."),
             error=info.error,
             field="report_channel",
         )
     if info.is_ext_shared or info.is_pending_ext_shared:
-        raise UserError(
+        return UserError(
             N_(
                 "That channel is shared with another organisation. Reports are internal: choose a channel only your team is in."
             ),
             field="report_channel",
         )
     if info.is_im:
-        raise UserError(N_("Choose a channel, not a direct message."), field="report_channel")
+        return UserError(N_("Choose a channel, not a direct message."), field="report_channel")
     if info.is_member:
-        return
+        return None
     # Reports are posted, looked for in history and uploaded there: the bot must be in it.
     if info.is_private:
-        raise UserError(
+        return UserError(
             N_("I can't see that channel. Invite me to it first (type /invite @Aftercare there)."),
             field="report_channel",
         )
     joined = gateway.join(channel=channel_id)  # https://docs.slack.dev/reference/methods/conversations.join
     if not joined.ok:
-        raise UserError(
+        return UserError(
             N_("I couldn't join this channel (%(error)s). Invite me with /invite @Aftercare and try again."),
             error=joined.error,
             field="report_channel",
         )
+    return None
 
 
 def settings_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    """Validate and save in the modal's request, so every problem shows next to its field."""
+    """Validate and save what can be checked here, each problem next to its field; then ack.
+
+    No Slack call comes before the ack (Slack waits 3 seconds for it, and the form can only show
+    errors in that answer: https://docs.slack.dev/surfaces/modals#handling_submissions). A new
+    report channel is asked about afterwards, and set only when Slack says it is internal; the
+    confirmation only the person sees says what was saved and why a channel was refused.
+    """
     services = services_of(context)
     locale = services.default_locale
+    team_id = tenant_of(context)
+    user_id = str(body["user"]["id"])
+    meta = metadata_of(view)
+    project_id = int(meta.get("project_id", 0))
     try:
-        team_id = tenant_of(context)
-        user_id = str(body["user"]["id"])
-        meta = metadata_of(view)
-        project_id = int(meta.get("project_id", 0))
-        gateway = SlackGateway(client)
         with services.db.read() as session:
             locale = project_for_manager(
                 session, team_id=team_id, project_id=project_id, user_id=user_id
             ).locale
+            current = project_settings(session, team_id=team_id, project_id=project_id).report_channel_id
         settings = check_settings(parse_settings_form(view))
-        if settings.report_channel_id:
-            _check_report_channel(gateway, settings.report_channel_id)
+        wanted = settings.report_channel_id if settings.report_channel_id != current else None
+        if wanted:
+            if wanted.startswith("D"):  # told apart by its id, no need to ask Slack
+                raise UserError(N_("Choose a channel, not a direct message."), field="report_channel")
+            settings = replace(settings, report_channel_id=current)  # set once Slack has vouched for it
         with services.db.write() as session:
             saved = save_settings(
-                session,
-                team_id=team_id,
-                project_id=project_id,
-                user_id=user_id,
-                settings=settings,
+                session, team_id=team_id, project_id=project_id, user_id=user_id, settings=settings,
                 now=services.now(),
-            )
+            )  # fmt: skip
     except InvalidSettings as invalid:
         ack(**modal_errors({_block(e): error_text(locale, e) for e in invalid.errors}))
         return
     except UserError as error:
         ack(**modal_errors({_block(error): error_text(locale, error)}))
         return
-    except Exception:
-        ack(**modal_errors({"owners": apology(locale, "saving project settings")}))
-        return
     ack()
+    gateway = SlackGateway(client)
+    refused = _report_channel_problem(gateway, wanted) if wanted else None
+    if wanted and refused is None:
+        with services.db.write() as session:
+            latest = project_settings(session, team_id=team_id, project_id=project_id)
+            channel_saved = save_settings(
+                session, team_id=team_id, project_id=project_id, user_id=user_id,
+                settings=replace(latest, report_channel_id=wanted), now=services.now(),
+            )  # fmt: skip
+        saved = SavedSettings(project=channel_saved.project, changes=saved.changes + channel_saved.changes)
     project = saved.project
     text = render(
         "project_settings_saved.j2",
@@ -508,15 +525,13 @@ def settings_submitted(
         name=project.name,
         changes=change_labels(saved.changes, project.locale),
     )
-    try:
-        channel_id = meta.get("channel_id")
-        sent = (
-            gateway.post_ephemeral(channel=str(channel_id), user=user_id, text=text) if channel_id else None
-        )
-        if sent is None or not sent.ok:
-            gateway.dm(user=user_id, text=text)
-    except Exception:
-        log.exception("confirming the settings of %s failed", project.key)
+    if refused is not None:
+        reason = error_text(project.locale, refused)
+        text += "\n" + t(project.locale, "The report channel was not changed: %(reason)s", reason=reason)
+    channel_id = meta.get("channel_id")
+    sent = gateway.post_ephemeral(channel=str(channel_id), user=user_id, text=text) if channel_id else None
+    if sent is None or not sent.ok:
+        gateway.dm(user=user_id, text=text)
 
 
 def _block(error: UserError) -> str:

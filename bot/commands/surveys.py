@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import apology, clicked, reporting, services_of
+from bot.commands.common import clicked, reporting, services_of
 from bot.domain import surveys
 from bot.domain.errors import N_, UserError
 from bot.domain.people import locale_of
@@ -173,9 +173,6 @@ def on_details_submit(
     except UserError as error:
         block = _FIELD_BLOCKS.get(error.field or "", ids.BLOCK_SURVEY_SCORE)
         ack(**modal_errors({block: error_text(locale, error)}))
-        return
-    except Exception:
-        ack(**modal_errors({ids.BLOCK_SURVEY_SCORE: apology(locale, "saving a survey answer")}))
         return
     ack()
     try:

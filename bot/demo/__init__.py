@@ -82,7 +82,7 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
                         },
                         now=clock.now,
                     )
-            app = create_app(services, executor=executor)
+            app = create_app(services, executor=executor, background=executor)
             driver = script.Driver(fake, services, app, executor, secret)
             fake.reset_calls()
             driver._mark = 0

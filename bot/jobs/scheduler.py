@@ -13,6 +13,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.directory import resume_syncs
 from bot.jobs import JOBS
 from bot.jobs.base import JobContext
 from bot.jobs.runner import Runner, RunReport
@@ -38,6 +39,10 @@ def tick(services: Services, runner: Runner) -> None:
     ctx = JobContext(
         now=now, default_locale=services.default_locale, default_timezone=services.default_timezone
     )
+    try:
+        resume_syncs(services, runner.client_for)  # people directories a rate limit interrupted
+    except Exception:
+        log.exception("resuming directory syncs failed")
     for name in JOBS:
         started = time.perf_counter()
         try:

@@ -7,13 +7,138 @@ code), so a listener can decide what to tell the person.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 log = logging.getLogger(__name__)
+
+# -- retries of the listeners' calls -----------------------------------------------------------------
+# Slack answers a call over its rate limit with HTTP 429 and ``Retry-After`` (seconds); a 429 means the
+# call was not carried out, so it is safe to send again: https://docs.slack.dev/apis/web-api/rate-limits
+# A 5xx or a dropped connection may come after Slack did the work, so only calls that cannot do it twice
+# (reads, and redraws that replace what is there) are retried then; chat.postMessage never is.
+
+# Longer waits than this are not made in a listener: the call fails, and the person is told.
+MAX_LISTENER_WAIT = 10.0
+REPEATABLE_METHODS = frozenset(
+    {
+        "views.publish", "views.update", "chat.update", "chat.getPermalink", "conversations.info",
+        "conversations.members", "conversations.history", "conversations.replies", "reactions.get",
+        "users.info", "users.list", "auth.test",
+    }
+)  # fmt: skip
+
+Sleeper = Callable[[float], None]
+
+
+def method_of(request: HttpRequest) -> str:
+    """``chat.update`` from ``https://slack.com/api/chat.update?…``."""
+    return request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after":
+            value = values[0] if isinstance(values, list) else values
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                break
+    return 1.0
+
+
+class _Waiting(RetryHandler):
+    """Waits before the next try through an injectable sleeper (tests record instead of sleeping)."""
+
+    sleep: Sleeper
+
+    def wait(self, state: RetryState, response: HttpResponse | None) -> float:
+        return float(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        seconds = self.wait(state, response)
+        log.debug("slack %s: trying again in %ss", method_of(request), seconds)
+        self.sleep(seconds)
+        state.increment_current_attempt()
+
+
+class RateLimitRetry(_Waiting, RateLimitErrorRetryHandler):
+    """Wait what ``Retry-After`` says, when that is short enough for a listener."""
+
+    def __init__(
+        self, *, max_retry_count: int = 2, max_wait: float = MAX_LISTENER_WAIT, sleep: Sleeper = time.sleep
+    ) -> None:
+        RateLimitErrorRetryHandler.__init__(self, max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+        self.sleep = sleep
+
+    def wait(self, state: RetryState, response: HttpResponse | None) -> float:
+        return retry_after(response) if response is not None else 1.0
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code == 429 and retry_after(response) <= self.max_wait
+
+
+class _RepeatableOnly(_Waiting):
+    """Retries a failure only for methods that cannot do anything twice."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return method_of(request) in REPEATABLE_METHODS and bool(
+            super()._can_retry(state=state, request=request, response=response, error=error)
+        )
+
+
+class ServerErrorRetry(_RepeatableOnly, ServerErrorRetryHandler):
+    def __init__(self, *, sleep: Sleeper = time.sleep) -> None:
+        ServerErrorRetryHandler.__init__(self, max_retry_count=1)
+        self.sleep = sleep
+
+
+class ConnectionErrorRetry(_RepeatableOnly, ConnectionErrorRetryHandler):
+    def __init__(self, *, sleep: Sleeper = time.sleep) -> None:
+        ConnectionErrorRetryHandler.__init__(self, max_retry_count=1)
+        self.sleep = sleep
+
+
+def listener_retry_handlers(sleep: Sleeper = time.sleep) -> list[RetryHandler]:
+    """The retries of the listeners' client (the job runner's client has none: its ledger decides)."""
+    return [RateLimitRetry(sleep=sleep), ServerErrorRetry(sleep=sleep), ConnectionErrorRetry(sleep=sleep)]
 
 
 @dataclass(frozen=True)
