@@ -84,6 +84,7 @@ class SlackHarness:
         self.app = create_app(self.services, executor=self.executor)
         self.wsgi = AftercareWSGI(self.app, db)
         self._responses = 0
+        self._responses_lock = Lock()  # tests may send requests from several threads at once
 
     # -- raw requests ------------------------------------------------------------------
     def request(self, method: str, path: str, body: str = "", headers: dict[str, str] | None = None,
@@ -125,8 +126,10 @@ class SlackHarness:
 
     # -- Slack surfaces ----------------------------------------------------------------
     def next_response_url(self) -> str:
-        self._responses += 1
-        return self.fake.response_url(str(self._responses))
+        with self._responses_lock:
+            self._responses += 1
+            number = self._responses
+        return self.fake.response_url(str(number))
 
     def command(self, command: str, text: str, *, user: str = "UALICE", channel: str = "CPROJ",
                 team: str = TEAM, channel_name: str = "general") -> Response:  # fmt: skip
