@@ -59,7 +59,7 @@ def reporting(reply: Reply, locale: Callable[[], str]) -> Iterator[None]:
     try:
         yield
     except UserError as error:
-        reply(error_text(locale(), error))
+        reply(error_text(locale(), error, in_message=True))
     except Exception:
         reply(apology(locale(), "listener"))
 

@@ -29,7 +29,7 @@ from bot.services import Services
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import SlashCommand
 from bot.slack.record_blocks import deleted_blocks, record_detail_blocks, record_list_blocks
-from bot.text import decode_slack_text, mention
+from bot.text import decode_slack_text, mention, shorten
 from storage.models import Kind
 
 EXTRA_OPTIONS = {Kind.TASK: " [est:4h]", Kind.RISK: " [p:1-5] [i:1-5]"}
@@ -305,7 +305,9 @@ def _handle(
             _move(req, sub, rest)
         else:
             raise UserError(
-                N_("Unknown subcommand %(sub)s. Try %(command)s help."), sub=sub[:40], command=command.command
+                N_("Unknown subcommand %(sub)s. Try %(command)s help."),
+                sub=shorten(decode_slack_text(sub), 40),
+                command=command.command,
             )
 
 
