@@ -55,16 +55,16 @@ def _hold_first_reads(slack: SlackHarness, mocker: Any, parties: int) -> None:
     mocker.patch.object(lifecycle, "load", load)
 
 
-def _at_once(send: Callable[[int], Response]) -> list[Response]:
+def _at_once(send: Callable[[int], Response], clicks: int = CLICKS) -> list[Response]:
     """Run ``send(i)`` for every click in its own thread, all released together."""
-    start = threading.Barrier(CLICKS, timeout=20)
-    responses: list[Response | None] = [None] * CLICKS
+    start = threading.Barrier(clicks, timeout=20)
+    responses: list[Response | None] = [None] * clicks
 
     def run(i: int) -> None:
         start.wait()
         responses[i] = send(i)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(CLICKS)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clicks)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -126,3 +126,33 @@ def test_simultaneous_edits_assign_once_and_send_one_dm(project: SlackHarness, m
     refused = [r.json()["errors"][ids.BLOCK_TITLE] for r in responses if r.body]
     assert len(refused) == (0 if project.db.is_sqlite else CLICKS - 1)
     assert all("changed" in text and "ACME-1" in text for text in refused)
+
+
+def test_a_command_and_a_click_at_the_same_instant_change_the_record_once(
+    project: SlackHarness, mocker: Any
+) -> None:
+    project.command("/task", "new Deploy")
+    card = project.fake.calls_to("chat.postMessage")[0]
+    ts = _record(project, "ACME-1").card_ts
+    start = find_button(card.args["blocks"], ids.ACTION_CARD_MOVE, "start")
+    project.fake.reset_calls()
+    _hold_first_reads(project, mocker, 2)
+
+    def send(i: int) -> Response:
+        if i == 0:
+            return project.command("/task", "done ACME-1")
+        return click(project, start, message_ts=ts)
+
+    _at_once(send, clicks=2)
+
+    changes = _history(project, "ACME-1")
+    lost = [t for t in project.ephemeral_texts() if "changed by someone else at the same moment" in t]
+    stale = [t for t in project.ephemeral_texts() if "had changed since this card was drawn" in t]
+    status = _record(project, "ACME-1").status
+    if project.db.is_sqlite:
+        # Queued: the second one saw the first one's change (a stale card, or a legal done after start).
+        assert not lost and status == "done"
+    else:
+        # Both read the task before either saved: one changed it, the other lost and was told so.
+        assert len(changes) == 1 and len(lost) + len(stale) == 1
+        assert status == ("in_progress" if lost else "done")

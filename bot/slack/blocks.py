@@ -69,12 +69,20 @@ def fit_rendered(text: str, draw: Callable[[str], str], limit: int = MAX_SECTION
     return draw(shorten(text, low))
 
 
+def _within(text: str) -> str:
+    """Last resort for a builder that did not fit its text itself: drop whole lines, not half of one."""
+    if len(text) <= MAX_SECTION_TEXT:
+        return text
+    end = text.rfind("\n", 0, MAX_SECTION_TEXT + 1)
+    return text[:end] if end > 0 else text[:MAX_SECTION_TEXT]
+
+
 def section(text: str) -> Block:
-    return {"type": "section", "text": mrkdwn(text[:MAX_SECTION_TEXT])}
+    return {"type": "section", "text": mrkdwn(_within(text))}
 
 
 def context(text: str) -> Block:
-    return {"type": "context", "elements": [mrkdwn(text[:MAX_SECTION_TEXT])]}
+    return {"type": "context", "elements": [mrkdwn(_within(text))]}
 
 
 # Which status moves each kind offers as buttons, by current status.

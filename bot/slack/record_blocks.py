@@ -299,7 +299,7 @@ def record_detail_blocks(
             context(
                 fit_rendered(
                     record.mitigation,
-                    lambda plan: str(slack_gettext(locale, "Mitigation plan: %(plan)s", plan=plan)),
+                    lambda plan: str(slack_gettext(locale, N_("Mitigation plan: %(plan)s"), plan=plan)),
                 )
             )
         )
@@ -319,11 +319,11 @@ def record_detail_blocks(
 
 
 def deleted_blocks(record: RecordView, locale: str) -> tuple[str, list[Block]]:
-    text = str(slack_gettext(locale, "Deleted %(key)s %(title)s.", key=record.key, title=record.title))
+    text = str(slack_gettext(locale, N_("Deleted %(key)s %(title)s."), key=record.key, title=record.title))
     undo = _button(t(locale, "Undo"), ids.ACTION_UNDO_DELETE, {"key": record.key})
     return text, [section(text), {"type": "actions", "elements": [undo]}]
 
 
 def restored_blocks(record: RecordView, locale: str) -> tuple[str, list[Block]]:
-    text = str(slack_gettext(locale, "Restored %(key)s %(title)s.", key=record.key, title=record.title))
+    text = str(slack_gettext(locale, N_("Restored %(key)s %(title)s."), key=record.key, title=record.title))
     return text, [section(text)]
