@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from bot import ids
+from bot.commands import cards
 from bot.domain import lifecycle
-from storage.models import HistoryEntry, Record
-from tests.harness import Response, SlackHarness, click, find_button
+from storage.models import HistoryEntry, Kind, Record
+from tests.harness import HARNESS_NOW, Response, SlackHarness, click, find_button
 
 CLICKS = 4
 
@@ -156,3 +158,43 @@ def test_a_command_and_a_click_at_the_same_instant_change_the_record_once(
         # Both read the task before either saved: one changed it, the other lost and was told so.
         assert len(changes) == 1 and len(lost) + len(stale) == 1
         assert status == ("in_progress" if lost else "done")
+
+
+def test_a_comment_at_the_same_instant_as_a_click_is_kept(project: SlackHarness, mocker: Any) -> None:
+    project.command("/task", "new Deploy")
+    card = project.fake.calls_to("chat.postMessage")[0]
+    ts = _record(project, "ACME-1").card_ts
+    start = find_button(card.args["blocks"], ids.ACTION_CARD_MOVE, "start")
+    project.services.clock = lambda: HARNESS_NOW + timedelta(hours=1)
+    if not project.db.is_sqlite:
+        # The comment reads the task with the click, and saves only once the click has saved.
+        both_read, click_saved = threading.Barrier(2, timeout=20), threading.Event()
+        real_load, real_after = lifecycle.load, cards.after_change
+
+        def load(*args: Any, **kwargs: Any) -> Any:
+            found = real_load(*args, **kwargs)
+            both_read.wait()
+            if kwargs.get("kind") is Kind.TASK:  # the command's read
+                assert click_saved.wait(timeout=20)
+            return found
+
+        def after_change(*args: Any, **kwargs: Any) -> None:
+            click_saved.set()
+            real_after(*args, **kwargs)
+
+        mocker.patch.object(lifecycle, "load", load)
+        mocker.patch.object(cards, "after_change", after_change)
+
+    def send(i: int) -> Response:
+        if i == 0:
+            return project.command("/task", "comment ACME-1 Starting after lunch")
+        return click(project, start, message_ts=ts)
+
+    _at_once(send, clicks=2)
+
+    # A comment is no change of the record's state: it never loses to a click, nor makes one lose.
+    assert sorted(_history(project, "ACME-1")) == [
+        ("comment", None, "Starting after lunch"),
+        ("status", "open", "in_progress"),
+    ]
+    assert "Comment added to ACME-1." in project.ephemeral_texts()
