@@ -19,6 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.domain.errors import UserError
+from bot.text import escape
 
 DEFAULT_LOCALE = "en"
 LOCALES = ("en", "zh-CN")
@@ -56,8 +57,15 @@ def t(locale: str, message: str, **params: Any) -> str:
     return text % params if params else text
 
 
-def error_text(locale: str, error: UserError) -> str:
-    return t(locale, error.message, **error.params)
+def error_text(locale: str, error: UserError, *, in_message: bool = False) -> str:
+    """The error in ``locale``. ``in_message``: it goes into a message, so the values people typed are escaped
+    (a modal's error text is plain text and needs none)."""
+    if not in_message:
+        return t(locale, error.message, **error.params)
+    params = {
+        name: escape(value) if isinstance(value, str) else value for name, value in error.params.items()
+    }
+    return t(locale, error.message, **params)
 
 
 def format_date(value: date, locale: str) -> str:

@@ -53,6 +53,25 @@ def decode_slack_text(text: str) -> str:
     return clean(unescape_entities(decoded))
 
 
+ELLIPSIS = "…"
+
+
+def shorten(text: str, limit: int) -> str:
+    """Plain ``text`` in at most ``limit`` characters, cut after a word where possible and marked "…".
+
+    Only for text not yet escaped: escaping afterwards keeps every ``&amp;`` whole.
+    """
+    if len(text) <= limit:
+        return text
+    if limit <= len(ELLIPSIS):
+        return ELLIPSIS
+    cut = text[: limit - len(ELLIPSIS)]
+    space = cut.rfind(" ")
+    if space > len(cut) // 2:
+        cut = cut[:space]
+    return cut.rstrip() + ELLIPSIS
+
+
 def clean(text: str) -> str:
     return _CONTROL.sub("", text)
 

@@ -190,13 +190,19 @@ class Record(Base):
     source_ts: Mapped[str | None] = mapped_column(String(32))
     card_channel_id: Mapped[str | None] = mapped_column(String(32))
     card_ts: Mapped[str | None] = mapped_column(String(32))
-    # Bumped on every change; cards carry it so a stale button can be detected.
+    # Bumped on every change; cards carry it so a stale button can be detected. It is also the
+    # mapper's version counter: every ORM UPDATE of a record says ``WHERE version = <the one read>``,
+    # so of two transactions that read the same version only the first to commit changes the row —
+    # the other gets ``StaleDataError`` (see ``bot.domain.lifecycle.change_once``). The domain bumps
+    # it itself (``version_id_generator=False``): remembering where a card was posted is no change.
     version: Mapped[int] = mapped_column(Integer, default=1)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     last_reviewed_at: Mapped[datetime | None]
     # The due date this record was last escalated to the owners for (escalated once per due date).
     escalated_for_due: Mapped[date | None] = mapped_column(Date)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012 (SQLAlchemy reads it)
 
     @property
     def score(self) -> int | None:

@@ -112,6 +112,7 @@ class SlackHarness:
         self.app = create_app(self.services, executor=self.executor, background=self.background)
         self.wsgi = AftercareWSGI(self.app, db)
         self._responses = 0
+        self._responses_lock = Lock()  # tests may send requests from several threads at once
 
     # -- raw requests ------------------------------------------------------------------
     def request(self, method: str, path: str, body: str = "", headers: dict[str, str] | None = None,
@@ -162,8 +163,10 @@ class SlackHarness:
 
     # -- Slack surfaces ----------------------------------------------------------------
     def next_response_url(self) -> str:
-        self._responses += 1
-        return self.fake.response_url(str(self._responses))
+        with self._responses_lock:
+            self._responses += 1
+            number = self._responses
+        return self.fake.response_url(str(number))
 
     def acting(self, user: str, team: str, channel: str | None = None, *, channel_name: str = "general",
                mentioned: str = "") -> None:  # fmt: skip

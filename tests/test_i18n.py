@@ -74,6 +74,7 @@ CONTEXT: dict[str, Any] = {
     "by": "UBOB",
     "at": "Dec 1, 2026",
     "scope_change": True,
+    "show_values": True,
     "comment": False,
     "digest": {
         "key": "ACME",

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.commands.common import clicked, reporting
@@ -57,7 +58,8 @@ def _apply(
 ) -> lifecycle.Change:
     key, version = value["key"], value.get("v")
     now = services.now()
-    with services.db.write() as session:
+
+    def apply(session: Session) -> lifecycle.Change:
         if action_id == ids.ACTION_CARD_ASSIGN_ME:
             return lifecycle.assign(
                 session, team_id=team_id, key=key, assignee_id=user_id, user_id=user_id, now=now,
@@ -67,6 +69,8 @@ def _apply(
         return lifecycle.move(
             session, team_id=team_id, key=key, verb=verb, user_id=user_id, now=now, expected_version=version
         )
+
+    return lifecycle.change_once(services.db, team_id=team_id, key=key, apply=apply)
 
 
 def on_card_button(
@@ -121,10 +125,12 @@ def on_undo_delete(
     )  # fmt: skip
     with reporting(tell, lambda: click.locale):
         value = _value(action)
-        with services.db.write() as session:
-            change = lifecycle.restore(
+        change = lifecycle.change_once(
+            services.db, team_id=team_id, key=value["key"],
+            apply=lambda session: lifecycle.restore(
                 session, team_id=team_id, key=value["key"], user_id=user_id, now=services.now()
-            )
+            ),
+        )  # fmt: skip
         after_change(services, gateway, change, actor=user_id)
         text, blocks = restored_blocks(change.record, change.record.locale)
         respond(text=text, blocks=blocks, replace_original=True)

@@ -65,7 +65,7 @@ def reporting(reply: Reply, locale: Callable[[], str]) -> Iterator[None]:
     try:
         yield
     except UserError as error:
-        reply(error_text(locale(), error))
+        reply(error_text(locale(), error, in_message=True))
     except Exception as error:
         with suppress(Exception):  # the locale itself may need what just failed
             setattr(error, LOCALE_NOTE, locale())

@@ -227,12 +227,21 @@ def _submit_edit(
             priority=Priority(form.priority or Priority.MEDIUM),
             **_kind_fields(form),
         )
-        with services.db.write() as session:
-            change = lifecycle.edit(
+        change = lifecycle.change_once(
+            services.db, team_id=team_id, key=key,
+            apply=lambda session: lifecycle.edit(
                 session, team_id=team_id, key=key, values=values, user_id=user_id, now=services.now()
-            )
+            ),
+        )  # fmt: skip
     except UserError as error:
         ack(**modal_errors({_block_of(error): error_text(locale, error)}))
+        return
+    if change.stale:
+        ack(
+            **modal_errors(
+                {ids.BLOCK_TITLE: t(change.record.locale, lifecycle.LOST_RACE, key=change.record.key)}
+            )
+        )
         return
     ack()
     after_change(services, SlackGateway(client), change, actor=user_id)

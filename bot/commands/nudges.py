@@ -16,12 +16,13 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.commands.common import clicked, reporting, services_of, tenant_of
 from bot.domain import nudges
 from bot.domain.errors import N_, UserError
-from bot.domain.lifecycle import Change
+from bot.domain.lifecycle import Change, change_once
 from bot.domain.people import locale_of
 from bot.flows import after_change
 from bot.i18n import error_text, normalise_locale, t
@@ -87,7 +88,8 @@ def _stale_text(locale: str, key: str) -> str:
 
 def _apply(services: Services, team_id: str, user_id: str, action_id: str, ref: dict[str, Any]) -> Change:
     now = services.now()
-    with services.db.write() as session:
+
+    def apply(session: Session) -> Change:
         if action_id == ids.ACTION_NUDGE_DONE:
             return nudges.mark_done(
                 session, team_id=team_id, key=ref["key"], user_id=user_id, now=now, expected_version=ref["v"]
@@ -97,6 +99,8 @@ def _apply(services: Services, team_id: str, user_id: str, action_id: str, ref: 
             session, team_id=team_id, key=ref["key"], days=days, user_id=user_id, now=now,
             expected_version=ref["v"],
         )  # fmt: skip
+
+    return change_once(services.db, team_id=team_id, key=ref["key"], apply=apply)
 
 
 def on_nudge_button(
@@ -200,11 +204,13 @@ def on_set_due_submit(
         picked = _picked_date(view)
         if picked is None:
             raise UserError(N_("Choose a date."))
-        with services.db.write() as session:
-            change = nudges.set_new_due(
+        change = change_once(
+            services.db, team_id=team_id, key=key,
+            apply=lambda session: nudges.set_new_due(
                 session, team_id=team_id, key=key, due=picked, user_id=user_id, now=services.now(),
                 expected_version=version,
-            )  # fmt: skip
+            ),
+        )  # fmt: skip
     except UserError as error:
         ack(**modal_errors({ids.BLOCK_NEW_DUE: error_text(locale, error)}))
         return

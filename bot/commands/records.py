@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.commands.common import Reply, ephemeral_reply, reporting, services_of, tenant_of
@@ -28,7 +29,7 @@ from bot.services import Services
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import SlashCommand
 from bot.slack.record_blocks import deleted_blocks, record_detail_blocks, record_list_blocks
-from bot.text import decode_slack_text, mention
+from bot.text import decode_slack_text, mention, shorten
 from storage.models import Kind
 
 EXTRA_OPTIONS = {Kind.TASK: " [est:4h]", Kind.RISK: " [p:1-5] [i:1-5]"}
@@ -153,6 +154,9 @@ def _edit(req: Request, rest: str) -> None:
 
 def _confirm(req: Request, change: lifecycle.Change, message: str, **params: Any) -> None:
     req.locale = change.record.locale
+    if change.stale:
+        req.reply(t(req.locale, lifecycle.LOST_RACE, key=change.record.key))
+        return
     if not change.changed:
         req.reply(t(req.locale, "Nothing to change: %(key)s is already like that.", key=change.record.key))
         return
@@ -171,11 +175,13 @@ def _assign(req: Request, rest: str) -> None:
             key=key,
         )
     assignee = req.command.user_id if words == ["me"] else options.assignee_id
-    with req.services.db.write() as session:
-        change = lifecycle.assign(
+    change = lifecycle.change_once(
+        req.services.db, team_id=req.team_id, key=key,
+        apply=lambda session: lifecycle.assign(
             session, team_id=req.team_id, key=key, assignee_id=assignee, user_id=req.command.user_id,
             now=req.services.now(), kind=req.kind,
-        )  # fmt: skip
+        ),
+    )  # fmt: skip
     if assignee:
         _confirm(req, change, N_("%(key)s is now assigned to %(who)s."), who=mention(assignee))
     else:
@@ -190,11 +196,13 @@ def _due(req: Request, rest: str) -> None:
             command=req.command.command,
             key=key,
         )
-    with req.services.db.write() as session:
-        change = lifecycle.set_due(
+    change = lifecycle.change_once(
+        req.services.db, team_id=req.team_id, key=key,
+        apply=lambda session: lifecycle.set_due(
             session, team_id=req.team_id, key=key, due_text=remainder, user_id=req.command.user_id,
             now=req.services.now(), kind=req.kind,
-        )  # fmt: skip
+        ),
+    )  # fmt: skip
     due = change.record.due_date.isoformat() if change.record.due_date else "—"
     _confirm(req, change, N_("%(key)s is now due %(date)s."), date=due)
 
@@ -212,23 +220,25 @@ def _comment(req: Request, rest: str) -> None:
 
 def _delete(req: Request, rest: str) -> None:
     key, _ = _key_and_rest(rest, "delete", req.command.command)
-    with req.services.db.write() as session:
-        change = lifecycle.delete(
-            session,
-            team_id=req.team_id,
-            key=key,
-            user_id=req.command.user_id,
-            now=req.services.now(),
+    change = lifecycle.change_once(
+        req.services.db, team_id=req.team_id, key=key,
+        apply=lambda session: lifecycle.delete(
+            session, team_id=req.team_id, key=key, user_id=req.command.user_id, now=req.services.now(),
             kind=req.kind,
-        )
-    after_change(req.services, req.gateway, change, actor=req.command.user_id)
+        ),
+    )  # fmt: skip
     req.locale = change.record.locale
+    if change.stale:
+        req.reply(t(req.locale, lifecycle.LOST_RACE, key=change.record.key))
+        return
+    after_change(req.services, req.gateway, change, actor=req.command.user_id)
     req.reply_blocks(*deleted_blocks(change.record, change.record.locale))
 
 
 def _move(req: Request, verb: str, rest: str) -> None:
     key, remainder = _key_and_rest(rest, verb, req.command.command)
-    with req.services.db.write() as session:
+
+    def apply(session: Session) -> lifecycle.Change:
         change = lifecycle.move(
             session, team_id=req.team_id, key=key, verb=verb, user_id=req.command.user_id,
             now=req.services.now(), kind=req.kind,
@@ -238,6 +248,9 @@ def _move(req: Request, verb: str, rest: str) -> None:
                 session, team_id=req.team_id, key=key, plan=decode_slack_text(remainder), user_id=req.command.user_id,
                 now=req.services.now(), previous=change,
             )  # fmt: skip
+        return change
+
+    change = lifecycle.change_once(req.services.db, team_id=req.team_id, key=key, apply=apply)
     _confirm(
         req,
         change,
@@ -292,7 +305,9 @@ def _handle(
             _move(req, sub, rest)
         else:
             raise UserError(
-                N_("Unknown subcommand %(sub)s. Try %(command)s help."), sub=sub[:40], command=command.command
+                N_("Unknown subcommand %(sub)s. Try %(command)s help."),
+                sub=shorten(decode_slack_text(sub), 40),
+                command=command.command,
             )
 
 

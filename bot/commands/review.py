@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.commands.common import clicked, reporting
@@ -45,7 +46,8 @@ def _apply(
 ) -> lifecycle.Change:
     key, version = value["key"], value["v"]
     now = services.now()
-    with services.db.write() as session:
+
+    def apply(session: Session) -> lifecycle.Change:
         if action_id == ids.ACTION_REVIEW_STILL_VALID:
             return confirm_risk(
                 session, team_id=team_id, key=key, user_id=user_id, now=now, expected_version=version
@@ -73,6 +75,8 @@ def _apply(
             kind=Kind.RISK,
             expected_version=version,
         )
+
+    return lifecycle.change_once(services.db, team_id=team_id, key=key, apply=apply)
 
 
 def _redraw(

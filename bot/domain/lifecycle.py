@@ -3,15 +3,25 @@
 Every change bumps the record's ``version``. A button drawn at an older version
 is stale: the change is not applied, and the caller redraws the current state
 instead. That is also what makes a second click do nothing twice.
+
+Clicks that arrive at the same instant all read the same version, so that check
+alone lets each of them through. The version is also the mapper's version counter
+(``storage.models.Record``): the UPDATE says ``WHERE version = <the one read>``, so
+only the first transaction to commit changes the row. ``change_once`` runs a change
+so that the others are rolled back whole (no history row, nothing to notify) and
+come back as stale, like any click on an old card.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.domain.errors import N_, UserError
 from bot.domain.permissions import require_record_change
@@ -21,6 +31,7 @@ from bot.domain.views import RecordView
 from bot.parsing import check_title, parse_record_key
 from bot.text import clean
 from storage import queries
+from storage.db import Database
 from storage.models import HistoryEntry, Kind, Priority, Project, ProjectStatus, Record
 
 # Statuses of a requirement once the customer's scope is agreed.
@@ -28,6 +39,11 @@ _AGREED = ("accepted", "in_progress")
 # Fields whose change on an agreed requirement is a change of scope.
 _SCOPE_FIELDS = ("title", "description", "due_date", "priority", "estimate_hours")
 MAX_COMMENT = 4000
+# What someone is told when their command or form lost to a change made at the same instant.
+LOST_RACE = N_(
+    "%(key)s was changed by someone else at the same moment, so your change was not saved. "
+    "Please look at it again and retry."
+)
 _COMMAND = {
     Kind.REQUIREMENT: "/req",
     Kind.ISSUE: "/issue",
@@ -62,6 +78,22 @@ class RecordEdit:
     impact: int | None = None
     mitigation: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def change_once(db: Database, *, team_id: str, key: str, apply: Callable[[Session], Change]) -> Change:
+    """Run one change of record ``key`` in its own write transaction.
+
+    When another change of the same record committed after this one read it (two people,
+    or a double-click, at the same instant), this one is rolled back whole and the record's
+    current state comes back as a stale change: the caller answers as for an old button.
+    """
+    try:
+        with db.write() as session:
+            return apply(session)
+    except StaleDataError:
+        with db.read() as session:
+            record, project = load(session, team_id=team_id, key=key, allow_deleted=True)
+            return Change(RecordView.of(record, project), changed=False, stale=True)
 
 
 def load(
@@ -334,7 +366,8 @@ def comment(
             at=now,
         )
     )
-    record.updated_at = now
+    # Not through the ORM: that would check the version, and a comment must not lose to a click.
+    session.execute(update(Record).where(Record.id == record.id).values(updated_at=now))
     return RecordView.of(record, project)
 
 

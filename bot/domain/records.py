@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from bot.dates import parse_date
@@ -110,13 +111,16 @@ def create_record(
 
 def set_card(session: Session, *, record_id: int, channel_id: str, ts: str) -> None:
     """Remember where a record's card was posted, so it can be redrawn in place."""
-    record = session.get(Record, record_id)
-    if record is not None:
-        record.card_channel_id = channel_id
-        record.card_ts = ts
+    # A plain UPDATE, not the ORM's: this is no change of the record (its version stays), and a
+    # click that changed the record meanwhile must not make it fail (see ``Record.version``).
+    session.execute(
+        update(Record).where(Record.id == record_id).values(card_channel_id=channel_id, card_ts=ts)
+    )
 
 
 def set_source(session: Session, *, record_id: int, url: str) -> None:
-    record = session.get(Record, record_id)
-    if record is not None and not record.source_url:
-        record.source_url = url
+    session.execute(
+        update(Record)
+        .where(Record.id == record_id, or_(Record.source_url.is_(None), Record.source_url == ""))
+        .values(source_url=url)
+    )

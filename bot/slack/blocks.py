@@ -6,6 +6,7 @@ Text comes from the catalogue and templates; user text is escaped there.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot import ids
@@ -14,11 +15,14 @@ from bot.domain.views import RecordView
 from bot.i18n import t
 from bot.labels import kind_name, priority_name, status_name
 from bot.rendering import render
+from bot.text import shorten
 from storage.models import Kind
 
 Block = dict[str, Any]
 # Slack's limits.
 MAX_INPUT = 3000
+# A section's text (https://api.slack.com/reference/block-kit/blocks#section) and a context
+# element's text object (https://api.slack.com/reference/block-kit/composition-objects#text).
 MAX_SECTION_TEXT = 3000
 MAX_OPTIONS = 100
 
@@ -31,12 +35,54 @@ def mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text}
 
 
+def fit_lines(lines: Sequence[str], limit: int = MAX_SECTION_TEXT, *, latest: bool = False) -> list[str]:
+    """As many whole lines as fit in ``limit`` characters joined by newlines: the first ones, or the last.
+
+    Lists shrink this way, by whole items, never by cutting a line (or a mention or link in it).
+    """
+    picked: list[str] = []
+    used = 0
+    for line in reversed(lines) if latest else lines:
+        cost = len(line) + (1 if picked else 0)
+        if used + cost > limit:
+            break
+        picked.append(line)
+        used += cost
+    return picked[::-1] if latest else picked
+
+
+def fit_rendered(text: str, draw: Callable[[str], str], limit: int = MAX_SECTION_TEXT) -> str:
+    """``draw(text)``, or — when that is longer than ``limit`` — ``draw`` of ``text`` shortened as little as needed.
+
+    The plain text is shortened before ``draw`` escapes it, so no entity is ever cut.
+    """
+    drawn = draw(text)
+    if len(drawn) <= limit:
+        return drawn
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(draw(shorten(text, middle))) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return draw(shorten(text, low))
+
+
+def _within(text: str) -> str:
+    """Last resort for a builder that did not fit its text itself: drop whole lines, not half of one."""
+    if len(text) <= MAX_SECTION_TEXT:
+        return text
+    end = text.rfind("\n", 0, MAX_SECTION_TEXT + 1)
+    return text[:end] if end > 0 else text[:MAX_SECTION_TEXT]
+
+
 def section(text: str) -> Block:
-    return {"type": "section", "text": mrkdwn(text[:MAX_SECTION_TEXT])}
+    return {"type": "section", "text": mrkdwn(_within(text))}
 
 
 def context(text: str) -> Block:
-    return {"type": "context", "elements": [mrkdwn(text[:MAX_SECTION_TEXT])]}
+    return {"type": "context", "elements": [mrkdwn(_within(text))]}
 
 
 # Which status moves each kind offers as buttons, by current status.

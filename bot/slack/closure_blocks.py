@@ -27,6 +27,7 @@ from bot.labels import describe_change, status_name
 from bot.rendering import render, safe
 from bot.slack.blocks import Block, _input, context, plain, section
 from bot.slack.digest_blocks import split_text
+from bot.text import escape
 
 MODAL_TITLE_LIMIT = 24
 HEADER_LIMIT = 150
@@ -202,7 +203,8 @@ def report_message(report: Retrospective, *, file_name: str) -> tuple[str, list[
     blocks.append({"type": "divider"})
     blocks += [section(piece) for piece in split_text(notes)]
     blocks.append(context(t(locale, "The full report follows as a file: %(file)s", file=file_name)))
-    return header, blocks[:MAX_MESSAGE_BLOCKS]
+    # The header block is plain text; the fallback text is parsed like mrkdwn, so the name is escaped there.
+    return escape(header), blocks[:MAX_MESSAGE_BLOCKS]
 
 
 def _short(text: str, limit: int) -> str:

@@ -21,19 +21,23 @@ from bot.labels import (
     priority_name,
     status_name,
 )
-from bot.rendering import render
+from bot.rendering import render, slack_gettext
 from bot.slack.blocks import (
     MAX_INPUT,
     MAX_OPTIONS,
+    MAX_SECTION_TEXT,
     Block,
     _button,
     _input,
     _option,
     context,
+    fit_lines,
+    fit_rendered,
     plain,
     record_card,
     section,
 )
+from bot.text import shorten
 from storage.models import Kind
 
 EDIT_TITLES = {
@@ -43,6 +47,8 @@ EDIT_TITLES = {
     Kind.RISK: N_("Edit risk"),
 }
 HISTORY_SHOWN = 15
+# A history value or comment is shown in at most this many characters (the export has it whole).
+MAX_HISTORY_TEXT = 500
 
 
 def _text_input(
@@ -239,61 +245,85 @@ def record_list_blocks(
     )
     if not listing.records:
         return heading, [section(f"*{heading}*"), context(t(locale, "Nothing here."))]
-    lines = "\n".join(_line(r, locale) for r in listing.records)
-    blocks = [section(f"*{heading}*"), section(lines)]
-    if listing.total > len(listing.records):
-        blocks.append(context(t(locale, "and %(count)s more", count=listing.total - len(listing.records))))
+    shown = fit_lines([_line(r, locale) for r in listing.records])
+    blocks = [section(f"*{heading}*"), section("\n".join(shown))]
+    if listing.total > len(shown):
+        blocks.append(context(t(locale, "…and %(count)s more.", count=listing.total - len(shown))))
     return heading, blocks
 
 
 def _history_line(entry: HistoryView, locale: str) -> str:
     if entry.field == "comment":
-        field, old, new = entry.field, None, entry.new
+        field, old, new, values = entry.field, None, entry.new, True
     else:
         text = describe_change(entry.field, entry.old, entry.new, locale)
-        field, old, new = text.label, text.old, text.new
+        field, old, new, values = text.label, text.old, text.new, text.show_values
     return render(
         "history_line.j2",
         locale,
         comment=entry.field == "comment",
         field=field,
-        old=old,
-        new=new,
+        show_values=values,
+        old=shorten(old, MAX_HISTORY_TEXT) if old else None,
+        new=shorten(new, MAX_HISTORY_TEXT) if new else None,
         by=entry.by,
         at=format_date(entry.at.date(), locale),
         scope_change=entry.scope_change,
     )
 
 
+def _description(description: str, locale: str) -> list[Block]:
+    """The description quoted, in as many whole lines as fit one section; a count of the lines left out."""
+    lines = description.splitlines()
+    quoted = [
+        fit_rendered(line, lambda text: render("quoted.j2", locale, text=text or " ")) for line in lines
+    ]
+    shown = fit_lines(quoted)
+    blocks = [section("\n".join(shown))]
+    if len(shown) < len(lines):
+        blocks.append(
+            context(t(locale, "…and %(count)s more lines of description.", count=len(lines) - len(shown)))
+        )
+    return blocks
+
+
 def record_detail_blocks(
     record: RecordView, history: list[HistoryView], locale: str
 ) -> tuple[str, list[Block]]:
-    text, blocks = record_card(record)
-    if record.description:
-        blocks.insert(1, section(render("quoted.j2", locale, text=record.description[:2800])))
+    text, card = record_card(record)
+    blocks = card[:1]
+    if record.description.strip():
+        blocks += _description(record.description, locale)
     if record.mitigation:
-        blocks.insert(2, context(t(locale, "Mitigation plan: %(plan)s", plan=record.mitigation)))
-    shown = history[-HISTORY_SHOWN:]
-    if shown:
         blocks.append(
-            section(
-                "*"
-                + t(locale, "History and comments")
-                + "*\n"
-                + "\n".join(_history_line(e, locale) for e in shown)
+            context(
+                fit_rendered(
+                    record.mitigation,
+                    lambda plan: str(slack_gettext(locale, N_("Mitigation plan: %(plan)s"), plan=plan)),
+                )
             )
         )
+    blocks += card[1:]
+    heading = "*" + t(locale, "History and comments") + "*"
+    recent = history[-HISTORY_SHOWN:]
+    shown = fit_lines(
+        [_history_line(e, locale) for e in recent], MAX_SECTION_TEXT - len(heading) - 1, latest=True
+    )
+    if shown:
+        blocks.append(section(heading + "\n" + "\n".join(shown)))
+        if len(shown) < len(history):
+            blocks.append(context(t(locale, "…and %(count)s earlier.", count=len(history) - len(shown))))
     else:
         blocks.append(context(t(locale, "No changes or comments yet.")))
     return text, blocks
 
 
 def deleted_blocks(record: RecordView, locale: str) -> tuple[str, list[Block]]:
-    text = t(locale, "Deleted %(key)s %(title)s.", key=record.key, title=record.title)
+    text = str(slack_gettext(locale, N_("Deleted %(key)s %(title)s."), key=record.key, title=record.title))
     undo = _button(t(locale, "Undo"), ids.ACTION_UNDO_DELETE, {"key": record.key})
-    return text, [section(render("plain.j2", locale, text=text)), {"type": "actions", "elements": [undo]}]
+    return text, [section(text), {"type": "actions", "elements": [undo]}]
 
 
 def restored_blocks(record: RecordView, locale: str) -> tuple[str, list[Block]]:
-    text = t(locale, "Restored %(key)s %(title)s.", key=record.key, title=record.title)
-    return text, [section(render("plain.j2", locale, text=text))]
+    text = str(slack_gettext(locale, N_("Restored %(key)s %(title)s."), key=record.key, title=record.title))
+    return text, [section(text)]

@@ -29,6 +29,7 @@ from bot.domain.surveys import (
 from bot.i18n import t
 from bot.rendering import render, slack_gettext
 from bot.slack.blocks import MAX_SECTION_TEXT, Block, _button, context, plain, section
+from bot.text import shorten
 
 MAX_BLOCKS = 50
 MAX_FALLBACK_TEXT = 3000
@@ -269,9 +270,7 @@ def results_message(results: SurveyResults, *, locale: str) -> tuple[str, list[B
     chunk = ""
     shown = 0
     for comment in results.comments:
-        text = (
-            comment.text if len(comment.text) <= MAX_COMMENT_SHOWN else comment.text[:MAX_COMMENT_SHOWN] + "…"
-        )
+        text = shorten(comment.text, MAX_COMMENT_SHOWN)
         line = render("survey_comment.j2", locale, text=text, user_id=comment.user_id)
         if chunk and len(chunk) + 2 + len(line) > MAX_SECTION_TEXT:
             if len(blocks) >= MAX_BLOCKS - 2:
