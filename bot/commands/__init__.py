@@ -10,6 +10,7 @@ from bot.commands import (
     forms,
     home,
     meeting,
+    messages_tab,
     nudges,
     project,
     records,
@@ -20,5 +21,18 @@ from bot.commands import (
 
 
 def register_all(app: App) -> None:
-    for module in (project, records, meeting, shortcuts, forms, cards, home, events, nudges, review, surveys):
+    for module in (
+        project,
+        records,
+        meeting,
+        shortcuts,
+        forms,
+        cards,
+        home,
+        events,
+        nudges,
+        review,
+        surveys,
+        messages_tab,
+    ):
         module.register(app)

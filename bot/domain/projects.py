@@ -130,6 +130,12 @@ def list_projects(session: Session, *, team_id: str) -> list[ProjectView]:
     return [ProjectView.of(p) for p in queries.projects(session, team_id=team_id)]
 
 
+def find_active_projects(session: Session, *, team_id: str, text: str, limit: int) -> list[ProjectView]:
+    """What a project picker offers for ``text`` typed so far: open projects of this workspace only."""
+    found = queries.active_projects_matching(session, team_id=team_id, text=text.strip(), limit=limit)
+    return [ProjectView.of(p) for p in found]
+
+
 # -- channel links -------------------------------------------------------------------------
 
 

@@ -14,13 +14,14 @@ from bot.domain.views import RecordView
 from bot.i18n import t
 from bot.labels import kind_name, priority_name, status_name
 from bot.rendering import render
+from bot.slack import limits
 from storage.models import Kind
 
 Block = dict[str, Any]
-# Slack's limits.
-MAX_INPUT = 3000
-MAX_SECTION_TEXT = 3000
-MAX_OPTIONS = 100
+# Slack's limits (spelled once in bot.slack.limits).
+MAX_INPUT = limits.INPUT
+MAX_SECTION_TEXT = limits.SECTION_TEXT
+MAX_OPTIONS = limits.SELECT_OPTIONS
 
 
 def plain(text: str, *, emoji: bool = True) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def text_blocks(text: str) -> list[Block]:
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": plain(text[:75]), "value": value}
+    return {"text": plain(text[: limits.OPTION_TEXT]), "value": value}
 
 
 def _input(
