@@ -21,7 +21,10 @@ from bot.commands import (
 
 
 def register_all(app: App) -> None:
+    # messages_tab first: its listener takes only DMs to the bot (Bolt runs the first listener that matches),
+    # so a general ``message`` listener registered later never swallows them.
     for module in (
+        messages_tab,
         project,
         records,
         meeting,
@@ -33,6 +36,5 @@ def register_all(app: App) -> None:
         nudges,
         review,
         surveys,
-        messages_tab,
     ):
         module.register(app)

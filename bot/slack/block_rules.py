@@ -210,9 +210,7 @@ def _layout_problems(block: dict[str, Any], where: str, surface: str) -> Problem
     kind = block.get("type")
     problems: Problems = []
     if kind == "section":
-        # {REF}/blocks/section-block — text ≤3000; fields: at most 10, each ≤2000.
-        if len(_text_of(block.get("text"))) > limits.SECTION_TEXT:
-            problems.append(f"{where}: text longer than {limits.SECTION_TEXT}")
+        # {REF}/blocks/section-block — text ≤3000 (as every text object); fields: at most 10, each ≤2000.
         fields = block.get("fields") or []
         if len(fields) > limits.SECTION_FIELDS:
             problems.append(f"{where}: more than {limits.SECTION_FIELDS} fields")
