@@ -39,12 +39,14 @@ def projects(session: Session, *, team_id: str | None = None, key: str | None = 
     return session.scalars(query).all()
 
 
-def active_projects_matching(session: Session, *, team_id: str, text: str, limit: int) -> Sequence[Project]:
-    """Active projects of the workspace whose key or name contains ``text`` (any case), by key."""
+def active_projects_matching(
+    session: Session, *, team_id: str, terms: Sequence[str], limit: int
+) -> Sequence[Project]:
+    """Active projects of the workspace whose key or name contains every one of ``terms`` (any case), by key."""
     query = select(Project).where(Project.team_id == team_id, Project.status == ProjectStatus.ACTIVE)
-    if text:
+    for term in terms:
         query = query.where(
-            or_(Project.key.icontains(text, autoescape=True), Project.name.icontains(text, autoescape=True))
+            or_(Project.key.icontains(term, autoescape=True), Project.name.icontains(term, autoescape=True))
         )
     return session.scalars(query.order_by(Project.key).limit(limit)).all()
 

@@ -108,10 +108,14 @@ def test_typed_text_finds_the_open_projects_of_this_workspace(many: SlackHarness
     found = [o["text"]["text"] for o in _options(many, view, "p14")]
     # P140…P149, without the closed P145 and without the other workspace's P914…
     assert found == [f"P{n} — Customer number {n}" for n in range(140, 150) if n != 145]
-    assert [o["text"]["text"] for o in _options(many, view, "number 7")] == [
-        f"P{n:03d} — Customer number {n}" for n in (7, *range(70, 80))
+    # Every word counts, in the key or the name, as does the text shown in the picker.
+    assert [o["text"]["text"][:4] for o in _options(many, view, "customer P14")] == [
+        f"P{n}" for n in range(140, 150) if n != 145
     ]
-    assert [o["value"] for o in _options(many, view, "acme")] == [str(_project_id(many, "ACME"))]
+    acme = [str(_project_id(many, "ACME"))]
+    assert [o["value"] for o in _options(many, view, "acme")] == acme
+    assert [o["value"] for o in _options(many, view, "acme after")] == acme
+    assert [o["value"] for o in _options(many, view, "ACME — Acme Corp")] == acme
     assert _options(many, view, "nothing like it") == []
 
 
