@@ -335,3 +335,77 @@ def test_an_options_answer_keeps_to_100_plain_text_options() -> None:
         FakeSlack.options_problems({"options": [{"text": mrkdwn("x"), "value": "1"}]}), "plain_text"
     )
     assert_refused(FakeSlack.options_problems({}), "neither")
+
+
+# -- the smaller rules the stand-in also keeps -------------------------------------------------------
+
+
+def test_a_section_field_longer_than_2000_is_refused() -> None:
+    block = {"type": "section", "fields": [mrkdwn("x" * 2001)]}
+    assert_refused(message([block]), "field longer than 2000")
+    block["fields"] = [mrkdwn("x" * 2000)]
+    assert message([block]) == []
+
+
+def test_a_placeholder_is_plain_text_of_at_most_150() -> None:
+    element = select(2, placeholder=mrkdwn("Pick"))
+    assert_refused(view_problems(modal([input_block(element)])), "placeholder must be a plain_text")
+    element["placeholder"] = plain("x" * 151)
+    assert_refused(view_problems(modal([input_block(element)])), "placeholder longer than 150")
+    element["placeholder"] = plain("Pick one")
+    assert view_problems(modal([input_block(element)])) == []
+
+
+def test_confirm_dialog_title_and_buttons_are_plain_text() -> None:
+    confirm = {
+        "title": mrkdwn("Sure?"),
+        "text": mrkdwn("It *closes*."),
+        "confirm": plain("Yes"),
+        "deny": plain("No"),
+    }
+    button = {"type": "button", "action_id": "b", "text": plain("Close"), "confirm": confirm}
+    assert_refused(message(actions(button)), "confirm title must be a plain_text")
+    confirm["title"] = plain("Sure?")
+    assert message(actions(button)) == []
+
+
+def test_option_urls_belong_to_overflow_menus_only() -> None:
+    element = select(2)
+    element["options"][0]["url"] = "https://example.com"
+    assert_refused(view_problems(modal([input_block(element)])), "only allowed in overflow")
+    menu = overflow(2)
+    menu["options"][0]["url"] = "https://example.com/" + "a" * 3000
+    assert_refused(message(actions(menu)), "option url longer than 3000")
+    menu["options"][0]["url"] = "https://example.com/"
+    assert message(actions(menu)) == []
+
+
+def test_option_description_is_at_most_75() -> None:
+    element = {
+        "type": "radio_buttons",
+        "action_id": "r",
+        "options": [{**option(1), "description": plain("d" * 76)}],
+    }
+    assert_refused(view_problems(modal([input_block(element)])), "description longer than 75")
+    element["options"][0]["description"] = plain("d" * 75)
+    assert view_problems(modal([input_block(element)])) == []
+
+
+def test_min_length_must_be_between_0_and_3000() -> None:
+    element = {"type": "plain_text_input", "action_id": "t", "min_length": 3001}
+    assert_refused(view_problems(modal([input_block(element)])), "min_length")
+    element["min_length"] = 3000
+    assert view_problems(modal([input_block(element)])) == []
+
+
+def test_option_group_labels_are_plain_text() -> None:
+    groups = [{"label": mrkdwn("*Active*"), "options": [option(1)]}]
+    element = {"type": "static_select", "action_id": "s", "option_groups": groups}
+    assert_refused(view_problems(modal([input_block(element)])), "option group label must be a plain_text")
+    groups[0]["label"] = plain("Active")
+    assert view_problems(modal([input_block(element)])) == []
+
+
+def test_a_view_callback_id_longer_than_255_is_refused() -> None:
+    assert_refused(view_problems(modal([], callback_id="c" * 256)), "callback_id longer than 255")
+    assert view_problems(modal([], callback_id="c" * 255)) == []
