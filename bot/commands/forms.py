@@ -278,7 +278,7 @@ def project_suggestions(ack: Ack, body: dict[str, Any], context: BoltContext) ->
     """Options of the project picker when a workspace has more than a static select holds.
 
     Slack sends a ``block_suggestion`` as the person types and shows what we answer within 3 seconds:
-    open projects of this workspace whose key or name contains the text, at most 100.
+    open projects of this workspace with every typed word in their key or name, at most 100.
     https://api.slack.com/reference/interaction-payloads/block-suggestion
     """
     services = services_of(context)
