@@ -130,7 +130,16 @@ EVENT_APP_HOME_OPENED = "app_home_opened"
 EVENT_USER_CHANGE = "user_change"
 EVENT_APP_UNINSTALLED = "app_uninstalled"
 EVENT_TOKENS_REVOKED = "tokens_revoked"
-BOT_EVENTS = (EVENT_APP_HOME_OPENED, EVENT_USER_CHANGE, EVENT_APP_UNINSTALLED, EVENT_TOKENS_REVOKED)
+# A person writing in the app's Messages tab (a DM to the bot); it arrives as a ``message`` event
+# with ``channel_type: im`` and gets a short help reply.
+EVENT_MESSAGE_IM = "message.im"
+BOT_EVENTS = (
+    EVENT_APP_HOME_OPENED,
+    EVENT_USER_CHANGE,
+    EVENT_APP_UNINSTALLED,
+    EVENT_TOKENS_REVOKED,
+    EVENT_MESSAGE_IM,
+)
 
 # App settings the code needs (the manifest carries them; `aftercare check` compares a manifest with them).
 # Enterprise Grid: installable org-wide; jobs find such an install by enterprise id, tenancy stays per workspace.

@@ -73,6 +73,8 @@ def build_manifest(*, url: str | None = None) -> dict[str, Any]:
     if events_url:
         events["request_url"] = events_url
         interactivity["request_url"] = events_url
+        # External selects (the project picker of a workspace with over 100 projects) load their options here.
+        interactivity["message_menu_options_url"] = events_url
         oauth["redirect_urls"] = [f"{url.rstrip('/')}/slack/oauth_redirect"]  # type: ignore[union-attr]
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},

@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlencode
 
 from bot import ids
 from bot.simulator_workspace import ANSWERS, Channel, SlackHttpError, User, Workspace
+from bot.slack import limits
+from bot.slack.block_rules import block_problems, options_problems, view_problems
 
 __all__ = ["BOT_ID", "BOT_USER_ID", "Call", "Channel", "FakeSlack", "User"]
 
@@ -146,10 +148,15 @@ class FakeSlack:
             return json.loads(value) if isinstance(value, str) else value
 
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url"):
-            return block_problems(loaded(args.get("blocks")) or [], max_blocks=50)
+            return block_problems(loaded(args.get("blocks")) or [], max_blocks=limits.MESSAGE_BLOCKS)
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             return view_problems(loaded(args.get("view")) or {})
         return []
+
+    @staticmethod
+    def options_problems(response: dict[str, Any]) -> list[str]:
+        """What Slack would refuse in an answer to an options (``block_suggestion``) request."""
+        return options_problems(response)
 
     @property
     def base(self) -> str:
@@ -616,83 +623,6 @@ class FakeSlack:
 
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() in ("true", "1")
-
-
-# -- Block Kit limits, checked as Slack checks them ------------------------------------------
-
-
-def _text_of(obj: Any) -> str:
-    return str(obj.get("text", "")) if isinstance(obj, dict) else ""
-
-
-def block_problems(blocks: list[dict[str, Any]], *, max_blocks: int) -> list[str]:
-    """What Slack would reject in ``blocks`` (``invalid_blocks``): counts, lengths, duplicate ids."""
-    problems: list[str] = []
-    if len(blocks) > max_blocks:
-        problems.append(f"{len(blocks)} blocks (at most {max_blocks})")
-    block_ids: set[str] = set()
-    for index, block in enumerate(blocks):
-        where = f"block {index} ({block.get('type')})"
-        block_id = block.get("block_id")
-        if block_id is not None:
-            if block_id in block_ids:
-                problems.append(f"{where}: duplicate block_id {block_id}")
-            if len(block_id) > 255:
-                problems.append(f"{where}: block_id longer than 255")
-            block_ids.add(block_id)
-        kind = block.get("type")
-        if kind == "section":
-            if len(_text_of(block.get("text"))) > 3000:
-                problems.append(f"{where}: text longer than 3000")
-            if len(block.get("fields") or []) > 10:
-                problems.append(f"{where}: more than 10 fields")
-        if kind == "header" and len(_text_of(block.get("text"))) > 150:
-            problems.append(f"{where}: header longer than 150")
-        if kind == "context":
-            elements = block.get("elements") or []
-            if len(elements) > 10:
-                problems.append(f"{where}: more than 10 elements")
-            problems += [
-                f"{where}: context text longer than 3000" for e in elements if len(_text_of(e)) > 3000
-            ]
-        elements = list(block.get("elements") or []) if kind == "actions" else []
-        if block.get("accessory"):
-            elements.append(block["accessory"])
-        if kind == "input" and block.get("element"):
-            elements.append(block["element"])
-        if kind == "actions" and len(elements) > 25:
-            problems.append(f"{where}: more than 25 elements")
-        action_ids: set[str] = set()
-        for element in elements:
-            action_id = element.get("action_id")
-            if action_id is not None:
-                if action_id in action_ids:
-                    problems.append(f"{where}: duplicate action_id {action_id}")
-                action_ids.add(action_id)
-            if element.get("type") == "button":
-                if len(_text_of(element.get("text"))) > 75:
-                    problems.append(f"{where}: button text longer than 75")
-                if len(str(element.get("value") or "")) > 2000:
-                    problems.append(f"{where}: button value longer than 2000")
-            for option in element.get("options") or []:
-                if len(_text_of(option.get("text"))) > 75 or len(str(option.get("value", ""))) > 150:
-                    problems.append(f"{where}: option too long")
-            if len(element.get("options") or []) > 100:
-                problems.append(f"{where}: more than 100 options")
-            initial = element.get("initial_value")
-            if isinstance(initial, str) and len(initial) > int(element.get("max_length") or 3000):
-                problems.append(f"{where}: initial_value longer than max_length")
-    return problems
-
-
-def view_problems(view: dict[str, Any]) -> list[str]:
-    problems = block_problems(view.get("blocks") or [], max_blocks=100)
-    for name in ("title", "submit", "close"):
-        if len(_text_of(view.get(name))) > 24:
-            problems.append(f"view {name} longer than 24")
-    if len(str(view.get("private_metadata") or "")) > 3000:
-        problems.append("private_metadata longer than 3000")
-    return problems
 
 
 # -- signed requests ---------------------------------------------------------------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import HistoryEntry, Project, ProjectChannel, ProjectMember, Record
+from storage.models import HistoryEntry, Project, ProjectChannel, ProjectMember, ProjectStatus, Record
 
 
 def project_by_key(session: Session, *, team_id: str, key: str) -> Project | None:
@@ -37,6 +37,18 @@ def projects(session: Session, *, team_id: str | None = None, key: str | None = 
     if key is not None:
         query = query.where(Project.key == key)
     return session.scalars(query).all()
+
+
+def active_projects_matching(
+    session: Session, *, team_id: str, terms: Sequence[str], limit: int
+) -> Sequence[Project]:
+    """Active projects of the workspace whose key or name contains every one of ``terms`` (any case), by key."""
+    query = select(Project).where(Project.team_id == team_id, Project.status == ProjectStatus.ACTIVE)
+    for term in terms:
+        query = query.where(
+            or_(Project.key.icontains(term, autoescape=True), Project.name.icontains(term, autoescape=True))
+        )
+    return session.scalars(query.order_by(Project.key).limit(limit)).all()
 
 
 def members(session: Session, *, project_ids: Sequence[int]) -> Sequence[ProjectMember]:

@@ -139,6 +139,7 @@ def test_socket_manifest_has_no_request_urls() -> None:
     assert settings["socket_mode_enabled"] is True
     assert "request_url" not in settings["event_subscriptions"]
     assert "request_url" not in settings["interactivity"]
+    assert "message_menu_options_url" not in settings["interactivity"]
     assert all("url" not in c for c in manifest["features"]["slash_commands"])
     assert "redirect_urls" not in manifest["oauth_config"]
 
@@ -152,6 +153,8 @@ def test_http_manifest_sends_everything_to_slack_events(base: str) -> None:
     assert settings["socket_mode_enabled"] is False
     assert settings["event_subscriptions"]["request_url"] == events_url
     assert settings["interactivity"]["request_url"] == events_url
+    # External selects (the project picker beyond 100 projects) ask for their options at the same place.
+    assert settings["interactivity"]["message_menu_options_url"] == events_url
     assert [c["url"] for c in manifest["features"]["slash_commands"]] == [events_url] * len(ids.ALL_COMMANDS)
     assert manifest["oauth_config"]["redirect_urls"] == [f"{URL}{REDIRECT_PATH}"]
 
@@ -230,5 +233,9 @@ def test_every_declared_event_is_acknowledged(slack: SlackHarness, event: str) -
         payload.update(user="UALICE", channel="DALICE", tab="home")
     elif event == "user_change":
         payload["user"] = {"id": "UALICE", "team_id": "T0001", "tz": "Asia/Shanghai", "locale": "zh-CN"}
+    elif event == ids.EVENT_MESSAGE_IM:
+        # The ``message.im`` subscription delivers ``message`` events from the app's DMs.
+        payload.update(type="message", channel_type="im", channel="DALICE", user="UALICE", text="hello",
+                       ts="1790000000.000100")  # fmt: skip
     response = slack.event(payload)
     assert response.status == 200, response.body

@@ -10,6 +10,7 @@ from bot.commands import (
     forms,
     home,
     meeting,
+    messages_tab,
     nudges,
     project,
     records,
@@ -20,5 +21,20 @@ from bot.commands import (
 
 
 def register_all(app: App) -> None:
-    for module in (project, records, meeting, shortcuts, forms, cards, home, events, nudges, review, surveys):
+    # messages_tab first: its listener takes only DMs to the bot (Bolt runs the first listener that matches),
+    # so a general ``message`` listener registered later never swallows them.
+    for module in (
+        messages_tab,
+        project,
+        records,
+        meeting,
+        shortcuts,
+        forms,
+        cards,
+        home,
+        events,
+        nudges,
+        review,
+        surveys,
+    ):
         module.register(app)

@@ -14,16 +14,18 @@ from bot.domain import lifecycle
 from bot.domain.drafts import save_draft, take_draft
 from bot.domain.errors import N_, UserError
 from bot.domain.people import locale_of
-from bot.domain.projects import list_projects
+from bot.domain.projects import find_active_projects, list_projects
 from bot.domain.records import NewRecord, create_record, set_source
 from bot.domain.views import RecordView
 from bot.flows import after_change, post_record_card, reply_logged_in_thread
 from bot.i18n import error_text, t
 from bot.parsing import parse_estimate
 from bot.services import Services
+from bot.slack import limits
 from bot.slack.blocks import modal_errors, no_project_modal
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import RecordForm, metadata_of, parse_record_form
+from bot.slack.project_picker import project_options
 from bot.slack.record_blocks import edit_modal, record_modal
 from storage.models import Kind, Priority, ProjectStatus
 
@@ -281,7 +283,28 @@ def global_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, context: 
         )  # fmt: skip
 
 
+def project_suggestions(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Options of the project picker when a workspace has more than a static select holds.
+
+    Slack sends a ``block_suggestion`` as the person types and shows what we answer within 3 seconds:
+    open projects of this workspace with every typed word in their key or name, at most 100.
+    https://api.slack.com/reference/interaction-payloads/block-suggestion
+    """
+    services = services_of(context)
+    try:
+        team_id = tenant_of(context)
+        with services.db.read() as session:
+            found = find_active_projects(
+                session, team_id=team_id, text=str(body.get("value") or ""), limit=limits.SELECT_OPTIONS
+            )
+    except Exception:
+        log.exception("project suggestions failed")
+        found = []
+    ack(**project_options(found))
+
+
 def register(app: App) -> None:
+    app.options(ids.ACTION_PROJECT)(project_suggestions)
     app.view(ids.VIEW_NEW_RECORD)(_submit_new)
     app.view(ids.VIEW_EDIT_RECORD)(_submit_edit)
     app.shortcut(ids.SHORTCUT_NEW_RECORD)(global_shortcut)

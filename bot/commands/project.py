@@ -64,16 +64,18 @@ PLANNED: frozenset[str] = frozenset()
 DM_REFUSAL = N_("Projects live in channels, not in direct messages. Run this in the project's channel.")
 
 
-def _refuse_direct_message(channel_id: str) -> None:
-    if channel_id.startswith("D"):
+def _refuse_direct_message(command: SlashCommand) -> None:
+    if command.in_direct_message:
         raise UserError(DM_REFUSAL)
 
 
 def _ensure_bot_can_post(gateway: SlackGateway, channel_id: str) -> None:
     """Join a public channel; in a private one ask to be invited; never link a DM."""
-    _refuse_direct_message(channel_id)
     info = gateway.channel_info(channel=channel_id)
     if not isinstance(info, ChannelInfo):
+        if info.error == "missing_scope":
+            # With channels:read and groups:read, only DMs and group DMs are out of the bot's sight.
+            raise UserError(DM_REFUSAL)
         if info.error == "channel_not_found":
             # Private channels the bot is not in are invisible to it.
             raise UserError(
@@ -127,6 +129,7 @@ def _no_options(sub: str, rest: str) -> None:
 
 def _new(req: _Request, rest: str) -> None:
     services, command, team_id = req.services, req.command, req.team_id
+    _refuse_direct_message(command)
     key_text, _, name = rest.partition(" ")
     if not key_text:
         raise UserError(N_("Give a key and a name: /project new ACME Acme Corp after-sales"))
@@ -175,7 +178,7 @@ def _link(req: _Request, rest: str) -> None:
         raise UserError(N_("Give just the project key: /project link ACME"))
     key = parse_project_key(key_text.upper())
     channel_id = req.command.channel_id
-    _refuse_direct_message(channel_id)
+    _refuse_direct_message(req.command)
     with req.services.db.read() as session:
         project = prepare_link(
             session, team_id=req.team_id, key=key, channel_id=channel_id, user_id=req.command.user_id

@@ -132,6 +132,17 @@ def list_projects(session: Session, *, team_id: str) -> list[ProjectView]:
     return [ProjectView.of(p) for p in queries.projects(session, team_id=team_id)]
 
 
+def find_active_projects(session: Session, *, team_id: str, text: str, limit: int) -> list[ProjectView]:
+    """What a project picker offers for ``text`` typed so far: open projects of this workspace only.
+
+    Each word typed must appear in the key or the name ("acme after" finds "ACME — Acme Corp after-sales");
+    the dash the picker shows between them is no word.
+    """
+    terms = [word for word in text.split() if word.strip("—–-")]
+    found = queries.active_projects_matching(session, team_id=team_id, terms=terms, limit=limit)
+    return [ProjectView.of(p) for p in found]
+
+
 # -- channel links -------------------------------------------------------------------------
 
 

@@ -15,16 +15,15 @@ from bot.domain.views import RecordView
 from bot.i18n import t
 from bot.labels import kind_name, priority_name, status_name
 from bot.rendering import render
+from bot.slack import limits
 from bot.text import shorten
 from storage.models import Kind
 
 Block = dict[str, Any]
-# Slack's limits.
-MAX_INPUT = 3000
-# A section's text (https://api.slack.com/reference/block-kit/blocks#section) and a context
-# element's text object (https://api.slack.com/reference/block-kit/composition-objects#text).
-MAX_SECTION_TEXT = 3000
-MAX_OPTIONS = 100
+# Slack's limits (spelled once in bot.slack.limits).
+MAX_INPUT = limits.INPUT
+MAX_SECTION_TEXT = limits.SECTION_TEXT
+MAX_OPTIONS = limits.SELECT_OPTIONS
 
 
 def plain(text: str, *, emoji: bool = True) -> dict[str, Any]:
@@ -178,7 +177,7 @@ def text_blocks(text: str) -> list[Block]:
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": plain(text[:75]), "value": value}
+    return {"text": plain(text[: limits.OPTION_TEXT]), "value": value}
 
 
 def _input(

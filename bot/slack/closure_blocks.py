@@ -25,12 +25,13 @@ from bot.domain.views import ProjectView
 from bot.i18n import format_date, t, translations
 from bot.labels import describe_change, status_name
 from bot.rendering import render, safe
+from bot.slack import limits
 from bot.slack.blocks import Block, _input, context, plain, section
 from bot.slack.digest_blocks import split_text
 from bot.text import escape
 
 MODAL_TITLE_LIMIT = 24
-HEADER_LIMIT = 150
+HEADER_LIMIT = limits.HEADER
 MAX_MESSAGE_BLOCKS = 50
 # Error fields of the closing form → its blocks.
 CLOSE_FIELDS = {"summary": ids.BLOCK_CLOSE_SUMMARY, "lessons": ids.BLOCK_CLOSE_LESSONS}

@@ -18,12 +18,13 @@ from bot.domain.views import RecordView
 from bot.i18n import format_date, t
 from bot.labels import kind_name, priority_name, status_name
 from bot.rendering import render
+from bot.slack import limits
 from bot.slack.blocks import MAX_SECTION_TEXT, Block, context, plain, record_buttons, section
 from bot.text import escape, mention
 from storage.models import MemberRole
 
 MAX_HOME_BLOCKS = 100
-MAX_HEADER = 150
+MAX_HEADER = limits.HEADER
 # Blocks one record takes: its title, its facts and its buttons.
 BLOCKS_PER_RECORD = 3
 MAX_PROJECT_LINES = 15

@@ -27,7 +27,8 @@ from bot.domain.views import ProjectView
 from bot.i18n import t
 from bot.parsing import MAX_TITLE
 from bot.rendering import render
-from bot.slack.blocks import MAX_INPUT, MAX_OPTIONS, MAX_SECTION_TEXT, Block, _input, context, plain, section
+from bot.slack.blocks import MAX_INPUT, MAX_SECTION_TEXT, Block, _input, context, plain, section
+from bot.slack.project_picker import project_picker
 
 # Slack allows 50 blocks in a message.
 MAX_MESSAGE_BLOCKS = 50
@@ -62,21 +63,7 @@ def meeting_modal(
         label = t(locale, "Project: %(project)s", project=name)
         blocks.append({"type": "context", "elements": [plain(label)]})
     else:
-        options = [
-            {"text": plain(f"{p.key} — {p.name}"[:75]), "value": str(p.id)} for p in projects[:MAX_OPTIONS]
-        ]
-        blocks.append(
-            _input(
-                ids.BLOCK_PROJECT,
-                t(locale, "Project"),
-                {
-                    "type": "static_select",
-                    "action_id": ids.ACTION_PROJECT,
-                    "placeholder": plain(t(locale, "Choose a project")),
-                    "options": options,
-                },
-            )
-        )
+        blocks.append(_input(ids.BLOCK_PROJECT, t(locale, "Project"), project_picker(locale, projects)))
     title_input: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": ids.ACTION_MEETING_TITLE,

@@ -25,6 +25,16 @@ class SlashCommand(_Lenient):
     trigger_id: str = ""
     response_url: str = ""
 
+    @property
+    def in_direct_message(self) -> bool:
+        """Run in a DM or a group DM: Slack names those ``directmessage`` and ``mpdm-…`` in ``channel_name``.
+
+        A group DM's id may start with G like an old private channel's, so the name decides.
+        https://docs.slack.dev/interactivity/implementing-slash-commands (the command's payload)
+        """
+        name = self.channel_name
+        return self.channel_id.startswith("D") or name == "directmessage" or name.startswith("mpdm-")
+
 
 class MessageRef(_Lenient):
     ts: str
@@ -78,7 +88,7 @@ class RecordForm(_Lenient):
 def _value(values: dict[str, Any], block: str, action: str) -> Any:
     element = values.get(block, {}).get(action, {})
     kind = element.get("type")
-    if kind == "static_select":
+    if kind in ("static_select", "external_select"):
         option = element.get("selected_option") or {}
         return option.get("value")
     if kind == "users_select":

@@ -24,7 +24,6 @@ from bot.labels import (
 from bot.rendering import render, slack_gettext
 from bot.slack.blocks import (
     MAX_INPUT,
-    MAX_OPTIONS,
     MAX_SECTION_TEXT,
     Block,
     _button,
@@ -37,6 +36,7 @@ from bot.slack.blocks import (
     record_card,
     section,
 )
+from bot.slack.project_picker import project_picker
 from bot.text import shorten
 from storage.models import Kind
 
@@ -178,16 +178,7 @@ def record_modal(
     notice: str | None = None,
 ) -> dict[str, Any]:
     """The "new record" form, with the channel's project preselected. ``kind=None`` lets the person choose."""
-    project_options = [_option(f"{p.key} — {p.name}", str(p.id)) for p in projects[:MAX_OPTIONS]]
-    project_select: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": ids.ACTION_PROJECT,
-        "placeholder": plain(t(locale, "Choose a project")),
-        "options": project_options,
-    }
-    for option in project_options:
-        if option["value"] == str(selected_project_id):
-            project_select["initial_option"] = option
+    project_select = project_picker(locale, projects, selected_project_id)
     blocks: list[Block] = []
     if notice:
         blocks.append(context(notice))

@@ -18,6 +18,7 @@ from bot.domain.errors import N_
 from bot.i18n import t
 from bot.labels import status_name
 from bot.rendering import render
+from bot.slack import limits
 from bot.slack.blocks import Block, _button, context, plain, section
 
 # Each risk takes two blocks; with the header this stays well under Slack's 50 blocks.
@@ -64,20 +65,26 @@ def _risk_text(review: RiskReview, risk: ReviewRisk, locale: str) -> str:
 
 
 def _adjust_menu(risk: ReviewRisk, locale: str) -> dict[str, Any] | None:
-    options = []
+    """The ⋯ menu of the moves that stay within 1–5; a single move is a plain button instead.
+
+    Slack refuses an overflow menu of fewer than two options (and with it the whole message):
+    https://docs.slack.dev/reference/block-kit/block-elements/overflow-menu-element
+    """
+    moves: list[tuple[str, dict[str, Any]]] = []
     for field, delta, label in ADJUSTMENTS:
         old = getattr(risk, field)
         if old is None or not 1 <= old + delta <= 5:
             continue
         value = {"key": risk.key, "v": risk.version, "f": FIELD_CODES[field], "d": delta}
-        options.append(
-            {
-                "text": plain(t(locale, label, old=old, new=old + delta)[:75]),
-                "value": json.dumps(value, separators=(",", ":")),
-            }
-        )
-    if not options:
+        moves.append((t(locale, label, old=old, new=old + delta)[: limits.OPTION_TEXT], value))
+    if len(moves) == 1:
+        ((text, value),) = moves
+        return _button(text, ids.ACTION_REVIEW_ADJUST, value)
+    if not moves:
         return None
+    options = [
+        {"text": plain(text), "value": json.dumps(value, separators=(",", ":"))} for text, value in moves
+    ]
     return {"type": "overflow", "action_id": ids.ACTION_REVIEW_ADJUST, "options": options}
 
 
