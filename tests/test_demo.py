@@ -218,6 +218,7 @@ def test_the_chinese_narration_names_the_button_as_it_reads(chinese: Played) -> 
 
 def test_the_chinese_transcript_is_chinese_to_its_last_line(chinese: Played) -> None:
     last = chinese.out.rstrip("\n").splitlines()[-1]
+    assert "；弹窗 · 陈静 1" in chinese.out  # the count of what each surface showed, Chinese too
     assert last.startswith("HTML 记录已写入 demo.html") and not re.search(
         r"[A-Za-z]{3,}", last.replace("HTML", "").replace("demo.html", "")
     )

@@ -196,7 +196,9 @@ def _counts(shown, names, locale, transcript):  # type: ignore[no-untyped-def]
     seen: dict[tuple[str, str], int] = {}
     for item in shown:
         seen[item.surface] = seen.get(item.surface, 0) + 1
-    return "; ".join(f"{transcript.surface_label(s, names, locale)} {n}" for s, n in seen.items())
+    return ("；" if locale == "zh-CN" else "; ").join(
+        f"{transcript.surface_label(s, names, locale)} {n}" for s, n in seen.items()
+    )
 
 
 __all__ = ["DEFAULT_HTML", "LOCALES", "run_demo"]
