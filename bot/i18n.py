@@ -76,5 +76,12 @@ def format_date(value: date, locale: str) -> str:
     return babel_format_date(value, "EEE, MMM d, y", locale="en")
 
 
+# Names a language goes by where Babel's (``中文 (简体, 中国)``) mixes punctuation into Chinese.
+_LANGUAGE_NAMES = {"zh-CN": "简体中文"}
+
+
 def language_name(locale: str) -> str:
+    """A language in its own words, for the language picker."""
+    if locale in _LANGUAGE_NAMES:
+        return _LANGUAGE_NAMES[locale]
     return Locale.parse(locale.replace("-", "_")).get_display_name(locale.replace("-", "_")) or locale

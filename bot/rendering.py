@@ -7,6 +7,7 @@ itself (mentions, links to records).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -39,6 +40,25 @@ def slack_gettext(locale: str, message: str, **params: Any) -> Markup:
     return Markup(text % {name: _finalize(value) for name, value in params.items()})
 
 
+@dataclass(frozen=True)
+class Punctuation:
+    """What templates put between pieces of text they join: Chinese writes full-width marks
+    (``（）：``) and no space after a sentence; other languages a space, ``: `` and `` (…)``."""
+
+    gap: str  # between two sentences, and after a label's colon from the catalogue
+    colon: str  # between a label and its value
+    open: str  # before a count or a note in brackets
+    close: str
+
+
+WESTERN = Punctuation(gap=" ", colon=": ", open=" (", close=")")
+CHINESE = Punctuation(gap="", colon="：", open="（", close="）")
+
+
+def punctuation(locale: str) -> Punctuation:
+    return CHINESE if locale == "zh-CN" else WESTERN
+
+
 @lru_cache(maxsize=8)
 def environment(locale: str) -> Environment:
     env = Environment(
@@ -56,6 +76,7 @@ def environment(locale: str) -> Environment:
     env.globals["_"] = env.globals["gettext"] = lambda message, **params: slack_gettext(
         locale, message, **params
     )
+    env.globals["p"] = punctuation(locale)
     env.filters["date"] = lambda value: format_date(value, locale) if value else ""
     env.globals["mention"] = lambda user_id: Markup(f"<@{user_id}>") if user_id else ""
     env.globals["channel"] = lambda channel_id: Markup(f"<#{channel_id}>") if channel_id else ""

@@ -171,6 +171,21 @@ def test_closed_and_finished_work_leaves_the_dashboard(home: SlackHarness) -> No
     assert "BETA-1" not in everything and "*BETA*" not in everything
 
 
+def test_an_engineer_whose_work_is_done_is_still_on_the_project(home: SlackHarness) -> None:
+    home.command("/task", "new Train the finance team <@UBOB|bob>")  # ACME-1
+    home.command("/task", "done ACME-1", user="UBOB")
+    home.fake.reset_calls()
+
+    open_home(home, "UBOB")
+
+    parts = sections(published(home)[0]["view"])
+    mine = texts(parts["My projects"])
+    assert "*ACME* Acme Corp after-sales" in mine
+    assert "not part of any active project" not in mine
+    assert "open item" not in mine  # nothing of his is open any more
+    assert "No open tasks assigned to you" in texts(parts["My open tasks"])
+
+
 def test_messages_tab_draws_nothing(home: SlackHarness) -> None:
     open_home(home, tab="messages")
     assert home.fake.calls_to("views.publish") == []

@@ -7,7 +7,7 @@ one of the project's customer contacts is among its members, or when Slack canno
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -33,6 +33,13 @@ def _runner(slack: SlackHarness, now: datetime = SLOT) -> Runner:
 def _set_project(slack: SlackHarness, **values: Any) -> None:
     with slack.db.write() as session:
         session.execute(update(Project).where(Project.key == "ACME").values(**values))
+
+
+@pytest.fixture
+def project(project: SlackHarness) -> SlackHarness:
+    """ACME created a week before its digest slot (no digest covers a week before a project existed)."""
+    _set_project(project, created_at=SLOT - timedelta(days=7))
+    return project
 
 
 def _add_contact(slack: SlackHarness, user_id: str) -> None:

@@ -83,6 +83,13 @@ def _build(slack: SlackHarness) -> None:
 
 
 @pytest.fixture
+def project(project: SlackHarness) -> SlackHarness:
+    """ACME as created in September: the weeks these tests report on come after its creation."""
+    _set_project(project, created_at=at(2026, 9, 1))
+    return project
+
+
+@pytest.fixture
 def data(project: SlackHarness) -> SlackHarness:
     _build(project)
     return project
@@ -240,6 +247,55 @@ def test_a_quiet_week_is_one_line(project: SlackHarness) -> None:
     assert item.key == "digest:T0001:ACME:2026-W46:1"
     assert "\n" not in item.text and "quiet week" in item.text and "ACME" in item.text
     assert len(item.blocks) == 1 and item.blocks[0]["text"]["text"] == item.text
+
+
+def test_no_digest_for_a_week_before_the_project_existed(project: SlackHarness) -> None:
+    # Created on Monday 9 November at 10:00 in Shanghai, an hour after that Monday's slot.
+    _set_project(project, timezone="Asia/Shanghai", created_at=SLOT + timedelta(hours=1))
+    _do(project, SLOT + timedelta(hours=2), "/issue", "new Already open")
+    # The job runs at 11:00, within the slot's grace: the week before the project gets no digest.
+    assert _plan(project, SLOT + timedelta(hours=2), project_key="ACME") == []
+    # Its first digest is the next Monday's, on its first week.
+    (first,) = _plan(project, SLOT + timedelta(days=7), project_key="ACME")
+    assert first.key == "digest:T0001:ACME:2026-W47:1"
+    assert "quiet week" not in first.text and "Already open" in first.text
+
+
+def test_a_digest_sent_late_is_not_quiet_while_work_logged_since_is_open(project: SlackHarness) -> None:
+    _set_project(project, timezone="Asia/Shanghai")
+    _do(project, SLOT + timedelta(hours=1), "/task", "new Logged after the slot")
+    (item,) = _plan(project, SLOT + timedelta(hours=2), project_key="ACME")
+    assert "quiet week" not in item.text and "nothing open" not in item.text
+    with project.db.read() as session:
+        late = weekly_digest(session, project=_acme(project), slot=SLOT, now=SLOT + timedelta(hours=2))
+    assert (late.open_total, late.open_since, late.quiet) == (0, 1, False)
+
+
+def test_resolution_time_is_measured_at_resolved_in_the_digest_and_the_retrospective(
+    project: SlackHarness,
+) -> None:
+    from bot.domain.retrospective import retrospective
+
+    _set_project(project, timezone="Asia/Shanghai")
+    _do(project, at(2026, 11, 3, 0), "/issue", "new VAT rate wrong")  # ACME-1
+    _do(project, at(2026, 11, 3, 0), "/issue", "new Printer jams")  # ACME-2
+    _do(project, at(2026, 11, 5, 0), "/issue", "resolve ACME-1")  # resolved after 2 days, still open
+    _do(project, at(2026, 11, 7, 0), "/issue", "close ACME-2")  # closed as it stood after 4 days
+    acme = _acme(project)
+    with project.db.read() as session:
+        week = weekly_digest(session, project=acme, slot=SLOT, now=SLOT)
+    assert (week.kpis.issues_closed, week.kpis.median_resolution) == (2, timedelta(days=3))
+    (item,) = _plan(project, SLOT, project_key="ACME")
+    assert "• Median issue resolution time: 3 days" in item.text
+    # Closed a week after it was resolved: its resolution is still the day it was resolved.
+    _do(project, at(2026, 11, 12, 0), "/issue", "close ACME-1")
+    with project.db.read() as session:
+        report = retrospective(session, team_id=TEAM, project_id=acme.id, now=at(2026, 11, 13))
+        later = weekly_digest(
+            session, project=acme, slot=SLOT + timedelta(days=7), now=SLOT + timedelta(days=7)
+        )
+    assert (report.issues_resolved, report.median_resolution) == (2, timedelta(days=3))
+    assert later.kpis.median_resolution == timedelta(days=3)
 
 
 def test_a_big_project_is_split_into_parts_within_block_kit_limits(project: SlackHarness) -> None:

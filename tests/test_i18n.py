@@ -199,6 +199,7 @@ CONTEXT: dict[str, Any] = {
         held_on=date(2026, 12, 1),
         created_by="UALICE",
         attendees=["UALICE", "UBOB"],
+        notes="Walked through the backlog",
         decisions="Ship on Friday",
         items=[
             SimpleNamespace(
@@ -277,6 +278,46 @@ def test_translations_keep_placeholders(catalog: Catalog) -> None:
             except (ValueError, TypeError, KeyError) as exc:
                 wrong.append(f"{message.string!r}: {exc}")
     assert not wrong, "\n".join(wrong)
+
+
+# One punctuation convention for Chinese: full-width marks next to Chinese text, no space after
+# a sentence. Half-width ( ) : , ; ! ? touching a Chinese character (a space between counts as
+# touching) is a mix; ``due:2026-12-01`` and ``!high`` are command syntax, not punctuation.
+_HAN = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+_MIXED = re.compile(
+    rf"{_HAN} ?\(|\) ?{_HAN}|{_HAN} ?[:,;!?](?![A-Za-z0-9])|(?<![A-Za-z0-9])[:,;!?] ?{_HAN}|[。，：；！？] +[^\s\]]"
+)
+
+
+def mixed_punctuation(text: str) -> list[str]:
+    """The lines of ``text`` that mix half-width punctuation into Chinese (placeholders and mrkdwn marks aside)."""
+    text = re.sub(r"[*_~]", "", re.sub(r"%\([a-z_]+\)[sd]", "X", text))
+    return [line for line in text.splitlines() if _MIXED.search(line)]
+
+
+def test_mixed_punctuation_is_found() -> None:
+    assert (
+        mixed_punctuation("本周完成 (2)")
+        and mixed_punctuation("中: 1")
+        and mixed_punctuation("已结项。 您对")
+    )
+    assert mixed_punctuation("*已逾期*（0）") == []
+    assert mixed_punctuation("请使用 !low 或 due:2026-12-01。") == []
+
+
+def test_chinese_catalogue_uses_full_width_punctuation(catalog: Catalog) -> None:
+    wrong = [
+        f"{message.id!r} → {line!r}"
+        for message in catalog
+        if message.id and isinstance(message.string, str) and message.string
+        for line in mixed_punctuation(message.string)
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_chinese_templates_use_full_width_punctuation(template: str) -> None:
+    assert mixed_punctuation(render(template, "zh-CN", **CONTEXT)) == []
 
 
 def test_check_command_passes(capsys: pytest.CaptureFixture[str]) -> None:

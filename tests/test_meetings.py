@@ -181,7 +181,8 @@ def test_submitting_stores_meeting_and_tasks_and_posts_a_summary(project: SlackH
     [post] = _summary_posts(project)
     text = _all_text(post)
     for expected in ("ACME-1", "Weekly sync", "ACME-2", "ACME-3", "Send the revised quote", "<@UBOB>",
-                     "<@UCAROL>", "<@UCUSTOMER>", "Move the go-live to December.", "Dec 4, 2026",
+                     "<@UCAROL>", "<@UCUSTOMER>", "Discussed the invoice backlog.", "Move the go-live to December.",
+                     "Dec 4, 2026",
                      "Nov 30, 2026"):  # fmt: skip
         assert expected in text, expected
     assert "ACME-1" in post["text"]

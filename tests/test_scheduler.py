@@ -103,12 +103,20 @@ def test_weekly_digests_follow_each_projects_time_zone_across_dst(slack: SlackHa
         session.execute(
             update(Project)
             .where(Project.key == "SHA")
-            .values(timezone="Asia/Shanghai", report_channel_id="CRSHA")
+            .values(
+                timezone="Asia/Shanghai",
+                report_channel_id="CRSHA",
+                created_at=datetime(2026, 10, 1, tzinfo=UTC),
+            )
         )
         session.execute(
             update(Project)
             .where(Project.key == "NYC")
-            .values(timezone="America/New_York", report_channel_id="CRNYC")
+            .values(
+                timezone="America/New_York",
+                report_channel_id="CRNYC",
+                created_at=datetime(2026, 10, 1, tzinfo=UTC),
+            )
         )
     # Hourly ticks from Sunday 25 October to Monday 2 November (New York leaves summer time on 1 November).
     clock = Clock(datetime(2026, 10, 25, 12, 0, tzinfo=UTC))

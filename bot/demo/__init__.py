@@ -13,7 +13,6 @@ import logging
 import secrets
 import sys
 import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -37,7 +36,6 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
     if locale not in LOCALES:
         raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
     out = out or sys.stdout
-    started = time.monotonic()
     quiet = ("aftercare", "slack_bolt", "slack_sdk", "alembic", "apscheduler")
     levels = {name: logging.getLogger(name).level for name in quiet}
     for name in quiet:  # the story is the output; the app's own log lines would only interrupt it
@@ -76,7 +74,7 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
                         team_id=script.TEAM,
                         member={
                             "id": person.user_id,
-                            "real_name": person.name,
+                            "real_name": person.name_in(locale),
                             "tz": person.timezone,
                             "locale": "zh-CN" if locale == "zh-CN" else "en-US",
                         },
@@ -96,7 +94,7 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
             executor.shutdown(wait=True)
             fake.stop()
             db.dispose()
-    names = _names(script)
+    names = _names(script, locale)
     story, shown = _story(driver, names, transcript)
 
     zh = locale == "zh-CN"
@@ -105,12 +103,17 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
         local = at.astimezone(ZoneInfo("Europe/Berlin"))
         if zh:
             weekday = "一二三四五六日"[local.weekday()]
-            return f"{local.month}月{local.day}日 周{weekday} {local:%H:%M}(柏林时间)"
+            return f"{local.month}月{local.day}日 周{weekday} {local:%H:%M}（柏林时间）"
         return local.strftime("%a %d %b %H:%M") + " (Berlin)"
 
     lines = transcript.terminal_lines(story, names, locale, when)
-    title = "Aftercare 演示:售后项目的两周" if zh else "Aftercare demo: a fortnight of an after-sales project"
-    cast = ", ".join(f"{p.name} ({p.title_zh if zh else p.title}, {p.timezone})" for p in script.PEOPLE)
+    title = (
+        "Aftercare 演示：售后项目的两周" if zh else "Aftercare demo: a fortnight of an after-sales project"
+    )
+    if zh:
+        cast = "，".join(f"{p.name_in(locale)}（{p.title_zh}，{p.timezone}）" for p in script.PEOPLE)
+    else:
+        cast = ", ".join(f"{p.name} ({p.title}, {p.timezone})" for p in script.PEOPLE)
     print(title, file=out)
     print(cast, file=out)
     for line in lines:
@@ -120,15 +123,14 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
         transcript.render_html(shown, names, title=title, subtitle=cast, locale=locale, when=when),
         encoding="utf-8",
     )
-    elapsed = time.monotonic() - started
     print("", file=out)
     counts = _counts(shown, names, locale, transcript)
-    print(("每个界面显示的内容:" if zh else "What each surface showed: ") + counts, file=out)
-    print(
-        (f"HTML 记录已写入 {target}" if zh else f"HTML transcript written to {target}")
-        + f" ({elapsed:.1f} s; nothing left running)",
-        file=out,
-    )
+    print(("每个界面显示的内容：" if zh else "What each surface showed: ") + counts, file=out)
+    # No timing here: two runs of the story print the same bytes.
+    if zh:
+        print(f"HTML 记录已写入 {target}（已全部停止运行，没有遗留进程）。", file=out)
+    else:
+        print(f"HTML transcript written to {target} (nothing left running).", file=out)
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     if failure is not None:
@@ -142,10 +144,10 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
     return 0
 
 
-def _names(script):  # type: ignore[no-untyped-def]
+def _names(script, locale):  # type: ignore[no-untyped-def]
     from bot.simulator import BOT_USER_ID
 
-    names = {p.user_id: p.name for p in script.PEOPLE}
+    names = {p.user_id: p.name_in(locale) for p in script.PEOPLE}
     names.update(
         {script.CHANNEL: script.CHANNEL_NAME, script.REPORT: script.REPORT_NAME, BOT_USER_ID: "Aftercare"}
     )
@@ -158,7 +160,10 @@ def _story(driver, names, transcript):  # type: ignore[no-untyped-def]
     for step in driver.steps:
         actor = names.get(step.actor or "", step.actor or "")
         if step.actor and step.narration:
-            headline = f"{actor}: {step.narration}"
+            # What the person typed, as Slack shows it: <@UBOB|bob> reads @Bob Keller.
+            said = transcript.mrkdwn_text(step.narration, names, mrkdwn=False)
+            colon = "：" if driver.services.default_locale == "zh-CN" else ": "
+            headline = f"{actor}{colon}{said}"
         elif step.actor:
             headline = ""
         else:
@@ -166,7 +171,16 @@ def _story(driver, names, transcript):  # type: ignore[no-untyped-def]
                 "定时任务" if driver.services.default_locale == "zh-CN" else "scheduled jobs run"
             )
         items = []
-        for call in step.calls:
+        # App Homes are redrawn by listener threads in whatever order they finish: they come
+        # after what the step posted, person by person, so two runs tell the story identically.
+        calls = sorted(
+            step.calls,
+            key=lambda c: (
+                c.method == "views.publish",
+                str(c.args.get("user_id", "")) if c.method == "views.publish" else "",
+            ),
+        )
+        for call in calls:
             item = transcript.shown_by(
                 call,
                 at=step.at,
@@ -187,7 +201,9 @@ def _counts(shown, names, locale, transcript):  # type: ignore[no-untyped-def]
     seen: dict[tuple[str, str], int] = {}
     for item in shown:
         seen[item.surface] = seen.get(item.surface, 0) + 1
-    return "; ".join(f"{transcript.surface_label(s, names, locale)} {n}" for s, n in seen.items())
+    return ("；" if locale == "zh-CN" else "; ").join(
+        f"{transcript.surface_label(s, names, locale)} {n}" for s, n in seen.items()
+    )
 
 
 __all__ = ["DEFAULT_HTML", "LOCALES", "run_demo"]

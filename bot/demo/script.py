@@ -47,11 +47,16 @@ class Person:
     timezone: str
     title: str
     title_zh: str
+    name_zh: str = ""  # the name as the person spells it in Chinese, when it has one
+
+    def name_in(self, locale: str) -> str:
+        """The person's Slack display name in the demo played in ``locale`` (one name everywhere)."""
+        return self.name_zh if locale == "zh-CN" and self.name_zh else self.name
 
 
 ALICE = Person("UALICE", "Alice Martin", "Europe/Berlin", "after-sales project owner", "售后项目负责人")
 BOB = Person("UBOB", "Bob Keller", "Europe/Berlin", "support engineer", "支持工程师")
-CHEN = Person("UCHEN", "Chen Jing", "Asia/Shanghai", "the customer's contact", "客户联系人")
+CHEN = Person("UCHEN", "Chen Jing", "Asia/Shanghai", "the customer's contact", "客户联系人", name_zh="陈静")
 PEOPLE = (ALICE, BOB, CHEN)
 
 
@@ -146,7 +151,8 @@ class Driver:
 
     def say(self, user: str, text: str, channel: str = CHANNEL) -> dict[str, Any]:
         """A person's own message in a channel (it is in Slack's history; the bot is not involved)."""
-        ts = f"{int(self.clock.now.timestamp())}.{secrets.randbelow(900000) + 100000:06d}"
+        # A ts of its own (Slack's are unique per channel), the same in every run of the story.
+        ts = f"{int(self.clock.now.timestamp())}.{100000 + len(self.steps):06d}"
         escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # as Slack sends it
         message = {"type": "message", "ts": ts, "user": user, "text": escaped}
         with self.fake.state.lock:
@@ -375,8 +381,14 @@ def form_state(view: dict[str, Any], changes: dict[str, Any]) -> dict[str, dict[
     return values
 
 
-def button(blocks: list[dict[str, Any]], action_id: str, verb: str | None = None) -> dict[str, Any]:
-    """The button ``action_id`` (``action_id:verb`` or a value naming ``verb``) among ``blocks``."""
+def button(
+    blocks: list[dict[str, Any]], action_id: str, verb: str | None = None, *, key: str | None = None
+) -> dict[str, Any]:
+    """The button ``action_id`` (``action_id:verb`` or a value naming ``verb``) among ``blocks``.
+
+    With ``key``, only a button of that record (its value names the key): the narration names
+    the record, and the click must be on that record's button, not the first one on the page.
+    """
     for block in blocks:
         elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
         if block.get("accessory"):
@@ -384,19 +396,19 @@ def button(blocks: list[dict[str, Any]], action_id: str, verb: str | None = None
         for element in elements:
             if element.get("type") != "button":
                 continue
+            try:
+                value = json.loads(element.get("value") or "{}")
+            except ValueError:
+                value = {}
+            value = value if isinstance(value, dict) else {}
+            if key is not None and value.get("key") != key:
+                continue
             found = element.get("action_id")
             if found == f"{action_id}:{verb}":
                 return dict(element)
-            if found == action_id:
-                if verb is None:
-                    return dict(element)
-                try:
-                    value = json.loads(element.get("value") or "{}")
-                except ValueError:
-                    value = {}
-                if isinstance(value, dict) and value.get("verb") == verb:
-                    return dict(element)
-    raise DemoError(f"no button {action_id} {verb or ''}")
+            if found == action_id and (verb is None or value.get("verb") == verb):
+                return dict(element)
+    raise DemoError(f"no button {action_id} {verb or ''} {key or ''}".rstrip())
 
 
 def blocks_of(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -434,7 +446,7 @@ def play(driver: Driver, locale: str) -> None:
             locale,
             "opens /project settings: Chen as customer contact, "
             "#acme-internal for reports, Shanghai time, surveys open 3 days",
-            "打开 /project settings:陈静为客户联系人,报告发到 #acme-internal,上海时间,调查开放 3 天",
+            "打开 /project settings：陈静为客户联系人，报告发到 #acme-internal，上海时间，调查开放 3 天",
         ),
     ):
         driver.command(a, "/project", "settings")
@@ -452,7 +464,7 @@ def play(driver: Driver, locale: str) -> None:
         _say(
             locale,
             "Could the monthly report be exported to Excel? Our finance team needs it by the 10th.",
-            "月度报告能导出成 Excel 吗?我们财务部 10 号之前要用。",
+            "月度报告能导出成 Excel 吗？我们财务部 10 号之前要用。",
         ),
     )
     with driver.step(
@@ -479,7 +491,7 @@ def play(driver: Driver, locale: str) -> None:
         _say(
             locale,
             "Since the update the invoice PDF shows 16% VAT instead of 19% <urgent>.",
-            "更新后发票 PDF 上的增值税显示为 16%,应该是 19% <紧急>。",
+            "更新后发票 PDF 上的增值税显示为 16%，应该是 19% <紧急>。",
         ),
     )
     with driver.step(
@@ -518,9 +530,9 @@ def play(driver: Driver, locale: str) -> None:
 
     home = driver.home_of(b)
     with driver.step(
-        b, _say(locale, f"clicks “Start” on {KEY}-2 in his App Home", f"在 App Home 中点击 {KEY}-2 的“开始”")
+        b, _say(locale, f"clicks “Start” on {KEY}-3 in his App Home", f"在 App Home 中点击 {KEY}-3 的“开始”")
     ):
-        driver.click(b, button(home, ids.ACTION_CARD_MOVE, "start"))
+        driver.click(b, button(home, ids.ACTION_CARD_MOVE, "start", key=f"{KEY}-3"))
 
     driver.at(day(0, 13))
     kickoff = _say(locale, "Kick-off with Acme", "与 Acme 的启动会")
@@ -546,7 +558,7 @@ def play(driver: Driver, locale: str) -> None:
                     "逐项过了未决事项。财务需要 Excel 和 PDF。",
                 ),
                 ids.BLOCK_DECISIONS: _say(
-                    locale, "VAT fix ships before the report export.", "先修复增值税,再做报告导出。"
+                    locale, "VAT fix ships before the report export.", "先修复增值税，再做报告导出。"
                 ),
                 **rows,
             },
@@ -588,7 +600,7 @@ def play(driver: Driver, locale: str) -> None:
     # Monday of week 2: the digest (09:00 Shanghai), the owner hears of the overdue task, Bob again.
     driver.at(day(7, 9))
     nudge = driver.last_post(b)
-    with driver.step(b, _say(locale, "clicks “Done” in the reminder", "在提醒中点击“已完成”")):
+    with driver.step(b, _say(locale, "clicks “Done” in the reminder", "在提醒中点击“完成”")):
         driver.click(b, button(blocks_of(nudge), ids.ACTION_NUDGE_DONE), channel=b, message_ts=nudge["ts"])
 
     driver.at(day(8, 9))
@@ -607,7 +619,7 @@ def play(driver: Driver, locale: str) -> None:
     with driver.step(
         a,
         _say(
-            locale, "/project close, with a summary and lessons learned", "/project close,填写总结与经验教训"
+            locale, "/project close, with a summary and lessons learned", "/project close，填写总结与经验教训"
         ),
     ):
         driver.command(a, "/project", "close")
@@ -618,7 +630,7 @@ def play(driver: Driver, locale: str) -> None:
                 ids.BLOCK_CLOSE_SUMMARY: _say(
                     locale,
                     "VAT fix and Excel export delivered; finance trained.",
-                    "增值税已修复,Excel 导出已交付,财务已培训。",
+                    "增值税已修复，Excel 导出已交付，财务已培训。",
                 ),
                 ids.BLOCK_CLOSE_LESSONS: _say(
                     locale, "Log customer requests the day they come in.", "客户请求当天就要记录。"
@@ -628,7 +640,7 @@ def play(driver: Driver, locale: str) -> None:
 
     driver.at(day(11, 3))  # 11:00 in Shanghai: Chen is invited
     invitation = driver.last_post(c)
-    with driver.step(c, _say(locale, "answers the survey: 5", "回答调查:5 分")):
+    with driver.step(c, _say(locale, "answers the survey: 5", "回答调查：5 分")):
         driver.click(
             c,
             button(blocks_of(invitation), ids.survey_score_action(5)),
@@ -649,7 +661,7 @@ def play(driver: Driver, locale: str) -> None:
             **{
                 ids.BLOCK_SURVEY_RECOMMEND: "9",
                 ids.BLOCK_SURVEY_COMMENT: _say(
-                    locale, "Quick & friendly — <b>thank you</b>!", "响应快,态度好 <b>谢谢</b>!"
+                    locale, "Quick & friendly — <b>thank you</b>!", "响应快，态度好 <b>谢谢</b>！"
                 ),
                 ids.BLOCK_SURVEY_SIGN: [ids.SURVEY_SIGN_VALUE],
             },

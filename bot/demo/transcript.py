@@ -7,6 +7,7 @@ strike and code; mentions as @Name. Every piece of user text is HTML-escaped.
 
 from __future__ import annotations
 
+import difflib
 import html
 import json
 import re
@@ -208,11 +209,32 @@ def _element_label(element: dict[str, Any], names: Names) -> str:
         value = str(element.get("initial_value") or "")
         return "[ " + (value.replace("\n", " ")[:60] or "…") + " ]"
     if kind == "checkboxes":
-        return " ".join("☐ " + _text_obj(o.get("text"))[0] for o in element.get("options") or [])
+        return " ".join(
+            _tick(element, o) + " " + _text_obj(o.get("text"))[0] for o in element.get("options") or []
+        )
     if kind == "image":
         return f"[image: {element.get('alt_text', '')}]"
     text, is_md = _text_obj(element)
     return mrkdwn_text(text, names, mrkdwn=is_md)
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _colon(label: str) -> str:
+    """The colon after a label: full-width after Chinese, as Chinese text writes it."""
+    return "：" if label and _CJK.match(label[-1]) else ": "
+
+
+def _tick(element: dict[str, Any], option: dict[str, Any]) -> str:
+    """☑ for an option the checkboxes start ticked with (``initial_options``), ☐ otherwise."""
+    ticked = {o.get("value") for o in element.get("initial_options") or []}
+    return "☑" if option.get("value") in ticked else "☐"
+
+
+def _is_field(kind: str) -> bool:
+    """An input drawn as a box holding its initial value (selects, pickers, text and number inputs)."""
+    return kind.endswith(("_select", "_input")) or kind in ("datepicker", "timepicker", "datetimepicker")
 
 
 def _rich_text(block: dict[str, Any]) -> str:
@@ -257,7 +279,7 @@ def blocks_text(blocks: list[dict[str, Any]], names: Names) -> list[str]:
             lines.append("─" * 40)
         elif kind == "input":
             label = _text_obj(block.get("label"))[0]
-            lines.append(f"{label}: {_element_label(block.get('element') or {}, names)}")
+            lines.append(f"{label}{_colon(label)}{_element_label(block.get('element') or {}, names)}")
         elif kind == "rich_text":
             lines += _rich_text(block).splitlines()
         elif kind == "image":
@@ -279,20 +301,10 @@ def _element_html(element: dict[str, Any], names: Names) -> str:
         return '<span class="btn">⋯</span>'
     if kind == "checkboxes":
         return "".join(
-            f'<label class="check">☐ {html.escape(_text_obj(o.get("text"))[0])}</label>'
+            f'<label class="check">{_tick(element, o)} {html.escape(_text_obj(o.get("text"))[0])}</label>'
             for o in element.get("options") or []
         )
-    if kind in (
-        "datepicker",
-        "users_select",
-        "multi_users_select",
-        "static_select",
-        "conversations_select",
-        "channels_select",
-        "external_select",
-        "plain_text_input",
-        "timepicker",
-    ):
+    if _is_field(str(kind)):
         label = _element_label(element, names).strip("[] ")
         return f'<span class="field">{html.escape(label)}</span>'
     if kind == "image":
@@ -488,7 +500,7 @@ _KIND_ZH = {
     "ephemeral": "仅 {who} 可见",
     "modal": "弹窗“{title}”",
     "home": "App Home 已刷新",
-    "file": "共享文件:{title}",
+    "file": "共享文件：{title}",
 }
 
 
@@ -500,33 +512,78 @@ def _note(item: Shown, names: Names, locale: str) -> str:
     return template.format(who=names.get(item.only_for or "", item.only_for or ""), title=item.title)
 
 
+def _body(item: Shown, names: Names) -> list[str]:
+    body = blocks_text(item.blocks, names) if item.blocks else []
+    if not body and item.text:
+        body = mrkdwn_text(item.text, names).splitlines()
+    return body
+
+
+def home_changes(before: list[str], after: list[str]) -> list[str]:
+    """The lines of an App Home that changed since it was last shown: ``+`` added, ``−`` gone."""
+    changed: list[str] = []
+    for line in difflib.ndiff(before, after):
+        if line.startswith("+ ") and line[2:].strip():
+            changed.append("+ " + line[2:])
+        elif line.startswith("- ") and line[2:].strip():
+            changed.append("− " + line[2:])
+    return changed
+
+
 def terminal_lines(
     story: list[tuple[datetime, str, list[Shown]]], names: Names, locale: str, when: Callable[[datetime], str]
 ) -> list[str]:
-    """The story in order: who did what, then what appeared where."""
+    """The story in order: who did what, then what appeared where.
+
+    An App Home is shown whole the first time it appears, then only by what changed in it
+    (nothing when a redraw changed nothing): a person's Home is redrawn after most steps.
+    """
+    zh = locale == "zh-CN"
     lines: list[str] = []
+    homes: dict[tuple[str, str], list[str]] = {}
     for at, headline, items in story:
         if headline:
             lines.append("")
             lines.append(f"── {when(at)} · {headline}")
-        # An App Home redrawn as a side effect is one line; the Home someone opened is shown whole.
-        side_effect = any(item.kind != "home" for item in items)
         for item in items:
             label = surface_label(item.surface, names, locale)
             note = _note(item, names, locale)
-            if item.kind == "home" and side_effect:
-                lines.append(f"   · {label} ({note})")
-                continue
-            lines.append(f"   ┌ {label}" + (f" ({note})" if note else "") + f" — {item.author}")
-            body = blocks_text(item.blocks, names) if item.blocks else []
-            if not body and item.text:
-                body = mrkdwn_text(item.text, names).splitlines()
+            body = _body(item, names)
+            if item.kind == "home":
+                before = homes.get(item.surface)
+                homes[item.surface] = body
+                if before is not None:
+                    body = home_changes(before, body)
+                    if not body:
+                        continue
+                    note = "App Home 的变化" if zh else "what changed on App Home"
+            if note:
+                label += f"（{note}）" if zh else f" ({note})"
+            lines.append(f"   ┌ {label} — {item.author}")
             for line in body[:40]:
                 lines.append(f"   │ {line}")
             if len(body) > 40:
-                lines.append(f"   │ … ({len(body) - 40} more lines)")
+                more = len(body) - 40
+                lines.append(f"   │ …（另有 {more} 行）" if zh else f"   │ … ({more} more lines)")
             lines.append("   └")
     return lines
+
+
+def homes_once_a_day(items: list[Shown]) -> list[Shown]:
+    """For the HTML page: each person's App Home as it stood at the end of each day it changed."""
+    last: dict[tuple[tuple[str, str], object], int] = {}
+    for n, item in enumerate(items):
+        if item.kind == "home":
+            last[(item.surface, item.at.date())] = n
+    kept: list[Shown] = []
+    shown: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for n, item in enumerate(items):
+        if item.kind == "home":
+            if last[(item.surface, item.at.date())] != n or shown.get(item.surface) == item.blocks:
+                continue
+            shown[item.surface] = item.blocks
+        kept.append(item)
+    return kept
 
 
 # -- the HTML transcript ------------------------------------------------------------------------
@@ -583,7 +640,7 @@ def render_html(
     when: Callable[[datetime], str],
 ) -> str:
     surfaces: dict[tuple[str, str], list[Shown]] = {}
-    for item in items:
+    for item in homes_once_a_day(items):
         surfaces.setdefault(item.surface, []).append(item)
     ordered = sorted(surfaces, key=_surface_order)
     anchors = {s: f"s{n}" for n, s in enumerate(ordered)}

@@ -1,7 +1,13 @@
 """A person's dashboard (App Home): their open work across the workspace's active projects.
 
-Four queries whatever the number of records or projects: active projects, the
-person's open records, their memberships, their preferences.
+Five queries whatever the number of records or projects: active projects, the
+person's open records, their memberships, the projects they have worked in, their
+preferences.
+
+A person is part of a project when they own it or are one of its customer contacts,
+and also when they have worked in it: a record of it is (or was) assigned to them, or
+they logged or requested one. An engineer whose work there is all done is still on the
+project; "My projects" must not tell them otherwise.
 """
 
 from __future__ import annotations
@@ -104,6 +110,7 @@ def dashboard(session: Session, *, team_id: str, user_id: str, now: datetime) ->
     }
     records: list[Record] = []
     memberships: list[ProjectMember] = []
+    worked_in: set[int] = set()
     if projects:
         records = list(
             session.scalars(
@@ -123,6 +130,22 @@ def dashboard(session: Session, *, team_id: str, user_id: str, now: datetime) ->
                     ProjectMember.user_id == user_id,
                     ProjectMember.project_id.in_(projects),
                     ProjectMember.role.in_([MemberRole.OWNER, MemberRole.CUSTOMER_CONTACT]),
+                )
+            )
+        )
+        worked_in = set(
+            session.scalars(
+                select(Record.project_id)
+                .distinct()
+                .where(
+                    Record.team_id == team_id,
+                    Record.project_id.in_(projects),
+                    Record.deleted_at.is_(None),
+                    or_(
+                        Record.assignee_id == user_id,
+                        Record.created_by == user_id,
+                        Record.requester_id == user_id,
+                    ),
                 )
             )
         )
@@ -149,7 +172,7 @@ def dashboard(session: Session, *, team_id: str, user_id: str, now: datetime) ->
             open_items=counts.get(pid, 0),
         )
         for pid, project in projects.items()
-        if pid in roles or pid in counts
+        if pid in roles or pid in counts or pid in worked_in
     )
     return Dashboard(
         team_id=team_id,

@@ -3,8 +3,8 @@
 Plain data out, no Slack. Both are computed for many projects at once with a fixed
 number of queries whatever the number of projects or records: projects are taken
 in chunks, and each chunk costs one query for its records and one for its scope
-changes (plus one for the titles of records the first did not bring back, only
-when there are any). Everything else is counted in Python from those rows.
+changes, one for the issues' moves to ``resolved`` (plus one for the titles of
+records the first did not bring back, only when there are any). Everything else is counted in Python from those rows.
 
 The digest's "week" is the 7 days before its slot: consecutive slots tile time
 exactly (the same wall-clock time a week apart, whatever DST does in between), so
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from bot.domain.errors import N_, UserError
 from bot.domain.lifecycle import Change, load
 from bot.domain.permissions import require_record_change
+from bot.domain.resolution import median_duration, resolved_at, resolved_moves
 from bot.domain.status import RiskLine, Workload, open_condition
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import ProjectView, RecordView
@@ -100,7 +101,8 @@ class Kpis:
     # Tasks done in the last KPI_DAYS days that had a due date, and how many of them were on time.
     on_time: int
     with_due_date: int
-    # Issues closed in the last KPI_DAYS days, and the median time from logging to closing.
+    # Issues resolved in the last KPI_DAYS days, and the median time from logging to resolution
+    # (:mod:`bot.domain.resolution`: the move to ``resolved``, as in the retrospective).
     issues_closed: int
     median_resolution: timedelta | None
     # Sum of the scores of open risks (unscored risks count 0), and how many are open.
@@ -135,11 +137,24 @@ class DigestData:
     kpis: Kpis
     # Everything logged this week (any kind), for the record.
     logged: int = 0
+    # Open records logged after ``as_of`` (a digest sent late): not this week's, but open all the same.
+    open_since: int = 0
 
     @property
     def quiet(self) -> bool:
-        """Nothing happened this week and nothing is open: the digest is one line."""
-        return not (self.done or self.delivered or self.new or self.scope_changes or self.open_total)
+        """Nothing happened this week and nothing is open: the digest is one line.
+
+        "Nothing open" must hold when the digest is read, not only at its slot: a digest sent
+        late is never quiet while work logged since is open.
+        """
+        return not (
+            self.done
+            or self.delivered
+            or self.new
+            or self.scope_changes
+            or self.open_total
+            or self.open_since
+        )
 
 
 def latest_satisfaction_scores(
@@ -284,11 +299,13 @@ def _digest_chunk(
             titles[(pid, key)] = title
 
     scores = latest_satisfaction_scores(session, project_ids=ids, before=latest_slot)
+    moves = resolved_moves(session, ids, since=kpi_since)
     return [
         _digest_of(
             project,
             windows[project.id],
             rows[project.id],
+            {key: at for (pid, key), at in moves.items() if pid == project.id},
             [
                 ScopeChange(
                     key=e.record_key,
@@ -313,6 +330,7 @@ def _digest_of(
     project: Project,
     window: tuple[datetime, datetime, datetime],
     rows: list[_Row],
+    moves: dict[str, datetime],
     scope_changes: list[ScopeChange],
     satisfaction: float | None,
 ) -> DigestData:
@@ -331,10 +349,11 @@ def _digest_of(
     people: dict[str | None, dict[str, float]] = {}
     on_time = with_due = 0
     resolutions: list[timedelta] = []
-    exposure = open_risks = open_total = logged = 0
+    exposure = open_risks = open_total = logged = open_since = 0
 
     for row in rows:
         if row.created_at >= as_of:
+            open_since += row.status in _OPEN[_KINDS[row.kind]]
             continue  # logged after the digest's instant: next week's news
         kind = _KINDS[row.kind]
         is_open = row.status in _OPEN[kind]
@@ -348,12 +367,19 @@ def _digest_of(
             delivered.append(_item(row))
         elif closed_this_week and _DONE_STATUS.get(kind) == row.status:
             done.append(_item(row))
-        if closed_at is not None and kpi_since <= closed_at < as_of:
-            if kind is Kind.TASK and row.status == "done" and row.due_date is not None:
-                with_due += 1
-                on_time += closed_at.astimezone(zone).date() <= row.due_date
-            elif kind is Kind.ISSUE and row.status == "closed":
-                resolutions.append(closed_at - row.created_at)
+        if (
+            closed_at is not None
+            and kpi_since <= closed_at < as_of
+            and kind is Kind.TASK
+            and row.status == "done"
+            and row.due_date is not None
+        ):
+            with_due += 1
+            on_time += closed_at.astimezone(zone).date() <= row.due_date
+        if kind is Kind.ISSUE:
+            resolved = resolved_at(row.status, closed_at, moves.get(row.key))
+            if resolved is not None and kpi_since <= resolved < as_of:
+                resolutions.append(resolved - row.created_at)
         if not is_open:
             continue
         open_total += 1
@@ -431,14 +457,13 @@ def _digest_of(
             on_time=int(on_time),
             with_due_date=with_due,
             issues_closed=len(resolutions),
-            median_resolution=timedelta(seconds=statistics.median(d.total_seconds() for d in resolutions))
-            if resolutions
-            else None,
+            median_resolution=median_duration(resolutions),
             risk_exposure=exposure,
             open_risks=open_risks,
             satisfaction=satisfaction,
         ),
         logged=logged,
+        open_since=open_since,
     )
 
 

@@ -2,7 +2,7 @@
 
 Plain data out, no Slack. :func:`retrospective` costs a fixed number of queries
 whatever the size of the project (the project, its owners, its records, the
-history entries that matter, its meetings, the names of the people it mentions,
+history entries that matter, its issues' moves to ``resolved``, its meetings, the names of the people it mentions,
 and the satisfaction result when surveys exist); everything else is counted in
 Python from those rows.
 
@@ -13,10 +13,11 @@ The figures, and what each one means:
   *still open*.
 - **Scope changes**: history entries marked as a change of scope (a change to a
   requirement once accepted, its rejection or removal), over the project's life.
-- **Issues**: *raised* is every issue logged; *resolved* is those closed (a
-  ``resolved`` issue counts as open until closed, as everywhere in Aftercare);
-  the *median resolution time* runs from logging to closing, over the closed
-  issues — the weekly digest's KPI, over the whole project instead of 90 days.
+- **Issues**: *raised* is every issue logged; *resolved* is those resolved or closed,
+  the rest are *still open*; the *median resolution time* runs from logging to the
+  resolution (:mod:`bot.domain.resolution`: the move to ``resolved``, or the closing
+  of an issue closed as it stood) — the weekly digest's KPI, over the whole project
+  instead of 90 days.
 - **Tasks**: the *on-time rate* is, among the tasks done that had a due date, the
   share done on or before it (the day it was done, in the project's time zone) —
   again the digest's KPI, over the whole project.
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -44,6 +44,7 @@ from bot.domain.documents import KIND_RETROSPECTIVE, DocumentView, store_documen
 from bot.domain.errors import N_, UserError
 from bot.domain.permissions import project_owners
 from bot.domain.projects import close_project
+from bot.domain.resolution import median_duration, resolved_at, resolved_moves
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import ProjectView
 from storage.models import HistoryEntry, Kind, Meeting, Person, Project, ProjectStatus, Record
@@ -284,6 +285,7 @@ def retrospective(session: Session, *, team_id: str, project_id: int, now: datet
         elif kinds.get(entry.record_key) is Kind.RISK and entry.new == MATERIALIZED_STATUS:
             reached_mitigating.add(entry.record_key)
 
+    moves = resolved_moves(session, [project.id])
     requirements: list[RecordLine] = []
     issues_raised = 0
     resolutions: list[timedelta] = []
@@ -304,8 +306,9 @@ def retrospective(session: Session, *, team_id: str, project_id: int, now: datet
             requirements.append(line)
         elif kind is Kind.ISSUE:
             issues_raised += 1
-            if row.status == "closed" and row.closed_at is not None:
-                resolutions.append(row.closed_at - row.created_at)
+            resolved = resolved_at(row.status, row.closed_at, moves.get((project.id, row.key)))
+            if resolved is not None:
+                resolutions.append(resolved - row.created_at)
             elif is_open:
                 open_issues.append(line)
         elif kind is Kind.TASK:
@@ -358,9 +361,7 @@ def retrospective(session: Session, *, team_id: str, project_id: int, now: datet
         issues_raised=issues_raised,
         issues_resolved=len(resolutions),
         open_issues=tuple(open_issues),
-        median_resolution=timedelta(seconds=statistics.median(d.total_seconds() for d in resolutions))
-        if resolutions
-        else None,
+        median_resolution=median_duration(resolutions),
         tasks_total=tasks_total,
         tasks_done=tasks_done,
         tasks_with_due_date=with_due,

@@ -141,6 +141,8 @@ def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         except (ZoneInfoNotFoundError, ValueError):
             log.warning("project %s:%s has a bad time zone or digest time", project.team_id, project.key)
             continue
+        if slot <= project.created_at:
+            continue  # its week is all from before the project existed: nothing to report
         if is_due(slot, ctx.now, DIGEST_GRACE):
             due.append((project, slot))
     claimed = claimed_reports(session, [base_key(KIND, p.team_id, p.key, slot) for p, slot in due])

@@ -24,7 +24,7 @@ from bot.domain.retrospective import MAX_CLOSING_TEXT, RecordLine, Retrospective
 from bot.domain.views import ProjectView
 from bot.i18n import format_date, t, translations
 from bot.labels import describe_change, status_name
-from bot.rendering import render, safe
+from bot.rendering import punctuation, render, safe
 from bot.slack import limits
 from bot.slack.blocks import Block, _input, context, plain, section
 from bot.slack.digest_blocks import split_text
@@ -241,6 +241,7 @@ def _markdown_environment(locale: str) -> Environment:
     env.filters["date"] = lambda value: format_date(value, locale) if value else ""
     env.globals["mention"] = lambda user_id: str(user_id or "")
     env.globals["channel"] = lambda channel_id: f"#{channel_id}" if channel_id else ""
+    env.globals["p"] = punctuation(locale)
     return env
 
 
