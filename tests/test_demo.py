@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ class Played:
     out: str  # the terminal transcript
     page: str  # the HTML transcript
     files: list[str]  # what the run left in its working directory
+    refused: list[str]  # Slack calls the stand-in refused, as the app logged them
 
     def step(self, headline: str) -> str:
         """The transcript of the step whose headline contains ``headline`` (up to the next one)."""
@@ -44,13 +46,34 @@ def _play(tmp: Path, *args: str) -> Played:
             mp.delenv(name, raising=False)
         before = {t.ident for t in threading.enumerate()}
         out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            assert main(["demo", *args]) == 0
+        refused = _Recorder()
+        gateway_log = logging.getLogger("bot.slack.gateway")
+        gateway_log.addHandler(refused)
+        try:
+            with contextlib.redirect_stdout(out):
+                assert main(["demo", *args]) == 0
+        finally:
+            gateway_log.removeHandler(refused)
         # Nothing left running: the fake Slack and the listener pool are stopped.
         assert {t.ident for t in threading.enumerate() if t.is_alive()} <= before
     files = sorted(p.name for p in tmp.iterdir())
     page = next(tmp.glob("*.html")).read_text(encoding="utf-8")
-    return Played(out=out.getvalue(), page=page, files=files)
+    return Played(out=out.getvalue(), page=page, files=files, refused=refused.lines)
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.mark.parametrize("story", ["english", "chinese"])
+def test_the_stand_in_refuses_no_call_of_the_story(story: str, request: pytest.FixtureRequest) -> None:
+    """Every call the story makes is one real Slack would take (e.g. a DM redrawn by its D… id)."""
+    assert request.getfixturevalue(story).refused == []
 
 
 @pytest.fixture(scope="module")
