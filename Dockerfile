@@ -1,7 +1,7 @@
 # Aftercare: slim, non-root. Build: docker build -t aftercare .
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY storage ./storage
 COPY templates ./templates
