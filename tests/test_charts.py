@@ -223,3 +223,34 @@ def test_a_chinese_chart_draws_every_glyph() -> None:
     assert [str(w.message) for w in caught if "missing" in str(w.message).lower()] == []
     text = alt_text(series, "zh-CN")
     assert text.startswith("每周未完成与已完成：W45 未完成 3 完成 1，W46 未完成 2 完成 2。")
+
+
+def no_chart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The closing report without its chart (for tests of the report's own file upload)."""
+    import bot.jobs.closing as closing
+
+    monkeypatch.setattr(closing, "_chart", lambda *_args: None)
+
+
+def test_the_retrospective_carries_the_project_weeks_as_a_chart(project: SlackHarness) -> None:
+    from tests.test_closure import CLOSED, close
+
+    with project.db.write() as session:
+        session.execute(update(Project).where(Project.key == "ACME").values(created_at=at(11, 2, 8)))
+    _do(project, at(11, 3), "/task", "new Install the printer")  # ACME-1: done in the week to 24 Nov
+    _do(project, at(11, 20), "/task", "done ACME-1")
+    _do(project, at(11, 10), "/issue", "new Paper jams")  # ACME-2: open from the week to 17 Nov on
+    project.fake.reset_calls()
+    close(project)
+    (private,) = project.fake.private_files()
+    assert private["filename"] == "ACME-2026-12-01.png"
+    (report,) = [
+        c for c in project.fake.calls_to("chat.postMessage") if "Retrospective" in str(c.args["text"])
+    ]
+    image = _blocks(report)[-1]
+    assert image["slack_file"] == {"id": private["id"]}
+    # Weeks ending at the closing instant (Tuesday 1 December 10:00), back to the project's start.
+    assert image["alt_text"].startswith(
+        "Open vs done per week: W46 open 1 done 0, W47 open 2 done 0, W48 open 1 done 1, W49 open 1 done 0."
+    )
+    assert at(12, 1, 10) == CLOSED
