@@ -90,6 +90,7 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
             except script.DemoError as error:
                 failure = error
             problems = list(fake.invalid)
+            images = {fid: bytes(f["content"]) for fid, f in fake.state.files.items() if f.get("content")}
         finally:
             executor.shutdown(wait=True)
             fake.stop()
@@ -120,7 +121,9 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
         print(line, file=out)
     target = Path(html_path)
     target.write_text(
-        transcript.render_html(shown, names, title=title, subtitle=cast, locale=locale, when=when),
+        transcript.render_html(
+            shown, names, title=title, subtitle=cast, locale=locale, when=when, images=images
+        ),
         encoding="utf-8",
     )
     print("", file=out)
