@@ -22,7 +22,8 @@ from tests.harness import SlackHarness
 # Monday 9 November 2026, 09:00 UTC: ACME's digest slot (ISO week 46), its week from Monday 2 November.
 SLOT = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)
 KEY = "digest:T0001:ACME:2026-W46:1"
-EXPECTED = [  # (week, open at its end, done during it)
+EXPECTED = [  # (week, open at its end, done during it); the first week from the project's creation on
+    ("W41", 0, 0),
     ("W42", 1, 0),
     ("W43", 1, 0),
     ("W44", 0, 1),
@@ -55,7 +56,7 @@ def _survey(slack: SlackHarness, closed_at: datetime, scores: list[int]) -> None
 
 @pytest.fixture
 def weeks(project: SlackHarness) -> SlackHarness:
-    """ACME, created 1 October: five whole weeks of history before the slot."""
+    """ACME, created Thursday 1 October: its first (partial) week and five whole weeks before the slot."""
     with project.db.write() as session:
         session.execute(
             update(Project).where(Project.key == "ACME").values(created_at=at(10, 1), timezone="UTC")
@@ -103,8 +104,9 @@ def test_the_series_is_the_digest_figures_week_by_week(weeks: SlackHarness) -> N
     assert planned.chart is not None
     series = ChartSeries.from_json(planned.chart["series"])
     assert [(w.label, w.open, w.done) for w in series.weeks] == EXPECTED
-    assert [w.satisfaction for w in series.weeks] == [None, None, 4.5, 4.5, 3.0]
-    assert [w.trend for w in series.weeks] == [0.8, 0.8, 0.8, 0.8, 0.8]
+    assert [w.satisfaction for w in series.weeks] == [None, None, None, 4.5, 4.5, 3.0]
+    # Least squares through 0, 1, 1, 0, 1, 1: slope 2/17.5 a week around the mean 2/3.
+    assert [w.trend for w in series.weeks] == [0.38, 0.5, 0.61, 0.72, 0.84, 0.95]
     assert series.service_levels is None  # no service levels yet: nothing drawn, nothing made up
 
 
@@ -122,10 +124,10 @@ def test_the_digest_carries_its_chart_uploaded_privately(weeks: SlackHarness) ->
     image = _blocks(posted)[-1]
     assert image["type"] == "image" and image["slack_file"] == {"id": private["id"]}
     assert image["alt_text"].startswith(
-        "Open vs done per week: W42 open 1 done 0, W43 open 1 done 0, W44 open 0 done 1, W45 open 1 done 0, "
+        "Open vs done per week: W41 open 0 done 0, W42 open 1 done 0, W43 open 1 done 0, W44 open 0 done 1, W45 open 1 done 0, "
         "W46 open 1 done 1."
     )
-    assert "Satisfaction (1-5): W44 4.5, W45 4.5, W46 3.0." in image["alt_text"]
+    assert "Open work trend: rising. Satisfaction (1-5): W44 4.5, W45 4.5, W46 3.0." in image["alt_text"]
     assert _stored(weeks).file_id == private["id"]
 
 
@@ -211,7 +213,7 @@ def test_no_chart_before_two_weeks_of_history(project: SlackHarness) -> None:
     _do(project, at(10, 29), "/task", "new Something")
     with project.db.read() as session:
         (planned,) = digest.plan(session, JobContext(now=SLOT, project_key="ACME"))
-    assert planned.chart is None  # only one whole week (2-9 November) since 28 October
+    assert planned.chart is None  # 12 days old
 
 
 def test_a_chinese_chart_draws_every_glyph() -> None:
@@ -251,6 +253,7 @@ def test_the_retrospective_carries_the_project_weeks_as_a_chart(project: SlackHa
     assert image["slack_file"] == {"id": private["id"]}
     # Weeks ending at the closing instant (Tuesday 1 December 10:00), back to the project's start.
     assert image["alt_text"].startswith(
-        "Open vs done per week: W46 open 1 done 0, W47 open 2 done 0, W48 open 1 done 1, W49 open 1 done 0."
+        "Open vs done per week: W45 open 0 done 0, W46 open 1 done 0, W47 open 2 done 0, W48 open 1 done 1, "
+        "W49 open 1 done 0."
     )
     assert at(12, 1, 10) == CLOSED

@@ -5,7 +5,8 @@ and "open" mean what they mean in the digest (:func:`bot.domain.digest.counts_as
 lifecycles' open statuses), and satisfaction is the digest's satisfaction KPI (the latest closed
 survey's average) as it stood at the end of each week.
 
-A chart is shown only once the project has at least :data:`MIN_WEEKS` whole weeks of history.
+A chart is shown only once the project has existed for :data:`MIN_WEEKS` weeks; it covers the
+project's weeks (its first one from its creation on), the last :data:`WEEKS` at most.
 """
 
 from __future__ import annotations
@@ -75,15 +76,15 @@ def weekly_series(
     is_done: Callable[[Any], bool],
     satisfaction: Sequence[tuple[datetime, float]],
 ) -> ChartSeries | None:
-    """The weeks ending at ``slot`` (at most :data:`WEEKS`, none before the project existed).
+    """The weeks ending at ``slot`` (at most :data:`WEEKS`, none that ended before the project existed).
 
     ``rows`` have ``created_at`` and ``closed_at``; ``is_open``/``is_done`` say what a row is now.
-    None while the project has fewer than :data:`MIN_WEEKS` weeks of history.
+    None while the project is younger than :data:`MIN_WEEKS` weeks.
     """
-    ends = [slot - WEEK * k for k in range(WEEKS - 1, -1, -1)]
-    ends = [end for end in ends if end - WEEK >= created_at]
-    if len(ends) < MIN_WEEKS:
+    if slot - created_at < WEEK * MIN_WEEKS:
         return None
+    ends = [slot - WEEK * k for k in range(WEEKS - 1, -1, -1)]
+    ends = [end for end in ends if end > created_at]  # the project's first week may be partial
     zone = ZoneInfo(timezone)
     opened = [0] * len(ends)
     done = [0] * len(ends)
