@@ -257,3 +257,18 @@ def test_the_retrospective_carries_the_project_weeks_as_a_chart(project: SlackHa
         "W49 open 1 done 0."
     )
     assert at(12, 1, 10) == CLOSED
+
+
+def test_the_message_waits_until_slack_shows_the_file(weeks: SlackHarness) -> None:
+    weeks.fake.fail("files.info", error="file_not_found")  # completed, but not seen yet
+    first = _runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
+    assert (first.sent, first.pending) == (0, 1)
+    assert weeks.fake.calls_to("chat.postMessage") == []
+    stored = _stored(weeks)
+    assert (stored.status, stored.error) == ("pending", "waiting_for_chart_file") and stored.file_id
+    later = datetime(2026, 11, 9, 9, 5, tzinfo=UTC)
+    second = _runner(weeks, later).run([digest.plan], JobContext(now=later))
+    assert second.sent == 1
+    assert len(weeks.fake.calls_to("files.getUploadURLExternal")) == 1
+    (posted,) = _digests(weeks)
+    assert posted["blocks"][-1]["slack_file"] == {"id": stored.file_id}
