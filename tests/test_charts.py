@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import warnings
 from datetime import UTC, datetime
 from typing import Any
@@ -194,15 +196,25 @@ def test_invalid_blocks_sends_the_message_without_the_picture(weeks: SlackHarnes
 def test_a_dry_run_renders_nothing_and_calls_no_one(
     weeks: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.slack.charts as charts
+    import bot.jobs.charts as charts
 
-    def refuse(*_args: Any) -> bytes:
-        raise AssertionError("a dry run must not draw")
-
-    monkeypatch.setattr(charts, "render_png", refuse)
+    drawn: list[Any] = []
+    monkeypatch.setattr(charts, "render_png", lambda *args: drawn.append(args) or b"")
     report = _runner(weeks, SLOT).dry_run([digest.plan], JobContext(now=SLOT))
-    assert report.planned == 1
+    assert report.planned == 1 and "Weekly digest" in report.lines[0]
+    assert drawn == []
     assert weeks.fake.calls == []
+    # The same patch sees a real send draw (so the dry run's empty list means something).
+    _runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
+    assert len(drawn) == 1
+
+
+def test_the_cli_and_the_listeners_do_not_import_matplotlib() -> None:
+    code = (
+        "import sys, bot.cli, bot.app, bot.jobs.digest, bot.jobs.runner, bot.jobs.closing; "
+        "sys.exit('matplotlib' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
 def test_no_chart_before_two_weeks_of_history(project: SlackHarness) -> None:
