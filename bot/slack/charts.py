@@ -97,6 +97,7 @@ def render_png(series: ChartSeries, locale: str) -> bytes:
         axes.plot(
             x, [w.trend for w in series.weeks], linestyle="--", color="#333333", label=t(locale, "Trend")
         )
+        axes.set_ylim(bottom=0)  # a falling trend may cross zero; counts never do
         axes.set_xticks(x, labels, fontfamily=family)
         axes.set_ylabel(t(locale, "Records"), fontfamily=family)
         axes.set_title(chart_title(locale), fontfamily=family)
@@ -111,7 +112,8 @@ def render_png(series: ChartSeries, locale: str) -> bytes:
             handles, names = handles + more_handles, names + more_names
         if series.service_levels is not None:
             pass  # hook: draw service-level attainment here once service levels exist
-        axes.legend(handles, names, loc="upper left", prop={"family": family, "size": 8})
+        axes.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(names),
+                    frameon=False, prop={"family": family, "size": 8})  # fmt: skip
         figure.tight_layout()
         out = io.BytesIO()
         figure.savefig(out, format="png")
