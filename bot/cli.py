@@ -323,7 +323,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The whole product offline: a local stand-in for Slack, a temporary database, a scripted fortnight."""
+    """The whole product offline: a local stand-in for Slack, a temporary database, three scripted weeks of a project."""
     from bot.demo import run_demo
 
     target = Path(args.html)
@@ -405,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.set_defaults(func=cmd_import)
 
     demo = sub.add_parser(
-        "demo", help="play a scripted fortnight of a project offline, with no Slack account needed"
+        "demo", help="play three scripted weeks of a project offline, with no Slack account needed"
     )
     demo.add_argument("--locale", choices=("en", "zh-CN"), default="en", help="the language of the story")
     demo.add_argument(

@@ -49,10 +49,11 @@ class Punctuation:
     colon: str  # between a label and its value
     open: str  # before a count or a note in brackets
     close: str
+    comma: str  # between the items of a list
 
 
-WESTERN = Punctuation(gap=" ", colon=": ", open=" (", close=")")
-CHINESE = Punctuation(gap="", colon="：", open="（", close="）")
+WESTERN = Punctuation(gap=" ", colon=": ", open=" (", close=")", comma=", ")
+CHINESE = Punctuation(gap="", colon="：", open="（", close="）", comma="，")
 
 
 def punctuation(locale: str) -> Punctuation:

@@ -153,6 +153,29 @@ class FakeSlack:
             return view_problems(loaded(args.get("view")) or {})
         return []
 
+    def _file_problems(self, method: str, args: dict[str, Any]) -> list[str]:
+        """An image block's ``slack_file`` must be an image file the bot can see, uploaded completely
+        (https://docs.slack.dev/reference/block-kit/composition-objects/slack-file-object: png, jpg, jpeg or gif;
+        "the user posting these blocks must have access to this file"); otherwise Slack answers ``invalid_blocks``."""
+        if method not in ("chat.postMessage", "chat.update"):
+            return []
+        blocks = args.get("blocks")
+        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks or []
+        problems: list[str] = []
+        with self.state.lock:
+            for index, block in enumerate(blocks):
+                file_id = (block.get("slack_file") or {}).get("id") if block.get("type") == "image" else None
+                if file_id is None:
+                    continue
+                upload = self.state.files.get(str(file_id))
+                if upload is None or upload.get("deleted") or not upload.get("completed"):
+                    problems.append(
+                        f"block {index} (image): slack_file {file_id} is not a file the bot can see"
+                    )
+                elif not str(upload["filename"]).lower().endswith((".png", ".jpg", ".jpeg", ".gif")):
+                    problems.append(f"block {index} (image): slack_file {file_id} is not a png, jpg or gif")
+        return problems
+
     @staticmethod
     def options_problems(response: dict[str, Any]) -> list[str]:
         """What Slack would refuse in an answer to an options (``block_suggestion``) request."""
@@ -215,6 +238,11 @@ class FakeSlack:
         if channel is not None:
             files = [f for f in files if f["channel"] == self.conversation_of(channel)]
         return files
+
+    def private_files(self) -> list[dict[str, Any]]:
+        """Files uploaded completely and shared nowhere (a chart shown by an image block)."""
+        with self.state.lock:
+            return [dict(f) for f in self.state.files.values() if f.get("completed") and not f.get("channel")]
 
     def add_channel(
         self, channel_id: str, *, members: tuple[str, ...] | list[str] = (), **kwargs: Any
@@ -366,7 +394,7 @@ class FakeSlack:
         if method in self.responders:
             return self.responders[method](args), {}
         state = self.state
-        problems = self._problems(method, args)
+        problems = self._problems(method, args) + self._file_problems(method, args)
         if problems:
             with state.lock:
                 self.invalid.append((method, problems))
@@ -568,7 +596,8 @@ class FakeSlack:
         """
         with self.state.lock:
             upload = self.state.files.get(str(args.get("file", "")))
-            if upload is None or upload.get("deleted"):
+            # An upload never completed is not a file yet (https://docs.slack.dev/messaging/working-with-files).
+            if upload is None or upload.get("deleted") or not upload.get("completed"):
                 return {"ok": False, "error": "file_not_found"}
             shared_in = [upload["channel"]] if upload.get("channel") else []
             return {"ok": True, "file": {
@@ -583,6 +612,9 @@ class FakeSlack:
         """``files_upload_v2``'s three steps: an upload URL on this fake, the bytes, the completion."""
         state = self.state
         if method == "files.getUploadURLExternal":
+            if "files:write" not in state.scopes:
+                # https://docs.slack.dev/reference/methods/files.getUploadURLExternal (scope files:write)
+                return {"ok": False, "error": "missing_scope", "needed": "files:write"}
             if not args.get("filename") or not str(args.get("length") or "").isdigit():
                 return {"ok": False, "error": "invalid_arguments"}
             file_id = f"F{next(state.ts_counter):08d}"
@@ -611,6 +643,7 @@ class FakeSlack:
                 if upload is None or upload["content"] is None:
                     return {"ok": False, "error": "file_not_found"}
                 upload.update(
+                    completed=True,
                     title=item.get("title") or upload["filename"],
                     channel=self.conversation_of(share_to) if share_to else None,
                     initial_comment=args.get("initial_comment"),

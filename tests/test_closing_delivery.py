@@ -19,6 +19,7 @@ from bot.jobs.runner import Runner, job_client_factory
 from bot.services import Services
 from storage.models import Delivery, Document, Project
 from tests.harness import SlackHarness
+from tests.test_charts import no_chart
 from tests.test_closure import CLOSED, _close_values, _documents, _message_text, _posts, _status, close
 from tests.test_closure import data as data  # the known data set, closed in these tests
 
@@ -117,7 +118,10 @@ def test_a_report_that_could_not_be_sent_is_retried_by_the_digest_job_once(closi
     assert closing.fake.calls_to("files.getUploadURLExternal") == []
 
 
-def test_an_upload_whose_answer_was_lost_is_looked_up_not_repeated(closing: SlackHarness) -> None:
+def test_an_upload_whose_answer_was_lost_is_looked_up_not_repeated(
+    closing: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_chart(monkeypatch)  # the failures below are meant for the report's file, not its chart
     # Slack shares the file, but the answer never arrives.
     closing.fake.fail("files.completeUploadExternal", status=500, accept=True)
     close(closing)
@@ -138,7 +142,10 @@ def test_an_upload_whose_answer_was_lost_is_looked_up_not_repeated(closing: Slac
     assert document.file_id == file_row.file_id
 
 
-def test_an_upload_that_never_completed_is_made_again(closing: SlackHarness) -> None:
+def test_an_upload_that_never_completed_is_made_again(
+    closing: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_chart(monkeypatch)  # the failures below are meant for the report's file, not its chart
     closing.fake.fail("files.completeUploadExternal", status=500)  # not done: the file was never shared
     close(closing)
     assert closing.fake.uploads("CREPORT") == []

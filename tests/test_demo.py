@@ -86,7 +86,7 @@ def chinese(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Played]:
     yield _play(tmp_path_factory.mktemp("zh"), "--locale", "zh-CN", "--html", "demo.html")
 
 
-def test_the_english_demo_plays_the_whole_fortnight(english: Played) -> None:
+def test_the_english_demo_plays_all_three_weeks(english: Played) -> None:
     out = english.out
     for expected in (
         "created project ACME",
@@ -110,6 +110,9 @@ def test_the_english_demo_plays_the_whole_fortnight(english: Played) -> None:
     assert "&lt;urgent&gt;" in page  # Chen's message, as she typed it
     assert "<b>thank you</b>" not in page and "<urgent>" not in page
     assert "<script" not in page.lower()
+    # Three weeks old at its closing, the project's report carries its chart, shown as Slack received it.
+    assert '<img src="data:image/png;base64,iVBORw0KGgo' in page
+    assert 'alt="Open vs done per week: W49 open 5 done 2, W50 open 0 done 5, W51 open 0 done 0.' in page
 
 
 def test_two_runs_tell_the_same_story_byte_for_byte(english: Played, tmp_path: Path) -> None:
@@ -209,13 +212,13 @@ def test_bob_stays_on_the_project_once_his_work_is_done(english: Played) -> None
 def test_no_digest_for_the_week_before_the_project_and_none_quiet_while_work_is_open(english: Played) -> None:
     assert "quiet week" not in english.out
     digests = [line for line in english.out.splitlines() if "Weekly digest · ACME" in line]
-    assert len(digests) == 1  # Monday 7 December, the project's first week
+    assert len(digests) == 2  # Mondays 7 and 14 December: the project's first and second weeks
 
 
 def test_the_digest_and_the_retrospective_agree_on_resolution_time(english: Played) -> None:
     # ACME-2 was logged on Monday 30 November and resolved on Wednesday 2 December (closed on the 8th).
     figures = re.findall(r"Median issue resolution time: (.+)", english.out)
-    assert figures == ["2.1 days", "2.1 days", "2.1 days"]  # digest, closing form, report
+    assert figures == ["2.1 days"] * 4  # two digests, closing form, report
 
 
 def test_the_chinese_demo_speaks_chinese(chinese: Played) -> None:
@@ -272,4 +275,12 @@ def test_slack_text_becomes_safe_html_and_plain_text() -> None:
     assert (
         blocks_html([button], names)
         == '<div class="b-actions"><span class="btn btn-primary">&lt;x&gt;</span></div>'
+    )
+
+
+def test_the_chinese_demo_shows_its_chart_with_chinese_alt_text(chinese: Played) -> None:
+    assert '<img src="data:image/png;base64,iVBORw0KGgo' in chinese.page
+    assert (
+        'alt="每周未完成与已完成：W49 未完成 5 完成 2，W50 未完成 0 完成 5，W51 未完成 0 完成 0。'
+        in chinese.page
     )

@@ -1,7 +1,7 @@
 """``aftercare demo``: the whole product, offline, with no Slack account.
 
 A local stand-in for the Slack Web API (:class:`bot.simulator.FakeSlack`) on 127.0.0.1, a temporary
-SQLite database, and the real app driven by signed requests through a scripted fortnight
+SQLite database, and the real app driven by signed requests through three scripted weeks
 (:mod:`bot.demo.script`); the scheduler's tick runs as the clock moves. What each person saw is
 printed as a transcript and written as an HTML page (:mod:`bot.demo.transcript`).
 Everything started here is stopped before it returns.
@@ -23,7 +23,7 @@ DEFAULT_HTML = "aftercare-demo.html"
 
 
 def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: TextIO | None = None) -> int:
-    """Play the fortnight, print the transcript to ``out`` and write the HTML page; 0 when all went well."""
+    """Play the three weeks, print the transcript to ``out`` and write the HTML page; 0 when all went well."""
     from bot.app import create_app
     from bot.demo import script, transcript
     from bot.domain.people import upsert_member
@@ -90,6 +90,7 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
             except script.DemoError as error:
                 failure = error
             problems = list(fake.invalid)
+            images = {fid: bytes(f["content"]) for fid, f in fake.state.files.items() if f.get("content")}
         finally:
             executor.shutdown(wait=True)
             fake.stop()
@@ -108,7 +109,7 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
 
     lines = transcript.terminal_lines(story, names, locale, when)
     title = (
-        "Aftercare 演示：售后项目的两周" if zh else "Aftercare demo: a fortnight of an after-sales project"
+        "Aftercare 演示：售后项目的三周" if zh else "Aftercare demo: three weeks of an after-sales project"
     )
     if zh:
         cast = "，".join(f"{p.name_in(locale)}（{p.title_zh}，{p.timezone}）" for p in script.PEOPLE)
@@ -120,7 +121,9 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
         print(line, file=out)
     target = Path(html_path)
     target.write_text(
-        transcript.render_html(shown, names, title=title, subtitle=cast, locale=locale, when=when),
+        transcript.render_html(
+            shown, names, title=title, subtitle=cast, locale=locale, when=when, images=images
+        ),
         encoding="utf-8",
     )
     print("", file=out)

@@ -1,4 +1,4 @@
-"""The scripted fortnight: real signed requests to the real app, against the local stand-in for Slack.
+"""The scripted three weeks: real signed requests to the real app, against the local stand-in for Slack.
 
 :class:`Driver` is the demo's own small Slack client side (the test suite has its own harness):
 it signs each request as Slack does, hands it to :class:`bot.server.AftercareWSGI` in-process,
@@ -432,7 +432,7 @@ def iso(d: int) -> str:
 
 
 def play(driver: Driver, locale: str) -> None:
-    """Two weeks of an after-sales project, from kick-off to the closing survey."""
+    """Three weeks of an after-sales project, from kick-off to the closing survey."""
     z = locale == "zh-CN"
     a, b, c = ALICE.user_id, BOB.user_id, CHEN.user_id
 
@@ -614,8 +614,12 @@ def play(driver: Driver, locale: str) -> None:
     with driver.step(a, f"/risk close {KEY}-5"):
         driver.command(a, "/risk", f"close {KEY}-5")
 
-    # -- Friday of week 2: closing ---------------------------------------------------------------
-    driver.at(day(11, 1))
+    # Monday of week 3: the second digest; the Thursday risk review.
+    driver.at(day(14, 9))
+    driver.at(day(17, 3))
+
+    # -- Friday of week 3: closing (three weeks of history: the report carries its chart) ---------
+    driver.at(day(18, 1))
     with driver.step(
         a,
         _say(
@@ -638,7 +642,7 @@ def play(driver: Driver, locale: str) -> None:
             },
         )
 
-    driver.at(day(11, 3))  # 11:00 in Shanghai: Chen is invited
+    driver.at(day(18, 3))  # 11:00 in Shanghai: Chen is invited
     invitation = driver.last_post(c)
     with driver.step(c, _say(locale, "answers the survey: 5", "回答调查：5 分")):
         driver.click(
@@ -667,6 +671,6 @@ def play(driver: Driver, locale: str) -> None:
             },
         )
 
-    driver.at(day(14, 9))  # the survey closes; its results go to the team
+    driver.at(day(21, 9))  # the survey closes; its results go to the team
     with driver.step(a, _say(locale, "opens the App Home once more", "再次打开 App Home")):
         driver.open_home(a)

@@ -7,11 +7,12 @@ strike and code; mentions as @Name. Every piece of user text is HTML-escaped.
 
 from __future__ import annotations
 
+import base64
 import difflib
 import html
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -313,7 +314,17 @@ def _element_html(element: dict[str, Any], names: Names) -> str:
     return f"<span>{mrkdwn_html(text, names, mrkdwn=is_md)}</span>"
 
 
-def blocks_html(blocks: list[dict[str, Any]], names: Names) -> str:
+def _image_html(block: dict[str, Any], images: Mapping[str, bytes]) -> str:
+    """An image block: the picture itself when the stand-in received its bytes (a data: URI), else its alt text."""
+    alt = html.escape(str(block.get("alt_text", "image")))
+    data = images.get(str((block.get("slack_file") or {}).get("id")))
+    if not data:
+        return f'<div class="img">[{alt}]</div>'
+    source = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    return f'<div class="img"><img src="{source}" alt="{alt}" style="max-width:100%"></div>'
+
+
+def blocks_html(blocks: list[dict[str, Any]], names: Names, images: Mapping[str, bytes] | None = None) -> str:
     out: list[str] = []
     for block in blocks:
         kind = block.get("type")
@@ -346,7 +357,7 @@ def blocks_html(blocks: list[dict[str, Any]], names: Names) -> str:
         elif kind == "rich_text":
             out.append(f'<div class="b-text">{html.escape(_rich_text(block))}</div>')
         elif kind == "image":
-            out.append(f'<div class="img">[{html.escape(str(block.get("alt_text", "image")))}]</div>')
+            out.append(_image_html(block, images or {}))
     return "".join(out)
 
 
@@ -638,7 +649,9 @@ def render_html(
     subtitle: str,
     locale: str,
     when: Callable[[datetime], str],
+    images: Mapping[str, bytes] | None = None,
 ) -> str:
+    """The transcript as one HTML page; ``images``: file id → the bytes uploaded (charts are shown inline)."""
     surfaces: dict[tuple[str, str], list[Shown]] = {}
     for item in homes_once_a_day(items):
         surfaces.setdefault(item.surface, []).append(item)
@@ -659,20 +672,22 @@ def render_html(
         parts.append(f'<section class="surface" id="{anchors[surface]}">')
         parts.append(f"<h2>{html.escape(surface_label(surface, names, locale))}</h2>")
         for item in surfaces[surface]:
-            parts.append(_item_html(item, names, locale, when))
+            parts.append(_item_html(item, names, locale, when, images or {}))
         parts.append("</section>")
     parts.append("</main></body></html>")
     return "\n".join(parts) + "\n"
 
 
-def _item_html(item: Shown, names: Names, locale: str, when: Callable[[datetime], str]) -> str:
+def _item_html(
+    item: Shown, names: Names, locale: str, when: Callable[[datetime], str], images: Mapping[str, bytes]
+) -> str:
     human = item.kind == "human"
     initial = html.escape((item.author or "?")[:1].upper())
     note = _note(item, names, locale)
     meta = f"<b>{html.escape(item.author)}</b> {html.escape(when(item.at))}"
     if note:
         meta += f' <span class="note">{html.escape(note)}</span>'
-    body = blocks_html(item.blocks, names) if item.blocks else ""
+    body = blocks_html(item.blocks, names, images) if item.blocks else ""
     if not body and item.text:
         body = f'<div class="b-text">{mrkdwn_html(item.text, names)}</div>'
     if item.kind == "modal":

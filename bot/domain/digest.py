@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bot.domain.charts import ChartSeries, weekly_series
 from bot.domain.errors import N_, UserError
 from bot.domain.lifecycle import Change, load
 from bot.domain.permissions import require_record_change
@@ -49,6 +50,11 @@ _DONE_STATUS = {Kind.TASK: "done", Kind.ISSUE: "closed", Kind.RISK: "closed"}
 _KINDS = {kind.value: kind for kind in Kind}
 _OPEN = {kind: frozenset(LIFECYCLES[kind].open) for kind in Kind}
 _ORDER = {kind: n for n, kind in enumerate((Kind.REQUIREMENT, Kind.ISSUE, Kind.TASK, Kind.RISK))}
+
+
+def counts_as_done(kind: Kind, status: str) -> bool:
+    """Done, for the digest and its chart: tasks done, issues and risks closed, requirements delivered."""
+    return status == "delivered" if kind is Kind.REQUIREMENT else _DONE_STATUS.get(kind) == status
 
 
 # -- the digest's data -------------------------------------------------------------------------
@@ -139,6 +145,8 @@ class DigestData:
     logged: int = 0
     # Open records logged after ``as_of`` (a digest sent late): not this week's, but open all the same.
     open_since: int = 0
+    # The chart's figures (None until the project has two weeks of history).
+    chart: ChartSeries | None = None
 
     @property
     def quiet(self) -> bool:
@@ -157,13 +165,13 @@ class DigestData:
         )
 
 
-def latest_satisfaction_scores(
+def satisfaction_history(
     session: Session, *, project_ids: Sequence[int], before: datetime
-) -> dict[int, float]:
-    """The latest satisfaction score of each project (average of its last closed survey), in one query."""
+) -> dict[int, list[tuple[datetime, float]]]:
+    """Each project's closed surveys' average scores, oldest first, in one query (the satisfaction KPI)."""
     from bot.domain import surveys
 
-    return surveys.latest_satisfaction_scores(session, project_ids=project_ids, before=before)
+    return surveys.satisfaction_history(session, project_ids=project_ids, before=before)
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -298,7 +306,7 @@ def _digest_chunk(
         ):
             titles[(pid, key)] = title
 
-    scores = latest_satisfaction_scores(session, project_ids=ids, before=latest_slot)
+    surveys = satisfaction_history(session, project_ids=ids, before=latest_slot)
     moves = resolved_moves(session, ids, since=kpi_since)
     return [
         _digest_of(
@@ -320,7 +328,7 @@ def _digest_chunk(
                 )
                 for e in history[project.id]
             ],
-            scores.get(project.id),
+            surveys.get(project.id, []),
         )
         for project, _ in targets
     ]
@@ -332,9 +340,10 @@ def _digest_of(
     rows: list[_Row],
     moves: dict[str, datetime],
     scope_changes: list[ScopeChange],
-    satisfaction: float | None,
+    surveys: list[tuple[datetime, float]],
 ) -> DigestData:
     start, slot, as_of = window
+    satisfaction = next((score for closed, score in reversed(surveys) if closed <= slot), None)
     zone = ZoneInfo(project.timezone)
     today = as_of.astimezone(zone).date()
     kpi_since = as_of - timedelta(days=KPI_DAYS)
@@ -363,10 +372,8 @@ def _digest_of(
             logged += 1
             if kind in (Kind.REQUIREMENT, Kind.ISSUE):
                 new.append(_item(row))
-        if closed_this_week and kind is Kind.REQUIREMENT and row.status == "delivered":
-            delivered.append(_item(row))
-        elif closed_this_week and _DONE_STATUS.get(kind) == row.status:
-            done.append(_item(row))
+        if closed_this_week and counts_as_done(kind, row.status):
+            (delivered if kind is Kind.REQUIREMENT else done).append(_item(row))
         if (
             closed_at is not None
             and kpi_since <= closed_at < as_of
@@ -464,6 +471,15 @@ def _digest_of(
         ),
         logged=logged,
         open_since=open_since,
+        chart=weekly_series(
+            rows=[row for row in rows if row.created_at < as_of],
+            created_at=project.created_at,
+            slot=slot,
+            timezone=project.timezone,
+            is_open=lambda row: row.status in _OPEN[_KINDS[row.kind]],
+            is_done=lambda row: counts_as_done(_KINDS[row.kind], row.status),
+            satisfaction=surveys,
+        ),
     )
 
 

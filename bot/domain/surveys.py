@@ -864,12 +864,12 @@ def start_pulse(
 # -- the digest's KPI -------------------------------------------------------------------------------
 
 
-def latest_satisfaction_scores(
+def satisfaction_history(
     session: Session, *, project_ids: Sequence[int], before: datetime | None = None
-) -> dict[int, float]:
-    """The average score of each project's latest closed survey with at least one answer (closed before ``before``).
+) -> dict[int, list[tuple[datetime, float]]]:
+    """Each project's closed surveys with at least one answer: (closed at, average score), oldest first.
 
-    One query whatever the number of projects.
+    One query whatever the number of projects (closed before ``before``).
     """
     if not project_ids:
         return {}
@@ -886,10 +886,18 @@ def latest_satisfaction_scores(
     )
     if before is not None:
         query = query.where(Survey.closed_at <= before)
-    scores: dict[int, float] = {}
-    for project_id, _closed_at, _survey_id, average in session.execute(query):
-        scores[project_id] = float(average)  # later surveys overwrite earlier ones
-    return scores
+    history: dict[int, list[tuple[datetime, float]]] = {}
+    for project_id, closed_at, _survey_id, average in session.execute(query):
+        history.setdefault(project_id, []).append((closed_at, float(average)))
+    return history
+
+
+def latest_satisfaction_scores(
+    session: Session, *, project_ids: Sequence[int], before: datetime | None = None
+) -> dict[int, float]:
+    """The average score of each project's latest closed survey with at least one answer (closed before ``before``)."""
+    history = satisfaction_history(session, project_ids=project_ids, before=before)
+    return {project_id: surveys[-1][1] for project_id, surveys in history.items()}
 
 
 def latest_satisfaction(session: Session, project_id: int, *, before: datetime | None = None) -> float | None:

@@ -65,6 +65,8 @@ class Outgoing:
     project_id: int | None = None
     # A file to upload instead of a message (``RETROSPECTIVE_FILE``): document id, file name, title.
     file: dict[str, Any] | None = None
+    # A chart drawn and shown in the message when it is sent (:func:`bot.jobs.charts.chart_spec`).
+    chart: dict[str, Any] | None = None
     # Runs inside the claim's transaction (e.g. remember that items were escalated); never in a dry run.
     on_claim: Callable[[Session], None] | None = field(default=None, compare=False)
 

@@ -11,12 +11,15 @@ never twice. When the report channel refuses the post for good, the owners get t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.domain.digest import weekly_digest
 from bot.domain.retrospective import Closing, close_with_retrospective
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
+from bot.jobs.charts import chart_spec
 from bot.jobs.runner import ClientFor, Runner, job_client_factory
 from bot.services import Services
 from bot.slack.closure_blocks import (
@@ -27,7 +30,7 @@ from bot.slack.closure_blocks import (
     report_message,
 )
 from storage import ledger
-from storage.models import Delivery, DeliveryStatus
+from storage.models import Delivery, DeliveryStatus, Project
 
 KINDS = (DeliveryKind.RETROSPECTIVE, DeliveryKind.RETROSPECTIVE_FILE)
 
@@ -59,8 +62,20 @@ def report_key(closing: Closing) -> str:
     return f"{DeliveryKind.RETROSPECTIVE}:{project.team_id}:{project.key}:{closing.document.id}"
 
 
-def _items(closing: Closing, *, to: str | None = None) -> list[Outgoing]:
-    """The report and its file: internal posts, or (``to``) one owner's DM copies."""
+def _chart(session: Session, closing: Closing, now: datetime) -> dict[str, Any] | None:
+    """The project's last weeks up to its closing, as the digest counts them (None: under two weeks old)."""
+    project = session.get(Project, closing.project.id)
+    if project is None:
+        return None
+    series = weekly_digest(session, project=project, slot=now, now=now).chart
+    if series is None:
+        return None
+    filename = f"{project.key}-{closing.report.closed_on.isoformat()}.png"
+    return chart_spec(series, locale=project.locale, filename=filename)
+
+
+def _items(closing: Closing, *, to: str | None = None, chart: dict[str, Any] | None = None) -> list[Outgoing]:
+    """The report (with its chart) and its file: internal posts, or (``to``) one owner's DM copies."""
     report, project = closing.report, closing.project
     base = report_key(closing)
     post, file = f"{base}:post", f"{base}:file"
@@ -75,7 +90,7 @@ def _items(closing: Closing, *, to: str | None = None) -> list[Outgoing]:
     else:
         common["report_project_id"] = project.id
     return [
-        Outgoing(key=post, kind=DeliveryKind.RETROSPECTIVE, text=text, blocks=blocks, **common),
+        Outgoing(key=post, kind=DeliveryKind.RETROSPECTIVE, text=text, blocks=blocks, chart=chart, **common),
         Outgoing(key=file, kind=DeliveryKind.RETROSPECTIVE_FILE, text=file_comment(report), blocks=[],
                  file=spec, **common),
     ]  # fmt: skip
@@ -88,8 +103,13 @@ def deliver_report(
     runner = Runner(services, client_for or job_client_factory(services), sleep=_no_wait)
     project = closing.project
     ctx = JobContext(now=services.now(), team_id=project.team_id, project_key=project.key)
-    items = _items(closing)
-    runner.run([lambda _session, _ctx: items], ctx, kinds=KINDS)
+    chart: list[dict[str, Any] | None] = []
+
+    def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
+        chart.append(_chart(session, closing, ctx.now))
+        return _items(closing, chart=chart[0])
+
+    runner.run([plan], ctx, kinds=KINDS)
     base = report_key(closing)
     rows = _rows(services, base)
     main = rows.get(f"{base}:post")
@@ -97,7 +117,9 @@ def deliver_report(
     if main is not None and main.status == DeliveryStatus.FAILED:
         # The report channel refused it for good: the owners get it by DM instead.
         refused = (main.channel, str(main.error))
-        copies = [item for owner in closing.report.owners for item in _items(closing, to=owner)]
+        copies = [
+            item for owner in closing.report.owners for item in _items(closing, to=owner, chart=chart[0])
+        ]
         runner.run([lambda _session, _ctx: copies], ctx, kinds=KINDS)
         rows = _rows(services, base)
     posts = [d for key, d in rows.items() if key.startswith(f"{base}:post")]

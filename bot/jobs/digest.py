@@ -22,6 +22,7 @@ from bot.domain.digest import weekly_digest, weekly_digests
 from bot.domain.errors import N_, UserError
 from bot.domain.people import get_person
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
+from bot.jobs.charts import chart_spec
 from bot.jobs.slots import is_due, iso_week, latest_weekly_slot, local_at, parse_hhmm
 from bot.slack.blocks import Block
 from bot.slack.digest_blocks import digest_parts, preview_messages
@@ -161,6 +162,11 @@ def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
             log.exception("building the digest of %s:%s failed", view.team_id, view.key)
             continue
         base = base_key(KIND, view.team_id, view.key, data.slot)
+        chart = (
+            chart_spec(data.chart, locale=view.locale, filename=f"{view.key}-{iso_week(data.slot)}.png")
+            if data.chart is not None and not data.quiet
+            else None
+        )
         for number, (text, blocks) in enumerate(parts, start=1):
             outgoing.append(
                 Outgoing(
@@ -171,6 +177,7 @@ def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
                     blocks=blocks,
                     report_project_id=view.id,
                     project_id=view.id,
+                    chart=chart if number == 1 else None,
                 )
             )
     return outgoing

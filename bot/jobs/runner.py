@@ -69,6 +69,8 @@ CHANNEL_INTERVAL = 1.0
 HISTORY_METHOD = "conversations.history"
 HISTORY_INTERVAL = timedelta(minutes=1)
 HISTORY_PAGE = 15
+# A chart uploaded but not yet seen by files.info: the message waits this long before looking again.
+WAIT_FOR_CHART = 5.0
 # How far Slack's clock and ours may disagree, around the attempt's window.
 CLOCK_SKEW = timedelta(minutes=1)
 
@@ -137,7 +139,7 @@ class JobClock:
         return self.start + timedelta(seconds=max(self.monotonic() - self.origin, 0.0))
 
 
-def _post(client: WebClient, delivery: Delivery) -> Outcome:
+def _post(client: WebClient, delivery: Delivery, extra: Sequence[dict[str, Any]] = ()) -> Outcome:
     payload = delivery.payload
     try:
         response = client.api_call(
@@ -145,7 +147,7 @@ def _post(client: WebClient, delivery: Delivery) -> Outcome:
             json={
                 "channel": delivery.channel,
                 "text": payload.get("text", ""),
-                "blocks": payload.get("blocks") or [],
+                "blocks": [*(payload.get("blocks") or []), *extra],
                 "unfurl_links": False,
                 "unfurl_media": False,
                 "metadata": {"event_type": ids.DELIVERY_EVENT_TYPE, "event_payload": {"key": delivery.key}},
@@ -332,7 +334,10 @@ class Runner:
             created = ledger.claim(
                 session, key=key, team_id=item.team_id, kind=item.kind, channel=channel,
                 project_id=item.project_id or item.report_project_id,
-                payload={"text": item.text, "blocks": item.blocks, **({"file": item.file} if item.file else {})},
+                payload={
+                    "text": item.text, "blocks": item.blocks,
+                    **({"file": item.file} if item.file else {}), **({"chart": item.chart} if item.chart else {}),
+                },
                 now=now,
             )  # fmt: skip
             if created and item.on_claim is not None:
@@ -366,7 +371,21 @@ class Runner:
                 return
             with self.services.db.write() as session:  # looked, not there: this send is a new attempt
                 ledger.mark_attempt(session, delivery_id=delivery.id, real_now=self.services.now())
-        outcome = self._send(client, delivery)
+        extra: list[dict[str, Any]] = []
+        if delivery.payload.get("chart"):
+            from bot.jobs.charts import chart_blocks  # draws with matplotlib: only when a chart is sent
+
+            found_chart = chart_blocks(self.services, client, delivery)
+            if found_chart is None:
+                outcome = Outcome(error="waiting_for_chart_file", retry_after=WAIT_FOR_CHART)
+                self._record(delivery, outcome, report, clock)
+                return
+            extra = found_chart
+        outcome = self._send(client, delivery, extra)
+        if extra and outcome.error == "invalid_blocks":
+            # Slack refused the picture (the file is not visible to it): the message goes without it.
+            log.warning("chart of %s refused by Slack (invalid_blocks); sent without it", delivery.key)
+            outcome = self._send(client, delivery)
         self._record(delivery, outcome, report, clock)
 
     def _check(self, client: WebClient, delivery: Delivery, clock: JobClock) -> Outcome:
@@ -451,10 +470,10 @@ class Runner:
                     session, team_id=delivery.team_id, found=keys, channel=channel, now=clock.now()
                 )
 
-    def _send(self, client: WebClient, delivery: Delivery) -> Outcome:
+    def _send(self, client: WebClient, delivery: Delivery, extra: Sequence[dict[str, Any]] = ()) -> Outcome:
         for _ in range(3):
             self.pacer.wait(delivery.channel)
-            outcome = _post(client, delivery)
+            outcome = _post(client, delivery, extra)
             if (
                 outcome.retry_after is not None
                 and not outcome.in_doubt  # may be posted: never resent without looking first

@@ -61,6 +61,20 @@ def _post_state(services: Services, delivery: Delivery) -> tuple[str | None, str
         return (post.status, post.error) if post else (DeliveryStatus.SENT, None)
 
 
+def send_bytes(
+    services: Services, client: WebClient, delivery: Delivery, *, filename: str, data: bytes
+) -> str:
+    """The first two steps of an upload; the file id is stored with the delivery before the bytes go."""
+    started = client.files_getUploadURLExternal(filename=filename, length=len(data))
+    file_id = str(started["file_id"])
+    with services.db.write() as session:
+        ledger.note_file(session, delivery_id=delivery.id, file_id=file_id)
+    request = urllib.request.Request(str(started["upload_url"]), data=data, method="POST")
+    with urllib.request.urlopen(request, timeout=UPLOAD_TIMEOUT) as answer:
+        answer.read()
+    return file_id
+
+
 def upload(services: Services, client: WebClient, delivery: Delivery) -> Outcome:
     """Upload the delivery's document as a file in its conversation. ``ts`` of a done upload is the file id."""
     spec = delivery.payload.get("file") or {}
@@ -85,13 +99,7 @@ def upload(services: Services, client: WebClient, delivery: Delivery) -> Outcome
         if document is None:
             return Outcome(error="document_not_found", permanent=True)
         data = document.content.encode("utf-8")
-        started = client.files_getUploadURLExternal(filename=str(spec.get("filename")), length=len(data))
-        file_id = str(started["file_id"])
-        with services.db.write() as session:
-            ledger.note_file(session, delivery_id=delivery.id, file_id=file_id)
-        request = urllib.request.Request(str(started["upload_url"]), data=data, method="POST")
-        with urllib.request.urlopen(request, timeout=UPLOAD_TIMEOUT) as answer:
-            answer.read()
+        file_id = send_bytes(services, client, delivery, filename=str(spec.get("filename")), data=data)
         client.files_completeUploadExternal(
             files=[{"id": file_id, "title": str(spec.get("title") or spec.get("filename"))}],
             channel_id=conversation,

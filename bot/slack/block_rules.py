@@ -227,6 +227,8 @@ def _layout_problems(block: dict[str, Any], where: str, surface: str) -> Problem
     if kind == "actions" and len(block.get("elements") or []) > limits.ACTIONS_ELEMENTS:
         # {REF}/blocks/actions-block — at most 25 elements.
         problems.append(f"{where}: more than {limits.ACTIONS_ELEMENTS} elements")
+    if kind == "image":
+        problems += _image_problems(block, where)
     if kind == "input":
         # {REF}/blocks/input-block — label and hint are plain_text ≤2000. Aftercare treats input blocks as
         # belonging to modals and Home tabs (the surfaces Slack's guides collect input in), never messages.
@@ -234,6 +236,28 @@ def _layout_problems(block: dict[str, Any], where: str, surface: str) -> Problem
             problems.append(f"{where}: input blocks belong in modals, not messages")
         problems += _plain(block.get("label"), where, "label", limits.LABEL)
         problems += _plain(block.get("hint"), where, "hint", limits.LABEL)
+    return problems
+
+
+def _image_problems(block: dict[str, Any], where: str) -> Problems:
+    """{REF}/blocks/image-block — ``alt_text`` required, plain, ≤2000; exactly one of ``image_url`` (≤3000) and
+    ``slack_file``; a slack_file has exactly one of ``id`` and ``url`` ({REF}/composition-objects/slack-file-object);
+    ``title`` plain_text ≤2000."""
+    problems: Problems = []
+    alt = block.get("alt_text")
+    if not isinstance(alt, str) or not alt or len(alt) > limits.IMAGE_ALT_TEXT:
+        problems.append(f"{where}: alt_text must be 1-{limits.IMAGE_ALT_TEXT} characters")
+    url, slack_file = block.get("image_url"), block.get("slack_file")
+    if (url is None) == (slack_file is None):
+        problems.append(f"{where}: exactly one of image_url and slack_file")
+    if url is not None and len(str(url)) > limits.IMAGE_URL:
+        problems.append(f"{where}: image_url longer than {limits.IMAGE_URL}")
+    if slack_file is not None and (
+        not isinstance(slack_file, dict) or ("id" in slack_file) == ("url" in slack_file)
+    ):
+        problems.append(f"{where}: slack_file needs exactly one of id and url")
+    if block.get("title") is not None:
+        problems += _plain(block.get("title"), where, "title", limits.IMAGE_ALT_TEXT)
     return problems
 
 

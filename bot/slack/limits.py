@@ -30,3 +30,7 @@ CHOICE_OPTIONS = 10  # checkboxes, radio buttons
 INPUT = 3000  # plain_text_input max_length
 VIEW_TITLE = 24
 PRIVATE_METADATA = 3000
+IMAGE_ALT_TEXT = (
+    2000  # image block alt_text and title (https://docs.slack.dev/reference/block-kit/blocks/image-block)
+)
+IMAGE_URL = 3000

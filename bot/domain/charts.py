@@ -1,0 +1,117 @@
+"""The figures behind a report's chart: open versus done per week with its trend, and satisfaction.
+
+Plain data, computed from the rows the weekly digest already reads (no query of its own): "done"
+and "open" mean what they mean in the digest (:func:`bot.domain.digest.counts_as_done`, the
+lifecycles' open statuses), and satisfaction is the digest's satisfaction KPI (the latest closed
+survey's average) as it stood at the end of each week.
+
+A chart is shown only once the project has existed for :data:`MIN_WEEKS` weeks; it covers the
+project's weeks (its first one from its creation on), the last :data:`WEEKS` at most.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+WEEK = timedelta(days=7)
+# Weeks a chart covers at most, and the history a project needs before it gets one.
+WEEKS = 8
+MIN_WEEKS = 2
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    label: str  # ISO week of the week's last day in the project's zone, e.g. "W45"
+    open: int  # records open at the end of the week
+    done: int  # records done (tasks done, issues/risks closed, requirements delivered) during the week
+    trend: float  # the least-squares line through the open counts
+    satisfaction: float | None  # the latest survey's average score at the end of the week
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    weeks: tuple[WeekPoint, ...]
+    # Service-level attainment per week (share of targets met). Service levels do not exist yet:
+    # when they do, fill this from their one computation; the renderer draws it when it is not None.
+    service_levels: tuple[float | None, ...] | None = None
+
+    @property
+    def has_satisfaction(self) -> bool:
+        return any(w.satisfaction is not None for w in self.weeks)
+
+    def as_json(self) -> dict[str, Any]:
+        """What the ledger stores with the message (the chart is rendered only when it is sent)."""
+        return {"weeks": [asdict(w) for w in self.weeks], "service_levels": self.service_levels}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChartSeries:
+        levels = data.get("service_levels")
+        return cls(
+            weeks=tuple(WeekPoint(**w) for w in data.get("weeks") or []),
+            service_levels=tuple(levels) if levels is not None else None,
+        )
+
+
+def _trend(values: Sequence[int]) -> list[float]:
+    """The least-squares line through ``values`` (one point per week), rounded for display."""
+    n = len(values)
+    mean_x = (n - 1) / 2
+    mean_y = sum(values) / n
+    spread = sum((x - mean_x) ** 2 for x in range(n))
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values)) / spread if spread else 0.0
+    return [round(mean_y + slope * (x - mean_x), 2) for x in range(n)]
+
+
+def weekly_series(
+    *,
+    rows: Sequence[Any],
+    created_at: datetime,
+    slot: datetime,
+    timezone: str,
+    is_open: Callable[[Any], bool],
+    is_done: Callable[[Any], bool],
+    satisfaction: Sequence[tuple[datetime, float]],
+) -> ChartSeries | None:
+    """The weeks ending at ``slot`` (at most :data:`WEEKS`, none that ended before the project existed).
+
+    ``rows`` have ``created_at`` and ``closed_at``; ``is_open``/``is_done`` say what a row is now.
+    None while the project is younger than :data:`MIN_WEEKS` weeks.
+    """
+    if slot - created_at < WEEK * MIN_WEEKS:
+        return None
+    ends = [slot - WEEK * k for k in range(WEEKS - 1, -1, -1)]
+    ends = [end for end in ends if end > created_at]  # the project's first week may be partial
+    zone = ZoneInfo(timezone)
+    opened = [0] * len(ends)
+    done = [0] * len(ends)
+    for row in rows:
+        closed_at: datetime | None = row.closed_at
+        for n, end in enumerate(ends):
+            if row.created_at >= end:
+                continue
+            # Open at the end of the week: open now and not closed since, or closed only after it.
+            if (closed_at is None and is_open(row)) or (closed_at is not None and closed_at >= end):
+                opened[n] += 1
+            if closed_at is not None and end - WEEK <= closed_at < end and is_done(row):
+                done[n] += 1
+    scores: list[float | None] = []
+    for end in ends:
+        before = [score for closed, score in satisfaction if closed <= end]
+        scores.append(round(before[-1], 2) if before else None)
+    trend = _trend(opened)
+    return ChartSeries(
+        weeks=tuple(
+            WeekPoint(
+                label=f"W{(end.astimezone(zone) - timedelta(seconds=1)).isocalendar().week:02d}",
+                open=opened[n],
+                done=done[n],
+                trend=trend[n],
+                satisfaction=scores[n],
+            )
+            for n, end in enumerate(ends)
+        )
+    )
