@@ -32,6 +32,7 @@ from bot.domain.projects import (
     project_settings,
     reopen_project,
     save_settings,
+    set_report_channel,
     unlink_channel,
 )
 from bot.domain.retrospective import Closing, check_closing_text, retrospective
@@ -514,10 +515,9 @@ def settings_submitted(
     refused = _report_channel_problem(gateway, wanted) if wanted else None
     if wanted and refused is None:
         with services.db.write() as session:
-            latest = project_settings(session, team_id=team_id, project_id=project_id)
-            channel_saved = save_settings(
-                session, team_id=team_id, project_id=project_id, user_id=user_id,
-                settings=replace(latest, report_channel_id=wanted), now=services.now(),
+            channel_saved = set_report_channel(
+                session, team_id=team_id, project_id=project_id, user_id=user_id, channel_id=wanted,
+                now=services.now(),
             )  # fmt: skip
         saved = SavedSettings(project=channel_saved.project, changes=saved.changes + channel_saved.changes)
     project = saved.project

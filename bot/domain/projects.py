@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -581,3 +581,14 @@ def save_settings(
             setattr(project, name, new)
     session.flush()
     return SavedSettings(project=ProjectView.of(project), changes=tuple(changes))
+
+
+def set_report_channel(
+    session: Session, *, team_id: str, project_id: int, user_id: str, channel_id: str, now: datetime
+) -> SavedSettings:
+    """Set the report channel once Slack has vouched for it (after the settings form's ack), keeping the rest."""
+    latest = project_settings(session, team_id=team_id, project_id=project_id)
+    return save_settings(
+        session, team_id=team_id, project_id=project_id, user_id=user_id,
+        settings=replace(latest, report_channel_id=channel_id), now=now,
+    )  # fmt: skip
