@@ -42,6 +42,24 @@ PROJECT_SETTINGS = (
     "survey_pulse_days",
     "survey_open_days",
     "survey_include_team",
+    # Customers and service levels.
+    "intake",
+    "intake_emoji",
+    "thread_updates",
+    "customer_report",
+    "issue_csat",
+    "business_hours",
+    "holidays",
+    "sla",
+    "removed_contacts",
+)
+# The service-level fields of an issue (stored as they happened, never recomputed at export).
+SERVICE_LEVEL_FIELDS = (
+    "first_response_at",
+    "first_response_due",
+    "resolved_at",
+    "resolution_due",
+    "sla_start",
 )
 SECTIONS = (
     "projects",
@@ -83,6 +101,13 @@ def _record(record: Record, project_key: str) -> dict[str, Any]:
         "snoozed_until": _iso(record.snoozed_until),
         "escalated_for_due": _iso(record.escalated_for_due),
     }
+    if record.kind == Kind.ISSUE:
+        data["source_ts"] = record.source_ts
+        data["source_channel_id"] = record.source_channel_id
+        data["requester_external"] = record.requester_external
+        data.update({name: _iso(getattr(record, name)) for name in SERVICE_LEVEL_FIELDS})
+        data["sla_paused_minutes"] = record.sla_paused_minutes
+        data["sla_breached"] = list(record.sla_breached or [])
     if record.kind == Kind.TASK:
         data["estimate_hours"] = record.estimate_hours
     if record.kind == Kind.RISK:
@@ -132,7 +157,9 @@ def _meetings(session: Session, *, project_ids: list[int], keys: dict[int, str])
     ]
 
 
-def _surveys(session: Session, *, project_ids: list[int], keys: dict[int, str]) -> list[dict[str, Any]]:
+def _surveys(
+    session: Session, *, project_ids: list[int], keys: dict[int, str], record_keys: dict[int, str]
+) -> list[dict[str, Any]]:
     """Surveys with who was asked and what was answered — kept apart, as they are stored.
 
     ``recipients`` and ``responses`` are listed independently (recipients by user id,
@@ -168,6 +195,12 @@ def _surveys(session: Session, *, project_ids: list[int], keys: dict[int, str]) 
             "team_id": survey.team_id,
             "project": keys[survey.project_id],
             "kind": survey.kind,
+            # ``issue`` surveys (satisfaction per resolved issue): the issue's key and which resolution.
+            **(
+                {"record": record_keys.get(survey.record_id), "resolution": survey.resolution}
+                if survey.record_id is not None
+                else {}
+            ),
             "status": survey.status,
             "include_team": survey.include_team,
             "created_by": survey.created_by,
@@ -270,10 +303,12 @@ def export_data(
                 "lessons_learned": project.lessons_learned,
             }
         )
+    record_keys: dict[int, str] = {}
     for record in queries.records(session, project_ids=ids):
         out[KIND_SECTIONS[Kind(record.kind)]].append(_record(record, keys[record.project_id]))
+        record_keys[record.id] = record.key
     out["meetings"] = _meetings(session, project_ids=ids, keys=keys)
-    out["surveys"] = _surveys(session, project_ids=ids, keys=keys)
+    out["surveys"] = _surveys(session, project_ids=ids, keys=keys, record_keys=record_keys)
     out["documents"] = _documents(session, project_ids=ids, keys=keys)
     for entry in queries.history(session, project_ids=ids):
         out["history"].append(

@@ -111,6 +111,15 @@ class ProjectIn(_In):
     survey_pulse_days: Annotated[int, Field(strict=True, ge=0, le=3650)] = 0
     survey_open_days: Annotated[int, Field(strict=True, ge=1, le=365)] = 7
     survey_include_team: Bool = False
+    intake: Literal["off", "suggest", "auto"] = "suggest"
+    intake_emoji: Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9_+'-]{1,64}$")] = "ticket"
+    thread_updates: Bool = True
+    customer_report: Bool = True
+    issue_csat: Bool = True
+    business_hours: Str200 = "Mon-Fri 09:00-18:00"
+    holidays: list[date] = Field(default_factory=list)
+    sla: dict[str, dict[str, Annotated[float, Field(ge=0)]]] = Field(default_factory=dict)
+    removed_contacts: list[UserId] = Field(default_factory=list)
     closing_summary: Str | None = None
     lessons_learned: Str | None = None
 
@@ -139,6 +148,17 @@ class RecordIn(_In):
     snoozed_until: date | None = None
     escalated_for_due: date | None = None
     last_reviewed_at: AwareDatetime | None = None
+    # Issues: the customer message and the service levels, stored as they happened.
+    source_ts: Str32 | None = None
+    source_channel_id: UserId | None = None
+    requester_external: Bool | None = None
+    sla_start: AwareDatetime | None = None
+    first_response_at: AwareDatetime | None = None
+    first_response_due: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    resolution_due: AwareDatetime | None = None
+    sla_paused_minutes: Count = 0
+    sla_breached: list[Literal["first_response", "resolution"]] = Field(default_factory=list)
 
 
 class MeetingIn(_In):
@@ -183,7 +203,10 @@ class SurveyIn(_In):
     recipients: list[UserId]
     responses: list[ResponseIn]
     participants: list[ParticipantIn] | None = None
-    kind: Literal["closing", "on_demand", "pulse"] = "on_demand"
+    kind: Literal["closing", "on_demand", "pulse", "issue"] = "on_demand"
+    # ``issue`` surveys: the issue's key and which resolution of it.
+    record: Key | None = None
+    resolution: Annotated[int, Field(strict=True, ge=1)] | None = None
     include_team: Bool = False
     created_by: UserId | None = None
     created_at: AwareDatetime | None = None
@@ -340,6 +363,7 @@ def check_document(doc: ExportIn) -> _Plan:
     top_seq: dict[int, int] = {}
     seen: dict[tuple[int, int], str] = {}
     tasks: set[tuple[str, str]] = set()
+    issues: set[tuple[str, str]] = set()
     for section, kind in SECTION_KINDS.items():
         for i, r in enumerate(getattr(doc, section)):
             where = f"{section}[{i}] ({r.key})"
@@ -357,6 +381,8 @@ def check_document(doc: ExportIn) -> _Plan:
                 )
             if kind == Kind.TASK:
                 tasks.add((r.team_id, r.key))
+            if kind == Kind.ISSUE:
+                issues.add((r.team_id, r.key))
 
     meeting_of: dict[tuple[str, str], tuple[str, str]] = {}
     for i, m in enumerate(doc.meetings):
@@ -386,6 +412,8 @@ def check_document(doc: ExportIn) -> _Plan:
             raise _problem(f"{where}.recipients", "the recipients are not the participants")
         if len(set(s.recipients)) != len(s.recipients):
             raise _problem(f"{where}.recipients", "a recipient is listed twice")
+        if s.kind == "issue" and (s.record is None or (s.team_id, s.record) not in issues):
+            raise _problem(f"{where}.record", f"{s.record} is not an issue of project {s.project}")
     for i, h in enumerate(doc.history):
         _project_index(projects, f"history[{i}].record", h.team_id, h.record.partition("-")[0])
     for i, d in enumerate(doc.documents):
@@ -446,6 +474,7 @@ def _project_values(p: ProjectIn, *, now: datetime, last_seq: int) -> dict[str, 
         "closed_at": p.closed_at,
         "last_seq": last_seq,
         **{name: getattr(p, name) for name in PROJECT_SETTINGS},
+        "holidays": [day.isoformat() for day in p.holidays],
         "closing_summary": p.closing_summary,
         "lessons_learned": p.lessons_learned,
     }
@@ -620,6 +649,16 @@ def _write(
                     "snoozed_until": r.snoozed_until,
                     "last_reviewed_at": r.last_reviewed_at if kind == Kind.RISK else None,
                     "escalated_for_due": r.escalated_for_due,
+                    "source_ts": r.source_ts if kind == Kind.ISSUE else None,
+                    "source_channel_id": r.source_channel_id if kind == Kind.ISSUE else None,
+                    "requester_external": r.requester_external,
+                    "sla_start": r.sla_start,
+                    "first_response_at": r.first_response_at,
+                    "first_response_due": r.first_response_due,
+                    "resolved_at": r.resolved_at,
+                    "resolution_due": r.resolution_due,
+                    "sla_paused_minutes": r.sla_paused_minutes,
+                    "sla_breached": list(r.sla_breached),
                 }
             )
     if records:
@@ -671,6 +710,20 @@ def _write(
     session.flush()
 
 
+def _record_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The ids of records just written, by (workspace, key)."""
+    if not keys:
+        return {}
+    teams = {team for team, _ in keys}
+    wanted = set(keys)
+    rows = session.execute(
+        select(Record.team_id, Record.key, Record.id).where(
+            Record.team_id.in_(teams), Record.key.in_({key for _, key in keys})
+        )
+    )
+    return {(team, key): id_ for team, key, id_ in rows if (team, key) in wanted}
+
+
 def _write_surveys(
     session: Session, doc: ExportIn, project_ids: dict[tuple[str, str], int], *, keep_ids: bool, now: datetime
 ) -> None:
@@ -678,6 +731,7 @@ def _write_surveys(
         return
     # Kept ids keep every survey secret valid (they are derived from the survey's id).
     order = sorted(range(len(doc.surveys)), key=lambda i: (doc.surveys[i].id or 0, i) if keep_ids else (0, i))
+    issue_ids = _record_ids(session, [(s.team_id, s.record) for s in doc.surveys if s.record is not None])
     rows = []
     for i in order:
         s = doc.surveys[i]
@@ -692,6 +746,8 @@ def _write_surveys(
             "created_at": created_at,
             "closes_at": s.closes_at or created_at + timedelta(days=7),
             "closed_at": s.closed_at,
+            "record_id": issue_ids[(s.team_id, s.record)] if s.kind == "issue" and s.record else None,
+            "resolution": s.resolution if s.kind == "issue" else None,
         }
         if keep_ids:
             row["id"] = s.id

@@ -126,6 +126,28 @@ class Project(Base):
     survey_include_team: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     closing_summary: Mapped[str | None] = mapped_column(Text)
     lessons_learned: Mapped[str | None] = mapped_column(Text)
+    # Customers and service levels (INTERFACE.md "Customers and service levels").
+    # What a customer's top-level message in a linked channel does: off | suggest | auto.
+    intake: Mapped[str] = mapped_column(String(8), default="suggest", server_default="suggest")
+    # The reaction (name without colons) by which an internal person logs a message as an issue.
+    intake_emoji: Mapped[str] = mapped_column(String(64), default="ticket", server_default="ticket")
+    # Status changes, assignments and new due dates told in the record's source thread.
+    thread_updates: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The weekly customer report in shared project channels.
+    customer_report: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # A 1-5 card in the thread of a resolved issue with an external requester.
+    issue_csat: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # ``Day[-Day] HH:MM-HH:MM[, …]`` in ``timezone``.
+    business_hours: Mapped[str] = mapped_column(
+        String(200), default="Mon-Fri 09:00-18:00", server_default="Mon-Fri 09:00-18:00"
+    )
+    # ISO dates without business hours.
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Per-project service-level targets overriding the defaults:
+    # ``{"first_response": {"critical": hours, …}, "resolution": {…}}``.
+    sla: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    # Customer contacts an owner removed for good (never learned again).
+    removed_contacts: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class ProjectChannel(Base):
@@ -159,6 +181,8 @@ class Record(Base):
     __tablename__ = "records"
     __table_args__ = (
         UniqueConstraint("project_id", "seq"),
+        # At most one record per Slack message, whatever the path (rows without a source are not compared).
+        UniqueConstraint("team_id", "source_channel_id", "source_ts", name="uq_records_source_message"),
         Index("ix_records_team_key", "team_id", "key"),
         Index("ix_records_team_assignee", "team_id", "assignee_id"),
     )
@@ -201,6 +225,20 @@ class Record(Base):
     last_reviewed_at: Mapped[datetime | None]
     # The due date this record was last escalated to the owners for (escalated once per due date).
     escalated_for_due: Mapped[date | None] = mapped_column(Date)
+    # Service levels (issues with an external requester logged after the feature was installed).
+    # Whether the requester was external (a customer) when the record was logged; None: not known.
+    requester_external: Mapped[bool | None] = mapped_column(Boolean)
+    # When the clocks started (the customer message's time, else creation); None: no service levels.
+    sla_start: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    first_response_due: Mapped[datetime | None]
+    resolution_due: Mapped[datetime | None]
+    # The latest entry into ``resolved`` or ``closed``.
+    resolved_at: Mapped[datetime | None]
+    # Business minutes spent resolved (not counted: the resolution clock was paused).
+    sla_paused_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Targets breached, stored when it happened: ``first_response`` / ``resolution``.
+    sla_breached: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012 (SQLAlchemy reads it)
 
@@ -248,6 +286,40 @@ class Meeting(Base):
     source_url: Mapped[str | None] = mapped_column(String(500))
     card_channel_id: Mapped[str | None] = mapped_column(String(32))
     card_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class ChannelMessage(Base):
+    """A message seen in a linked channel (``message`` events): intake, first responses, reaction intake.
+
+    Top-level messages by external people carry their triage state (``suggested``, ``logged``,
+    ``ignored``); ``record_id`` is the record logged from the message, by whatever path.
+    """
+
+    __tablename__ = "channel_messages"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "ts"),
+        Index("ix_channel_messages_thread", "team_id", "channel_id", "thread_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    # The parent's ts for a thread reply; None for a top-level message.
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Whether the author was internal when the message arrived (None: could not tell).
+    internal: Mapped[bool | None] = mapped_column(Boolean)
+    text: Mapped[str] = mapped_column(Text, default="")
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    triage: Mapped[str | None] = mapped_column(String(16))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"))
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
 
 
 class Person(Base):
@@ -378,7 +450,10 @@ class Survey(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # closing | on_demand | pulse
+    kind: Mapped[str] = mapped_column(String(16))  # closing | on_demand | pulse | issue
+    # For ``issue`` surveys (satisfaction per resolved issue): the issue, and which resolution (1, 2, …).
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    resolution: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
     include_team: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by: Mapped[str | None] = mapped_column(String(32))

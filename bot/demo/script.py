@@ -601,7 +601,9 @@ def play(driver: Driver, locale: str) -> None:
     driver.at(day(7, 9))
     nudge = driver.last_post(b)
     with driver.step(b, _say(locale, "clicks “Done” in the reminder", "在提醒中点击“完成”")):
-        driver.click(b, button(blocks_of(nudge), ids.ACTION_NUDGE_DONE), channel=f"D_{b}", message_ts=nudge["ts"])
+        driver.click(
+            b, button(blocks_of(nudge), ids.ACTION_NUDGE_DONE), channel=f"D_{b}", message_ts=nudge["ts"]
+        )
 
     driver.at(day(8, 9))
     with driver.step(a, f"/req deliver {KEY}-1"):

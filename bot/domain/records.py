@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.dates import parse_date
 from bot.domain.errors import N_, UserError
+from bot.domain.service_levels import start_clocks
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import RecordView
 from bot.parsing import check_title
@@ -40,6 +41,10 @@ class NewRecord:
     source_url: str | None = None
     source_channel_id: str | None = None
     source_ts: str | None = None
+    # Whether the requester is a customer (external); issues with one get service levels.
+    requester_external: bool | None = None
+    # When the customer wrote (the clocks' start); creation time when None.
+    requested_at: datetime | None = None
 
 
 def project_today(project_timezone: str, now: datetime) -> date:
@@ -102,8 +107,11 @@ def create_record(
         source_url=new.source_url,
         source_channel_id=new.source_channel_id,
         source_ts=new.source_ts,
+        requester_external=new.requester_external,
         version=1,
     )
+    if new.requester_external:
+        start_clocks(record, project, start=new.requested_at or now)
     session.add(record)
     session.flush()
     return RecordView.of(record, project)
