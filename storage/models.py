@@ -126,7 +126,7 @@ class Project(Base):
     survey_include_team: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     closing_summary: Mapped[str | None] = mapped_column(Text)
     lessons_learned: Mapped[str | None] = mapped_column(Text)
-    # Customers and service levels (INTERFACE.md "Customers and service levels").
+    # Customers and service levels (docs/INTERFACE.md "Customers and service levels").
     # What a customer's top-level message in a linked channel does: off | suggest | auto.
     intake: Mapped[str] = mapped_column(String(8), default="suggest", server_default="suggest")
     # The reaction (name without colons) by which an internal person logs a message as an issue.

@@ -1,4 +1,4 @@
-"""One audience policy for internal posts (INTERFACE.md "Where posts go"), through the real digest job.
+"""One audience policy for internal posts (docs/INTERFACE.md "Where posts go"), through the real digest job.
 
 A channel counts as shared when Slack says ``is_ext_shared`` / ``is_pending_ext_shared``, when a guest or
 one of the project's customer contacts is among its members, or when Slack cannot answer: fail closed.

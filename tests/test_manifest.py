@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "manifest.schema.1.0.0.json"
 URL = "https://aftercare.example.com"
 
-# The message shortcuts' names are part of the public contract (INTERFACE.md).
+# The message shortcuts' names are part of the public contract (docs/INTERFACE.md).
 SHORTCUT_NAMES = {
     ids.SHORTCUT_LOG_REQUIREMENT: "Log as requirement",
     ids.SHORTCUT_LOG_ISSUE: "Log as issue",
@@ -121,7 +121,7 @@ def test_manifest_matches_bot_ids(url: str | None) -> None:
 
 
 def test_the_global_new_record_shortcut_is_declared() -> None:
-    """INTERFACE.md: one global shortcut opens a "new record" modal with a project picker."""
+    """docs/INTERFACE.md: one global shortcut opens a "new record" modal with a project picker."""
     for url in (None, URL):
         shortcuts = build_manifest(url=url)["features"]["shortcuts"]
         assert [s["callback_id"] for s in shortcuts if s["type"] == "global"] == [ids.SHORTCUT_NEW_RECORD]
@@ -196,7 +196,7 @@ def test_every_declared_message_shortcut_opens_the_record_form(
     assert not project.ephemeral_texts()
 
 
-# Every global shortcut the manifest declares, and the one INTERFACE.md requires even while it is undeclared.
+# Every global shortcut the manifest declares, and the one docs/INTERFACE.md requires even while it is undeclared.
 GLOBAL_SHORTCUTS = sorted(
     {s["callback_id"] for s in build_manifest()["features"]["shortcuts"] if s["type"] == "global"}
     | {ids.SHORTCUT_NEW_RECORD}

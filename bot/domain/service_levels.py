@@ -1,4 +1,4 @@
-"""Service levels of customer issues (INTERFACE.md "Customers and service levels").
+"""Service levels of customer issues (docs/INTERFACE.md "Customers and service levels").
 
 The one place that starts, pauses, resumes and settles an issue's service-level clocks. Other features
 call these functions and never touch the ``sla_*`` / ``*_due`` columns themselves:

@@ -2,7 +2,7 @@
 
 APScheduler only drives the tick; what is due is worked out from each project's
 and person's own schedule at that instant, and the delivery ledger decides what
-is still to send (DESIGN.md).
+is still to send (docs/DESIGN.md).
 """
 
 from __future__ import annotations

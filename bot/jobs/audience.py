@@ -1,4 +1,4 @@
-"""Where internal posts go: the one audience policy (INTERFACE.md "Where posts go"), for every job and closing.
+"""Where internal posts go: the one audience policy (docs/INTERFACE.md "Where posts go"), for every job and closing.
 
 A channel counts as *shared* — internal posts stay out of it — when
 
