@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,14 +50,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_migrated() -> Iterator[str | None]:
-    """A private schema per test session, so parallel runs against one database never collide."""
+@contextmanager
+def migrated_schema(prefix: str) -> Iterator[str | None]:
+    """A private, migrated PostgreSQL schema (its URL), dropped afterwards; None when PostgreSQL is away.
+
+    One schema per use, so parallel runs against one database never collide.
+    """
     base = postgres_url()
     if base is None:
         yield None
         return
-    schema = f"aftercare_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    schema = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = Database(base)
     with admin.engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -68,13 +72,22 @@ def pg_migrated() -> Iterator[str | None]:
     db = Database(url)
     migrate.upgrade(db)
     db.dispose()
-    yield url
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        with admin.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
-def _truncate(db: Database) -> None:
+@pytest.fixture(scope="session")
+def pg_migrated() -> Iterator[str | None]:
+    with migrated_schema("aftercare_test") as url:
+        yield url
+
+
+def truncate_all(db: Database) -> None:
+    """Empty every table of a PostgreSQL database (ids start again at 1)."""
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -91,7 +104,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) ->
         if url is None:
             pytest.skip("PostgreSQL is not reachable (set AFTERCARE_TEST_POSTGRES to a URL)")
         database = Database(url)
-        _truncate(database)
+        truncate_all(database)
     yield database
     database.dispose()
 

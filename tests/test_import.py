@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, make_url, select, text, update
+from sqlalchemy import func, select, update
 
 from bot.export import export_data, write_json
 from bot.importer import InvalidImport, import_data
 from bot.simulator import FakeSlack
-from storage import migrate
 from storage.db import Database
 from storage.models import (
     Base,
@@ -37,7 +34,7 @@ from storage.models import (
     SurveyParticipant,
     SurveyResponse,
 )
-from tests.conftest import postgres_url
+from tests.conftest import migrated_schema, truncate_all
 from tests.harness import TEAM, SlackHarness
 from tests.test_cli import output, run, run_all
 from tests.test_closure import build, close
@@ -51,26 +48,8 @@ LATER = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def pg_second() -> Iterator[str | None]:
-    base = postgres_url()
-    if base is None:
-        yield None
-        return
-    schema = f"aftercare_import_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = Database(base)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = (
-        make_url(base)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    db = Database(url)
-    migrate.upgrade(db)
-    db.dispose()
-    yield url
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with migrated_schema("aftercare_import") as url:
+        yield url
 
 
 @pytest.fixture
@@ -85,9 +64,7 @@ def db2(
         url = request.getfixturevalue("pg_second")
         assert url is not None
         second = Database(url)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with second.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        truncate_all(second)
     yield second
     second.dispose()
 
