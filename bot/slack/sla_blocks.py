@@ -115,11 +115,8 @@ def breach_message(
     """The internal post (and the assignee's DM) when a target is breached."""
     head = t(locale, ":rotating_light: Service level breached: %(what)s.", what=state_text(state, locale))
     text = f"{head}\n{_title(key, title, source_url)}"
-    who = (
-        t(locale, "Assignee: %(who)s", who=f"<@{assignee_id}>")
-        if assignee_id
-        else t(locale, "Nobody is assigned.")
-    )
+    mention = f"<@{assignee_id}>" if assignee_id else ""
+    who = t(locale, "Assignee: %(who)s", who=mention) if assignee_id else t(locale, "Nobody is assigned.")
     return text, [section(text), context(who)]
 
 
