@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -135,3 +136,50 @@ def test_project_override_changes_the_due_times(acme: SlackHarness) -> None:
     key = _log(acme, "Printer down", priority=Priority.HIGH)
     # Monday is a holiday: the clock starts Tuesday 09:00; high first response is 2 h here.
     assert _record(acme, key).first_response_due == datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+
+
+def _reply_blocks_text(slack: SlackHarness) -> str:
+    (call,) = [c for c in slack.fake.calls_to("response_url")][-1:]
+    blocks = call.args.get("blocks") or []
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def test_show_list_breaching_and_home_show_the_state_but_channel_cards_do_not(acme: SlackHarness) -> None:
+    from tests.test_app_home import open_home, published
+
+    first = _log(acme, "Printer down", priority=Priority.HIGH)  # first response due 13:00
+    worst = _log(acme, "Site down", priority=Priority.CRITICAL)  # due 10:00
+    calm = _log(acme, "Question", priority=Priority.LOW)  # due Tuesday 16:00
+    acme.command("/issue", "new Not a customer issue")
+    _at(acme, MON + timedelta(hours=2, minutes=40))  # Monday 11:40
+    acme.fake.reset_calls()
+    acme.command("/issue", f"show {first}")
+    assert "first response due in 1 h 20 m" in _reply_blocks_text(acme)
+    acme.command("/issue", f"show {worst}")
+    assert "first response breached 1 h 40 m ago" in _reply_blocks_text(acme)
+    # Breaching: the breached one first, then the one at risk; the calm one and the others not at all.
+    _at(acme, MON + timedelta(hours=3, minutes=30))
+    acme.command("/issue", "list breaching")
+    listed = _reply_blocks_text(acme)
+    assert listed.index(worst) < listed.index(first) and calm not in listed and "ACME-4" not in listed
+    assert "first response breached 2 h 30 m ago" in listed and "first response due in 30 m" in listed
+    acme.command("/task", "list breaching")
+    assert "Only issues have service levels" in acme.last_ephemeral()
+    # App Home of the assignee.
+    acme.fake.reset_calls()
+    open_home(acme, "UBOB")
+    home = json.dumps(published(acme)[-1]["view"], ensure_ascii=False)
+    assert "first response due in 30 m" in home
+    # The card posted in the project channel (which may be shared) shows no service-level figure.
+    cards = [json.dumps(m, ensure_ascii=False) for m in acme.fake.posted("CPROJ")]
+    assert cards and not any("first response" in c for c in cards)
+
+
+def test_chinese_list_breaching(acme: SlackHarness) -> None:
+    with acme.db.write() as session:
+        session.execute(update(Project).values(locale="zh-CN"))
+    key = _log(acme, "打印机坏了", priority=Priority.CRITICAL)
+    _at(acme, MON + timedelta(hours=4))
+    acme.command("/issue", "list breaching")
+    listed = _reply_blocks_text(acme)
+    assert key in listed and "首次响应已超时 3 小时" in listed

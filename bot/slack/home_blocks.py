@@ -15,6 +15,7 @@ from bot import ids
 from bot.domain.dashboard import Dashboard, ProjectEntry
 from bot.domain.errors import N_
 from bot.domain.views import RecordView
+from bot.slack.sla_blocks import state_line
 from bot.i18n import format_date, t
 from bot.labels import kind_name, priority_name, status_name
 from bot.rendering import render
@@ -77,6 +78,8 @@ def _facts(record: RecordView, dashboard: Dashboard, locale: str) -> str:
         days = dashboard.days_overdue(record)
         late = t(locale, "1 day overdue") if days == 1 else t(locale, "%(days)s days overdue", days=days)
         parts.append(f":warning: *{late}*")
+    if record.sla is not None:
+        parts.append(state_line(record.sla, locale))
     if record.score is not None:
         parts.append(
             t(

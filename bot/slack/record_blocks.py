@@ -22,6 +22,7 @@ from bot.labels import (
     status_name,
 )
 from bot.rendering import render, slack_gettext
+from bot.slack.sla_blocks import state_line
 from bot.slack.blocks import (
     MAX_INPUT,
     MAX_SECTION_TEXT,
@@ -211,6 +212,11 @@ def edit_modal(record: RecordView, locale: str) -> dict[str, Any]:
 
 
 def _line(record: RecordView, locale: str) -> str:
+    line = _plain_line(record, locale)
+    return f"{line} · {state_line(record.sla, locale)}" if record.sla is not None else line
+
+
+def _plain_line(record: RecordView, locale: str) -> str:
     return render(
         "record_line.j2",
         locale,
@@ -294,7 +300,10 @@ def record_detail_blocks(
                 )
             )
         )
-    blocks += card[1:]
+    blocks += card[1:2]
+    if record.sla is not None:
+        blocks.append(context(state_line(record.sla, locale)))
+    blocks += card[2:]
     heading = "*" + t(locale, "History and comments") + "*"
     recent = history[-HISTORY_SHOWN:]
     shown = fit_lines(
