@@ -99,7 +99,10 @@ def test_business_minutes_between(
 
 
 def test_grammar_accepts_and_normalises() -> None:
-    assert check_business_hours("  mon-fri   9:00-18:00 ,Sat 10:00-14:00") == "mon-fri 9:00-18:00, Sat 10:00-14:00"
+    assert (
+        check_business_hours("  mon-fri   9:00-18:00 ,Sat 10:00-14:00")
+        == "mon-fri 9:00-18:00, Sat 10:00-14:00"
+    )
     week = parse_business_hours("Fri-Mon 22:00-06:00")
     assert week[4] == ((1320, 1800),) and week[0] == ((1320, 1800),) and week[2] == ()
     assert parse_business_hours("Sun 00:00-24:00")[6] == ((0, 1440),)

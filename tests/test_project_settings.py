@@ -411,7 +411,9 @@ def test_customer_and_service_level_settings_open_prefilled_and_save(project: Sl
     assert inputs["intake"]["initial_option"]["value"] == "suggest"
     assert [o["value"] for o in inputs["intake"]["options"]] == ["off", "suggest", "auto"]
     assert inputs["intake_emoji"]["initial_value"] == "ticket"
-    assert all(len(inputs[f]["initial_options"]) == 1 for f in ("thread_updates", "customer_report", "issue_csat"))
+    assert all(
+        len(inputs[f]["initial_options"]) == 1 for f in ("thread_updates", "customer_report", "issue_csat")
+    )
     assert inputs["business_hours"]["initial_value"] == "Mon-Fri 09:00-18:00"
     assert "initial_value" not in inputs["holidays"]
     assert inputs["sla"]["initial_value"] == "critical 1h/8h, high 4h/16h, medium 8h/40h, low 16h/80h"
@@ -435,7 +437,10 @@ def test_customer_and_service_level_settings_open_prefilled_and_save(project: Sl
         "sla": {"first_response": {"critical": 2.0, "low": 24.0}, "resolution": {"critical": 6.0}},
     }
     exported = _exported(project)
-    assert exported["project"]["sla"] == {"first_response": {"critical": 2.0, "low": 24.0}, "resolution": {"critical": 6.0}}
+    assert exported["project"]["sla"] == {
+        "first_response": {"critical": 2.0, "low": 24.0},
+        "resolution": {"critical": 6.0},
+    }
     changes = {h["field"]: (h["old"], h["new"]) for h in exported["history"]}
     assert changes["holidays"] == (None, "2026-12-24,2026-12-25")
     assert changes["intake"] == ("suggest", "auto")

@@ -30,7 +30,9 @@ BAD_HOURS = N_(
     "%(value)s is not a business-hours range. Write Day[-Day] HH:MM-HH:MM, several separated by commas, "
     "such as: Mon-Fri 09:00-18:00, Sat 10:00-14:00"
 )
-BAD_HOLIDAY = N_("%(value)s is not a date. Write holidays as ISO dates separated by commas, such as 2026-12-25.")
+BAD_HOLIDAY = N_(
+    "%(value)s is not a date. Write holidays as ISO dates separated by commas, such as 2026-12-25."
+)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from bot import ids
 from bot.domain.dashboard import Dashboard, ProjectEntry
 from bot.domain.errors import N_
 from bot.domain.views import RecordView
-from bot.slack.sla_blocks import state_line
 from bot.i18n import format_date, t
 from bot.labels import kind_name, priority_name, status_name
 from bot.rendering import render
 from bot.slack import limits
 from bot.slack.blocks import MAX_SECTION_TEXT, Block, context, plain, record_buttons, section
+from bot.slack.sla_blocks import state_line
 from bot.text import escape, mention
 from storage.models import MemberRole
 

@@ -12,8 +12,8 @@ from typing import Any
 from babel.dates import get_day_names
 
 from bot import ids
-from bot.domain.errors import N_
 from bot.domain.customer_settings import INTAKE_MODES
+from bot.domain.errors import N_
 from bot.domain.projects import (
     FORM_FIELD,
     REVIEW_EVERY_WEEKS,
@@ -66,7 +66,9 @@ SETTINGS_HINTS: dict[str, str] = {
     "intake_emoji": N_("Someone of your team reacts with it on a message to log it as an issue."),
     "business_hours": N_("Day[-Day] HH:MM-HH:MM, several separated by commas, in the project's time zone."),
     "holidays": N_("ISO dates separated by commas, such as 2026-12-25, 2027-01-01."),
-    "sla": N_("Business hours per priority, such as: critical 1h/8h, high 4h/16h, medium 8h/40h, low 16h/80h"),
+    "sla": N_(
+        "Business hours per priority, such as: critical 1h/8h, high 4h/16h, medium 8h/40h, low 16h/80h"
+    ),
 }
 INTAKE_LABELS = {
     "off": N_("Off: log them by hand"),

@@ -22,7 +22,6 @@ from bot.labels import (
     status_name,
 )
 from bot.rendering import render, slack_gettext
-from bot.slack.sla_blocks import state_line
 from bot.slack.blocks import (
     MAX_INPUT,
     MAX_SECTION_TEXT,
@@ -38,6 +37,7 @@ from bot.slack.blocks import (
     section,
 )
 from bot.slack.project_picker import project_picker
+from bot.slack.sla_blocks import state_line
 from bot.text import shorten
 from storage.models import Kind
 

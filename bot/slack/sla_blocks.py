@@ -88,7 +88,9 @@ def warning_message(
     state: TargetState, locale: str,
 ) -> tuple[str, list[Block]]:  # fmt: skip
     """The DM at 80 % of a target, with Assign to me (unassigned), Open thread, Resolve."""
-    head = t(locale, ":hourglass_flowing_sand: Service level at risk: %(what)s.", what=state_text(state, locale))
+    head = t(
+        locale, ":hourglass_flowing_sand: Service level at risk: %(what)s.", what=state_text(state, locale)
+    )
     text = f"{head}\n{_title(key, title, source_url)}"
     ref = {"key": key, "v": version}
     buttons: list[dict[str, Any]] = []
@@ -101,7 +103,9 @@ def warning_message(
         )  # fmt: skip
     if status not in ("resolved", "closed"):
         buttons.append(
-            _button(t(locale, "Resolve"), ids.card_move_action("resolve"), {**ref, "verb": "resolve"}, "primary")
+            _button(
+                t(locale, "Resolve"), ids.card_move_action("resolve"), {**ref, "verb": "resolve"}, "primary"
+            )
         )
     blocks: list[Block] = [section(text)]
     if buttons:
