@@ -183,3 +183,32 @@ def test_chinese_list_breaching(acme: SlackHarness) -> None:
     acme.command("/issue", "list breaching")
     listed = _reply_blocks_text(acme)
     assert key in listed and "首次响应已超时 3 小时" in listed
+
+
+def test_weekly_digest_carries_attainment_and_median_first_response(acme: SlackHarness) -> None:
+    answered = _log(acme, "Printer down", priority=Priority.HIGH)  # first response due 13:00
+    _log(acme, "Site down", priority=Priority.CRITICAL)  # first response due 10:00: never answered
+    with acme.db.write() as session:
+        record = session.scalar(select(Record).where(Record.key == answered))
+        assert record is not None
+        note_first_response(record, at=MON + timedelta(minutes=45))
+    _at(acme, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))  # Friday; the next digest is Monday 30th 09:00
+    acme.fake.reset_calls()
+    acme.command("/project", "digest")
+    texts = " ".join(
+        str(c.args.get("text", "")) + json.dumps(c.args.get("blocks") or [])
+        for c in acme.fake.calls_to("response_url")
+    )
+    # Four targets fell due this week (two first responses, two resolutions); one was met.
+    assert "Service levels" in texts
+    assert "1 of 4 targets met (25%)" in texts
+    assert "median first response 45 business minutes (1 issues)" in texts
+
+
+def test_no_service_level_line_without_customer_issues(acme: SlackHarness) -> None:
+    acme.command("/issue", "new Internal only")
+    _at(acme, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    acme.fake.reset_calls()
+    acme.command("/project", "digest")
+    texts = " ".join(json.dumps(c.args) for c in acme.fake.calls_to("response_url"))
+    assert "ACME" in texts and "Service levels" not in texts

@@ -13,6 +13,7 @@ from typing import Any
 from bot import ids
 from bot.domain.errors import N_
 from bot.domain.service_levels import AT_RISK, BREACHED, FIRST_RESPONSE, MET, TargetState
+from bot.domain.sla_report import ServiceLevelWeek
 from bot.i18n import t
 from bot.slack.blocks import Block, context, plain, section
 from bot.slack.limits import URL as URL_LIMIT
@@ -126,3 +127,19 @@ def breach_message(
 
 def target_name(target: str, locale: str) -> str:
     return t(locale, _TARGET_NAMES[target])
+
+
+def service_level_text(week: ServiceLevelWeek, locale: str) -> str:
+    """The digest's service-level line: attainment, and the median first response in business minutes."""
+    parts = []
+    if week.attainment is not None:
+        parts.append(
+            t(locale, "%(met)s of %(due)s targets met (%(percent)s%%)", met=week.met, due=week.due,
+              percent=round(week.attainment * 100))
+        )  # fmt: skip
+    if week.median_first_response is not None:
+        parts.append(
+            t(locale, "median first response %(minutes)s business minutes (%(count)s issues)",
+              minutes=round(week.median_first_response), count=week.responses)
+        )  # fmt: skip
+    return "*" + t(locale, "Service levels") + "*\n" + " · ".join(parts)
