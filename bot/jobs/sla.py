@@ -10,7 +10,8 @@ under deterministic keys, so two schedulers, a restart or ``jobs run sla`` never
   internal project channel, else each owner by DM), ``sla-breach:<team>:<KEY>:<target>``, whose claim
   stores the breach in ``sla_breached``; and a DM to the assignee, ``sla-breach-dm:<team>:<KEY>:<target>``.
 - When a warning and a breach fall due in one run, only the breach. Nothing for a target crossed more
-  than :data:`STALE` before the run (a restore or an upgrade floods no one).
+  than :data:`STALE` before the run (a restore or an upgrade floods no one), and nothing for a breach
+  already stored in ``sla_breached`` (an imported one included).
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ def _plan_target(
     locale = normalise_locale(project.locale, ctx.default_locale)
     team, key = record.team_id, record.key
     if state.state == BREACHED:
-        if ctx.now - state.due > STALE:
+        # A stored breach was claimed with its post (the claim stores it): never again, even after a restore.
+        if ctx.now - state.due > STALE or target in (record.sla_breached or []):
             return []
         text, blocks = breach_message(
             key=key, title=record.title, source_url=record.source_url, assignee_id=record.assignee_id,
