@@ -200,3 +200,53 @@ def test_breach_goes_to_owners_when_the_project_channel_is_shared(acme: SlackHar
     assert _ours(acme, "CPROJ") == []
     (dm,) = _ours(acme, "UALICE")
     assert "first response breached" in dm["text"]
+
+
+def test_jobs_run_sla_from_the_command_line(tmp_path: Any, fake_slack: Any) -> None:
+    """``aftercare jobs run sla --now … [--dry-run]``: the dry run writes nothing; the real run sends once."""
+    from bot.domain.projects import create_project
+    from storage import migrate
+    from tests.test_cli import output, run
+    from tests.test_jobs_cli import deliveries, settings
+
+    url = f"sqlite:///{tmp_path / 'sla.db'}"
+    db = Database(url)
+    migrate.upgrade(db)
+    with db.write() as session:
+        project = create_project(
+            session, team_id=TEAM, key="ACME", name="Acme", channel_id="CPROJ", user_id="UALICE",
+            timezone="UTC", locale="en", now=MON,
+        )  # fmt: skip
+        create_record(
+            session, team_id=TEAM, project_id=project.id, user_id="UALICE",
+            new=NewRecord(kind=sla.Kind.ISSUE, title="Site down", priority=Priority.CRITICAL, assignee_id="UBOB",
+                          requester_external=True, requested_at=MON),
+            now=MON,
+        )  # fmt: skip
+    db.dispose()
+    fake_slack.add_user("UBOB")
+    at = ["--now", "2026-11-23T10:05:00+00:00"]
+    dry = run(["jobs", "run", "sla", *at, "--dry-run"], tmp_path, DATABASE_URL=url)
+    assert dry.returncode == 0, output(dry)
+    assert "sla-breach:T0001:ACME-1:first_response" in dry.stdout and "2 message(s) would be sent" in dry.stdout
+    assert deliveries(url) == 0
+    real = run(["jobs", "run", "sla", *at], tmp_path, **settings(fake_slack, url))
+    assert real.returncode == 0 and "2 sent" in real.stdout, output(real)
+    again = run(["jobs", "run", "sla", *at], tmp_path, **settings(fake_slack, url))
+    assert again.returncode == 0 and "0 sent" in again.stdout, output(again)
+    assert len([m for m in fake_slack.posted("UBOB") if m.get("metadata")]) == 1
+
+
+def test_the_scheduler_tick_runs_the_sla_job(acme: SlackHarness) -> None:
+    from bot.jobs.scheduler import tick
+
+    _log(acme, "Printer down")
+    clock = Clock(MON + timedelta(hours=3))
+    runner = _runner(acme, clock)
+    services = runner.services
+    for _ in range(20):  # every 5 minutes from 12:00 to 13:40
+        tick(services, runner)
+        clock.advance(minutes=5)
+    texts = [m["text"] for m in _ours(acme, "UBOB")]
+    assert len(texts) == 2
+    assert "at risk" in texts[0] and "first response breached" in texts[1]
