@@ -17,7 +17,9 @@ from tests.test_sla_job import MON, _log, _ours, _run
 
 
 def test_service_level_fields_round_trip_and_a_restore_sends_nothing_already_past(
-    project: SlackHarness, db2: Database, fake_slack: FakeSlack  # noqa: F811
+    project: SlackHarness,
+    db2: Database,
+    fake_slack: FakeSlack,  # noqa: F811
 ) -> None:
     for user in ("UBOB", "UCUST"):
         project.fake.add_user(user)
@@ -30,7 +32,9 @@ def test_service_level_fields_round_trip_and_a_restore_sends_nothing_already_pas
                 intake="auto", intake_emoji="admission_tickets", thread_updates=False,
             )
         )  # fmt: skip
-    breached = _log(project, "Site down", priority=Priority.CRITICAL)  # first response due 11:00 (2 h override)
+    breached = _log(
+        project, "Site down", priority=Priority.CRITICAL
+    )  # first response due 11:00 (2 h override)
     answered = _log(project, "Printer down", priority=Priority.HIGH)
     reopened = _log(project, "Slow VPN", priority=Priority.LOW)
     with project.db.write() as session:
@@ -56,7 +60,11 @@ def test_service_level_fields_round_trip_and_a_restore_sends_nothing_already_pas
         "Mon-Fri 08:00-17:00, Sat 10:00-12:00",
         ["2026-12-25", "2027-01-01"],
     )
-    assert (acme["intake"], acme["intake_emoji"], acme["thread_updates"]) == ("auto", "admission_tickets", False)
+    assert (acme["intake"], acme["intake_emoji"], acme["thread_updates"]) == (
+        "auto",
+        "admission_tickets",
+        False,
+    )
 
     restore(db2, copy.deepcopy(before))
     assert exported(db2) == before

@@ -228,7 +228,9 @@ def test_jobs_run_sla_from_the_command_line(tmp_path: Any, fake_slack: Any) -> N
     at = ["--now", "2026-11-23T10:05:00+00:00"]
     dry = run(["jobs", "run", "sla", *at, "--dry-run"], tmp_path, DATABASE_URL=url)
     assert dry.returncode == 0, output(dry)
-    assert "sla-breach:T0001:ACME-1:first_response" in dry.stdout and "2 message(s) would be sent" in dry.stdout
+    assert (
+        "sla-breach:T0001:ACME-1:first_response" in dry.stdout and "2 message(s) would be sent" in dry.stdout
+    )
     assert deliveries(url) == 0
     real = run(["jobs", "run", "sla", *at], tmp_path, **settings(fake_slack, url))
     assert real.returncode == 0 and "2 sent" in real.stdout, output(real)
