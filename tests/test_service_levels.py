@@ -212,3 +212,12 @@ def test_no_service_level_line_without_customer_issues(acme: SlackHarness) -> No
     acme.command("/project", "digest")
     texts = " ".join(json.dumps(c.args) for c in acme.fake.calls_to("response_url"))
     assert "ACME" in texts and "Service levels" not in texts
+
+
+def test_the_assignment_dm_shows_the_service_level(acme: SlackHarness) -> None:
+    key = _log(acme, "Printer down", priority=Priority.HIGH, assignee=None)
+    _at(acme, MON + timedelta(hours=2, minutes=40))
+    acme.fake.reset_calls()
+    acme.command("/issue", f"assign {key} <@UBOB|bob>")
+    (dm,) = [m for m in acme.fake.posted("UBOB")]
+    assert "first response due in 1 h 20 m" in json.dumps(dm["blocks"])

@@ -18,8 +18,8 @@ from tests.test_sla_job import MON, _log, _ours, _run
 
 def test_service_level_fields_round_trip_and_a_restore_sends_nothing_already_past(
     project: SlackHarness,
-    db2: Database,
-    fake_slack: FakeSlack,  # noqa: F811
+    db2: Database,  # noqa: F811  (the fixture)
+    fake_slack: FakeSlack,
 ) -> None:
     for user in ("UBOB", "UCUST"):
         project.fake.add_user(user)

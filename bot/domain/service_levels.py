@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.domain.business_hours import (
     Calendar,
     add_business_minutes,
@@ -216,6 +218,15 @@ def current_state(record: Record, project: Project, *, now: datetime) -> TargetS
     if first is not None and first.done_at is None:
         return first
     return target_state(record, project, RESOLUTION, now=now) or first
+
+
+def service_level_now(session: Session, *, record_id: int, now: datetime) -> TargetState | None:
+    """The state of one record's service level at ``now`` (None: it has none)."""
+    record = session.get(Record, record_id)
+    if record is None or record.sla_start is None:
+        return None
+    project = session.get(Project, record.project_id)
+    return current_state(record, project, now=now) if project is not None else None
 
 
 def severity(state: TargetState) -> tuple[int, float]:
