@@ -361,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="run one job once")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
     job_run = jobs_sub.add_parser("run", help="run one job once and exit")
-    job_run.add_argument("name", choices=("digest", "nudges", "risk-review", "surveys"))
+    job_run.add_argument("name", choices=("digest", "nudges", "risk-review", "surveys", "sla"))
     job_run.add_argument("--now", help="the job's clock, e.g. 2026-12-07T09:00:00+08:00 (default: now)")
     job_run.add_argument("--project", help="only this project key")
     job_run.add_argument("--team", help="only this workspace (team id)")

@@ -8,13 +8,15 @@ from dataclasses import replace
 from bot.domain.lifecycle import Change
 from bot.domain.people import locale_of, wants_assignment_dms
 from bot.domain.records import set_card
+from bot.domain.service_levels import service_level_now
 from bot.domain.views import RecordView
 from bot.i18n import t
 from bot.labels import kind_name
 from bot.rendering import render
 from bot.services import Services
-from bot.slack.blocks import record_card, section
+from bot.slack.blocks import context, record_card, section
 from bot.slack.gateway import Sent, SlackGateway
+from bot.slack.sla_blocks import state_line
 from bot.text import mention
 
 log = logging.getLogger(__name__)
@@ -60,8 +62,11 @@ def notify_assignee(services: Services, gateway: SlackGateway, change: Change, *
         if not wants_assignment_dms(session, team_id=record.team_id, user_id=assignee):
             return
         locale = locale_of(session, team_id=record.team_id, user_id=assignee, default=record.locale)
+        level = service_level_now(session, record_id=record.id, now=services.now())
     personal = replace(record, locale=locale)
     text, blocks = record_card(personal)
+    if level is not None:  # a DM is internal: the service level may show
+        blocks = [*blocks[:2], context(state_line(level, locale)), *blocks[2:]]
     intro = t(locale, "%(who)s assigned %(key)s to you.", who=mention(actor), key=record.key)
     gateway.dm(
         user=assignee,

@@ -105,6 +105,15 @@ SETTINGS_FIELDS = (
     "survey_pulse_days",
     "survey_open_days",
     "survey_include_team",
+    # Customers and service levels.
+    "intake",
+    "intake_emoji",
+    "thread_updates",
+    "customer_report",
+    "issue_csat",
+    "business_hours",
+    "holidays",
+    "sla",
 )
 
 # Buttons on record cards (and on App Home). Values are JSON: {"key": "ACME-1", "v": <version>, ...}.

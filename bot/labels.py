@@ -65,6 +65,7 @@ LIST_SCOPES = {
     "mine": N_("mine"),
     "overdue": N_("overdue"),
     "all": N_("all"),
+    "breaching": N_("at risk or breached"),
 }
 
 

@@ -389,3 +389,93 @@ def test_a_form_that_fails_to_open_is_reported(project: SlackHarness) -> None:
     project.fake.fail("views.open", error="expired_trigger_id")
     project.command("/project", "settings")
     assert "couldn't open the form (expired_trigger_id)" in project.last_ephemeral()
+
+
+CUSTOMER_COLUMNS = (
+    "intake", "intake_emoji", "thread_updates", "customer_report", "issue_csat", "business_hours", "holidays",
+    "sla",
+)  # fmt: skip
+
+
+def _customer_row(slack: SlackHarness) -> dict[str, Any]:
+    with slack.db.read() as session:
+        project = session.scalar(select(Project).where(Project.key == "ACME"))
+        assert project is not None
+        return {name: getattr(project, name) for name in CUSTOMER_COLUMNS}
+
+
+def test_customer_and_service_level_settings_open_prefilled_and_save(project: SlackHarness) -> None:
+    project.services.clock = lambda: NOW
+    view = _open(project)
+    inputs = _inputs(view)
+    assert inputs["intake"]["initial_option"]["value"] == "suggest"
+    assert [o["value"] for o in inputs["intake"]["options"]] == ["off", "suggest", "auto"]
+    assert inputs["intake_emoji"]["initial_value"] == "ticket"
+    assert all(
+        len(inputs[f]["initial_options"]) == 1 for f in ("thread_updates", "customer_report", "issue_csat")
+    )
+    assert inputs["business_hours"]["initial_value"] == "Mon-Fri 09:00-18:00"
+    assert "initial_value" not in inputs["holidays"]
+    assert inputs["sla"]["initial_value"] == "critical 1h/8h, high 4h/16h, medium 8h/40h, low 16h/80h"
+    response = project.submit_view(
+        view,
+        _state(
+            view, intake="auto", intake_emoji=":admission_tickets:", thread_updates=False, customer_report=False,
+            issue_csat=False, business_hours="Mon-Thu 08:00-17:00,  Fri 08:00-12:00",
+            holidays="2026-12-25, 2026-12-24", sla="critical 2h/6h, high 4h/16h, medium 8h/40h, low 24h/80h",
+        ),
+    )  # fmt: skip
+    assert (response.status, response.body) == (200, "")
+    assert _customer_row(project) == {
+        "intake": "auto",
+        "intake_emoji": "admission_tickets",
+        "thread_updates": False,
+        "customer_report": False,
+        "issue_csat": False,
+        "business_hours": "Mon-Thu 08:00-17:00, Fri 08:00-12:00",
+        "holidays": ["2026-12-24", "2026-12-25"],
+        "sla": {"first_response": {"critical": 2.0, "low": 24.0}, "resolution": {"critical": 6.0}},
+    }
+    exported = _exported(project)
+    assert exported["project"]["sla"] == {
+        "first_response": {"critical": 2.0, "low": 24.0},
+        "resolution": {"critical": 6.0},
+    }
+    changes = {h["field"]: (h["old"], h["new"]) for h in exported["history"]}
+    assert changes["holidays"] == (None, "2026-12-24,2026-12-25")
+    assert changes["intake"] == ("suggest", "auto")
+    # Reopened with the stored values; saving them unchanged changes nothing more.
+    view = _open(project)
+    inputs = _inputs(view)
+    assert inputs["sla"]["initial_value"] == "critical 2h/6h, high 4h/16h, medium 8h/40h, low 24h/80h"
+    assert inputs["holidays"]["initial_value"] == "2026-12-24, 2026-12-25"
+    project.submit_view(view, _state(view))
+    assert len(_exported(project)["history"]) == len(exported["history"])
+
+
+@pytest.mark.parametrize(
+    ("locale", "changes", "field", "needle"),
+    [
+        ("en", {"business_hours": "weekdays 9 to 6"}, "business_hours", "Write Day[-Day] HH:MM-HH:MM"),
+        ("zh-CN", {"business_hours": "Mon-Fri 09:00-25:00"}, "business_hours", "不是有效的工作时间段"),
+        ("en", {"holidays": "2026-12-25, Christmas"}, "holidays", "Christmas is not a date"),
+        ("zh-CN", {"holidays": "12/25"}, "holidays", "不是日期"),
+        ("en", {"sla": "urgent 1h/2h"}, "sla", "is not a service-level target"),
+        ("zh-CN", {"sla": "critical 1h"}, "sla", "不是有效的服务级别目标"),
+        ("en", {"intake_emoji": "my ticket!"}, "intake_emoji", "emoji name"),
+    ],
+)
+def test_bad_customer_settings_are_refused_in_place_in_both_languages(
+    project: SlackHarness, locale: str, changes: dict[str, Any], field: str, needle: str
+) -> None:
+    with project.db.write() as session:
+        acme = session.scalar(select(Project).where(Project.key == "ACME"))
+        assert acme is not None
+        acme.locale = locale
+    view = _open(project)
+    before = _customer_row(project)
+    response = project.submit_view(view, _state(view, **changes))
+    body = response.json()
+    assert list(body["errors"]) == [field]
+    assert needle in body["errors"][field]
+    assert _customer_row(project) == before and _exported(project)["history"] == []

@@ -139,7 +139,9 @@ def _list(req: Request, rest: str) -> None:
 def _show(req: Request, rest: str) -> None:
     key, _ = _key_and_rest(rest, "show", req.command.command)
     with req.services.db.read() as session:
-        record, history = record_detail(session, team_id=req.team_id, key=key, kind=req.kind)
+        record, history = record_detail(
+            session, team_id=req.team_id, key=key, kind=req.kind, now=req.services.now()
+        )
     req.locale = record.locale
     req.reply_blocks(*record_detail_blocks(record, history, record.locale))
 

@@ -150,7 +150,7 @@ def dashboard(session: Session, *, team_id: str, user_id: str, now: datetime) ->
             )
         )
     today = {pid: _today(p.timezone, now) for pid, p in projects.items()}
-    views = [RecordView.of(r, projects[r.project_id]) for r in records]
+    views = [RecordView.of(r, projects[r.project_id], now=now) for r in records]
     tasks = tuple(sorted((v for v in views if v.kind is Kind.TASK), key=_urgency))
     issues = tuple(sorted((v for v in views if v.kind is Kind.ISSUE), key=_urgency))
     risks = tuple(sorted((v for v in views if v.kind is Kind.RISK), key=_risk_order))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from bot.domain.errors import N_, UserError
 from bot.domain.lifecycle import Change, load
 from bot.domain.permissions import require_record_change
 from bot.domain.resolution import median_duration, resolved_at, resolved_moves
+from bot.domain.sla_report import ServiceLevelWeek, service_level_weeks
 from bot.domain.status import RiskLine, Workload, open_condition
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import ProjectView, RecordView
@@ -147,6 +148,8 @@ class DigestData:
     open_since: int = 0
     # The chart's figures (None until the project has two weeks of history).
     chart: ChartSeries | None = None
+    # Service levels of the week (:mod:`bot.domain.sla_report`); None when no target was due or answered.
+    service_levels: ServiceLevelWeek | None = None
 
     @property
     def quiet(self) -> bool:
@@ -308,7 +311,8 @@ def _digest_chunk(
 
     surveys = satisfaction_history(session, project_ids=ids, before=latest_slot)
     moves = resolved_moves(session, ids, since=kpi_since)
-    return [
+    levels = service_level_weeks(session, [(p, windows[p.id][0], windows[p.id][1]) for p, _ in targets])
+    digests = [
         _digest_of(
             project,
             windows[project.id],
@@ -332,6 +336,7 @@ def _digest_chunk(
         )
         for project, _ in targets
     ]
+    return [replace(d, service_levels=levels.get(d.project.id)) for d in digests]
 
 
 def _digest_of(

@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.domain.errors import N_, UserError
 from bot.domain.permissions import require_record_change
 from bot.domain.records import MAX_DESCRIPTION, resolve_due
+from bot.domain.service_levels import on_priority_change, on_status_change
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import RecordView
 from bot.parsing import check_title, parse_record_key
@@ -211,7 +212,9 @@ def move(
         )
     # Rejecting an agreed requirement takes it out of scope.
     scope = _agreed(record) and target == "rejected"
+    previous_status = record.status
     _set(session, record, "status", target, by=user_id, now=now, scope=scope)
+    on_status_change(record, project, old=previous_status, new=target, now=now)
     record.closed_at = now if target in lifecycle.terminal else None
     _bump(record, now)
     return Change(RecordView.of(record, project))
@@ -331,6 +334,8 @@ def edit(
     ]
     if not changed:
         return Change(RecordView.of(record, project), changed=False)
+    if "priority" in changed:
+        on_priority_change(record, project)
     _bump(record, now)
     assigned = values.assignee_id if "assignee_id" in changed else None
     return Change(RecordView.of(record, project), newly_assigned=assigned, previous_assignee=previous)

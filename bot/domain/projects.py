@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.domain.customer_settings import CUSTOMER_COLUMNS, check_customer_settings, column_value, stored
 from bot.domain.errors import N_, UserError
 from bot.domain.permissions import require_project_manager
 from bot.domain.views import ProjectView
@@ -344,13 +346,22 @@ class ProjectSettings:
     survey_pulse_days: int
     survey_open_days: int
     survey_include_team: bool
+    # Customers and service levels (:mod:`bot.domain.customer_settings`).
+    intake: str = "suggest"
+    intake_emoji: str = "ticket"
+    thread_updates: bool = True
+    customer_report: bool = True
+    issue_csat: bool = True
+    business_hours: str = "Mon-Fri 09:00-18:00"
+    holidays: tuple[str, ...] = ()
+    sla: dict[str, Any] = field(default_factory=dict)
 
 
 # Settings stored as columns of ``projects`` (owners and contacts are memberships).
 _COLUMNS = (
     "report_channel_id", "timezone", "locale", "digest_weekday", "digest_time", "nudges_enabled",
     "escalate_after_days", "review_weekday", "review_time", "review_every_weeks", "survey_pulse_days",
-    "survey_open_days", "survey_include_team",
+    "survey_open_days", "survey_include_team", *CUSTOMER_COLUMNS,
 )  # fmt: skip
 # The form's field (block) for each setting, where the names differ.
 FORM_FIELD = {"report_channel_id": "report_channel"}
@@ -385,7 +396,8 @@ def project_settings(session: Session, *, team_id: str, project_id: int) -> Proj
     return ProjectSettings(
         owners=tuple(m.user_id for m in members if m.role == MemberRole.OWNER),
         customer_contacts=tuple(m.user_id for m in members if m.role == MemberRole.CUSTOMER_CONTACT),
-        **{name: getattr(project, name) for name in _COLUMNS},
+        **{name: getattr(project, name) for name in _COLUMNS if name not in CUSTOMER_COLUMNS},
+        **stored(project),
     )
 
 
@@ -507,6 +519,7 @@ def check_settings(values: Mapping[str, Any]) -> ProjectSettings:
         lambda: _days(values.get("survey_open_days"), SURVEY_OPEN_DAYS, "survey_open_days"),
     )
     take("survey_include_team", lambda: bool(values.get("survey_include_team")))
+    check_customer_settings(values, take)
     if errors:
         raise InvalidSettings(errors)
     return ProjectSettings(**checked)
@@ -519,6 +532,8 @@ def _text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, tuple | list):
         return _joined([str(v) for v in value])
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
     return str(value)
 
 
@@ -578,7 +593,7 @@ def save_settings(
         elif name == "customer_contacts":
             _set_members(session, project, MemberRole.CUSTOMER_CONTACT, settings.customer_contacts)
         else:
-            setattr(project, name, new)
+            setattr(project, name, column_value(name, new))
     session.flush()
     return SavedSettings(project=ProjectView.of(project), changes=tuple(changes))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.domain.service_levels import TargetState, current_state
 from bot.domain.statuses import LIFECYCLES
 from storage.models import Kind, Project, Record
 
@@ -68,6 +69,8 @@ class RecordView:
     card_ts: str | None = None
     meeting_id: int | None = None
     project_status: str = "active"
+    # Where the issue's service level stands at the instant the view was taken (internal places only).
+    sla: TargetState | None = None
 
     @property
     def score(self) -> int | None:
@@ -80,7 +83,8 @@ class RecordView:
         return self.deleted_at is None and self.status in LIFECYCLES[self.kind].open
 
     @classmethod
-    def of(cls, record: Record, project: Project) -> RecordView:
+    def of(cls, record: Record, project: Project, *, now: datetime | None = None) -> RecordView:
+        """``now``: also take the service-level state at that instant (for private and internal views)."""
         return cls(
             id=record.id,
             team_id=record.team_id,
@@ -110,4 +114,5 @@ class RecordView:
             card_ts=record.card_ts,
             meeting_id=record.meeting_id,
             project_status=project.status,
+            sla=current_state(record, project, now=now) if now is not None else None,
         )

@@ -54,4 +54,7 @@ JOBS: dict[str, Job] = {
         (DeliveryKind.SURVEY, DeliveryKind.SURVEY_REMINDER, DeliveryKind.SURVEY_RESULTS),
         "bot.jobs.surveys:plan",
     ),
+    "sla": Job(
+        "sla", "aftercare.sla", (DeliveryKind.SLA_WARNING, DeliveryKind.SLA_BREACH), "bot.jobs.sla:plan"
+    ),
 }

@@ -30,6 +30,9 @@ class DeliveryKind(StrEnum):
     RETROSPECTIVE = "retrospective"
     RETROSPECTIVE_FILE = "retrospective_file"
     DELIVERY_FAILED = "delivery_failed"
+    # Service levels: the 80 % warning DM; the breach (internal post and the assignee's DM).
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from bot.i18n import format_date, t
 from bot.labels import CHANGE_FIELDS, describe_change, kind_name, priority_name, status_name
 from bot.rendering import render
 from bot.slack.blocks import MAX_SECTION_TEXT, Block, context, section
+from bot.slack.sla_blocks import service_level_text
 
 MAX_BLOCKS = 50
 # Readable messages: a part holds about this many characters of text before the next one starts.
@@ -226,6 +227,8 @@ def section_texts(data: DigestData) -> list[str]:
         )
     )
     texts.append(render("digest_kpis.j2", locale, digest=kpi_context(data, locale)))
+    if data.service_levels is not None:
+        texts.append(service_level_text(data.service_levels, locale))
     return texts
 
 

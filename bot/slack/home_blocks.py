@@ -20,6 +20,7 @@ from bot.labels import kind_name, priority_name, status_name
 from bot.rendering import render
 from bot.slack import limits
 from bot.slack.blocks import MAX_SECTION_TEXT, Block, context, plain, record_buttons, section
+from bot.slack.sla_blocks import state_line
 from bot.text import escape, mention
 from storage.models import MemberRole
 
@@ -77,6 +78,8 @@ def _facts(record: RecordView, dashboard: Dashboard, locale: str) -> str:
         days = dashboard.days_overdue(record)
         late = t(locale, "1 day overdue") if days == 1 else t(locale, "%(days)s days overdue", days=days)
         parts.append(f":warning: *{late}*")
+    if record.sla is not None:
+        parts.append(state_line(record.sla, locale))
     if record.score is not None:
         parts.append(
             t(

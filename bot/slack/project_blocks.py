@@ -12,6 +12,7 @@ from typing import Any
 from babel.dates import get_day_names
 
 from bot import ids
+from bot.domain.customer_settings import INTAKE_MODES
 from bot.domain.errors import N_
 from bot.domain.projects import (
     FORM_FIELD,
@@ -21,6 +22,7 @@ from bot.domain.projects import (
     ProjectSettings,
     SettingsChange,
 )
+from bot.domain.service_levels import format_sla
 from bot.domain.status import OVERLOAD_HOURS, OVERLOAD_ITEMS, StatusSnapshot
 from bot.domain.views import ProjectView
 from bot.i18n import LOCALES, language_name, t
@@ -45,6 +47,14 @@ SETTINGS_LABELS: dict[str, str] = {
     "survey_pulse_days": N_("Pulse survey of customer contacts"),
     "survey_open_days": N_("Surveys stay open for (days)"),
     "survey_include_team": N_("Retrospective survey"),
+    "intake": N_("Customer messages"),
+    "intake_emoji": N_("Intake emoji"),
+    "thread_updates": N_("Thread updates"),
+    "customer_report": N_("Weekly customer report"),
+    "issue_csat": N_("Issue satisfaction"),
+    "business_hours": N_("Business hours"),
+    "holidays": N_("Holidays"),
+    "sla": N_("Service-level targets (first response / resolution)"),
 }
 SETTINGS_HINTS: dict[str, str] = {
     "report_channel": N_(
@@ -53,6 +63,17 @@ SETTINGS_HINTS: dict[str, str] = {
     ),
     "timezone": N_("An IANA name, such as Asia/Shanghai, Europe/Berlin or UTC."),
     "customer_contacts": N_("The customer's people: they get satisfaction surveys."),
+    "intake_emoji": N_("Someone of your team reacts with it on a message to log it as an issue."),
+    "business_hours": N_("Day[-Day] HH:MM-HH:MM, several separated by commas, in the project's time zone."),
+    "holidays": N_("ISO dates separated by commas, such as 2026-12-25, 2027-01-01."),
+    "sla": N_(
+        "Business hours per priority, such as: critical 1h/8h, high 4h/16h, medium 8h/40h, low 16h/80h"
+    ),
+}
+INTAKE_LABELS = {
+    "off": N_("Off: log them by hand"),
+    "suggest": N_("Suggest: a triage card for the team"),
+    "auto": N_("Auto: log each one as an issue"),
 }
 ON = "on"
 MAX_PEOPLE = 30
@@ -183,6 +204,7 @@ def settings_modal(
             ),
             optional=True,
         ),
+        *_customer_inputs(settings, locale),
     ]
     return {
         "type": "modal",
@@ -193,6 +215,33 @@ def settings_modal(
         "private_metadata": json.dumps(metadata, separators=(",", ":")),
         "blocks": blocks,
     }
+
+
+def _text_input(value: str, max_length: int) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "max_length": max_length}
+    if value:
+        element["initial_value"] = value[:max_length]
+    return element
+
+
+def _customer_inputs(settings: ProjectSettings, locale: str) -> list[Block]:
+    """Customers and service levels: intake, thread updates, reports, business hours, targets."""
+    intake = [_option(t(locale, INTAKE_LABELS[mode]), mode) for mode in INTAKE_MODES]
+    return [
+        _input("intake", locale, _select(intake, settings.intake)),
+        _input("intake_emoji", locale, _text_input(settings.intake_emoji, 64)),
+        _input("thread_updates", locale, _checkbox(
+            t(locale, "Tell status changes, assignments and due dates in the customer's thread"),
+            settings.thread_updates), optional=True),
+        _input("customer_report", locale, _checkbox(
+            t(locale, "Post a weekly report for the customer in shared channels"), settings.customer_report),
+            optional=True),
+        _input("issue_csat", locale, _checkbox(
+            t(locale, "Ask the requester to rate each resolved issue"), settings.issue_csat), optional=True),
+        _input("business_hours", locale, _text_input(settings.business_hours, 200)),
+        _input("holidays", locale, _text_input(", ".join(settings.holidays), 2000), optional=True),
+        _input("sla", locale, _text_input(format_sla(settings.sla), 200)),
+    ]  # fmt: skip
 
 
 def _state_value(element: dict[str, Any]) -> Any:

@@ -37,6 +37,7 @@ from bot.slack.blocks import (
     section,
 )
 from bot.slack.project_picker import project_picker
+from bot.slack.sla_blocks import state_line
 from bot.text import shorten
 from storage.models import Kind
 
@@ -211,6 +212,11 @@ def edit_modal(record: RecordView, locale: str) -> dict[str, Any]:
 
 
 def _line(record: RecordView, locale: str) -> str:
+    line = _plain_line(record, locale)
+    return f"{line} · {state_line(record.sla, locale)}" if record.sla is not None else line
+
+
+def _plain_line(record: RecordView, locale: str) -> str:
     return render(
         "record_line.j2",
         locale,
@@ -294,7 +300,10 @@ def record_detail_blocks(
                 )
             )
         )
-    blocks += card[1:]
+    blocks += card[1:2]
+    if record.sla is not None:
+        blocks.append(context(state_line(record.sla, locale)))
+    blocks += card[2:]
     heading = "*" + t(locale, "History and comments") + "*"
     recent = history[-HISTORY_SHOWN:]
     shown = fit_lines(
