@@ -39,7 +39,14 @@ JOBS: dict[str, Job] = {
     "digest": Job(
         "digest",
         "aftercare.digest",
-        (DeliveryKind.DIGEST, DeliveryKind.RETROSPECTIVE, DeliveryKind.RETROSPECTIVE_FILE),
+        (
+            DeliveryKind.DIGEST,
+            DeliveryKind.RETROSPECTIVE,
+            DeliveryKind.RETROSPECTIVE_FILE,
+            DeliveryKind.CUSTOMER_REPORT,
+            DeliveryKind.CLOSING_SUMMARY,
+            DeliveryKind.CHANNEL_SHARED,
+        ),
         "bot.jobs.digest:plan",
     ),
     "nudges": Job(

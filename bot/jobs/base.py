@@ -30,6 +30,11 @@ class DeliveryKind(StrEnum):
     RETROSPECTIVE = "retrospective"
     RETROSPECTIVE_FILE = "retrospective_file"
     DELIVERY_FAILED = "delivery_failed"
+    # Posts for the customer in the project channel (bot.jobs.customer): the weekly customer report, the
+    # closing summary; and the owners' notices about the customer loop (a channel became shared).
+    CUSTOMER_REPORT = "customer_report"
+    CLOSING_SUMMARY = "closing_summary"
+    CHANNEL_SHARED = "channel_shared"
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,9 @@ class Outgoing:
     file: dict[str, Any] | None = None
     # A chart drawn and shown in the message when it is sent (:func:`bot.jobs.charts.chart_spec`).
     chart: dict[str, Any] | None = None
+    # Sent to ``channel`` only when each of these channels counts as shared (a customer post, see
+    # bot.jobs.audience.customer_channel); otherwise not claimed at all. A dry run treats all as shared.
+    shared_only: tuple[str, ...] = ()
     # Runs inside the claim's transaction (e.g. remember that items were escalated); never in a dry run.
     on_claim: Callable[[Session], None] | None = field(default=None, compare=False)
 
