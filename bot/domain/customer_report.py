@@ -74,8 +74,8 @@ def _when_done(record: Record, kind: Kind) -> datetime | None:
         return record.closed_at if record.status == "done" else None
     if record.status == "closed":
         return record.closed_at or record.resolved_at
-    if record.status == "resolved":
-        return record.resolved_at
+    if record.status == "resolved":  # the latest entry into resolved (kept by the service levels)
+        return record.resolved_at or record.updated_at
     return None
 
 
