@@ -40,7 +40,9 @@ def week(fake_slack: FakeSlack, db: Database) -> Iterator[SlackHarness]:
         project = session.scalar(select(Project).where(Project.key == "ACME"))
         assert project is not None
         session.add(
-            ProjectMember(team_id=TEAM, project_id=project.id, user_id="UCUST", role=MemberRole.CUSTOMER_CONTACT)
+            ProjectMember(
+                team_id=TEAM, project_id=project.id, user_id="UCUST", role=MemberRole.CUSTOMER_CONTACT
+            )
         )
     for command, text in (
         ("/req", "new Export invoices to PDF"),  # ACME-1, delivered this week
@@ -100,7 +102,10 @@ def test_customer_report_in_a_shared_project_channel_says_only_what_the_customer
     assert message["metadata"]["event_payload"]["key"] == KEY
     body = _all_text(message)
     blocks = message["blocks"]
-    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "Weekly update · Acme Corp after-sales", "emoji": True}}
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Weekly update · Acme Corp after-sales", "emoji": True},
+    }
     sections = {b["text"]["text"].split("\n")[0]: b["text"]["text"] for b in blocks if b["type"] == "section"}
     assert set(sections) == {
         "*Done and delivered this week* (2)",
@@ -108,12 +113,20 @@ def test_customer_report_in_a_shared_project_channel_says_only_what_the_customer
         "*Open issues you raised* (2)",
         "*Due next week* (2)",
     }
-    assert "*ACME-1* Export invoices to PDF · requirement · Fri, Nov 20, 2026" in sections["*Done and delivered this week* (2)"]
+    assert (
+        "*ACME-1* Export invoices to PDF · requirement · Fri, Nov 20, 2026"
+        in sections["*Done and delivered this week* (2)"]
+    )
     assert "*ACME-7* Label printer offline · issue" in sections["*Done and delivered this week* (2)"]
-    assert "*ACME-2* Install the printer driver · task · Due: Wed, Nov 25, 2026" in sections["*In progress* (2)"]
+    assert (
+        "*ACME-2* Install the printer driver · task · Due: Wed, Nov 25, 2026" in sections["*In progress* (2)"]
+    )
     assert "*ACME-3* Printer jams on tray 2 · issue · no due date" in sections["*In progress* (2)"]
     raised = sections["*Open issues you raised* (2)"]
-    assert "*ACME-3* Printer jams on tray 2 · in progress" in raised and "*ACME-7* Label printer offline · resolved" in raised
+    assert (
+        "*ACME-3* Printer jams on tray 2 · in progress" in raised
+        and "*ACME-7* Label printer offline · resolved" in raised
+    )
     due = sections["*Due next week* (2)"]
     assert "ACME-2" in due and "*ACME-6* Write the user guide · task · Due: Fri, Nov 27, 2026" in due
     # Nothing internal: no risk, no internal issue, no comment, no people, no figures, nothing to click.

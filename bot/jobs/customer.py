@@ -53,19 +53,29 @@ def customer_unreachable(session: Session, delivery: Delivery, error: str, now: 
     project = session.get(Project, delivery.project_id)
     if project is None:
         return
-    if error in UNREACHABLE_ERRORS:
-        base = f"unreachable:{delivery.team_id}:{project.key}:{delivery.channel}:{error}"
-        message = (
-            "I can't reach the customer in <#%(channel)s> (project %(key)s): Slack said %(error)s. "
-            "The customer report and the closing summary won't reach them there: unarchive the channel, "
-            "invite me back, or link the project to another channel."
-        )
-    else:
-        base = f"failed:{delivery.key}"
-        message = "I couldn't post a %(kind)s to <#%(channel)s> (project %(key)s): Slack said %(error)s."
+    reach = error in UNREACHABLE_ERRORS
+    base = (
+        f"unreachable:{delivery.team_id}:{project.key}:{delivery.channel}:{error}"
+        if reach
+        else f"failed:{delivery.key}"
+    )
     for owner in project_owners(session, project_id=project.id):
         locale = locale_of(session, team_id=delivery.team_id, user_id=owner, default=project.locale)
-        text = t(locale, message, channel=delivery.channel, key=project.key, error=error, kind=delivery.kind)
+        values = {"channel": delivery.channel, "key": project.key, "error": error}
+        if reach:
+            text = t(
+                locale,
+                "I can't reach the customer in <#%(channel)s> (project %(key)s): Slack said %(error)s. "
+                "The customer report and the closing summary won't reach them there: unarchive the channel, "
+                "invite me back, or link the project to another channel.",
+                **values,
+            )
+        else:
+            text = t(
+                locale,
+                "I couldn't post to the customer in <#%(channel)s> (project %(key)s): Slack said %(error)s.",
+                **values,
+            )
         ledger.claim(
             session, key=f"{base}:{owner}", team_id=delivery.team_id, kind=DeliveryKind.DELIVERY_FAILED,
             channel=owner, project_id=project.id, payload={"text": text, "blocks": []}, now=now,
