@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.jobs import digest
 from bot.jobs.base import JobContext
+from bot.jobs.customer_report import digest_job
 from bot.jobs.runner import Runner, job_client_factory
 from bot.services import Services
 from bot.simulator import FakeSlack
@@ -95,7 +95,7 @@ def test_customer_report_in_a_shared_project_channel_says_only_what_the_customer
 ) -> None:
     _share(week.fake)
 
-    report = _runner(week).run([digest.plan], JobContext(now=SLOT))
+    report = _runner(week).run([digest_job], JobContext(now=SLOT))
 
     assert report.failed == 0 and report.pending == 0
     [message] = _reports(week.fake, "CPROJ")
@@ -147,10 +147,10 @@ def test_customer_report_in_a_shared_project_channel_says_only_what_the_customer
 
 def test_customer_report_is_sent_once_and_replanned_from_the_ledger(week: SlackHarness) -> None:
     _share(week.fake)
-    _runner(week).run([digest.plan], JobContext(now=SLOT))
+    _runner(week).run([digest_job], JobContext(now=SLOT))
     week.fake.reset_calls()
 
-    again = _runner(week).run([digest.plan], JobContext(now=SLOT + timedelta(hours=1)))
+    again = _runner(week).run([digest_job], JobContext(now=SLOT + timedelta(hours=1)))
 
     assert len(_reports(week.fake, "CPROJ")) == 1
     assert again.sent == 0 and again.already_sent >= 1
@@ -159,7 +159,7 @@ def test_customer_report_is_sent_once_and_replanned_from_the_ledger(week: SlackH
 
 def test_no_customer_report_in_an_internal_project_channel_or_when_turned_off(week: SlackHarness) -> None:
     week.fake.add_channel("CPROJ", members=["UALICE", "UBOB"])
-    _runner(week).run([digest.plan], JobContext(now=SLOT))
+    _runner(week).run([digest_job], JobContext(now=SLOT))
     assert _reports(week.fake, "CPROJ") == []
     # The internal digest went into the internal project channel.
     assert any(_key(m).startswith("digest:") for m in week.fake.posted("CPROJ"))
@@ -167,7 +167,7 @@ def test_no_customer_report_in_an_internal_project_channel_or_when_turned_off(we
     _share(week.fake)
     with week.db.write() as session:
         session.execute(update(Project).values(customer_report=False))
-    _runner(week).run([digest.plan], JobContext(now=SLOT + timedelta(days=7)))
+    _runner(week).run([digest_job], JobContext(now=SLOT + timedelta(days=7)))
     assert _reports(week.fake, "CPROJ") == []
 
 
@@ -178,7 +178,7 @@ def test_customer_report_goes_to_every_other_linked_shared_channel(week: SlackHa
     for channel in ("CSUPPORT", "CTEAM"):
         assert week.command("/project", "link ACME", channel=channel).status == 200
 
-    _runner(week).run([digest.plan], JobContext(now=SLOT))
+    _runner(week).run([digest_job], JobContext(now=SLOT))
 
     assert len(_reports(week.fake, "CPROJ")) == 1
     [support] = _reports(week.fake, "CSUPPORT")
@@ -191,7 +191,7 @@ def test_customer_report_in_chinese(week: SlackHarness) -> None:
         session.execute(update(Project).values(locale="zh-CN"))
     _share(week.fake)
 
-    _runner(week).run([digest.plan], JobContext(now=SLOT))
+    _runner(week).run([digest_job], JobContext(now=SLOT))
 
     [message] = _reports(week.fake, "CPROJ")
     texts = [message["text"], message["blocks"][0]["text"]["text"]]
@@ -222,7 +222,7 @@ def test_a_300_item_project_fits_block_kit(week: SlackHarness) -> None:
             )  # fmt: skip
     _share(week.fake)
 
-    _runner(week).run([digest.plan], JobContext(now=SLOT))
+    _runner(week).run([digest_job], JobContext(now=SLOT))
 
     [message] = _reports(week.fake, "CPROJ")
     blocks = message["blocks"]
@@ -235,7 +235,7 @@ def test_a_300_item_project_fits_block_kit(week: SlackHarness) -> None:
 
 
 def test_dry_run_prints_the_customer_report(week: SlackHarness) -> None:
-    report = _runner(week).dry_run([digest.plan], JobContext(now=SLOT))
+    report = _runner(week).dry_run([digest_job], JobContext(now=SLOT))
 
     [line] = [line for line in report.lines if line.startswith(f"--- {KEY} → CPROJ")]
     assert "Done and delivered this week" in line and "SECRET-RISK" not in line

@@ -47,7 +47,7 @@ JOBS: dict[str, Job] = {
             DeliveryKind.CLOSING_SUMMARY,
             DeliveryKind.CHANNEL_SHARED,
         ),
-        "bot.jobs.digest:plan",
+        "bot.jobs.customer_report:digest_job",
     ),
     "nudges": Job(
         "nudges", "aftercare.nudges", (DeliveryKind.NUDGE, DeliveryKind.ESCALATION), "bot.jobs.nudges:plan"

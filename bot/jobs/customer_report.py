@@ -12,19 +12,40 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.customer_report import customer_reports
+from bot.jobs import digest
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
-from bot.jobs.slots import iso_week
+from bot.jobs.slots import is_due, iso_week
 from bot.slack.customer_report_blocks import customer_report_message
 from storage.models import Delivery, Project, ProjectChannel
 
 log = logging.getLogger(__name__)
 
 KIND = DeliveryKind.CUSTOMER_REPORT
+
+
+def digest_job(session: Session, ctx: JobContext) -> list[Outgoing]:
+    """The ``digest`` job's planner: every digest due (:func:`bot.jobs.digest.plan`), then the customer
+    reports of the same slots."""
+    return digest.plan(session, ctx) + plan(session, ctx, due_slots(session, ctx))
+
+
+def due_slots(session: Session, ctx: JobContext) -> list[tuple[Project, datetime]]:
+    """The active projects whose digest slot is due at ``ctx.now`` (as the digest decides), with that slot."""
+    due: list[tuple[Project, datetime]] = []
+    for project in digest.active_projects(session, ctx):
+        try:
+            slot = digest.digest_slot(project, ctx.now)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue  # the digest logs it
+        if slot > project.created_at and is_due(slot, ctx.now, digest.DIGEST_GRACE):
+            due.append((project, slot))
+    return due
 
 
 def report_key(team_id: str, project_key: str, slot: datetime, channel: str) -> str:

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from bot.domain.digest import weekly_digest, weekly_digests
 from bot.domain.errors import N_, UserError
 from bot.domain.people import get_person
-from bot.jobs import customer_report
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.charts import chart_spec
 from bot.jobs.slots import is_due, iso_week, latest_weekly_slot, local_at, parse_hhmm
@@ -148,8 +147,7 @@ def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         if is_due(slot, ctx.now, DIGEST_GRACE):
             due.append((project, slot))
     claimed = claimed_reports(session, [base_key(KIND, p.team_id, p.key, slot) for p, slot in due])
-    # The customer's own report, at the same slot (bot.jobs.customer_report).
-    outgoing: list[Outgoing] = customer_report.plan(session, ctx, due)
+    outgoing: list[Outgoing] = []
     for project, slot in due:
         done = claimed.get(base_key(KIND, project.team_id, project.key, slot))
         if done:
