@@ -164,7 +164,11 @@ def test_no_customer_report_in_an_internal_project_channel_or_when_turned_off(we
     # The internal digest went into the internal project channel.
     assert any(_key(m).startswith("digest:") for m in week.fake.posted("CPROJ"))
 
+    # Shared later in the same week: the week was decided when its digest went out (no report, no Slack check).
     _share(week.fake)
+    week.fake.reset_calls()
+    later = _runner(week).run([digest_job], JobContext(now=SLOT + timedelta(hours=2)))
+    assert _reports(week.fake, "CPROJ") == [] and later.planned == 1  # the digest, replayed
     with week.db.write() as session:
         session.execute(update(Project).values(customer_report=False))
     _runner(week).run([digest_job], JobContext(now=SLOT + timedelta(days=7)))

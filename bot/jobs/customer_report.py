@@ -82,11 +82,17 @@ def plan(session: Session, ctx: JobContext, due: Sequence[tuple[Project, datetim
             select(Delivery.key, Delivery.payload).where(Delivery.key.in_(list(keys.values())))
         )
     } if keys else {}  # fmt: skip
+    # A week whose digest is claimed and whose customer report is not: the project channel was internal
+    # when the digest went out (decided then, not asked of Slack again every tick of the grace period).
+    digests = digest.claimed_reports(
+        session, [digest.base_key(digest.KIND, p.team_id, p.key, slot) for p, slot in wanted]
+    )
     outgoing: list[Outgoing] = []
     to_build: list[tuple[Project, datetime]] = []
     for project, slot in wanted:
         mine = [keys[(project.id, c)] for c in channels.get(project.id, [])]
-        if any(k not in claimed for k in mine):
+        decided = digest.base_key(digest.KIND, project.team_id, project.key, slot) in digests
+        if any(k not in claimed for k in mine) and not (decided and not any(k in claimed for k in mine)):
             to_build.append((project, slot))
         for key in mine:
             if key in claimed:  # already claimed: handed back as it was, to no Slack check
