@@ -86,6 +86,20 @@ def check_deliveries(db: Database, report: Report) -> None:
         )
     if not failed:
         report.ok.append("no failed deliveries")
+    check_unreachable_customers(db, report)
+
+
+def check_unreachable_customers(db: Database, report: Report) -> None:
+    """Projects whose customer cannot be reached at all (channel archived, bot removed): no silence."""
+    from bot.jobs.customer import unreachable_channels
+
+    with db.read() as session:
+        unreachable = unreachable_channels(session)
+    for item in unreachable:
+        report.problems.append(
+            f"customer of project {item.project_key} ({item.team_id}) cannot be reached in {item.channel}: "
+            f"{item.error} (unarchive the channel, invite the bot back, or link the project to another channel)"
+        )
 
 
 def check_slack(

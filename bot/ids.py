@@ -142,12 +142,15 @@ EVENT_TOKENS_REVOKED = "tokens_revoked"
 # A person writing in the app's Messages tab (a DM to the bot); it arrives as a ``message`` event
 # with ``channel_type: im`` and gets a short help reply.
 EVENT_MESSAGE_IM = "message.im"
+# A channel became shared with another organisation (Slack Connect): owners are told (bot.jobs.customer).
+EVENT_CHANNEL_SHARED = "channel_shared"
 BOT_EVENTS = (
     EVENT_APP_HOME_OPENED,
     EVENT_USER_CHANGE,
     EVENT_APP_UNINSTALLED,
     EVENT_TOKENS_REVOKED,
     EVENT_MESSAGE_IM,
+    EVENT_CHANNEL_SHARED,
 )
 
 # App settings the code needs (the manifest carries them; `aftercare check` compares a manifest with them).

@@ -41,7 +41,28 @@ def access_lost(event: dict[str, Any], context: BoltContext) -> None:
         installation_store(services).delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
 
 
+def channel_shared(event: dict[str, Any], context: BoltContext) -> None:
+    """``channel_shared``: the owners of each project using the channel are told once, through the ledger,
+    that the internal posts made there before are now visible to the other organisation."""
+    channel = event.get("channel")
+    if not isinstance(channel, str) or not channel:
+        return
+    from bot.jobs.base import DeliveryKind, JobContext
+    from bot.jobs.customer import channel_shared_notices
+    from bot.jobs.runner import Runner, job_client_factory
+
+    services = services_of(context)
+    team_id = tenant_of(context)
+    runner = Runner(services, job_client_factory(services), sleep=lambda _seconds: None)
+    runner.run(
+        [lambda session, _ctx: channel_shared_notices(session, team_id=team_id, channel=channel)],
+        JobContext(now=services.now(), team_id=team_id),
+        kinds=[DeliveryKind.CHANNEL_SHARED],
+    )
+
+
 def register(app: App) -> None:
     app.event(ids.EVENT_USER_CHANGE)(user_changed)
     app.event(ids.EVENT_APP_UNINSTALLED)(access_lost)
     app.event(ids.EVENT_TOKENS_REVOKED)(access_lost)
+    app.event(ids.EVENT_CHANNEL_SHARED)(channel_shared)

@@ -39,8 +39,15 @@ JOBS: dict[str, Job] = {
     "digest": Job(
         "digest",
         "aftercare.digest",
-        (DeliveryKind.DIGEST, DeliveryKind.RETROSPECTIVE, DeliveryKind.RETROSPECTIVE_FILE),
-        "bot.jobs.digest:plan",
+        (
+            DeliveryKind.DIGEST,
+            DeliveryKind.RETROSPECTIVE,
+            DeliveryKind.RETROSPECTIVE_FILE,
+            DeliveryKind.CUSTOMER_REPORT,
+            DeliveryKind.CLOSING_SUMMARY,
+            DeliveryKind.CHANNEL_SHARED,
+        ),
+        "bot.jobs.customer_report:digest_job",
     ),
     "nudges": Job(
         "nudges", "aftercare.nudges", (DeliveryKind.NUDGE, DeliveryKind.ESCALATION), "bot.jobs.nudges:plan"

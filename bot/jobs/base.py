@@ -33,6 +33,11 @@ class DeliveryKind(StrEnum):
     # Service levels: the 80 % warning DM; the breach (internal post and the assignee's DM).
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
+    # Posts for the customer in the project channel (bot.jobs.customer): the weekly customer report, the
+    # closing summary; and the owners' notices about the customer loop (a channel became shared).
+    CUSTOMER_REPORT = "customer_report"
+    CLOSING_SUMMARY = "closing_summary"
+    CHANNEL_SHARED = "channel_shared"
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ class Outgoing:
     file: dict[str, Any] | None = None
     # A chart drawn and shown in the message when it is sent (:func:`bot.jobs.charts.chart_spec`).
     chart: dict[str, Any] | None = None
+    # Sent to ``channel`` only when each of these channels counts as shared (a customer post, see
+    # bot.jobs.audience.customer_channel); otherwise not claimed at all. A dry run treats all as shared.
+    shared_only: tuple[str, ...] = ()
     # Runs inside the claim's transaction (e.g. remember that items were escalated); never in a dry run.
     on_claim: Callable[[Session], None] | None = field(default=None, compare=False)
 

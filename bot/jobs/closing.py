@@ -23,6 +23,7 @@ from bot.jobs.charts import chart_spec
 from bot.jobs.runner import ClientFor, Runner, job_client_factory
 from bot.services import Services
 from bot.slack.closure_blocks import (
+    customer_summary_message,
     document_filename,
     document_title,
     file_comment,
@@ -60,6 +61,27 @@ def close_project(
 def report_key(closing: Closing) -> str:
     project = closing.project
     return f"{DeliveryKind.RETROSPECTIVE}:{project.team_id}:{project.key}:{closing.document.id}"
+
+
+def summary_key(closing: Closing) -> str:
+    project = closing.project
+    return f"{DeliveryKind.CLOSING_SUMMARY}:{project.team_id}:{project.key}:{closing.document.id}"
+
+
+def customer_summary(closing: Closing) -> list[Outgoing]:
+    """The closing summary for the customer, in the project channel whether it is shared or not
+    (INTERFACE.md "Where posts go"); none when the project has no channel."""
+    project = closing.project
+    if not project.channel_id:
+        return []
+    # Hook for the survey card: the "surveys" part posts its own card; the summary says one is coming.
+    text, blocks = customer_summary_message(closing.report, survey=closing.survey_started)
+    return [
+        Outgoing(
+            key=summary_key(closing), team_id=project.team_id, kind=DeliveryKind.CLOSING_SUMMARY, text=text,
+            blocks=blocks, channel=project.channel_id, project_id=project.id,
+        )
+    ]  # fmt: skip
 
 
 def _chart(session: Session, closing: Closing, now: datetime) -> dict[str, Any] | None:
@@ -107,9 +129,9 @@ def deliver_report(
 
     def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         chart.append(_chart(session, closing, ctx.now))
-        return _items(closing, chart=chart[0])
+        return [*_items(closing, chart=chart[0]), *customer_summary(closing)]
 
-    runner.run([plan], ctx, kinds=KINDS)
+    runner.run([plan], ctx, kinds=(*KINDS, DeliveryKind.CLOSING_SUMMARY))
     base = report_key(closing)
     rows = _rows(services, base)
     main = rows.get(f"{base}:post")

@@ -30,6 +30,7 @@ from bot.domain.permissions import project_owners
 from bot.i18n import t
 from bot.jobs.audience import SharedChannels, internal_targets, project_audience
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing, Planner
+from bot.jobs.customer import CUSTOMER_KINDS, customer_targets, customer_unreachable
 from bot.services import Services
 from storage import ledger, queries
 from storage.models import Delivery, DeliveryStatus, Project
@@ -230,6 +231,8 @@ class Runner:
     def _audience(self, item: Outgoing, shared: SharedChannels) -> list[tuple[str, str]]:
         """(key, channel) pairs of one message; an internal post goes where the audience policy says
         (:mod:`bot.jobs.audience`), a copy per owner when by DM (the key then gets ``:<owner>``)."""
+        if item.channel and item.shared_only:
+            return customer_targets(self.services, item, shared)
         if item.channel:
             return [(item.key, item.channel)]
         with self.services.db.read() as session:
@@ -494,6 +497,9 @@ class Runner:
             return
         project = session.get(Project, delivery.project_id)
         if project is None:
+            return
+        if delivery.kind in CUSTOMER_KINDS:  # the customer cannot be reached: told once per channel
+            customer_unreachable(session, delivery, error, now)
             return
         for owner in project_owners(session, project_id=project.id):
             locale = locale_of(session, team_id=delivery.team_id, user_id=owner, default=project.locale)

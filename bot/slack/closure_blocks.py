@@ -26,7 +26,7 @@ from bot.i18n import format_date, t, translations
 from bot.labels import describe_change, status_name
 from bot.rendering import punctuation, render, safe
 from bot.slack import limits
-from bot.slack.blocks import Block, _input, context, plain, section
+from bot.slack.blocks import Block, _input, context, fit_lines, plain, section
 from bot.slack.digest_blocks import split_text
 from bot.text import escape
 
@@ -390,3 +390,43 @@ def docs_message(index: DocsIndex, links: Mapping[str, str]) -> tuple[str, list[
     blocks = [section(piece) for piece in split_text(text)][:MAX_MESSAGE_BLOCKS]
     fallback = t(project.locale, "Documents of %(key)s", key=project.key)
     return fallback, blocks
+
+
+# -- the closing summary for the customer -------------------------------------------------------------
+
+MAX_DELIVERED_LINES = 60
+
+
+def customer_summary_message(report: Retrospective, *, survey: bool) -> tuple[str, list[Block]]:
+    """The project channel's closing post: the owner's summary, what was delivered, the issue figures and
+    thanks (and a word about the survey when one was sent) — never the lessons learned, people or risks."""
+    locale = report.project.locale
+    heading = _short(t(locale, "%(name)s is closed: thank you", name=report.project.name), HEADER_LIMIT)
+    blocks: list[Block] = [{"type": "header", "text": plain(heading)}]
+    if report.summary.strip():
+        blocks += [section(piece) for piece in split_text(escape(report.summary))][:3]
+    if report.delivered:
+        lines = [f"• *{item.key}* {escape(_short(item.title, 120))}" for item in report.delivered]
+        lines = lines[:MAX_DELIVERED_LINES]
+        heading_line = t(locale, "*Delivered* (%(count)s)", count=len(report.delivered))
+        shown = fit_lines(lines, limits.SECTION_TEXT - len(heading_line) - 1)
+        blocks.append(section("\n".join([heading_line, *shown])))
+        if len(report.delivered) > len(shown):
+            blocks.append(
+                context(t(locale, "…and %(count)s more.", count=len(report.delivered) - len(shown)))
+            )
+    figures = t(
+        locale,
+        "Issues: %(raised)s raised, %(resolved)s resolved, %(open)s still open.",
+        raised=report.issues_raised,
+        resolved=report.issues_resolved,
+        open=len(report.open_issues),
+    )
+    blocks.append(section(figures))
+    thanks = t(locale, "Thank you for working with us on this project.")
+    blocks.append(section(thanks))
+    if survey:
+        blocks.append(
+            context(t(locale, "We will ask you how we did in a short survey: your answer helps us a lot."))
+        )
+    return f"{escape(heading)}\n{figures}\n{thanks}", blocks

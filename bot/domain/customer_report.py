@@ -1,0 +1,159 @@
+"""The weekly customer report's content: what the customer may see of their project, and nothing else.
+
+Plain data out, no Slack. Four lists, read from the project's requirements, tasks and issues (never
+risks, never people, comments, workload, KPIs or service-level figures):
+
+- done and delivered in the week ``[slot - 7 days, slot)``: requirements delivered, tasks done, issues
+  closed or resolved;
+- in progress (status ``in_progress``), with their due dates;
+- open issues the customer raised (``requester_external``, or requested by one of the project's customer
+  contacts), with their status;
+- due next week: open work due within the 7 days from the slot's day.
+
+Computed for many projects with one query for their records and one for their customer contacts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.statuses import LIFECYCLES
+from storage.models import Kind, MemberRole, Project, ProjectMember, Record
+
+WEEK = timedelta(days=7)
+# The kinds a customer hears about (risks are internal).
+KINDS = (Kind.REQUIREMENT, Kind.TASK, Kind.ISSUE)
+_KINDS = {kind.value: kind for kind in KINDS}
+_OPEN = {kind: frozenset(LIFECYCLES[kind].open) for kind in KINDS}
+# Projects per query (keeps IN lists well under every backend's parameter limit).
+CHUNK = 400
+
+
+@dataclass(frozen=True)
+class CustomerItem:
+    key: str
+    seq: int
+    kind: Kind
+    title: str
+    status: str
+    due_date: date | None = None
+    done_on: date | None = None  # in the project's time zone
+
+
+@dataclass(frozen=True)
+class CustomerReport:
+    project_id: int
+    team_id: str
+    key: str
+    name: str
+    locale: str
+    slot: datetime
+    week_start: date  # first day of the week reported, in the project's time zone
+    week_end: date  # its last day
+    done: tuple[CustomerItem, ...]
+    in_progress: tuple[CustomerItem, ...]
+    customer_issues: tuple[CustomerItem, ...]
+    due_next_week: tuple[CustomerItem, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.done or self.in_progress or self.customer_issues or self.due_next_week)
+
+
+def _when_done(record: Record, kind: Kind) -> datetime | None:
+    """When the record was done or delivered (None: it is not)."""
+    if kind is Kind.REQUIREMENT:
+        return record.closed_at if record.status == "delivered" else None
+    if kind is Kind.TASK:
+        return record.closed_at if record.status == "done" else None
+    if record.status == "closed":
+        return record.closed_at or record.resolved_at
+    if record.status == "resolved":  # the latest entry into resolved (kept by the service levels)
+        return record.resolved_at or record.updated_at
+    return None
+
+
+def _order(item: CustomerItem) -> tuple[date, int]:
+    return (item.due_date or date.max, item.seq)
+
+
+def _report(
+    project: Project, records: Sequence[Record], contacts: frozenset[str], slot: datetime
+) -> CustomerReport:
+    zone = ZoneInfo(project.timezone)
+    start = slot - WEEK
+    today = slot.astimezone(zone).date()
+    next_week_end = today + timedelta(days=6)
+    done: list[CustomerItem] = []
+    in_progress: list[CustomerItem] = []
+    raised: list[CustomerItem] = []
+    due: list[CustomerItem] = []
+    for record in sorted(records, key=lambda r: r.seq):
+        kind = _KINDS.get(record.kind)
+        if kind is None or record.deleted_at is not None or record.created_at >= slot:
+            continue
+        item = CustomerItem(
+            key=record.key, seq=record.seq, kind=kind, title=record.title, status=record.status,
+            due_date=record.due_date,
+        )  # fmt: skip
+        finished = _when_done(record, kind)
+        if finished is not None and start <= finished < slot:
+            done.append(replace(item, done_on=finished.astimezone(zone).date()))
+        is_open = record.status in _OPEN[kind]
+        if record.status == "in_progress":
+            in_progress.append(item)
+        if (
+            kind is Kind.ISSUE
+            and is_open
+            and (record.requester_external or (record.requester_id and record.requester_id in contacts))
+        ):
+            raised.append(item)
+        if (
+            is_open
+            and record.status != "resolved"
+            and record.due_date
+            and today <= record.due_date <= next_week_end
+        ):
+            due.append(item)
+    return CustomerReport(
+        project_id=project.id, team_id=project.team_id, key=project.key, name=project.name,
+        locale=project.locale, slot=slot, week_start=start.astimezone(zone).date(),
+        week_end=max(today - timedelta(days=1), start.astimezone(zone).date()),
+        done=tuple(done), in_progress=tuple(sorted(in_progress, key=_order)), customer_issues=tuple(raised),
+        due_next_week=tuple(sorted(due, key=_order)),
+    )  # fmt: skip
+
+
+def customer_reports(session: Session, due: Sequence[tuple[Project, datetime]]) -> list[CustomerReport]:
+    """The customer report of each ``(project, slot)``, as things stood at the slot's week."""
+    reports: list[CustomerReport] = []
+    for start in range(0, len(due), CHUNK):
+        chunk = due[start : start + CHUNK]
+        ids = [project.id for project, _ in chunk]
+        records: dict[int, list[Record]] = {}
+        for record in session.scalars(
+            select(Record).where(
+                Record.project_id.in_(ids),
+                Record.kind.in_([k.value for k in KINDS]),
+                Record.deleted_at.is_(None),
+            )
+        ):
+            records.setdefault(record.project_id, []).append(record)
+        contacts: dict[int, set[str]] = {}
+        for project_id, user_id in session.execute(
+            select(ProjectMember.project_id, ProjectMember.user_id).where(
+                ProjectMember.project_id.in_(ids), ProjectMember.role == MemberRole.CUSTOMER_CONTACT
+            )
+        ):
+            contacts.setdefault(project_id, set()).add(user_id)
+        for project, slot in chunk:
+            reports.append(
+                _report(project, records.get(project.id, []), frozenset(contacts.get(project.id, ())), slot)
+            )
+    return reports

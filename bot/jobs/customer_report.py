@@ -1,0 +1,127 @@
+"""The weekly customer report, planned by the ``digest`` job at each project's digest slot.
+
+One message per channel under ``customer_report:<team>:<project>:<ISO week of the slot>:<channel>``:
+the project channel, and every other channel linked to the project — each sent only when the project
+channel and that channel count as shared (the audience policy decides at send time; a dry run treats
+every channel as shared). Setting ``customer_report`` (default on) turns it off per project. A report
+already claimed is planned again from the ledger as it was claimed (never built twice, never sent twice).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.customer_report import customer_reports
+from bot.jobs import digest
+from bot.jobs.base import DeliveryKind, JobContext, Outgoing
+from bot.jobs.slots import is_due, iso_week
+from bot.slack.customer_report_blocks import customer_report_message
+from storage.models import Delivery, Project, ProjectChannel
+
+log = logging.getLogger(__name__)
+
+KIND = DeliveryKind.CUSTOMER_REPORT
+
+
+def digest_job(session: Session, ctx: JobContext) -> list[Outgoing]:
+    """The ``digest`` job's planner: every digest due (:func:`bot.jobs.digest.plan`), then the customer
+    reports of the same slots."""
+    return digest.plan(session, ctx) + plan(session, ctx, due_slots(session, ctx))
+
+
+def due_slots(session: Session, ctx: JobContext) -> list[tuple[Project, datetime]]:
+    """The active projects whose digest slot is due at ``ctx.now`` (as the digest decides), with that slot."""
+    due: list[tuple[Project, datetime]] = []
+    for project in digest.active_projects(session, ctx):
+        try:
+            slot = digest.digest_slot(project, ctx.now)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue  # the digest logs it
+        if slot > project.created_at and is_due(slot, ctx.now, digest.DIGEST_GRACE):
+            due.append((project, slot))
+    return due
+
+
+def report_key(team_id: str, project_key: str, slot: datetime, channel: str) -> str:
+    return f"{KIND}:{team_id}:{project_key}:{iso_week(slot)}:{channel}"
+
+
+def _channels(session: Session, projects: Sequence[Project]) -> dict[int, list[str]]:
+    """Each project's channel first, then its other linked channels (in the order they were linked)."""
+    linked: dict[int, list[str]] = {p.id: [p.channel_id] for p in projects if p.channel_id}
+    ids = list(linked)
+    if ids:
+        for project_id, channel in session.execute(
+            select(ProjectChannel.project_id, ProjectChannel.channel_id)
+            .where(ProjectChannel.project_id.in_(ids))
+            .order_by(ProjectChannel.id)
+        ):
+            if channel not in linked[project_id]:
+                linked[project_id].append(channel)
+    return linked
+
+
+def plan(session: Session, ctx: JobContext, due: Sequence[tuple[Project, datetime]]) -> list[Outgoing]:
+    """The customer reports of the projects whose digest is due (``due``: project and slot)."""
+    wanted = [(p, slot) for p, slot in due if p.customer_report and p.channel_id]
+    channels = _channels(session, [p for p, _ in wanted])
+    keys = {
+        (p.id, channel): report_key(p.team_id, p.key, slot, channel)
+        for p, slot in wanted
+        for channel in channels.get(p.id, [])
+    }
+    claimed = {
+        key: payload or {}
+        for key, payload in session.execute(
+            select(Delivery.key, Delivery.payload).where(Delivery.key.in_(list(keys.values())))
+        )
+    } if keys else {}  # fmt: skip
+    # A week whose digest is claimed and whose customer report is not: the project channel was internal
+    # when the digest went out (decided then, not asked of Slack again every tick of the grace period).
+    digests = digest.claimed_reports(
+        session, [digest.base_key(digest.KIND, p.team_id, p.key, slot) for p, slot in wanted]
+    )
+    outgoing: list[Outgoing] = []
+    to_build: list[tuple[Project, datetime]] = []
+    for project, slot in wanted:
+        mine = [keys[(project.id, c)] for c in channels.get(project.id, [])]
+        decided = digest.base_key(digest.KIND, project.team_id, project.key, slot) in digests
+        if any(k not in claimed for k in mine) and not (decided and not any(k in claimed for k in mine)):
+            to_build.append((project, slot))
+        for key in mine:
+            if key in claimed:  # already claimed: handed back as it was, to no Slack check
+                payload = claimed[key]
+                outgoing.append(
+                    Outgoing(
+                        key=key, team_id=project.team_id, kind=KIND, text=str(payload.get("text") or ""),
+                        blocks=list(payload.get("blocks") or []), channel=key.rsplit(":", 1)[1],
+                        project_id=project.id,
+                    )
+                )  # fmt: skip
+    for report in customer_reports(session, to_build):
+        if report.empty:
+            continue  # nothing to tell the customer this week
+        try:
+            text, blocks = customer_report_message(report)
+        except Exception:
+            log.exception("building the customer report of %s:%s failed", report.team_id, report.key)
+            continue
+        project_channel = channels[report.project_id][0]
+        for channel in channels[report.project_id]:
+            key = report_key(report.team_id, report.key, report.slot, channel)
+            if key in claimed:
+                continue
+            outgoing.append(
+                Outgoing(
+                    key=key, team_id=report.team_id, kind=KIND, text=text, blocks=blocks, channel=channel,
+                    project_id=report.project_id,
+                    shared_only=(project_channel,) if channel == project_channel else (project_channel, channel),
+                )
+            )  # fmt: skip
+    return outgoing
