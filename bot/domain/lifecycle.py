@@ -62,6 +62,9 @@ class Change:
     # Set when the record got a new assignee: they may get a DM.
     newly_assigned: str | None = None
     previous_assignee: str | None = None
+    # What a record's source thread is told (thread updates): its new status, a new due date.
+    new_status: str | None = None
+    due_changed: bool = False
 
 
 @dataclass
@@ -214,7 +217,7 @@ def move(
     _set(session, record, "status", target, by=user_id, now=now, scope=scope)
     record.closed_at = now if target in lifecycle.terminal else None
     _bump(record, now)
-    return Change(RecordView.of(record, project))
+    return Change(RecordView.of(record, project), new_status=target)
 
 
 def set_mitigation(
@@ -276,7 +279,7 @@ def set_due(
         return Change(RecordView.of(record, project), changed=False)
     record.snoozed_until = None
     _bump(record, now)
-    return Change(RecordView.of(record, project))
+    return Change(RecordView.of(record, project), due_changed=True)
 
 
 def editable(session: Session, *, team_id: str, key: str, kind: Kind | None, user_id: str) -> RecordView:
@@ -333,7 +336,10 @@ def edit(
         return Change(RecordView.of(record, project), changed=False)
     _bump(record, now)
     assigned = values.assignee_id if "assignee_id" in changed else None
-    return Change(RecordView.of(record, project), newly_assigned=assigned, previous_assignee=previous)
+    return Change(
+        RecordView.of(record, project), newly_assigned=assigned, previous_assignee=previous,
+        due_changed="due_date" in changed,
+    )  # fmt: skip
 
 
 def comment(

@@ -35,11 +35,11 @@ class Job:
 
 
 JOBS: dict[str, Job] = {
-    # The digest job also retries closing reports that could not be sent at once.
+    # The digest job also retries closing reports and triage cards that could not be sent at once.
     "digest": Job(
         "digest",
         "aftercare.digest",
-        (DeliveryKind.DIGEST, DeliveryKind.RETROSPECTIVE, DeliveryKind.RETROSPECTIVE_FILE),
+        (DeliveryKind.DIGEST, DeliveryKind.RETROSPECTIVE, DeliveryKind.RETROSPECTIVE_FILE, DeliveryKind.TRIAGE),
         "bot.jobs.digest:plan",
     ),
     "nudges": Job(

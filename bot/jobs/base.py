@@ -30,6 +30,8 @@ class DeliveryKind(StrEnum):
     RETROSPECTIVE = "retrospective"
     RETROSPECTIVE_FILE = "retrospective_file"
     DELIVERY_FAILED = "delivery_failed"
+    # A customer's message suggested for intake (the triage card), an internal post.
+    TRIAGE = "triage"
 
 
 @dataclass(frozen=True)
