@@ -125,6 +125,8 @@ def classify(
         )
         known_same, guest = _from_directory(org, person)
     same = same_organisation(org, team_id=actor.team_id, enterprise_id=actor.enterprise_id)
+    if same is False and org.enterprise_id and not actor.enterprise_id:
+        same = None  # another workspace, maybe of the same Grid organisation: the directory or Slack tells
     if same is False:
         return False
     if same is None:
