@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import update
 
+from storage.db import Database
 from storage.models import Project
 from tests.harness import SlackHarness
 from tests.intake_story import (
@@ -18,6 +20,7 @@ from tests.intake_story import (
     share_with_customer,
     ts,
 )
+from tests.test_import import db2, exported, pg_second, restore  # noqa: F401 (fixtures)
 
 
 def _at(value: str) -> datetime:
@@ -113,3 +116,23 @@ def test_thread_updates_can_be_turned_off(project: SlackHarness) -> None:
     project.command("/issue", "start ACME-1", user="UALICE")
     assert [p for p in posts_to(project, CHANNEL) if p.get("thread_ts")] == []
     assert project.records()[0].requester_id == CUSTOMER
+
+
+def test_what_intake_stored_survives_export_and_import(
+    project: SlackHarness, request: pytest.FixtureRequest
+) -> None:
+    second: Database = request.getfixturevalue("db2")
+    share_with_customer(project)
+    _set(project, intake="auto", removed_contacts=["UFORMER"])
+    customer_says(project, "Server down", ts(0))
+    says(project, "UBOB", "Looking at it", ts(120), thread_ts=ts(0))
+    before = exported(project.db)
+    [issue] = before["issues"]
+    assert (issue["requester_id"], issue["source_ts"], issue["created_by"]) == (CUSTOMER, ts(0), "UAFTERCARE")
+    assert issue["source_url"].endswith(ts(0).replace(".", ""))
+    assert issue["first_response_at"] == _at(ts(120)).isoformat()
+    acme = before["projects"][0]
+    assert acme["customer_contacts"] == [CUSTOMER] and acme["removed_contacts"] == ["UFORMER"]
+    assert (acme["intake"], acme["intake_emoji"]) == ("auto", "ticket")
+    restore(second, before)
+    assert exported(second) == before
