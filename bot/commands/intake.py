@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -241,7 +242,7 @@ def reaction_added(event: dict[str, Any], context: BoltContext, client: WebClien
 # -- the triage card ---------------------------------------------------------------------------------------------
 
 
-def _triage(kind: Kind | None):  # type: ignore[no-untyped-def]
+def _triage(kind: Kind | None) -> Callable[..., None]:
     def listener(
         ack: Ack, body: dict[str, Any], respond: Any, client: WebClient, context: BoltContext
     ) -> None:
