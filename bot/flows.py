@@ -89,3 +89,9 @@ def after_change(services: Services, gateway: SlackGateway, change: Change, *, a
     except Exception:
         # The change is saved; a failed redraw or DM must not turn it into an error.
         log.exception("follow-up of a change to %s failed", change.record.key)
+    try:  # the record's source thread hears of it (customer intake)
+        from bot.jobs.intake import tell_thread
+
+        tell_thread(services, gateway, change)
+    except Exception:
+        log.exception("thread update of %s failed", change.record.key)

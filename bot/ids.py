@@ -142,7 +142,15 @@ EVENT_TOKENS_REVOKED = "tokens_revoked"
 # A person writing in the app's Messages tab (a DM to the bot); it arrives as a ``message`` event
 # with ``channel_type: im`` and gets a short help reply.
 EVENT_MESSAGE_IM = "message.im"
-# A channel became shared with another organisation (Slack Connect): owners are told (bot.jobs.customer).
+# Customer intake: messages of linked channels and the intake emoji.
+# ``message.channels`` / ``message.groups`` need ``channels:history`` / ``groups:history``;
+# ``reaction_added`` needs ``reactions:read``.
+EVENT_MESSAGE = "message"
+EVENT_MESSAGE_CHANNELS = "message.channels"
+EVENT_MESSAGE_GROUPS = "message.groups"
+EVENT_REACTION_ADDED = "reaction_added"
+# A channel became shared with another organisation (Slack Connect): owners are told (bot.jobs.customer);
+# it needs ``channels:read``.
 EVENT_CHANNEL_SHARED = "channel_shared"
 BOT_EVENTS = (
     EVENT_APP_HOME_OPENED,
@@ -150,6 +158,9 @@ BOT_EVENTS = (
     EVENT_APP_UNINSTALLED,
     EVENT_TOKENS_REVOKED,
     EVENT_MESSAGE_IM,
+    EVENT_MESSAGE_CHANNELS,
+    EVENT_MESSAGE_GROUPS,
+    EVENT_REACTION_ADDED,
     EVENT_CHANNEL_SHARED,
 )
 
@@ -172,6 +183,7 @@ BOT_SCOPES: dict[str, str] = {
     "channels:history": "find a message whose delivery was in doubt before sending it again",
     "groups:history": "the same in private report channels",
     "im:history": "the same for direct messages",
+    "reactions:read": "read a message someone marked with the intake emoji (reactions.get)",
 }
 
 # Buttons on nudges (overdue DMs). Values are JSON: {"key": "ACME-1", ...}.
@@ -225,3 +237,12 @@ SURVEY_SIGN_VALUE = "signed"
 
 def survey_score_action(score: int) -> str:
     return f"{ACTION_SURVEY_SCORE}:{score}"
+
+
+# Buttons of the triage card (a customer's message suggested for intake). Values are JSON
+# {"c": <channel>, "ts": <message ts>}.
+ACTION_TRIAGE_ISSUE = "triage_log_issue"
+ACTION_TRIAGE_REQUIREMENT = "triage_log_requirement"
+ACTION_TRIAGE_IGNORE = "triage_ignore"
+TRIAGE_ACTIONS = (ACTION_TRIAGE_ISSUE, ACTION_TRIAGE_REQUIREMENT, ACTION_TRIAGE_IGNORE)
+BLOCK_TRIAGE_ACTIONS = "triage_actions"

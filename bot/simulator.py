@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -444,6 +445,8 @@ class FakeSlack:
                 "channel": args.get("channel"),
                 "permalink": f"https://acme.slack.com/archives/{args.get('channel')}/p{ts}",
             }, {}
+        if method == "reactions.get":
+            return self._reactions_get(args), {}
         if method in ("conversations.history", "conversations.replies"):
             return self._history(method, args)
         if method == "conversations.members":
@@ -570,6 +573,46 @@ class FakeSlack:
             "has_more": more,
             "response_metadata": {"next_cursor": cursor},
         }, {}
+
+    def _reactions_get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``reactions.get`` (https://docs.slack.dev/reference/methods/reactions.get): needs ``reactions:read``;
+        ``channel`` + ``timestamp`` (or ``file``) or ``no_item_specified``; a malformed ``timestamp`` is
+        ``bad_timestamp``; a channel the bot cannot see is ``channel_not_found``; an unknown (or deleted) message
+        ``message_not_found``. Answers ``type: message``, the channel and the message with its ``reactions``
+        and ``permalink``."""
+        state = self.state
+        if "reactions:read" not in state.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": "reactions:read",
+                    "provided": ",".join(state.scopes)}  # fmt: skip
+        channel, ts = str(args.get("channel") or ""), str(args.get("timestamp") or "")
+        if not (channel and ts):
+            return {"ok": False, "error": "file_not_found" if args.get("file") else "no_item_specified"}
+        if not re.fullmatch(r"\d+\.\d+", ts):
+            return {"ok": False, "error": "bad_timestamp"}
+        with state.lock:
+            if self.workspace.visible(channel) is None:
+                return {"ok": False, "error": "channel_not_found"}
+            found = next((dict(m) for m in state.history.get(channel, []) if m.get("ts") == ts), None)
+        if found is None or found.get("deleted"):
+            return {"ok": False, "error": "message_not_found"}
+        found.pop("metadata", None)
+        found["permalink"] = f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "type": "message", "channel": channel, "message": found}
+
+    def add_reaction(self, channel: str, ts: str, name: str, user: str) -> None:
+        """Someone reacted to a message Slack keeps (``reactions`` as ``reactions.get`` lists them)."""
+        with self.state.lock:
+            for message in self.state.history.get(self.conversation_of(channel), []):
+                if message.get("ts") != ts:
+                    continue
+                reactions = message.setdefault("reactions", [])
+                entry = next((r for r in reactions if r["name"] == name), None)
+                if entry is None:
+                    entry = {"name": name, "users": [], "count": 0}
+                    reactions.append(entry)
+                if user not in entry["users"]:
+                    entry["users"].append(user)
+                    entry["count"] += 1
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         """Member ids, paged with ``cursor``/``limit`` (an offset here).
@@ -715,7 +758,8 @@ def with_enterprise(
 
 
 def event_body(event: dict[str, Any], *, team_id: str, event_id: str = "Ev0001", enterprise_id: str | None = None,
-               is_enterprise_install: bool = False, event_time: int = 1795000000) -> str:  # fmt: skip
+               is_enterprise_install: bool = False, event_time: int = 1795000000,
+               source_team: str | None = None, ext_shared: bool = False) -> str:  # fmt: skip
     """An ``event_callback`` body. In a Grid org the body and its ``authorizations`` carry ``enterprise_id`` and
     ``is_enterprise_install`` (an org-wide install authorizes with ``team_id`` null):
     https://docs.slack.dev/apis/events-api/#callback-field
@@ -729,14 +773,16 @@ def event_body(event: dict[str, Any], *, team_id: str, event_id: str = "Ev0001",
     }
     body: dict[str, Any] = {
         "token": "deprecated",
-        "team_id": team_id,
+        # In a Slack Connect channel the top-level team can be the other organisation's (``source_team``);
+        # ``authorizations`` name the installation the event is for.
+        "team_id": source_team or team_id,
         "api_app_id": "A0001",
         "event": event,
         "type": "event_callback",
         "event_id": event_id,
         "event_time": event_time,
         "authorizations": [authorization],
-        "is_ext_shared_channel": False,
+        "is_ext_shared_channel": ext_shared,
     }
     if enterprise_id:
         body.update(enterprise_id=enterprise_id, is_enterprise_install=is_enterprise_install)

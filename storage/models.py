@@ -339,6 +339,8 @@ class Person(Base):
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The person's home workspace (a customer in a Slack Connect channel has another).
     home_team_id: Mapped[str | None] = mapped_column(String(32))
+    # The person's Enterprise Grid organisation (``users.info`` → ``enterprise_user.enterprise_id``), if any.
+    home_enterprise_id: Mapped[str | None] = mapped_column(String(32))
     # A guest (``is_restricted`` / ``is_ultra_restricted``); None until Slack has said.
     is_guest: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[datetime | None]

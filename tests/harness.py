@@ -194,7 +194,8 @@ class SlackHarness:
         return self.post_signed(payload_body(payload))
 
     def event(self, event: dict[str, Any], *, team: str = TEAM, event_id: str = "Ev0001",
-              enterprise_id: str | None = None, is_enterprise_install: bool = False) -> Response:  # fmt: skip
+              enterprise_id: str | None = None, is_enterprise_install: bool = False,
+              source_team: str | None = None, ext_shared: bool = False) -> Response:  # fmt: skip
         """An Events API delivery. Its channel exists (the author in it); a message lands in Slack's history.
 
         An author is made known only with ``user_team`` (their organisation); otherwise who they are is the test's
@@ -213,9 +214,12 @@ class SlackHarness:
                 self.fake.record_message(
                     channel, {k: v for k, v in event.items() if k not in ("channel", "event_ts")}
                 )
+            item = event.get("item") or {}
+            if event.get("type") == "reaction_added" and isinstance(author, str) and item.get("ts"):
+                self.fake.add_reaction(channel, str(item["ts"]), str(event.get("reaction")), author)
         body = event_body(
             event, team_id=team, event_id=event_id, enterprise_id=enterprise_id,
-            is_enterprise_install=is_enterprise_install,
+            is_enterprise_install=is_enterprise_install, source_team=source_team, ext_shared=ext_shared,
         )  # fmt: skip
         return self.post_signed(body, content_type="application/json")
 

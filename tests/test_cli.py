@@ -410,8 +410,13 @@ def test_check_all_good(tmp_path: Path, fake_slack: FakeSlack) -> None:
     assert auth.headers.get("authorization") == "Bearer xoxb-1"
 
 
-def test_check_reports_missing_scopes(tmp_path: Path, fake_slack: FakeSlack, migrated: Path) -> None:
-    missing = ("chat:write", "users:read", "files:read", "groups:read")
+@pytest.mark.parametrize(
+    "missing",
+    [("chat:write", "users:read", "files:read", "groups:read"), ("reactions:read", "channels:history")],
+)
+def test_check_reports_missing_scopes(
+    tmp_path: Path, fake_slack: FakeSlack, migrated: Path, missing: tuple[str, ...]
+) -> None:
     fake_slack.state.scopes = tuple(s for s in ids.BOT_SCOPES if s not in missing)
     result = run(["check"], tmp_path, **check_settings(fake_slack))
     assert result.returncode == 1, output(result)

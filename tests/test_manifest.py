@@ -237,5 +237,14 @@ def test_every_declared_event_is_acknowledged(slack: SlackHarness, event: str) -
         # The ``message.im`` subscription delivers ``message`` events from the app's DMs.
         payload.update(type="message", channel_type="im", channel="DALICE", user="UALICE", text="hello",
                        ts="1790000000.000100")  # fmt: skip
+    elif event in (ids.EVENT_MESSAGE_CHANNELS, ids.EVENT_MESSAGE_GROUPS):
+        channel_type, channel = ("channel", "CANY") if event == ids.EVENT_MESSAGE_CHANNELS else ("group", "GANY")
+        payload.update(type="message", channel_type=channel_type, channel=channel, user="UALICE", text="hello",
+                       ts="1790000000.000100")  # fmt: skip
+    elif event == ids.EVENT_REACTION_ADDED:
+        payload.update(user="UALICE", reaction="ticket", item_user="UBOB",
+                       item={"type": "message", "channel": "CANY", "ts": "1789999999.000100"})  # fmt: skip
+    elif event == ids.EVENT_CHANNEL_SHARED:
+        payload.update(connected_team_id="TOTHER", channel="CANY")
     response = slack.event(payload)
     assert response.status == 200, response.body

@@ -386,3 +386,53 @@ def test_a_grid_event_goes_through_the_real_app(slack: SlackHarness) -> None:
     assert slack.event(event, enterprise_id="E0GRID").status == 200
     [published] = slack.fake.calls_to("views.publish")
     assert published.args["user_id"] == "UALICE"
+
+
+# -- reactions.get (the intake emoji reads the message it is on) -------------------------------------------
+
+
+def test_reactions_get_answers_the_message_with_its_reactions(fake: FakeSlack, client: WebClient) -> None:
+    fake.record_message(
+        "CPUBLIC", {"type": "message", "user": "UALICE", "text": "VPN drops", "ts": "1795000000.000100"}
+    )
+    fake.add_reaction("CPUBLIC", "1795000000.000100", "ticket", "UBOB")
+    answer = client.reactions_get(channel="CPUBLIC", timestamp="1795000000.000100", full=True)
+    assert (answer["type"], answer["channel"]) == ("message", "CPUBLIC")
+    message = answer["message"]
+    assert (message["text"], message["user"]) == ("VPN drops", "UALICE")
+    assert message["reactions"] == [{"name": "ticket", "users": ["UBOB"], "count": 1}]
+    assert message["permalink"].endswith("/archives/CPUBLIC/p1795000000000100")
+
+
+def test_reactions_get_refuses_what_slack_refuses(fake: FakeSlack, client: WebClient) -> None:
+    fake.record_message(
+        "GPRIVATE", {"type": "message", "user": "UALICE", "text": "x", "ts": "1795000000.000200"}
+    )
+    assert (
+        error_of(client.reactions_get, channel="CMEMBER", timestamp="1795000000.999999")
+        == "message_not_found"
+    )
+    assert (
+        error_of(client.reactions_get, channel="GPRIVATE", timestamp="1795000000.000200")
+        == "channel_not_found"
+    )
+    assert error_of(client.reactions_get, channel="CMEMBER", timestamp="yesterday") == "bad_timestamp"
+    assert error_of(client.reactions_get, channel="CMEMBER") == "no_item_specified"
+    fake.state.scopes = tuple(s for s in fake.state.scopes if s != "reactions:read")
+    fake.record_message(
+        "CMEMBER", {"type": "message", "user": "UALICE", "text": "x", "ts": "1795000000.000300"}
+    )
+    assert error_of(client.reactions_get, channel="CMEMBER", timestamp="1795000000.000300") == "missing_scope"
+
+
+def test_a_slack_connect_event_carries_the_other_organisations_team_at_the_top() -> None:
+    body = json.loads(
+        event_body(
+            {"type": "message", "user": "UCUST", "user_team": "TCUST"},
+            team_id=TEAM,
+            source_team="TCUST",
+            ext_shared=True,
+        )
+    )
+    assert (body["team_id"], body["is_ext_shared_channel"]) == ("TCUST", True)
+    assert body["authorizations"][0]["team_id"] == TEAM

@@ -9,6 +9,7 @@ from bot.commands import (
     events,
     forms,
     home,
+    intake,
     meeting,
     messages_tab,
     nudges,
@@ -36,5 +37,6 @@ def register_all(app: App) -> None:
         nudges,
         review,
         surveys,
+        intake,  # its general ``message`` listener comes after every narrower one
     ):
         module.register(app)

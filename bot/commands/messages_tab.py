@@ -50,5 +50,11 @@ def direct_message(event: dict[str, Any], client: WebClient, context: BoltContex
         log.exception("could not answer a direct message")
 
 
+def _in_a_dm(event: dict[str, Any]) -> bool:
+    # Bolt's event constraints compare only ``type`` and ``subtype``: the channel type needs a matcher, or
+    # every channel message (``message.channels``) would be taken for a DM.
+    return event.get("channel_type") == "im"
+
+
 def register(app: App) -> None:
-    app.event({"type": "message", "channel_type": "im"})(direct_message)
+    app.event("message", matchers=[_in_a_dm])(direct_message)

@@ -63,6 +63,9 @@ class Change:
     # Set when the record got a new assignee: they may get a DM.
     newly_assigned: str | None = None
     previous_assignee: str | None = None
+    # What a record's source thread is told (thread updates): its new status, a new due date.
+    new_status: str | None = None
+    due_changed: bool = False
 
 
 @dataclass
@@ -217,7 +220,7 @@ def move(
     on_status_change(record, project, old=previous_status, new=target, now=now)
     record.closed_at = now if target in lifecycle.terminal else None
     _bump(record, now)
-    return Change(RecordView.of(record, project))
+    return Change(RecordView.of(record, project), new_status=target)
 
 
 def set_mitigation(
@@ -279,7 +282,7 @@ def set_due(
         return Change(RecordView.of(record, project), changed=False)
     record.snoozed_until = None
     _bump(record, now)
-    return Change(RecordView.of(record, project))
+    return Change(RecordView.of(record, project), due_changed=True)
 
 
 def editable(session: Session, *, team_id: str, key: str, kind: Kind | None, user_id: str) -> RecordView:
@@ -338,7 +341,10 @@ def edit(
         on_priority_change(record, project)
     _bump(record, now)
     assigned = values.assignee_id if "assignee_id" in changed else None
-    return Change(RecordView.of(record, project), newly_assigned=assigned, previous_assignee=previous)
+    return Change(
+        RecordView.of(record, project), newly_assigned=assigned, previous_assignee=previous,
+        due_changed="due_date" in changed,
+    )  # fmt: skip
 
 
 def comment(

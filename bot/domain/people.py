@@ -74,6 +74,8 @@ def upsert_member(session: Session, *, team_id: str, member: dict[str, Any], now
     row.is_bot = bool(member.get("is_bot")) or user_id == "USLACKBOT"
     row.is_deleted = bool(member.get("deleted"))
     row.home_team_id = member.get("team_id") or row.home_team_id
+    enterprise = (member.get("enterprise_user") or {}).get("enterprise_id") or member.get("enterprise_id")
+    row.home_enterprise_id = enterprise or row.home_enterprise_id
     if "is_restricted" in member or "is_ultra_restricted" in member:
         row.is_guest = bool(member.get("is_restricted") or member.get("is_ultra_restricted"))
     row.updated_at = now

@@ -592,6 +592,10 @@ def save_settings(
             _set_members(session, project, MemberRole.OWNER, settings.owners)
         elif name == "customer_contacts":
             _set_members(session, project, MemberRole.CUSTOMER_CONTACT, settings.customer_contacts)
+            # A contact an owner removed is not learned again from the channel (re-adding undoes that).
+            dropped = set(old) - set(new)
+            kept = [u for u in project.removed_contacts or [] if u not in set(new)]
+            project.removed_contacts = kept + sorted(u for u in dropped if u not in kept)
         else:
             setattr(project, name, column_value(name, new))
     session.flush()

@@ -35,7 +35,7 @@ class Job:
 
 
 JOBS: dict[str, Job] = {
-    # The digest job also retries closing reports that could not be sent at once.
+    # The digest job also retries closing reports and triage cards that could not be sent at once.
     "digest": Job(
         "digest",
         "aftercare.digest",
@@ -46,6 +46,7 @@ JOBS: dict[str, Job] = {
             DeliveryKind.CUSTOMER_REPORT,
             DeliveryKind.CLOSING_SUMMARY,
             DeliveryKind.CHANNEL_SHARED,
+            DeliveryKind.TRIAGE,
         ),
         "bot.jobs.customer_report:digest_job",
     ),

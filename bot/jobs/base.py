@@ -38,6 +38,8 @@ class DeliveryKind(StrEnum):
     CUSTOMER_REPORT = "customer_report"
     CLOSING_SUMMARY = "closing_summary"
     CHANNEL_SHARED = "channel_shared"
+    # A customer's message suggested for intake (the triage card), an internal post.
+    TRIAGE = "triage"
 
 
 @dataclass(frozen=True)
