@@ -84,3 +84,10 @@ def after_change(services: Services, gateway: SlackGateway, change: Change, *, a
     except Exception:
         # The change is saved; a failed redraw or DM must not turn it into an error.
         log.exception("follow-up of a change to %s failed", change.record.key)
+    if change.record.kind == "issue" and change.record.status == "resolved":
+        try:  # satisfaction per resolved issue: its card in the issue's thread (once per resolution)
+            from bot.jobs.issue_csat import after_resolution
+
+            after_resolution(services, record_id=change.record.id)
+        except Exception:
+            log.exception("the satisfaction card of %s failed", change.record.key)

@@ -369,6 +369,9 @@ def _survey(req: _Request, rest: str) -> None:
         closes_at=started.closes_at, timezone=started.timezone, locale=started.locale,
     )  # fmt: skip
     req.reply(text)
+    from bot.commands.surveys import learn_who_is_asked  # who is of another organisation (card, not DM)
+
+    learn_who_is_asked(req.services, req.gateway.client, survey_id=started.id)
 
 
 def project_command(

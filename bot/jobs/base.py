@@ -67,6 +67,8 @@ class Outgoing:
     file: dict[str, Any] | None = None
     # A chart drawn and shown in the message when it is sent (:func:`bot.jobs.charts.chart_spec`).
     chart: dict[str, Any] | None = None
+    # Post as a reply in this thread of ``channel`` (an issue's source thread).
+    thread_ts: str | None = None
     # Runs inside the claim's transaction (e.g. remember that items were escalated); never in a dry run.
     on_claim: Callable[[Session], None] | None = field(default=None, compare=False)
 
