@@ -13,6 +13,7 @@ project surveys, in the digest and the retrospective (:func:`issue_satisfaction`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -159,3 +160,31 @@ def issue_satisfaction(
         query = query.where(SurveyResponse.created_at <= before)
     average, count = session.execute(query).one()
     return IssueSatisfaction(average=float(average) if count else None, count=int(count or 0))
+
+
+def issue_satisfaction_of(
+    session: Session, *, project_ids: Sequence[int], before: datetime
+) -> dict[int, list[tuple[datetime, int]]]:
+    """Each project's answers to issue cards (day of the answer, score) up to ``before``: one query for all."""
+    found: dict[int, list[tuple[datetime, int]]] = {}
+    if not project_ids:
+        return found
+    rows = session.execute(
+        select(Survey.project_id, SurveyResponse.created_at, SurveyResponse.score)
+        .join(Survey, Survey.id == SurveyResponse.survey_id)
+        .where(
+            Survey.project_id.in_(list(project_ids)),
+            Survey.kind == KIND_ISSUE,
+            SurveyResponse.score.is_not(None),
+            SurveyResponse.created_at <= before,
+        )
+    )
+    for project_id, at, score in rows:
+        found.setdefault(project_id, []).append((at, int(score or 0)))
+    return found
+
+
+def figure_of(answers: Sequence[tuple[datetime, int]], *, before: datetime) -> IssueSatisfaction:
+    """The figure from :func:`issue_satisfaction_of`'s answers, counting those given up to ``before``."""
+    scores = [score for at, score in answers if at <= before]
+    return IssueSatisfaction(average=sum(scores) / len(scores) if scores else None, count=len(scores))
