@@ -218,3 +218,14 @@ def test_the_figure_counts_answers_up_to_the_digest(project: SlackHarness) -> No
     whole = figure_of(answers, before=day + timedelta(days=2))
     assert (whole.average, whole.count) == (3.5, 2)
     assert figure_of([], before=day).average is None
+
+
+def test_the_title_on_the_card_pings_nobody(project: SlackHarness) -> None:
+    customer(project)
+    key = log_issue(project)
+    with project.db.write() as session:  # as intake stores a customer's first line
+        session.execute(update(Record).where(Record.key == key).values(title="Down for <!channel> & <@UBOB>"))
+    project.command("/issue", f"resolve {key}")
+    [card] = thread_cards(project)
+    assert "<!channel>" not in card["text"] and "&lt;!channel&gt; &amp; &lt;@UBOB&gt;" in card["text"]
+    assert "<@UBOB>" not in json.dumps(card["blocks"])

@@ -286,7 +286,7 @@ def test_a_survey_from_invitation_to_results(customers: SlackHarness, clock: Clo
     updates = len(slack.fake.calls_to("chat.update"))
     press_card(slack, "UCHEN", 2, chen_card)
     press_card(slack, "UCHEN", 4, chen_card)  # a second click changes her answer
-    assert "Your answer (4 / 5) is saved" in slack.last_ephemeral()
+    assert "您的回答（4 / 5）已保存" in slack.last_ephemeral()  # in her language
     assert len(slack.fake.calls_to("chat.update")) == updates
     [chen_answer] = responses(slack)
     assert (chen_answer.score, chen_answer.user_id) == (4, None)
@@ -430,7 +430,7 @@ def test_an_anonymous_answer_cannot_be_linked_to_its_author_from_the_database(
     [response] = responses(slack)
     assert (response.score, response.comment, response.user_id) == (3, "ok", None)
     [note] = [c.args for c in slack.fake.calls_to("chat.postEphemeral")]
-    assert (note["channel"], note["user"]) == ("CPROJ", "UCHEN") and "(3 / 5) is saved" in note["text"]
+    assert (note["channel"], note["user"]) == ("CPROJ", "UCHEN") and "您的回答（3 / 5）已保存" in note["text"]
     assert len(cards(slack)) == 1 and slack.fake.calls_to("chat.update") == []  # the shared card unchanged
     # The export keeps them apart as well.
     with slack.db.read() as session:
