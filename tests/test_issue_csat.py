@@ -31,9 +31,10 @@ def log_issue(
     requester: str = "UCHEN",
     external: bool | None = True,
     thread: str | None = THREAD,
+    recorded: bool = True,
 ) -> str:
     """An issue logged from a customer's message in CPROJ (as intake stores it), through /issue new."""
-    if thread:
+    if thread and recorded:
         slack.fake.record_message("CPROJ", {"type": "message", "ts": thread, "user": requester, "text": title})
     slack.command("/issue", f"new {title}")
     key = slack.records()[-1].key
@@ -229,3 +230,19 @@ def test_the_title_on_the_card_pings_nobody(project: SlackHarness) -> None:
     [card] = thread_cards(project)
     assert "<!channel>" not in card["text"] and "&lt;!channel&gt; &amp; &lt;@UBOB&gt;" in card["text"]
     assert "<@UBOB>" not in json.dumps(card["blocks"])
+
+
+def test_a_card_whose_thread_is_gone_fails_for_good_instead_of_waiting(project: SlackHarness) -> None:
+    customer(project)
+    key = log_issue(project, recorded=False)  # the customer's message was deleted meanwhile
+    project.fake.fail("chat.postMessage", status=500, times=1)
+    project.command("/issue", f"resolve {key}")
+    later = HARNESS_NOW + timedelta(minutes=10)
+    project.services.clock = lambda: later
+    Runner(project.services, job_client_factory(project.services), sleep=lambda _s: None).run(
+        [plan], JobContext(now=later), kinds=("survey",)
+    )
+    with project.db.read() as session:
+        [row] = session.scalars(select(Delivery).where(Delivery.key.like("issue-csat:%")))
+    assert (row.status, row.error) == ("failed", "thread_not_found")
+    assert thread_cards(project) and not [m for m in project.fake.posted("CPROJ") if m.get("thread_ts") == THREAD]

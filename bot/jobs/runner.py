@@ -439,6 +439,8 @@ class Runner:
                         until=self.services.now() + timedelta(seconds=wait),
                     )  # fmt: skip
                 return Outcome(error="in_doubt_check_waits_for_slack", in_doubt=True, retry_after=wait)
+            if error == "thread_not_found" and method != HISTORY_METHOD:
+                return Outcome(error=error, permanent=True)  # the thread's first message is gone
             if error in PERMANENT_ERRORS:
                 # It can never be checked (e.g. a missing history scope): better failed and visible than doubled.
                 return Outcome(
