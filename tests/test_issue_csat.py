@@ -17,7 +17,7 @@ from bot.jobs.runner import Runner, job_client_factory
 from bot.jobs.surveys import plan
 from bot.slack.closure_blocks import report_message
 from storage.db import Database
-from storage.models import Delivery, Project, Record, Survey, SurveyParticipant, SurveyResponse
+from storage.models import Delivery, HistoryEntry, Project, Record, Survey, SurveyParticipant, SurveyResponse
 from tests.harness import HARNESS_NOW, TEAM, SlackHarness, click, find_button
 from tests.test_import import db2, exported, pg_second, restore  # noqa: F401 (fixtures)
 
@@ -246,3 +246,24 @@ def test_a_card_whose_thread_is_gone_fails_for_good_instead_of_waiting(project: 
         [row] = session.scalars(select(Delivery).where(Delivery.key.like("issue-csat:%")))
     assert (row.status, row.error) == ("failed", "thread_not_found")
     assert thread_cards(project) and not [m for m in project.fake.posted("CPROJ") if m.get("thread_ts") == THREAD]
+
+
+def test_two_follow_ups_of_one_resolution_at_once_make_one_survey_and_one_card(project: SlackHarness) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.jobs.issue_csat import after_resolution
+
+    customer(project)
+    key = log_issue(project)
+    with project.db.write() as session:  # resolved by someone else's process: the follow-ups race
+        session.execute(update(Record).where(Record.key == key).values(status="resolved"))
+        record = session.scalars(select(Record).where(Record.key == key)).one()
+        session.add(
+            HistoryEntry(team_id=TEAM, project_id=record.project_id, record_key=key, field="status",
+                         old="open", new="resolved", by="UALICE", at=HARNESS_NOW)
+        )  # fmt: skip
+        record_id = record.id
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _n: after_resolution(project.services, record_id=record_id), range(4)))
+    assert len(issue_surveys(project)) == 1
+    assert len([m for m in project.fake.posted("CPROJ") if m.get("thread_ts") == THREAD]) == 1

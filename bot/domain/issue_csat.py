@@ -74,7 +74,8 @@ def issue_card_due(session: Session, *, record_id: int, now: datetime) -> IssueC
     with an external requester and a source thread, in a project with ``issue_csat`` on. Calling it again
     for the same resolution gives the same survey, so the ledger key keeps the card single.
     """
-    record = session.get(Record, record_id)
+    # Locked: two follow-ups of the same resolution at once make one survey (PostgreSQL; SQLite serialises writers).
+    record = session.get(Record, record_id, with_for_update=True)
     if record is None or record.kind != ISSUE or record.status != RESOLVED or record.deleted_at is not None:
         return None
     if not record.requester_external or not record.requester_id:
