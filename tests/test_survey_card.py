@@ -163,3 +163,21 @@ def test_a_dry_run_shows_the_card_and_claims_nothing(mixed: SlackHarness, clock:
 def test_another_organisation_is_read_from_the_home_workspace(home: str | None, team: str, other: bool) -> None:
     assert of_another_organisation(home, team) is other
 
+
+
+def test_the_closing_survey_reaches_a_customer_of_another_organisation(project: SlackHarness, clock: Clock) -> None:
+    from tests.test_closure import close
+
+    project.fake.add_user("UFAR", team_id="TCUSTOMER", tz="UTC")
+    add_member(project, "UFAR")
+    project.fake.add_user("UFAR", team_id="TCUSTOMER", tz="UTC")
+    close(project, now=START)
+    [survey] = surveys(project)
+    assert survey.kind == "closing"
+    with project.db.read() as session:
+        assert session.scalars(select(Person.home_team_id).where(Person.user_id == "UFAR")).one() == "TCUSTOMER"
+    project.services.clock = clock
+    run_job(project, clock, START + timedelta(hours=8))
+    [card] = cards(project)
+    assert "<@UFAR>" in card["text"] and "has been closed" in card["text"]
+    assert dms(project, "UFAR") == []

@@ -73,6 +73,15 @@ def learn_who_is_asked(services: Services, client: WebClient, *, survey_id: int)
         store_members(services, team_id, found)
 
 
+def learn_for_open_survey(services: Services, client: WebClient, *, project_id: int) -> None:
+    """:func:`learn_who_is_asked` for the project's open survey (the closing survey, just started)."""
+    with services.db.read() as session:
+        survey = surveys.open_survey_of(session, project_id=project_id, now=services.now())
+        survey_id = survey.id if survey is not None else None
+    if survey_id is not None:
+        learn_who_is_asked(services, client, survey_id=survey_id)
+
+
 def _ref(raw: str | None) -> dict[str, Any]:
     """A survey button's value: ``{"s": <survey id>}``, plus ``"score"`` on the score buttons."""
     try:
