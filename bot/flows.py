@@ -95,3 +95,10 @@ def after_change(services: Services, gateway: SlackGateway, change: Change, *, a
         tell_thread(services, gateway, change)
     except Exception:
         log.exception("thread update of %s failed", change.record.key)
+    if change.record.kind == "issue" and change.record.status == "resolved":
+        try:  # satisfaction per resolved issue: its card in the issue's thread (once per resolution)
+            from bot.jobs.issue_csat import after_resolution
+
+            after_resolution(services, record_id=change.record.id)
+        except Exception:
+            log.exception("the satisfaction card of %s failed", change.record.key)

@@ -250,7 +250,7 @@ def test_the_figures_cost_a_fixed_number_of_queries(data: SlackHarness) -> None:
         _do(data, at(11, 29), "/task", f"new More work {n} due:2026-11-30")
         _do(data, at(11, 29), "/risk", f"new More risk {n}")
         _do(data, at(11, 29), "/risk", f"mitigate ACME-{18 + 2 * n + 1}")
-    assert count() == before <= 10
+    assert count() == before <= 11  # one more: the issue satisfaction figure
 
 
 def test_only_an_owner_or_admin_may_close(data: SlackHarness) -> None:

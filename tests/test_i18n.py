@@ -163,6 +163,15 @@ CONTEXT: dict[str, Any] = {
             "last_reviewed": date(2026, 10, 20),
         },
     },
+    "card": SimpleNamespace(
+        user_ids=("UCHEN", "UKIM"),
+        reminder=True,
+        kind="issue",
+        name="Acme Corp after-sales",
+        record_key="ACME-7",
+        record_title="Login fails",
+        closes_on=date(2026, 12, 7),
+    ),
     "survey": SimpleNamespace(
         key="ACME",
         name="Acme Corp after-sales",

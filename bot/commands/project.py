@@ -369,6 +369,9 @@ def _survey(req: _Request, rest: str) -> None:
         closes_at=started.closes_at, timezone=started.timezone, locale=started.locale,
     )  # fmt: skip
     req.reply(text)
+    from bot.commands.surveys import learn_who_is_asked  # who is of another organisation (card, not DM)
+
+    learn_who_is_asked(req.services, req.gateway.client, survey_id=started.id)
 
 
 def project_command(
@@ -596,6 +599,13 @@ def close_submitted(
         _after_closing(services, gateway, closing, user_id=user_id, channel_id=channel_id)
     except Exception:
         log.exception("delivering the retrospective report of %s failed", closing.project.key)
+    if closing.survey_started:  # who is of another organisation: asked on a card, not by DM
+        from bot.commands.surveys import learn_for_open_survey
+
+        try:
+            learn_for_open_survey(services, client, project_id=project_id)
+        except Exception:
+            log.exception("looking up the closing survey's people of %s failed", closing.project.key)
 
 
 def _tell_closer(gateway: SlackGateway, *, channel_id: Any, user_id: str, text: str) -> None:

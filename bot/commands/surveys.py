@@ -4,6 +4,10 @@ Each answer is saved at once and the DM is redrawn in place from what was stored
 (the chosen score highlighted). Whoever clicks is the person Slack vouches for in
 the signed request: someone the survey was not sent to is refused, and a closed
 survey accepts no more changes (its DM then loses its buttons).
+
+The same buttons sit on survey cards in a channel or an issue's thread (``"c": 1`` in their
+value, :mod:`bot.slack.survey_card_blocks`): a card is shared by everyone who sees it, so it is
+never redrawn with an answer; whoever clicks is answered privately (ephemeral) instead.
 """
 
 from __future__ import annotations
@@ -17,15 +21,19 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.commands.common import clicked, reporting, services_of
+from bot.directory import store_members
 from bot.domain import surveys
 from bot.domain.errors import N_, UserError
 from bot.domain.people import locale_of
+from bot.domain.survey_channel import unknown_people
 from bot.i18n import error_text, normalise_locale
 from bot.services import Services
 from bot.slack.blocks import modal_errors
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import metadata_of
 from bot.slack.survey_blocks import details_modal, parse_details, survey_message
+from bot.slack.survey_card_blocks import saved_note
+from storage.models import Survey
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,36 @@ def survey_key(services: Services) -> bytes:
     return surveys.derive_key(
         settings.slack_signing_secret or settings.slack_client_secret or settings.slack_bot_token or ""
     )
+
+
+def learn_who_is_asked(services: Services, client: WebClient, *, survey_id: int) -> None:
+    """Ask ``users.info`` about participants the directory does not place yet (after the survey is saved).
+
+    Whether someone is of another organisation — asked on a card in the project channel rather than by
+    DM — is read from the directory by the surveys job; this fills it for newcomers. Failures are logged:
+    such a person is then asked by DM, and a DM Slack refuses is reported to the owners by the ledger.
+    """
+    with services.db.read() as session:
+        survey = session.get(Survey, survey_id)
+        team_id = survey.team_id if survey is not None else ""
+        unknown = unknown_people(session, survey_id=survey_id)
+    found: list[dict[str, Any]] = []
+    for user_id in unknown:
+        try:
+            found.append(dict(client.users_info(user=user_id).get("user") or {}))
+        except Exception as exc:
+            log.warning("users.info %s failed (%s): they will be asked by DM", user_id, exc)
+    if found:
+        store_members(services, team_id, found)
+
+
+def learn_for_open_survey(services: Services, client: WebClient, *, project_id: int) -> None:
+    """:func:`learn_who_is_asked` for the project's open survey (the closing survey, just started)."""
+    with services.db.read() as session:
+        survey = surveys.open_survey_of(session, project_id=project_id, now=services.now())
+        survey_id = survey.id if survey is not None else None
+    if survey_id is not None:
+        learn_who_is_asked(services, client, survey_id=survey_id)
 
 
 def _ref(raw: str | None) -> dict[str, Any]:
@@ -96,6 +134,15 @@ def on_score_button(
         score = ref.get("score")
         if not isinstance(score, int):
             raise UserError(BROKEN)
+        if ref.get("c"):
+            with services.db.write() as session:
+                dm = surveys.answer(
+                    session, survey_id=ref["s"], user_id=user_id, key=survey_key(services), now=services.now(),
+                    score=score,
+                )  # fmt: skip
+                locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+            tell(saved_note(score=dm.score, closes_on=dm.closes_on, locale=locale))
+            return
         try:
             with services.db.write() as session:
                 dm = surveys.answer(
@@ -132,11 +179,14 @@ def on_details_button(
             )
             locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
         if dm.closed:
-            _redraw(gateway, channel, ts, dm, locale)
+            if not ref.get("c"):
+                _redraw(gateway, channel, ts, dm, locale)
             raise UserError(
                 N_("This survey is closed: answers can no longer be given or changed. Thank you!")
             )
         metadata = {"s": dm.survey_id, "channel": channel, "ts": ts, "locale": locale}
+        if ref.get("c"):
+            metadata["c"] = 1
         view = details_modal(dm, locale=locale, metadata=metadata)
         sent = gateway.open_view(trigger_id=str(body.get("trigger_id", "")), view=view)
         if not sent.ok:
@@ -177,7 +227,10 @@ def on_details_submit(
     ack()
     try:
         channel, ts = meta.get("channel"), meta.get("ts")
-        if isinstance(channel, str) and isinstance(ts, str):
+        if meta.get("c") and isinstance(channel, str) and channel:
+            note = saved_note(score=dm.score, closes_on=dm.closes_on, locale=locale)
+            SlackGateway(client).post_ephemeral(channel=channel, user=user_id, text=note)
+        elif isinstance(channel, str) and isinstance(ts, str):
             _redraw(SlackGateway(client), channel, ts, dm, locale)
     except Exception:
         log.exception("redrawing a survey DM failed")

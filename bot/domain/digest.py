@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.charts import ChartSeries, weekly_series
 from bot.domain.errors import N_, UserError
+from bot.domain.issue_csat import figure_of, issue_satisfaction_of
 from bot.domain.lifecycle import Change, load
 from bot.domain.permissions import require_record_change
 from bot.domain.resolution import median_duration, resolved_at, resolved_moves
@@ -117,6 +118,9 @@ class Kpis:
     open_risks: int
     # The latest satisfaction score (surveys), None until there is one.
     satisfaction: float | None
+    # Issue satisfaction (answers to resolved issues' cards, up to the digest): average and count.
+    issue_satisfaction: float | None = None
+    issue_answers: int = 0
 
     @property
     def on_time_rate(self) -> float | None:
@@ -312,6 +316,7 @@ def _digest_chunk(
     surveys = satisfaction_history(session, project_ids=ids, before=latest_slot)
     moves = resolved_moves(session, ids, since=kpi_since)
     levels = service_level_weeks(session, [(p, windows[p.id][0], windows[p.id][1]) for p, _ in targets])
+    issue_answers = issue_satisfaction_of(session, project_ids=ids, before=latest_slot)
     digests = [
         _digest_of(
             project,
@@ -336,7 +341,18 @@ def _digest_chunk(
         )
         for project, _ in targets
     ]
-    return [replace(d, service_levels=levels.get(d.project.id)) for d in digests]
+    return [
+        _with_issue_satisfaction(
+            replace(d, service_levels=levels.get(d.project.id)), issue_answers.get(d.project.id, [])
+        )
+        for d in digests
+    ]
+
+
+def _with_issue_satisfaction(data: DigestData, answers: list[tuple[datetime, int]]) -> DigestData:
+    figure = figure_of(answers, before=data.slot)
+    kpis = replace(data.kpis, issue_satisfaction=figure.average, issue_answers=figure.count)
+    return replace(data, kpis=kpis)
 
 
 def _digest_of(

@@ -151,6 +151,9 @@ class Retrospective:
     open_risks: tuple[RecordLine, ...]
     meetings: tuple[MeetingLine, ...]
     satisfaction: Satisfaction | None = None
+    # Issue satisfaction (answers to resolved issues' cards): average and count, apart from surveys.
+    issue_satisfaction: float | None = None
+    issue_answers: int = 0
     # Display names of the people the report mentions (from the directory), for the Markdown document.
     names: dict[str, str] = field(default_factory=dict)
 
@@ -374,7 +377,15 @@ def retrospective(session: Session, *, team_id: str, project_id: int, now: datet
         meetings=meetings,
         satisfaction=_satisfaction(session, project.id),
         names=names,
+        **_issue_satisfaction(session, project.id),
     )
+
+
+def _issue_satisfaction(session: Session, project_id: int) -> dict[str, Any]:
+    from bot.domain.issue_csat import issue_satisfaction
+
+    figure = issue_satisfaction(session, project_id=project_id)
+    return {"issue_satisfaction": figure.average, "issue_answers": figure.count}
 
 
 def _names(session: Session, *, team_id: str, user_ids: set[str]) -> dict[str, str]:

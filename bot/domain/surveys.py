@@ -59,6 +59,8 @@ KIND_CLOSING = "closing"
 KIND_ON_DEMAND = "on_demand"
 KIND_PULSE = "pulse"
 KINDS = (KIND_CLOSING, KIND_ON_DEMAND, KIND_PULSE)
+# Satisfaction with one resolved issue (:mod:`bot.domain.issue_csat`): not a project survey.
+KIND_ISSUE = "issue"
 STATUS_OPEN = "open"
 STATUS_CLOSED = "closed"
 ROLE_CUSTOMER = "customer"
@@ -256,7 +258,12 @@ class StartedSurvey:
 def open_survey_of(session: Session, *, project_id: int, now: datetime) -> Survey | None:
     return session.scalar(
         select(Survey)
-        .where(Survey.project_id == project_id, Survey.status == STATUS_OPEN, Survey.closes_at > now)
+        .where(
+            Survey.project_id == project_id,
+            Survey.status == STATUS_OPEN,
+            Survey.closes_at > now,
+            Survey.kind != KIND_ISSUE,
+        )
         .order_by(Survey.id.desc())
         .limit(1)
     )
@@ -505,6 +512,11 @@ class _Facts:
     inactive: bool
 
 
+def scope_of(team_id: str | None, project_key: str | None) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Project` for a job's ``--team`` / ``--project``."""
+    return _scope(team_id, project_key)
+
+
 def _scope(team_id: str | None, project_key: str | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if team_id:
@@ -534,6 +546,7 @@ def _due_dms(
             Person.locale,
             Person.is_deleted,
             Person.is_bot,
+            Person.home_team_id,
         )
         .join(Survey, Survey.id == SurveyParticipant.survey_id)
         .join(Project, Project.id == Survey.project_id)
@@ -541,7 +554,12 @@ def _due_dms(
             Person,
             and_(Person.team_id == SurveyParticipant.team_id, Person.user_id == SurveyParticipant.user_id),
         )
-        .where(Survey.status == STATUS_OPEN, Survey.closes_at > now, *_scope(team_id, project_key))
+        .where(
+            Survey.status == STATUS_OPEN,
+            Survey.closes_at > now,
+            Survey.kind != KIND_ISSUE,
+            *_scope(team_id, project_key),
+        )
         .order_by(Survey.id, SurveyParticipant.id)
     )
     if reminders:
@@ -554,9 +572,11 @@ def _due_dms(
     else:
         query = query.where(SurveyParticipant.invited_at.is_(None))
     due: list[DueMessage] = []
-    for participant, survey, project, tz, locale, is_deleted, is_bot in session.execute(query):
+    for participant, survey, project, tz, locale, is_deleted, is_bot, home in session.execute(query):
         if is_deleted or is_bot:
             continue
+        if home and home != survey.team_id:
+            continue  # of another organisation: asked by the card in the project channel, not by DM
         zone = zone_of(tz, project.timezone, default_timezone)
         if not hours.contains(now, zone):
             continue
@@ -751,6 +771,7 @@ def due_results(
         .join(Project, Project.id == Survey.project_id)
         .where(
             Survey.closes_at <= now,
+            Survey.kind != KIND_ISSUE,
             (Survey.status == STATUS_OPEN)
             | ((Survey.status == STATUS_CLOSED) & (Survey.closed_at >= now - RESULTS_GRACE)),
             *_scope(team_id, project_key),
@@ -794,6 +815,7 @@ def due_pulses(
     """
     latest = (
         select(Survey.project_id, func.max(Survey.created_at).label("last_started"))
+        .where(Survey.kind != KIND_ISSUE)
         .group_by(Survey.project_id)
         .subquery()
     )
@@ -843,7 +865,9 @@ def start_pulse(
     project = session.get(Project, project_id)
     if project is None or project.status != ProjectStatus.ACTIVE:
         return None
-    current = session.scalar(select(func.max(Survey.created_at)).where(Survey.project_id == project_id))
+    current = session.scalar(
+        select(func.max(Survey.created_at)).where(Survey.project_id == project_id, Survey.kind != KIND_ISSUE)
+    )
     if current != last_started:
         return None
     try:
@@ -879,6 +903,7 @@ def satisfaction_history(
         .where(
             Survey.project_id.in_(list(project_ids)),
             Survey.status == STATUS_CLOSED,
+            Survey.kind != KIND_ISSUE,
             SurveyResponse.score.is_not(None),
         )
         .group_by(Survey.project_id, Survey.closed_at, Survey.id)

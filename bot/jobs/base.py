@@ -80,6 +80,8 @@ class Outgoing:
     # Sent to ``channel`` only when each of these channels counts as shared (a customer post, see
     # bot.jobs.audience.customer_channel); otherwise not claimed at all. A dry run treats all as shared.
     shared_only: tuple[str, ...] = ()
+    # Post as a reply in this thread of ``channel`` (an issue's source thread).
+    thread_ts: str | None = None
     # Runs inside the claim's transaction (e.g. remember that items were escalated); never in a dry run.
     on_claim: Callable[[Session], None] | None = field(default=None, compare=False)
 

@@ -152,6 +152,7 @@ def _post(client: WebClient, delivery: Delivery, extra: Sequence[dict[str, Any]]
                 "unfurl_links": False,
                 "unfurl_media": False,
                 "metadata": {"event_type": ids.DELIVERY_EVENT_TYPE, "event_payload": {"key": delivery.key}},
+                **({"thread_ts": payload["thread_ts"]} if payload.get("thread_ts") else {}),
             },
         )
     except Exception as exc:
@@ -340,6 +341,7 @@ class Runner:
                 payload={
                     "text": item.text, "blocks": item.blocks,
                     **({"file": item.file} if item.file else {}), **({"chart": item.chart} if item.chart else {}),
+                    **({"thread_ts": item.thread_ts} if item.thread_ts else {}),
                 },
                 now=now,
             )  # fmt: skip
@@ -425,8 +427,11 @@ class Runner:
             params["latest"] = f"{latest:.6f}"
         if delivery.check_cursor:
             params["cursor"] = delivery.check_cursor
+        method = HISTORY_METHOD
+        if delivery.payload.get("thread_ts"):  # a reply is found in its thread, not in the channel's history
+            method, params["ts"] = "conversations.replies", delivery.payload["thread_ts"]
         try:
-            history = client.api_call(HISTORY_METHOD, params=params, http_verb="GET")
+            history = client.api_call(method, params=params, http_verb="GET")
         except SlackApiError as exc:
             error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
             if exc.response.status_code == 429:
@@ -437,6 +442,8 @@ class Runner:
                         until=self.services.now() + timedelta(seconds=wait),
                     )  # fmt: skip
                 return Outcome(error="in_doubt_check_waits_for_slack", in_doubt=True, retry_after=wait)
+            if error == "thread_not_found" and method != HISTORY_METHOD:
+                return Outcome(error=error, permanent=True)  # the thread's first message is gone
             if error in PERMANENT_ERRORS:
                 # It can never be checked (e.g. a missing history scope): better failed and visible than doubled.
                 return Outcome(

@@ -11,6 +11,10 @@ sends anything twice, and nothing claimed is forgotten.
 - One reminder (``survey-reminder:<team>:<survey>:<user>``, kind ``survey_reminder``)
   goes, in working hours, to whoever has not answered 3 days after the invitation
   was sent; the claim sets ``reminded_at``.
+- People of another organisation (Slack Connect), whom the bot cannot DM, are asked by one card in the
+  project channel that mentions them (``survey-card:<team>:<survey>``, kind ``survey``) once the clock
+  of one of them is in working hours, and reminded there once (``survey-card-reminder:<team>:<survey>``,
+  kind ``survey_reminder``) mentioning only those who have not answered (:mod:`bot.domain.survey_channel`).
 - Results (``survey-results:<team>:<survey>``, kind ``survey_results``) go, once the
   survey's time is up, to the project's report channel (internal: never a channel
   shared with another organisation; the runner falls back to the owners), and to
@@ -30,6 +34,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.survey_channel import DueCard, due_cards, mark_card_invited, mark_card_reminded
 from bot.domain.surveys import (
     DEFAULT_WORKING_HOURS,
     KIND_PULSE,
@@ -42,6 +47,7 @@ from bot.domain.surveys import (
     mark_invited,
     mark_reminded,
     parse_working_hours,
+    scope_of,
     start_pulse,
     survey_results,
     zone_of,
@@ -50,6 +56,7 @@ from bot.i18n import normalise_locale
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.slack.blocks import text_blocks
 from bot.slack.survey_blocks import results_message, started_text, survey_message
+from bot.slack.survey_card_blocks import Card, survey_card
 from storage import ledger
 from storage.models import DeliveryStatus, Person, Project
 
@@ -73,14 +80,83 @@ def results_key(team_id: str, survey_id: int) -> str:
     return f"survey-results:{team_id}:{survey_id}"
 
 
+def card_key(team_id: str, survey_id: int) -> str:
+    return f"survey-card:{team_id}:{survey_id}"
+
+
+def card_reminder_key(team_id: str, survey_id: int) -> str:
+    return f"survey-card-reminder:{team_id}:{survey_id}"
+
+
 def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
-    """Everything due at ``ctx.now``: pulse starts, invitations, reminders, results."""
+    """Everything due at ``ctx.now``: pulse starts, invitations, cards, reminders, results."""
     return [
         *plan_pulses(session, ctx),
         *plan_invitations(session, ctx),
+        *plan_cards(session, ctx),
         *plan_reminders(session, ctx),
+        *plan_card_reminders(session, ctx),
         *plan_results(session, ctx),
     ]
+
+
+def _card_of(due: DueCard) -> Card:
+    return Card(
+        survey_id=due.survey_id, kind=due.kind, project_name=due.project_name, user_ids=due.user_ids,
+        closes_at=due.closes_at, timezone=due.timezone,
+    )  # fmt: skip
+
+
+def plan_cards(session: Session, ctx: JobContext) -> list[Outgoing]:
+    """One card per survey in the project channel for its participants of another organisation."""
+    planned: list[Outgoing] = []
+    for due in due_cards(
+        session, now=ctx.now, reminders=False, hours=parse_working_hours(ctx.survey_hours),
+        scope=scope_of(ctx.team_id, ctx.project_key), default_timezone=ctx.default_timezone,
+        default_locale=ctx.default_locale,
+    ):  # fmt: skip
+        text, blocks = survey_card(_card_of(due), locale=due.locale)
+        planned.append(
+            Outgoing(
+                key=card_key(due.team_id, due.survey_id),
+                team_id=due.team_id,
+                kind=KIND_SURVEY,
+                text=text,
+                blocks=blocks,
+                channel=due.channel_id,
+                project_id=due.project_id,
+                on_claim=partial(mark_card_invited, participant_ids=due.participant_ids, now=ctx.now),
+            )
+        )
+    return planned
+
+
+def plan_card_reminders(session: Session, ctx: JobContext) -> list[Outgoing]:
+    """One reminder in the project channel, mentioning only those who have not answered the card."""
+    candidates = due_cards(
+        session, now=ctx.now, reminders=True, hours=parse_working_hours(ctx.survey_hours),
+        scope=scope_of(ctx.team_id, ctx.project_key), default_timezone=ctx.default_timezone,
+        default_locale=ctx.default_locale,
+    )  # fmt: skip
+    sent = ledger.statuses(session, keys=[card_key(d.team_id, d.survey_id) for d in candidates])
+    planned: list[Outgoing] = []
+    for due in candidates:
+        if sent.get(card_key(due.team_id, due.survey_id)) != DeliveryStatus.SENT:
+            continue
+        text, blocks = survey_card(_card_of(due), locale=due.locale, reminder=True)
+        planned.append(
+            Outgoing(
+                key=card_reminder_key(due.team_id, due.survey_id),
+                team_id=due.team_id,
+                kind=KIND_REMINDER,
+                text=text,
+                blocks=blocks,
+                channel=due.channel_id,
+                project_id=due.project_id,
+                on_claim=partial(mark_card_reminded, participant_ids=due.participant_ids, now=ctx.now),
+            )
+        )
+    return planned
 
 
 def plan_pulses(session: Session, ctx: JobContext) -> list[Outgoing]:

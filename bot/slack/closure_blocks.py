@@ -28,6 +28,7 @@ from bot.rendering import punctuation, render, safe
 from bot.slack import limits
 from bot.slack.blocks import Block, _input, context, fit_lines, plain, section
 from bot.slack.digest_blocks import split_text
+from bot.slack.survey_card_blocks import issue_satisfaction_text
 from bot.text import escape
 
 MODAL_TITLE_LIMIT = 24
@@ -172,6 +173,7 @@ def _figures_context(report: Retrospective, *, bullet: str) -> dict[str, Any]:
         "materialized_keys": ", ".join(r.key for r in report.materialized),
         "meetings": len(report.meetings),
         "satisfaction": satisfaction(report, locale),
+        "issue_satisfaction": issue_satisfaction_text(report.issue_satisfaction, report.issue_answers, locale),
     }
 
 

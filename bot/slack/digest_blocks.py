@@ -19,6 +19,7 @@ from bot.labels import CHANGE_FIELDS, describe_change, kind_name, priority_name,
 from bot.rendering import render
 from bot.slack.blocks import MAX_SECTION_TEXT, Block, context, section
 from bot.slack.sla_blocks import service_level_text
+from bot.slack.survey_card_blocks import issue_satisfaction_text
 
 MAX_BLOCKS = 50
 # Readable messages: a part holds about this many characters of text before the next one starts.
@@ -120,6 +121,7 @@ def kpi_context(data: DigestData, locale: str) -> dict[str, Any]:
             locale, "%(score)s (open risks: %(count)s)", score=kpis.risk_exposure, count=kpis.open_risks
         ),
         "satisfaction": "—" if kpis.satisfaction is None else f"{_number(kpis.satisfaction)} / 5",
+        "issue_satisfaction": issue_satisfaction_text(kpis.issue_satisfaction, kpis.issue_answers, locale),
     }
 
 
