@@ -110,6 +110,8 @@ def cmd_serve(args: argparse.Namespace, services=None) -> int:  # type: ignore[n
     finally:
         # Work that listeners do after ack() (cards, DMs) finishes before the process ends.
         listeners.shutdown(wait=True)
+        if services.after_ack is not None:
+            services.after_ack.shutdown()
     return 0
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot import ids
 from bot.commands.common import Reply, ephemeral_reply, reporting, services_of, tenant_of
 from bot.commands.forms import open_edit_form, open_record_form
+from bot.commands.guard import after_ack
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
 from bot.domain.listing import list_records, record_detail
@@ -318,7 +319,13 @@ def _listener(kind: Kind) -> Callable[..., None]:
         _handle(kind, ack, body, respond, client, context)
 
     listener.__name__ = f"{kind.value}_command"
-    return listener
+    return after_ack(listener, in_place=_opens_a_form)
+
+
+def _opens_a_form(body: dict[str, Any]) -> bool:
+    """``new`` without a title and ``edit`` open a form: they run before the ``trigger_id`` expires."""
+    sub, rest = split_subcommand(str(body.get("text") or ""))
+    return (sub == "new" and not rest.strip()) or sub == "edit"
 
 
 def register(app: App) -> None:
