@@ -7,6 +7,7 @@ until both have arrived, so each runner is known to be sending at the same time 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -29,11 +30,9 @@ def _hold_first_posts_until_both_arrive(slack: SlackHarness, monkeypatch: pytest
             with lock:
                 seen.append(1)
                 first_two = len(seen) <= 2
-            if first_two:
-                try:
+            if first_two:  # a broken barrier: only one runner ever posted (the asserts say so)
+                with contextlib.suppress(threading.BrokenBarrierError):
                     both.wait()
-                except threading.BrokenBarrierError:  # only one runner ever posted: the asserts say so
-                    pass
         return original(method, args, token=token)
 
     monkeypatch.setattr(slack.fake, "answer", answer)

@@ -61,7 +61,9 @@ def test_two_worker_processes_serve_one_postgresql(tmp_path: Path, fake_slack: F
         finally:
             db.dispose()
         assert keys == sorted(f"ACME-{n}" for n in range(1, 9))  # one key sequence across processes
-        assert len([c for c in cards if c.method == "chat.postMessage" and "Item " in json.dumps(c.args)]) == 8
+        assert (
+            len([c for c in cards if c.method == "chat.postMessage" and "Item " in json.dumps(c.args)]) == 8
+        )
         server.process.terminate()
         assert server.process.wait(timeout=30) == 0
         assert "Traceback" not in server.output(), server.output()
