@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.simulator import command_body, sign
+from bot.simulator import FakeSlack, command_body, sign
 from bot.slack.after_ack import AfterAck
 from storage.models import Record
 from tests.harness import SIGNING_SECRET, TEAM, SlackHarness
@@ -44,13 +45,11 @@ def _acked_at_once(slack: SlackHarness, text: str, *, number: int) -> tuple[int,
         response_url=slack.fake.response_url(f"burst{number}"), channel_name="general",
     )  # fmt: skip
     raw = body.encode()
-    environ = {
+    environ: dict[str, Any] = {
         "REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events", "QUERY_STRING": "", "SERVER_NAME": "localhost",
         "SERVER_PORT": "3000", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
         "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(len(raw)),
     }  # fmt: skip
-    import io
-
     environ["wsgi.input"] = io.BytesIO(raw)
     for key, value in sign(SIGNING_SECRET, body).items():
         environ["HTTP_" + key.upper().replace("-", "_")] = value
@@ -180,3 +179,59 @@ def test_a_failing_item_does_not_stop_the_queue() -> None:
     pool.run_all()
     assert done == ["after"]
     assert queue.stats.failed == 1
+
+
+def _app_with_marked_listener(
+    process_before_response: bool, ran: list[str], api_url: str
+) -> tuple[Any, AfterAck, _Manual]:
+    from slack_bolt import App, BoltContext
+    from slack_sdk import WebClient
+
+    from bot.commands.guard import after_ack, guarding
+    from bot.services import Services
+    from bot.settings import Settings
+
+    pool = _Manual()
+    queue = AfterAck(pool, workers=1)
+    services = Services(settings=Settings(_env_file=None), db=None, after_ack=queue)  # type: ignore[arg-type,call-arg]
+    app = App(
+        signing_secret="x", client=WebClient(token="xoxb-x", base_url=api_url), token_verification_enabled=False,
+        request_verification_enabled=False,
+        process_before_response=process_before_response,
+    )  # fmt: skip
+
+    def inject(context: BoltContext, next: Callable[[], None]) -> None:
+        context["services"] = services
+        next()
+
+    app.use(inject)
+
+    def issue(ack: Any) -> None:
+        ack()
+        ran.append("body")
+
+    guarding(app).command("/issue")(after_ack(issue))
+    return app, queue, pool
+
+
+@pytest.mark.parametrize("faas", [False, True])
+def test_process_before_response_runs_the_body_before_answering(faas: bool, fake_slack: FakeSlack) -> None:
+    """On FaaS (process_before_response) nothing may run after the response: the body is not deferred."""
+    from slack_bolt import BoltRequest
+
+    ran: list[str] = []
+    app, _queue, pool = _app_with_marked_listener(faas, ran, fake_slack.url)
+    body = command_body(
+        command="/issue", text="new X", user_id="UALICE", channel_id="CPROJ", team_id=TEAM,
+        response_url="https://hooks.example/r", channel_name="general",
+    )  # fmt: skip
+    response = app.dispatch(
+        BoltRequest(body=body, headers={"content-type": ["application/x-www-form-urlencoded"]})
+    )
+    assert response.status == 200
+    if faas:
+        assert ran == ["body"] and pool.waiting == []
+    else:
+        assert ran == [] and len(pool.waiting) == 1  # queued behind the ack
+        pool.run_all()
+        assert ran == ["body"]

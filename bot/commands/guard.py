@@ -57,17 +57,22 @@ class _GuardedApp:
         if name not in LISTENER_KINDS:
             return method
 
+        # FaaS (process_before_response): nothing may run after the response, so nothing is deferred.
+        defer = not self._app.process_before_response
+
         def register(*args: Any, **kwargs: Any) -> Callable[..., Any]:
             decorator = method(*args, **kwargs)
 
             def add(*functions: Callable[..., Any], **named: Any) -> Any:
                 if named:  # ack=..., lazy=[...]
                     guarded_named = {
-                        key: [guarded(f) for f in value] if isinstance(value, list) else guarded(value)
+                        key: [guarded(f, defer=defer) for f in value]
+                        if isinstance(value, list)
+                        else guarded(value, defer=defer)
                         for key, value in named.items()
                     }
                     return decorator(**guarded_named)
-                return decorator(*[guarded(f) for f in functions])
+                return decorator(*[guarded(f, defer=defer) for f in functions])
 
             return add
 
@@ -94,8 +99,12 @@ def after_ack(
     return fn
 
 
-def guarded(fn: Callable[..., Any]) -> Callable[[Args], Any]:
-    """``fn`` with Bolt's arguments as it names them; whatever it raises is told to the person, never to Bolt."""
+def guarded(fn: Callable[..., Any], *, defer: bool = True) -> Callable[[Args], Any]:
+    """``fn`` with Bolt's arguments as it names them; whatever it raises is told to the person, never to Bolt.
+
+    A listener marked :func:`after_ack` runs after its ack in the post-ack queue unless ``defer`` is
+    false (an app with ``process_before_response``, as on FaaS, finishes everything before answering).
+    """
     names = inspect.getfullargspec(fn).args
 
     def run(args: Args) -> Any:
@@ -110,7 +119,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[[Args], Any]:
             _ack_if_needed(args.ack)
         return None
 
-    in_place: Callable[[dict[str, Any]], bool] | None = getattr(fn, AFTER_ACK, None)
+    in_place: Callable[[dict[str, Any]], bool] | None = getattr(fn, AFTER_ACK, None) if defer else None
 
     def listener(args: Args) -> Any:
         services = args.context.get("services") if in_place is not None else None
