@@ -17,6 +17,7 @@ per workspace, shared by every process through the database; one call per in-dou
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import tempfile
 import threading
 import time
@@ -31,7 +32,7 @@ from sqlalchemy import update
 
 from bot.jobs import digest
 from bot.jobs.base import JobContext
-from bot.jobs.runner import CHANNEL_INTERVAL, HISTORY_INTERVAL, Runner, job_client_factory
+from bot.jobs.runner import CHANNEL_INTERVAL, HISTORY_INTERVAL, Runner, RunReport, job_client_factory
 from bot.services import Services
 from bot.settings import Settings
 from bot.simulator import FakeSlack
@@ -73,12 +74,26 @@ class PacedSlack(FakeSlack):
         super().handle(handler, method, args)
 
 
+def _replica(url: str, api_url: str) -> RunReport:
+    """One scheduler replica's run of the weekly digest (in its own process when there are several)."""
+    settings = Settings(database_url=url, slack_bot_token="xoxb-bench", slack_api_url=api_url, _env_file=None)  # type: ignore[call-arg]
+    db = Database(url)
+    try:
+        services = Services(settings=settings, db=db)
+        runner = Runner(services, job_client_factory(services))
+        report = runner.run([digest.plan], JobContext(now=NOW), kinds=None)
+        return RunReport(sent=report.sent, pending=report.pending, failed=report.failed)
+    finally:
+        db.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="200 projects instead of 1,000")
     parser.add_argument("--projects", type=int, help="this many projects (default 1,000; 200 with --quick)")
+    parser.add_argument("--replicas", type=int, default=1, help="scheduler replicas (processes), default 1")
     parser.add_argument("--workspace-rate", type=float, default=50.0, help="messages a second (default 50)")
     args = parser.parse_args()
     projects = args.projects or (200 if args.quick else 1000)
@@ -101,20 +116,26 @@ def main() -> None:
         for p in range(projects):
             fake.add_channel(f"R{p:06d}", name=f"report-{p}", members=())
         try:
-            settings = Settings(
-                database_url=url, slack_bot_token="xoxb-bench", slack_api_url=fake.url, _env_file=None
-            )  # type: ignore[call-arg]
-            services = Services(settings=settings, db=db)
-            runner = Runner(services, job_client_factory(services))
+            db.dispose()  # each replica opens its own
             started = time.monotonic()
-            report = runner.run([digest.plan], JobContext(now=NOW), kinds=None)
+            if args.replicas == 1:
+                reports = [_replica(url, fake.url)]
+            else:  # scheduler replicas: processes of their own, one database, one stand-in
+                with multiprocessing.get_context("fork").Pool(args.replicas) as pool:
+                    reports = pool.starmap(_replica, [(url, fake.url)] * args.replicas)
             seconds = time.monotonic() - started
+            report = RunReport(
+                sent=sum(r.sent for r in reports),
+                pending=sum(r.pending for r in reports),
+                failed=sum(r.failed for r in reports),
+            )
         finally:
             fake.stop()
             db.dispose()
     posts = fake.methods["chat.postMessage"]
     print(
-        f"digest, {projects} projects ({projects} report channels), workspace budget {args.workspace_rate:.0f}/s: "
+        f"digest, {projects} projects ({projects} report channels), {args.replicas} replica(s), "
+        f"workspace budget {args.workspace_rate:.0f}/s: "
         f"{seconds:.1f} s — {report.sent} sent, {report.pending} pending, {report.failed} failed; "
         f"{posts} chat.postMessage ({fake.refused['channel']} refused by channel pace, "
         f"{fake.refused['workspace']} by the workspace budget); other calls: "

@@ -173,6 +173,9 @@ def main() -> None:
                             if number == 0:  # the same database for every process count
                                 setup_projects(served, fake)
                             ours = measure(served, fake, quick=args.quick, spread=True)
+                            if any(x.lost or x.errors for x in ours.values()):  # say why
+                                text = served.log.read_text(errors="replace").splitlines()
+                                print(*[x for x in text if "WARNING" in x or "ERROR" in x][-10:], sep="\n")
                         name = f"aftercare, {label}" + (f" ×{workers}" if workers > 1 else "")
                         for clients, sample in ours.items():
                             print(line(name, clients, sample))
