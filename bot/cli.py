@@ -258,7 +258,11 @@ def cmd_socket(args: argparse.Namespace) -> int:
     services = _services(Need.SOCKET)
     app = _app(services)
     handler = SocketModeHandler(app, services.settings.slack_app_token, web_client=web_client(services))
-    handler.start()
+    try:
+        handler.start()
+    finally:  # what listeners left after their ack (cards, DMs) finishes before the process ends
+        if services.after_ack is not None:
+            services.after_ack.shutdown()
     return 0
 
 

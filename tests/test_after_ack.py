@@ -235,3 +235,29 @@ def test_process_before_response_runs_the_body_before_answering(faas: bool, fake
         assert ran == [] and len(pool.waiting) == 1  # queued behind the ack
         pool.run_all()
         assert ran == ["body"]
+
+
+def test_shutdown_finishes_everything_queued() -> None:
+    """A stopping process loses nothing people asked for: the queue is drained before it ends."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    started = threading.Event()
+    release = threading.Event()
+    done: list[int] = []
+    queue = AfterAck(ThreadPoolExecutor(max_workers=1), workers=1, owns_executor=True)
+
+    def first() -> None:
+        started.set()
+        release.wait(timeout=5)
+        done.append(0)
+
+    queue.submit(first)
+    assert started.wait(timeout=5)
+    for n in range(1, 6):
+        queue.submit(lambda n=n: done.append(n))  # type: ignore[misc]
+    queue.redraw(("home", "T", "U1"), lambda: done.append(99))
+    release.set()
+    queue.shutdown()
+    assert done == [0, 1, 2, 3, 4, 5, 99]
+    queue.submit(lambda: done.append(6))  # after shutdown: still done, in the caller's thread
+    assert done[-1] == 6
