@@ -273,8 +273,11 @@ def _running(args: list[str], env: dict[str, str], workdir: Path, port: int, wha
 
 
 @contextmanager
-def aftercare_serve(workdir: Path, fake: FakeSlack, database_url: str) -> Iterator[Served]:
-    """The real ``aftercare serve`` (waitress, default settings), against the fake Slack API."""
+def aftercare_serve(
+    workdir: Path, fake: FakeSlack, database_url: str, *, workers: int = 1
+) -> Iterator[Served]:
+    """The real ``aftercare serve`` (waitress, default settings; gunicorn with ``workers`` > 1),
+    against the fake Slack API."""
     port = free_port()
     env = clean_env(
         SLACK_BOT_TOKEN="xoxb-bench",
@@ -283,7 +286,8 @@ def aftercare_serve(workdir: Path, fake: FakeSlack, database_url: str) -> Iterat
         DATABASE_URL=database_url,
     )
     with _running(
-        [*aftercare_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [*aftercare_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        + (["--workers", str(workers)] if workers > 1 else []),
         env,
         workdir,
         port,

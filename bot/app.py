@@ -17,6 +17,7 @@ from bot import ids
 from bot.commands import register_all
 from bot.commands.guard import guarding, on_unhandled_error
 from bot.services import Services
+from bot.slack.after_ack import AfterAck
 from bot.slack.gateway import listener_retry_handlers
 from storage.slack_tables import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
 
@@ -27,6 +28,8 @@ WEB_API_TIMEOUT = 10
 
 # Post-ack work that must not hold a listener thread (whose pool acknowledges other requests).
 BACKGROUND_THREADS = 2
+# Drainers of the post-ack queue (records, cards, DMs, App Home redraws; see bot/slack/after_ack.py).
+AFTER_ACK_WORKERS = 8
 
 
 def web_client(services: Services, token: str | None = None) -> WebClient:
@@ -74,6 +77,12 @@ def create_app(
         services.background = background or ThreadPoolExecutor(
             max_workers=BACKGROUND_THREADS, thread_name_prefix="background"
         )
+    if services.after_ack is None:
+        if background is not None:  # tests and the demo drain one pool for all post-ack work
+            services.after_ack = AfterAck(background, workers=AFTER_ACK_WORKERS)
+        else:
+            pool = ThreadPoolExecutor(max_workers=AFTER_ACK_WORKERS, thread_name_prefix="after-ack")
+            services.after_ack = AfterAck(pool, workers=AFTER_ACK_WORKERS, owns_executor=True)
     common = {
         "signing_secret": settings.slack_signing_secret or "",
         "request_verification_enabled": bool(settings.slack_signing_secret),

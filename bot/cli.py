@@ -97,6 +97,9 @@ def cmd_serve(args: argparse.Namespace, services=None) -> int:  # type: ignore[n
         _fail(f"--port must be a number between 1 and 65535, not {args.port}")
     from concurrent.futures import ThreadPoolExecutor
 
+    workers = getattr(args, "workers", 1)  # `aftercare run` is one process
+    if workers != 1 and services is None:
+        return _serve_workers(args, workers)
     services = services or _services(Need.HTTP)
     listeners = ThreadPoolExecutor(max_workers=services.settings.threads, thread_name_prefix="listener")
     app = _app(services, executor=listeners)
@@ -110,6 +113,45 @@ def cmd_serve(args: argparse.Namespace, services=None) -> int:  # type: ignore[n
     finally:
         # Work that listeners do after ack() (cards, DMs) finishes before the process ends.
         listeners.shutdown(wait=True)
+        if services.after_ack is not None:
+            services.after_ack.shutdown()
+    return 0
+
+
+def _serve_workers(args: argparse.Namespace, workers: int) -> int:
+    """``serve --workers N``: N pre-forked processes sharing one PostgreSQL (SQLite is single-process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.server import AftercareWSGI, serve_workers
+    from bot.services import Services
+    from storage.db import Database
+
+    if not 1 <= workers <= 64:
+        _fail(f"--workers must be a number between 1 and 64, not {workers}")
+    settings = _settings(Need.HTTP)
+    if Database(settings.database_url).is_sqlite:
+        _fail(
+            f"--workers {workers} needs PostgreSQL: SQLite serves from one process "
+            "(drop --workers, or set DATABASE_URL to a PostgreSQL database)"
+        )
+    db = _database(settings)  # checked and migrated once, before the fork
+    db.dispose()
+
+    def build():  # type: ignore[no-untyped-def]
+        services = Services(settings=settings, db=Database(settings.database_url))
+        listeners = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="listener")
+        app = _app(services, executor=listeners)
+
+        def stop() -> None:
+            listeners.shutdown(wait=True)
+            if services.after_ack is not None:
+                services.after_ack.shutdown()
+            services.db.dispose()
+
+        return AftercareWSGI(app, services.db), stop
+
+    port = args.port or settings.port_number
+    serve_workers(build, host=args.host, port=port, workers=workers, threads=settings.threads)
     return 0
 
 
@@ -216,7 +258,11 @@ def cmd_socket(args: argparse.Namespace) -> int:
     services = _services(Need.SOCKET)
     app = _app(services)
     handler = SocketModeHandler(app, services.settings.slack_app_token, web_client=web_client(services))
-    handler.start()
+    try:
+        handler.start()
+    finally:  # what listeners left after their ack (cards, DMs) finishes before the process ends
+        if services.after_ack is not None:
+            services.after_ack.shutdown()
     return 0
 
 
@@ -345,6 +391,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="0.0.0.0", help="address to listen on (default: %(default)s, every interface)"
     )
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    serve.add_argument(
+        "--workers", type=int, default=1,
+        help="processes (gunicorn, pre-fork; PostgreSQL only; default: %(default)s)",
+    )  # fmt: skip
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("socket", help="run over Socket Mode (SLACK_APP_TOKEN)").set_defaults(func=cmd_socket)

@@ -27,9 +27,19 @@ def post_record_card(services: Services, gateway: SlackGateway, record: RecordVi
     text, blocks = record_card(record)
     sent = gateway.post(channel=channel, text=text, blocks=blocks)
     if sent.ok and sent.ts:
-        with services.db.write() as session:
-            set_card(session, record_id=record.id, channel_id=channel, ts=sent.ts)
+        if services.after_ack is not None:  # a burst's cards are remembered in one transaction
+            services.after_ack.batch(
+                "card_ts", (record.id, channel, sent.ts), lambda cards: _set_cards(services, cards)
+            )
+        else:
+            _set_cards(services, [(record.id, channel, sent.ts)])
     return sent
+
+
+def _set_cards(services: Services, cards: list[tuple[int, str, str]]) -> None:
+    with services.db.write() as session:
+        for record_id, channel, ts in cards:
+            set_card(session, record_id=record_id, channel_id=channel, ts=ts)
 
 
 def reply_logged_in_thread(
@@ -85,7 +95,7 @@ def after_change(services: Services, gateway: SlackGateway, change: Change, *, a
         from bot import home
 
         people = {actor, change.record.assignee_id, change.previous_assignee, change.record.created_by}
-        home.refresh_homes(services, gateway.client, change.record.team_id, [p for p in people if p])
+        home.redraw_homes(services, gateway.client, change.record.team_id, [p for p in people if p])
     except Exception:
         # The change is saved; a failed redraw or DM must not turn it into an error.
         log.exception("follow-up of a change to %s failed", change.record.key)

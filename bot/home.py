@@ -84,6 +84,22 @@ def refresh_homes(services: Services, client: WebClient, team_id: str, user_ids:
         return 0
 
 
+def redraw_homes(services: Services, client: WebClient, team_id: str, user_ids: Iterable[str | None]) -> None:
+    """Redraw these App Homes after the work in hand: through the post-ack queue, one waiting redraw
+    per person (a burst of changes for someone draws their Home once, from the latest state), after
+    the work people asked for. Without a queue (jobs, the CLI) at once, as :func:`refresh_homes`.
+    """
+    queue = services.after_ack
+    if queue is None:
+        refresh_homes(services, client, team_id, user_ids)
+        return
+    for user_id in dict.fromkeys(u for u in user_ids if u and u not in NOT_PEOPLE):
+        queue.redraw(
+            ("home", team_id, user_id),
+            lambda user_id=user_id: refresh_homes(services, client, team_id, [user_id]),  # type: ignore[misc]
+        )
+
+
 def _refresh_now(services: Services, client: WebClient, team_id: str, wanted: list[str]) -> int:
     with services.db.read() as session:
         skip = set(

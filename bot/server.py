@@ -118,3 +118,49 @@ def serve_http(wsgi: AftercareWSGI, *, host: str, port: int, threads: int) -> No
         pass
     finally:
         server.close()
+
+
+def serve_workers(
+    build: Callable[[], tuple[AftercareWSGI, Callable[[], None]]],
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+) -> None:
+    """Serve with ``workers`` processes (gunicorn, pre-fork, threaded workers) until SIGTERM/SIGINT.
+
+    ``build`` runs in each worker after the fork (every process has its own database pool and
+    Slack client) and returns the WSGI app and what to call when that worker stops (it finishes
+    its post-ack queue). Requests in flight finish within gunicorn's graceful timeout.
+    """
+    from gunicorn.app.base import BaseApplication
+
+    stops: list[Callable[[], None]] = []
+
+    def worker_exit(_server: Any, _worker: Any) -> None:
+        for stop in stops:
+            stop()
+
+    class _Gunicorn(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
+                "graceful_timeout": 20,
+                "timeout": 60,
+                "accesslog": None,
+                "proc_name": "aftercare",
+                "worker_exit": worker_exit,
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> AftercareWSGI:
+            wsgi, stop = build()
+            stops.append(stop)
+            return wsgi
+
+    log.info("listening on http://%s:%s%s with %s worker processes", host, port, EVENTS_PATH, workers)
+    _Gunicorn().run()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.settings import Settings
+from bot.slack.after_ack import AfterAck
 from storage.db import Database
 
 
@@ -25,6 +26,9 @@ class Services:
     sleep: Callable[[float], None] = field(default=time.sleep)
     # Where listeners put slow work that no ack may wait for (the directory sync); None: do it in place.
     background: Executor | None = None
+    # Where listeners put the work that follows their ack (records, cards, DMs, App Home redraws);
+    # None: do it in place (jobs, the CLI).
+    after_ack: AfterAck | None = None
 
     def now(self) -> datetime:
         return self.clock()

@@ -69,7 +69,9 @@ class Server:
 
 
 @contextmanager
-def serving(tmp_path: Path, fake: FakeSlack, database_url: str, **extra: str) -> Iterator[Server]:
+def serving(
+    tmp_path: Path, fake: FakeSlack, database_url: str, *, options: tuple[str, ...] = (), **extra: str
+) -> Iterator[Server]:
     port = free_port()
     log = tmp_path / "serve.log"
     env = clean_env(
@@ -81,7 +83,7 @@ def serving(tmp_path: Path, fake: FakeSlack, database_url: str, **extra: str) ->
     )
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [*aftercare_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*aftercare_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *options],
             cwd=tmp_path,
             env=env,
             stdout=sink,

@@ -57,28 +57,57 @@ class _GuardedApp:
         if name not in LISTENER_KINDS:
             return method
 
+        # FaaS (process_before_response): nothing may run after the response, so nothing is deferred.
+        defer = not self._app.process_before_response
+
         def register(*args: Any, **kwargs: Any) -> Callable[..., Any]:
             decorator = method(*args, **kwargs)
 
             def add(*functions: Callable[..., Any], **named: Any) -> Any:
                 if named:  # ack=..., lazy=[...]
                     guarded_named = {
-                        key: [guarded(f) for f in value] if isinstance(value, list) else guarded(value)
+                        key: [guarded(f, defer=defer) for f in value]
+                        if isinstance(value, list)
+                        else guarded(value, defer=defer)
                         for key, value in named.items()
                     }
                     return decorator(**guarded_named)
-                return decorator(*[guarded(f) for f in functions])
+                return decorator(*[guarded(f, defer=defer) for f in functions])
 
             return add
 
         return register
 
 
-def guarded(fn: Callable[..., Any]) -> Callable[[Args], Any]:
-    """``fn`` with Bolt's arguments as it names them; whatever it raises is told to the person, never to Bolt."""
+# Set by :func:`after_ack` on a listener whose whole body may run after a plain ``ack()``: the value
+# tells, from the request's body, when it must run in place all the same (it opens a form).
+AFTER_ACK = "__aftercare_after_ack__"
+
+
+def after_ack(
+    fn: Callable[..., Any], *, in_place: Callable[[dict[str, Any]], bool] = lambda body: False
+) -> Callable[..., Any]:
+    """Mark ``fn`` (a listener that answers with a plain ``ack()`` before anything else) to run after the ack.
+
+    The guard acknowledges at once and hands the body to the post-ack queue (``Services.after_ack``),
+    so the listener thread is free for the next request while the body writes and posts. The
+    body's own ``ack()`` then changes nothing (Slack already has its answer). A request for which
+    ``in_place(body)`` is true runs in the listener thread as before: a form must open within the
+    3 seconds its ``trigger_id`` lives, so it does not wait behind a queue.
+    """
+    setattr(fn, AFTER_ACK, in_place)
+    return fn
+
+
+def guarded(fn: Callable[..., Any], *, defer: bool = True) -> Callable[[Args], Any]:
+    """``fn`` with Bolt's arguments as it names them; whatever it raises is told to the person, never to Bolt.
+
+    A listener marked :func:`after_ack` runs after its ack in the post-ack queue unless ``defer`` is
+    false (an app with ``process_before_response``, as on FaaS, finishes everything before answering).
+    """
     names = inspect.getfullargspec(fn).args
 
-    def listener(args: Args) -> Any:
+    def run(args: Args) -> Any:
         try:
             return fn(**{name: getattr(args, name, None) for name in names})
         except UserError as error:
@@ -89,6 +118,21 @@ def guarded(fn: Callable[..., Any]) -> Callable[[Args], Any]:
         finally:
             _ack_if_needed(args.ack)
         return None
+
+    in_place: Callable[[dict[str, Any]], bool] | None = getattr(fn, AFTER_ACK, None) if defer else None
+
+    def listener(args: Args) -> Any:
+        services = args.context.get("services") if in_place is not None else None
+        if (
+            isinstance(services, Services)
+            and services.after_ack is not None
+            and in_place is not None
+            and not in_place(args.body or {})
+        ):
+            _ack_if_needed(args.ack)
+            services.after_ack.submit(lambda: run(args))
+            return None
+        return run(args)
 
     listener.__name__ = fn.__name__
     listener.__qualname__ = fn.__qualname__

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot import ids
 from bot.commands.common import Reply, ephemeral_reply, reporting, services_of, tenant_of
 from bot.commands.forms import open_edit_form, open_record_form
+from bot.commands.guard import after_ack
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
 from bot.domain.listing import list_records, record_detail
@@ -67,7 +68,11 @@ class Request:
 
     def project(self) -> ProjectView:
         with self.services.db.read() as session:
-            project = project_for_channel(session, team_id=self.team_id, channel_id=self.command.channel_id)
+            return self.project_in(session)
+
+    def project_in(self, session: Session) -> ProjectView:
+        """The channel's project, read in ``session`` (the caller's transaction)."""
+        project = project_for_channel(session, team_id=self.team_id, channel_id=self.command.channel_id)
         if project is None:
             raise UserError(NOT_LINKED)
         self.locale = project.locale
@@ -83,25 +88,27 @@ def _key_and_rest(rest: str, verb: str, command: str) -> tuple[str, str]:
 
 
 def _new(req: Request, rest: str) -> None:
-    project = req.project()
     if not rest:
+        project = req.project()
         open_record_form(
             req.services, req.gateway, team_id=req.team_id, kind=req.kind, locale=project.locale,
             trigger_id=req.command.trigger_id, channel_id=req.command.channel_id, user_id=req.command.user_id,
         )  # fmt: skip
         return
-    options = parse_record_options(rest, req.kind)
-    new = NewRecord(
-        kind=req.kind,
-        title=options.title,
-        assignee_id=options.assignee_id,
-        due_text=options.due_text,
-        priority=options.priority,
-        estimate_hours=options.estimate_hours,
-        probability=options.probability,
-        impact=options.impact,
-    )
+    # One transaction for the whole record (the project looked up in it): one commit per /issue new.
     with req.services.db.write() as session:
+        project = req.project_in(session)
+        options = parse_record_options(rest, req.kind)
+        new = NewRecord(
+            kind=req.kind,
+            title=options.title,
+            assignee_id=options.assignee_id,
+            due_text=options.due_text,
+            priority=options.priority,
+            estimate_hours=options.estimate_hours,
+            probability=options.probability,
+            impact=options.impact,
+        )
         record = create_record(
             session, team_id=req.team_id, project_id=project.id, user_id=req.command.user_id, new=new,
             now=req.services.now(),
@@ -320,7 +327,13 @@ def _listener(kind: Kind) -> Callable[..., None]:
         _handle(kind, ack, body, respond, client, context)
 
     listener.__name__ = f"{kind.value}_command"
-    return listener
+    return after_ack(listener, in_place=_opens_a_form)
+
+
+def _opens_a_form(body: dict[str, Any]) -> bool:
+    """``new`` without a title and ``edit`` open a form: they run before the ``trigger_id`` expires."""
+    sub, rest = split_subcommand(str(body.get("text") or ""))
+    return (sub == "new" and not rest.strip()) or sub == "edit"
 
 
 def register(app: App) -> None:

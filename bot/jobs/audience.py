@@ -66,6 +66,31 @@ def project_audience(session: Session, *, project_id: int) -> ProjectAudience | 
     )
 
 
+def project_audiences(session: Session, *, project_ids: Iterable[int]) -> dict[int, ProjectAudience]:
+    """:func:`project_audience` of many projects in two statements per 500 (a job's whole run at once)."""
+    wanted = sorted(set(project_ids))
+    found: dict[int, ProjectAudience] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        projects = session.scalars(select(Project).where(Project.id.in_(chunk))).all()
+        by_project: dict[int, list[Any]] = {p.id: [] for p in projects}
+        for member in queries.members(session, project_ids=chunk):
+            by_project.setdefault(member.project_id, []).append(member)
+        for project in projects:
+            members = by_project[project.id]
+            found[project.id] = ProjectAudience(
+                team_id=project.team_id,
+                project_id=project.id,
+                channel_id=project.channel_id,
+                report_channel_id=project.report_channel_id,
+                owners=tuple(sorted(m.user_id for m in members if m.role == MemberRole.OWNER)),
+                customer_contacts=frozenset(
+                    m.user_id for m in members if m.role == MemberRole.CUSTOMER_CONTACT
+                ),
+            )
+    return found
+
+
 @dataclass(frozen=True)
 class _Conversation:
     """What Slack said of a channel: shared by its own flags, and its member ids (None: could not tell)."""

@@ -28,7 +28,7 @@ from bot import ids
 from bot.domain.people import locale_of
 from bot.domain.permissions import project_owners
 from bot.i18n import t
-from bot.jobs.audience import SharedChannels, internal_targets, project_audience
+from bot.jobs.audience import ProjectAudience, SharedChannels, internal_targets, project_audiences
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing, Planner
 from bot.jobs.customer import CUSTOMER_KINDS, customer_targets, customer_unreachable
 from bot.services import Services
@@ -229,15 +229,25 @@ class Runner:
                 outgoing += planner(session, ctx)
         return outgoing
 
-    def _audience(self, item: Outgoing, shared: SharedChannels) -> list[tuple[str, str]]:
+    def _audiences(self, items: Sequence[Outgoing]) -> dict[int, ProjectAudience]:
+        """The audience of every project the internal posts among ``items`` are about, read at once
+        (two statements per 500 projects, not two per message)."""
+        wanted = [i.report_project_id or 0 for i in items if not i.channel]
+        if not wanted:
+            return {}
+        with self.services.db.read() as session:
+            return project_audiences(session, project_ids=wanted)
+
+    def _audience(
+        self, item: Outgoing, shared: SharedChannels, audiences: dict[int, ProjectAudience]
+    ) -> list[tuple[str, str]]:
         """(key, channel) pairs of one message; an internal post goes where the audience policy says
         (:mod:`bot.jobs.audience`), a copy per owner when by DM (the key then gets ``:<owner>``)."""
         if item.channel and item.shared_only:
             return customer_targets(self.services, item, shared)
         if item.channel:
             return [(item.key, item.channel)]
-        with self.services.db.read() as session:
-            audience = project_audience(session, project_id=item.report_project_id or 0)
+        audience = audiences.get(item.report_project_id or 0)
         if audience is None:
             return []
         return internal_targets(audience, shared).keyed(item.key)
@@ -248,6 +258,7 @@ class Runner:
         report = RunReport()
         items = self.plan(planners, ctx)
         dry = SharedChannels(self.services, self.client_for, dry_run=True)
+        audiences = self._audiences(items)
         with self.services.db.read() as session:
             done = ledger.statuses(session, keys=[i.key for i in items])
         for item in items:
@@ -255,7 +266,7 @@ class Runner:
                 report.already_sent += 1
                 continue
             report.planned += 1
-            target = ", ".join(channel for _key, channel in self._audience(item, dry))
+            target = ", ".join(channel for _key, channel in self._audience(item, dry, audiences))
             report.lines.append(f"--- {item.key} → {target}\n{blocks_as_text(item.text, item.blocks)}")
         return report
 
@@ -268,12 +279,13 @@ class Runner:
         report.planned = len(items)
         stopped: dict[str, bool] = {}
         shared = SharedChannels(self.services, self.client_for)
+        audiences = self._audiences(items)
         for item in items:
             if item.team_id not in stopped:
                 stopped[item.team_id] = self._workspace_stopped(item.team_id, clock.now())
             if stopped[item.team_id]:
                 continue
-            for key, channel in self._audience(item, shared):
+            for key, channel in self._audience(item, shared, audiences):
                 self._claim(item, key, channel, clock.now())
         with self.services.db.read() as session:
             work = ledger.due(
