@@ -57,6 +57,12 @@ def customer(slack: SlackHarness, user: str = "UCHEN") -> None:
     slack.fake.add_user(user, team_id="TCUSTOMER", tz="Asia/Shanghai")
 
 
+def without_thread_updates(slack: SlackHarness) -> None:
+    """Only the satisfaction card is posted in the thread (a failure injected for it hits it, not an update)."""
+    with slack.db.write() as session:
+        session.execute(update(Project).values(thread_updates=False))
+
+
 def thread_cards(slack: SlackHarness) -> list[dict[str, Any]]:
     found = []
     for call in slack.fake.calls_to("chat.postMessage"):
@@ -163,6 +169,7 @@ def test_no_card_without_an_external_requester_a_thread_or_the_setting(project: 
 
 def test_a_card_that_failed_is_sent_once_by_the_surveys_job(project: SlackHarness) -> None:
     customer(project)
+    without_thread_updates(project)
     key = log_issue(project)
     project.fake.fail("chat.postMessage", status=500, times=1)
     project.command("/issue", f"resolve {key}")
@@ -234,6 +241,7 @@ def test_the_title_on_the_card_pings_nobody(project: SlackHarness) -> None:
 
 def test_a_card_whose_thread_is_gone_fails_for_good_instead_of_waiting(project: SlackHarness) -> None:
     customer(project)
+    without_thread_updates(project)
     key = log_issue(project, recorded=False)  # the customer's message was deleted meanwhile
     project.fake.fail("chat.postMessage", status=500, times=1)
     project.command("/issue", f"resolve {key}")
