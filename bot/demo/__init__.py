@@ -42,9 +42,17 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
         logging.getLogger(name).setLevel(logging.CRITICAL)
     fake = FakeSlack()
     people = [person.user_id for person in script.PEOPLE]
+    # Chen is a person of Acme's own organisation (Slack Connect): Slack refuses the bot a DM to her.
+    home = {script.CHEN.user_id: script.CHEN_TEAM}
     for person in script.PEOPLE:
-        fake.add_user(person.user_id, real_name=person.name, tz=person.timezone)
-    fake.add_channel(script.CHANNEL, name=script.CHANNEL_NAME, members=people)
+        fake.add_user(
+            person.user_id,
+            real_name=person.name_in(locale),
+            tz=person.timezone,
+            team_id=home.get(person.user_id, script.TEAM),
+        )
+    # The project channel is shared with Acme's organisation; Chen writes in it.
+    fake.add_channel(script.CHANNEL, name=script.CHANNEL_NAME, members=people, is_ext_shared=True)
     # The internal report channel: the team only, never the customer (else it counts as shared).
     team = [user for user in people if user != script.CHEN.user_id]
     fake.add_channel(script.REPORT, name=script.REPORT_NAME, members=team)
@@ -68,7 +76,7 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
             )
             services = Services(settings=settings, db=db, clock=clock)
             with db.write() as session:
-                for person in script.PEOPLE:
+                for person in script.TEAM_PEOPLE:  # Chen is not in this workspace's directory
                     upsert_member(
                         session,
                         team_id=script.TEAM,
@@ -82,6 +90,8 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
                     )
             app = create_app(services, executor=executor, background=executor)
             driver = script.Driver(fake, services, app, executor, secret)
+            driver.teams.update(home)
+            driver.shared.add(script.CHANNEL)
             fake.reset_calls()
             driver._mark = 0
             failure: Exception | None = None

@@ -36,6 +36,7 @@ CHEN = Person("UCHEN", "Chen Jing", "Asia/Shanghai", "the customer's contact", "
 PEOPLE = (ALICE, BOB, CHEN)
 # Chen works for Acme: a person of another organisation in the Slack Connect channel CPROJ.
 CHEN_TEAM = "T0ACME"
+TEAM_PEOPLE = (ALICE, BOB)  # the people of this workspace
 
 
 def say(locale: str, en: str, zh: str) -> str:

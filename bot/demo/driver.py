@@ -21,7 +21,8 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.demo.cast import CHANNEL, CHANNEL_NAME, TEAM
+from bot import ids
+from bot.demo.cast import CHANNEL, CHANNEL_NAME, REPORT, REPORT_NAME, TEAM
 from bot.jobs.runner import Runner, job_client_factory
 from bot.jobs.scheduler import tick
 from bot.server import AftercareWSGI
@@ -97,6 +98,9 @@ class Driver:
         self.wsgi = AftercareWSGI(app, services.db)
         self.secret = secret
         self.steps: list[Step] = []
+        # Slack Connect: the people of another organisation (their home team) and the channels shared with it.
+        self.teams: dict[str, str] = {}
+        self.shared: set[str] = set()
         # response_url name -> (user, channel) it answers
         self.responses: dict[str, tuple[str, str]] = {}
         self._mark = len(fake.calls)
@@ -118,23 +122,43 @@ class Driver:
             self.steps.append(step)
             self._mark = len(self.fake.calls)
 
-    def say(self, user: str, text: str, channel: str = CHANNEL) -> dict[str, Any]:
-        """A person's own message in a channel (it is in Slack's history; the bot is not involved)."""
+    def team_of(self, user: str) -> str:
+        """The person's home workspace: ours, or the customer's organisation for Chen (Slack Connect)."""
+        return self.teams.get(user, TEAM)
+
+    def say(
+        self, user: str, text: str, channel: str = CHANNEL, *, thread_ts: str | None = None
+    ) -> dict[str, Any]:
+        """A person's own message in a channel: it lands in Slack's history and Slack sends the bot the event."""
         # A ts of its own (Slack's are unique per channel), the same in every run of the story.
         ts = f"{int(self.clock.now.timestamp())}.{100000 + len(self.steps):06d}"
         escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # as Slack sends it
-        message = {"type": "message", "ts": ts, "user": user, "text": escaped}
+        message: dict[str, Any] = {"type": "message", "ts": ts, "user": user, "text": escaped}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
         with self.fake.state.lock:
             self.fake.state.history.setdefault(channel, []).append(message)
-        self.steps.append(
-            Step(
-                at=self.clock.now,
-                actor=user,
-                narration="",
-                calls=[Call(method="human.message", args={"channel": channel, **message}, headers={})],
-            )
-        )
+        team = self.team_of(user)
+        with self.step(user, "") as step:
+            step.calls.append(Call(method="human.message", args={"channel": channel, **message}, headers={}))
+            # As Slack sends it in a Slack Connect channel: the author's team, the other organisation's
+            # top-level team_id when the author is theirs, ``authorizations`` naming this install.
+            self.event(
+                {**message, "channel": channel, "channel_type": "channel", "user_team": team,
+                 "source_team": team, "team": team, "event_ts": ts},
+                source_team=team,
+            )  # fmt: skip
         return message
+
+    def react(self, user: str, message: dict[str, Any], reaction: str, channel: str = CHANNEL) -> None:
+        """``user`` adds the emoji ``reaction`` to ``message`` (Slack keeps it and sends ``reaction_added``)."""
+        self.fake.add_reaction(channel, str(message["ts"]), reaction, user)
+        self.event(
+            {"type": "reaction_added", "user": user, "reaction": reaction, "item_user": message["user"],
+             "item": {"type": "message", "channel": channel, "ts": message["ts"]},
+             "event_ts": f"{self.clock.now.timestamp():.6f}"},
+            source_team=self.team_of(str(message["user"])),
+        )  # fmt: skip
 
     # -- requests --------------------------------------------------------------------------------
     def _post(self, body: str, content_type: str) -> tuple[int, str]:
@@ -182,12 +206,18 @@ class Driver:
             channel_id=channel,
             team_id=TEAM,
             response_url=self._response_url(user, channel),
-            channel_name=CHANNEL_NAME if channel == CHANNEL else "general",
+            channel_name={CHANNEL: CHANNEL_NAME, REPORT: REPORT_NAME}.get(channel, "general"),
         )
         self._post(body, "application/x-www-form-urlencoded")
 
-    def event(self, event: dict[str, Any]) -> None:
-        body = event_body(event, team_id=TEAM, event_id=f"Ev{secrets.token_hex(4)}")
+    def event(self, event: dict[str, Any], *, source_team: str = TEAM) -> None:
+        body = event_body(
+            event,
+            team_id=TEAM,
+            event_id=f"Ev{secrets.token_hex(4)}",
+            source_team=source_team,
+            ext_shared=event.get("channel", (event.get("item") or {}).get("channel")) in self.shared,
+        )
         self._post(body, "application/json")
 
     def open_home(self, user: str) -> None:
@@ -211,7 +241,7 @@ class Driver:
                 "trigger_id": f"trigger-{secrets.token_hex(4)}",
                 "message_ts": message["ts"],
                 "team": {"id": TEAM, "domain": "acme"},
-                "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+                "user": {"id": user, "username": user.lower(), "team_id": self.team_of(user)},
                 "channel": {"id": channel, "name": CHANNEL_NAME},
                 "message": message,
                 "response_url": self._response_url(user, channel),
@@ -239,7 +269,7 @@ class Driver:
             {
                 "type": "view_submission",
                 "team": {"id": TEAM, "domain": "acme"},
-                "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+                "user": {"id": user, "username": user.lower(), "team_id": self.team_of(user)},
                 "view": submitted,
                 "api_app_id": "A0001",
                 "token": "deprecated",
@@ -258,7 +288,7 @@ class Driver:
         payload: dict[str, Any] = {
             "type": "block_actions",
             "team": {"id": TEAM, "domain": "acme"},
-            "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+            "user": {"id": user, "username": user.lower(), "team_id": self.team_of(user)},
             "api_app_id": "A0001",
             "token": "deprecated",
             "trigger_id": f"trigger-{secrets.token_hex(4)}",
@@ -279,6 +309,22 @@ class Driver:
             payload["message"] = {"type": "message", "ts": message_ts, "text": ""}
             payload["response_url"] = self._response_url(user, channel)
         self._interact(payload)
+
+    def card_about(self, message: dict[str, Any], channel: str = REPORT) -> dict[str, Any]:
+        """The triage card posted in ``channel`` about ``message`` (it links to the message)."""
+        link = f"p{str(message['ts']).replace('.', '')}"
+        for posted in reversed(self.fake.posted(channel)):
+            if link in json.dumps(posted) and any(
+                e.get("action_id") in ids.TRIAGE_ACTIONS
+                for b in blocks_of(posted) if b.get("type") == "actions" for e in b.get("elements", [])
+            ):  # fmt: skip
+                return posted
+        raise DemoError(f"no triage card in {channel} about the message {message['ts']}")
+
+    def click_card(self, user: str, message: dict[str, Any], action_id: str, channel: str = REPORT) -> None:
+        """``user`` clicks ``action_id`` on the triage card about ``message``."""
+        card = self.card_about(message, channel)
+        self.click(user, button(blocks_of(card), action_id), channel=channel, message_ts=card["ts"])
 
     # -- the clock ------------------------------------------------------------------------------
     def run_until(self, until: datetime, *, every: timedelta = timedelta(hours=1)) -> None:

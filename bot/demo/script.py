@@ -20,6 +20,7 @@ from bot.demo.cast import (
     REPORT_NAME,
     START,
     TEAM,
+    TEAM_PEOPLE,
     Person,
     day,
     iso,
@@ -36,6 +37,6 @@ def play(driver: Driver, locale: str) -> None:
 
 __all__ = [
     "ALICE", "BOB", "CHANNEL", "CHANNEL_NAME", "CHEN", "CHEN_TEAM", "KEY", "PEOPLE", "REPORT", "REPORT_NAME",
-    "START", "TEAM", "Clock", "DemoError", "DrainableExecutor", "Driver", "Person", "Step", "blocks_of",
+    "START", "TEAM", "TEAM_PEOPLE", "Clock", "DemoError", "DrainableExecutor", "Driver", "Person", "Step", "blocks_of",
     "button", "day", "form_state", "iso", "play",
 ]  # fmt: skip

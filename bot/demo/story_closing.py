@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from bot import ids
-from bot.demo.cast import ALICE, BOB, CHEN, day, say
+from bot.demo.cast import ALICE, CHANNEL, CHEN, REPORT, day, say
 from bot.demo.driver import Driver, blocks_of, button
 
 
 def play(driver: Driver, locale: str) -> None:
     """Friday of week 3: the project is closed, Chen answers the closing survey."""
-    a, b, c = ALICE.user_id, BOB.user_id, CHEN.user_id
-    del b
+    a, c = ALICE.user_id, CHEN.user_id
     # -- Friday of week 3: closing (three weeks of history: the report carries its chart) ---------
     driver.at(day(18, 1))
     with driver.step(
@@ -19,7 +18,7 @@ def play(driver: Driver, locale: str) -> None:
             locale, "/project close, with a summary and lessons learned", "/project close，填写总结与经验教训"
         ),
     ):
-        driver.command(a, "/project", "close")
+        driver.command(a, "/project", "close", channel=REPORT)
         driver.submit_view(
             a,
             driver.opened_view(),
@@ -35,22 +34,19 @@ def play(driver: Driver, locale: str) -> None:
             },
         )
 
-    driver.at(day(18, 3))  # 11:00 in Shanghai: Chen is invited
-    invitation = driver.last_post(c)
-    with driver.step(c, say(locale, "answers the survey: 5", "回答调查：5 分")):
+    # 11:00 in Shanghai: Chen is of another organisation (no DM can reach her): the survey is a card in
+    # the shared channel that mentions her; only she can answer it, and nobody there sees her answer.
+    driver.at(day(18, 3))
+    card = driver.last_post(CHANNEL, containing=ids.ACTION_SURVEY_DETAILS)
+    with driver.step(
+        c, say(locale, "answers the survey on the card in the channel: 5", "在频道中的调查卡片上回答：5 分")
+    ):
         driver.click(
-            c,
-            button(blocks_of(invitation), ids.survey_score_action(5)),
-            channel=f"D_{c}",
-            message_ts=invitation["ts"],
+            c, button(blocks_of(card), ids.survey_score_action(5)), channel=CHANNEL, message_ts=card["ts"]
         )
-    redrawn = [x for x in driver.fake.calls_to("chat.update") if x.args.get("channel") == f"D_{c}"][-1]
     with driver.step(c, say(locale, "adds a comment to the answer", "为回答补充评论")):
         driver.click(
-            c,
-            button(blocks_of(redrawn.args), ids.ACTION_SURVEY_DETAILS),
-            channel=f"D_{c}",
-            message_ts=invitation["ts"],
+            c, button(blocks_of(card), ids.ACTION_SURVEY_DETAILS), channel=CHANNEL, message_ts=card["ts"]
         )
         driver.submit_view(
             c,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from bot import ids
-from bot.demo.cast import ALICE, BOB, CHEN, KEY, REPORT, day, iso, say
+from bot.demo.cast import ALICE, BOB, CHEN, KEY, REPORT, REPORT_NAME, day, iso, say
 from bot.demo.driver import Driver, button
 
 
 def play(driver: Driver, locale: str) -> None:
     """Week 1: the project starts, Chen's first requests are logged, the kick-off."""
-    """Three weeks of an after-sales project, from kick-off to the closing survey."""
     z = locale == "zh-CN"
     a, b, c = ALICE.user_id, BOB.user_id, CHEN.user_id
 
@@ -36,72 +35,79 @@ def play(driver: Driver, locale: str) -> None:
             survey_open_days="3",
         )
 
+    # The team works in #acme-internal, linked to the project too: what it logs there stays internal.
+    with driver.step(a, f"/project link {KEY}  (in #{REPORT_NAME})"):
+        driver.command(a, "/project", f"link {KEY}", channel=REPORT)
+
+    # Chen writes in the shared channel; each message of hers gets a triage card in #acme-internal.
     export = driver.say(
         c,
         say(
             locale,
+            "Excel export of the monthly report\n"
             "Could the monthly report be exported to Excel? Our finance team needs it by the 10th.",
-            "月度报告能导出成 Excel 吗？我们财务部 10 号之前要用。",
+            "月度报告导出 Excel\n月度报告能导出成 Excel 吗？我们财务部 10 号之前要用。",
         ),
     )
     with driver.step(
         a,
         say(
             locale,
-            "uses the “Log as requirement” shortcut on Chen's message",
-            "对陈静的消息使用“记录为需求”快捷方式",
+            "clicks “Log as requirement” on the card about Chen's message",
+            "在陈静消息的分诊卡片上点击“记录为需求”",
         ),
     ):
-        driver.message_shortcut(a, ids.SHORTCUT_LOG_REQUIREMENT, export)
-        driver.submit_view(
-            a,
-            driver.opened_view(),
-            **{
-                ids.BLOCK_TITLE: say(locale, "Excel export of the monthly report", "月度报告导出 Excel"),
-                ids.BLOCK_ASSIGNEE: b,
-                ids.BLOCK_DUE: iso(9),
-            },
-        )
+        driver.click_card(a, export, ids.ACTION_TRIAGE_REQUIREMENT)
 
     vat = driver.say(
         c,
         say(
             locale,
+            "Invoice PDF shows the wrong VAT rate\n"
             "Since the update the invoice PDF shows 16% VAT instead of 19% <urgent>.",
-            "更新后发票 PDF 上的增值税显示为 16%，应该是 19% <紧急>。",
+            "发票 PDF 增值税税率错误\n更新后发票 PDF 上的增值税显示为 16%，应该是 19% <紧急>。",
         ),
     )
-    with driver.step(b, say(locale, "uses “Log as issue” on Chen's message", "对陈静的消息使用“记录为问题”")):
-        driver.message_shortcut(b, ids.SHORTCUT_LOG_ISSUE, vat)
-        driver.submit_view(
-            b,
-            driver.opened_view(),
-            **{
-                ids.BLOCK_TITLE: say(
-                    locale, "Invoice PDF shows the wrong VAT rate", "发票 PDF 增值税税率错误"
-                ),
-                ids.BLOCK_ASSIGNEE: b,
-            },
-        )
+    with driver.step(
+        b,
+        say(
+            locale,
+            "clicks “Log as issue” on the card about Chen's message",
+            "在陈静消息的分诊卡片上点击“记录为问题”",
+        ),
+    ):
+        driver.click_card(b, vat, ids.ACTION_TRIAGE_ISSUE)
+    # Bob's answer in the thread is the issue's first response (its service-level clock stops).
+    driver.say(
+        b,
+        say(
+            locale,
+            "Thanks Chen, we can reproduce it. The fix is planned for Wednesday.",
+            "谢谢陈静，我们已复现该问题，计划周三修复。",
+        ),
+        thread_ts=vat["ts"],
+    )
+    # An acknowledgement is never intake: no card, no issue.
+    driver.say(c, say(locale, "thanks!", "谢谢！"))
 
     training = say(locale, "Train the finance team on the new report", "为财务团队培训新报告")
     text = f"new {training} <@{b}|bob> due:{iso(3)}"
     with driver.step(a, f"/task {text}"):
-        driver.command(a, "/task", text)
+        driver.command(a, "/task", text, channel=REPORT)
     text = say(
         locale,
         f"new Migrate last year's invoices <@{a}|alice> due:{iso(10)}",
         f"new 迁移去年的发票 <@{a}|alice> due:{iso(10)}",
     )
     with driver.step(a, f"/task {text}"):
-        driver.command(a, "/task", text)
+        driver.command(a, "/task", text, channel=REPORT)
     text = say(
         locale,
         f"new Customer IT freeze in December delays the rollout <@{a}|alice> p:3 i:4",
         f"new 客户 12 月 IT 冻结导致上线延期 <@{a}|alice> p:3 i:4",
     )
     with driver.step(a, f"/risk {text}"):
-        driver.command(a, "/risk", text)
+        driver.command(a, "/risk", text, channel=REPORT)
 
     home = driver.home_of(b)
     with driver.step(
@@ -112,7 +118,7 @@ def play(driver: Driver, locale: str) -> None:
     driver.at(day(0, 13))
     kickoff = say(locale, "Kick-off with Acme", "与 Acme 的启动会")
     with driver.step(a, f"/meeting new {kickoff}"):
-        driver.command(a, "/meeting", f"new {kickoff}")
+        driver.command(a, "/meeting", f"new {kickoff}", channel=REPORT)
         rows = {
             f"{ids.BLOCK_ITEM_TEXT}_0": say(locale, "Send the VAT fix plan", "发送增值税修复计划"),
             f"{ids.BLOCK_ITEM_OWNER}_0": b,

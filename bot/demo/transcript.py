@@ -64,7 +64,7 @@ def shown_by(
     if method == "human.message":
         return Shown(
             surface=surface(str(args["channel"])),
-            kind="human",
+            kind="human_reply" if args.get("thread_ts") else "human",
             text=str(args.get("text", "")),
             **{**common, "author": names.get(str(args["user"]), str(args["user"]))},
         )
@@ -156,6 +156,7 @@ def surface_label(surface: tuple[str, str], names: Names, locale: str) -> str:
 
 _KIND_EN = {
     "reply": "in thread",
+    "human_reply": "in thread",
     "update": "message updated",
     "ephemeral": "only visible to {who}",
     "modal": "modal “{title}”",
@@ -164,6 +165,7 @@ _KIND_EN = {
 }
 _KIND_ZH = {
     "reply": "在话题中",
+    "human_reply": "在话题中",
     "update": "消息已更新",
     "ephemeral": "仅 {who} 可见",
     "modal": "弹窗“{title}”",
@@ -338,7 +340,7 @@ def render_html(
 def _item_html(
     item: Shown, names: Names, locale: str, when: Callable[[datetime], str], images: Mapping[str, bytes]
 ) -> str:
-    human = item.kind == "human"
+    human = item.kind in ("human", "human_reply")
     initial = html.escape((item.author or "?")[:1].upper())
     note = _note(item, names, locale)
     meta = f"<b>{html.escape(item.author)}</b> {html.escape(when(item.at))}"
