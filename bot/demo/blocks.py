@@ -93,6 +93,8 @@ _EMOJI = {
     "information_source": "ℹ️",
     "card_index": "📇",
     "file_folder": "📁",
+    "stopwatch": "⏱️",
+    "ticket": "🎫",
 }
 _SHORTCODE = re.compile(r":([a-z0-9_+-]+):")
 

@@ -54,7 +54,7 @@ def play(driver: Driver, locale: str) -> None:
         say(
             locale,
             "clicks “Log as requirement” on the card about Chen's message",
-            "在陈静消息的分诊卡片上点击“记录为需求”",
+            "在陈静消息的分诊卡片上点击“记为需求”",
         ),
     ):
         driver.click_card(a, export, ids.ACTION_TRIAGE_REQUIREMENT)
@@ -73,11 +73,12 @@ def play(driver: Driver, locale: str) -> None:
         say(
             locale,
             "clicks “Log as issue” on the card about Chen's message",
-            "在陈静消息的分诊卡片上点击“记录为问题”",
+            "在陈静消息的分诊卡片上点击“记为问题”",
         ),
     ):
         driver.click_card(b, vat, ids.ACTION_TRIAGE_ISSUE)
-    # Bob's answer in the thread is the issue's first response (its service-level clock stops).
+    # Bob's answer in the thread, 25 minutes later, is the issue's first response (its clock stops).
+    driver.at(day(0, 8, 25))
     driver.say(
         b,
         say(

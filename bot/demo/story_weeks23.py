@@ -110,6 +110,8 @@ def play(driver: Driver, locale: str) -> None:
     driver.at(day(10, 3))  # the second risk review
     with driver.step(a, f"/risk close {KEY}-5"):
         driver.command(a, "/risk", f"close {KEY}-5", channel=REPORT)
+    with driver.step(a, f"/issue close {KEY}-9"):
+        driver.command(a, "/issue", f"close {KEY}-9", channel=REPORT)
 
     # Monday of week 3: the second digest; the Thursday risk review.
     driver.at(day(14, 9))
