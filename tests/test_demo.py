@@ -248,7 +248,7 @@ def test_the_chinese_demo_speaks_chinese(chinese: Played) -> None:
 def test_the_chinese_demo_names_the_customer_one_way(chinese: Played) -> None:
     assert "Chen Jing" not in chinese.out and "Chen Jing" not in chinese.page
     assert "@陈静" in chinese.step("/meeting new")  # in the bot's own messages too
-    assert "陈静（客户联系人，Asia/Shanghai）" in chinese.out
+    assert "陈静（客户联系人，Acme 公司，Asia/Shanghai）" in chinese.out
 
 
 def test_the_chinese_narration_names_the_button_as_it_reads(chinese: Played) -> None:
@@ -356,7 +356,7 @@ def test_nothing_internal_is_posted_in_the_shared_channel(story: str, request: p
         # Only the survey's own buttons: no card of the team (Start, Resolve, Assign to me, triage …).
         assert _buttons(args) <= survey_buttons, shown
         for internal in ("ACME-5", "Risk", "risks", "风险", "Service level", "first response", "targets met",
-                         "business minutes", "服务水平", "首次响应", "Workload", "KPI", "Lessons learned",
+                         "business minutes", "服务水平", "服务级别", "首次响应", "Workload", "KPI", "Lessons learned",
                          "Log customer requests the day", "客户请求当天就要记录", "经验教训", "Assignee",
                          "负责人", "overdue", "逾期"):  # fmt: skip
             assert internal not in shown, (internal, shown)

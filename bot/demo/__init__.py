@@ -2,8 +2,10 @@
 
 A local stand-in for the Slack Web API (:class:`bot.simulator.FakeSlack`) on 127.0.0.1, a temporary
 SQLite database, and the real app driven by signed requests through three scripted weeks
-(:mod:`bot.demo.script`); the scheduler's tick runs as the clock moves. What each person saw is
-printed as a transcript and written as an HTML page (:mod:`bot.demo.transcript`).
+(:mod:`bot.demo.script`): the customer, Chen, is of another organisation and writes in the project
+channel shared with it (Slack Connect); the team works in its internal channel. The scheduler's tick
+runs as the clock moves. What each person saw is printed as a transcript and written as an HTML page
+(:mod:`bot.demo.transcript`).
 Everything started here is stopped before it returns.
 """
 
@@ -125,6 +127,11 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
         cast = "，".join(f"{p.name_in(locale)}（{p.title_zh}，{p.timezone}）" for p in script.PEOPLE)
     else:
         cast = ", ".join(f"{p.name} ({p.title}, {p.timezone})" for p in script.PEOPLE)
+    cast += (
+        f"。#{script.CHANNEL_NAME} 通过 Slack Connect 与 Acme 共享；#{script.REPORT_NAME} 仅团队可见。"
+        if zh
+        else f". #{script.CHANNEL_NAME} is shared with Acme (Slack Connect); #{script.REPORT_NAME} is the team's own."
+    )
     print(title, file=out)
     print(cast, file=out)
     for line in lines:

@@ -32,7 +32,14 @@ class Person:
 
 ALICE = Person("UALICE", "Alice Martin", "Europe/Berlin", "after-sales project owner", "售后项目负责人")
 BOB = Person("UBOB", "Bob Keller", "Europe/Berlin", "support engineer", "支持工程师")
-CHEN = Person("UCHEN", "Chen Jing", "Asia/Shanghai", "the customer's contact", "客户联系人", name_zh="陈静")
+CHEN = Person(
+    "UCHEN",
+    "Chen Jing",
+    "Asia/Shanghai",
+    "the customer's contact, at Acme",
+    "客户联系人，Acme 公司",
+    name_zh="陈静",
+)
 PEOPLE = (ALICE, BOB, CHEN)
 # Chen works for Acme: a person of another organisation in the Slack Connect channel CPROJ.
 CHEN_TEAM = "T0ACME"

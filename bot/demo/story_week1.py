@@ -36,7 +36,12 @@ def play(driver: Driver, locale: str) -> None:
         )
 
     # The team works in #acme-internal, linked to the project too: what it logs there stays internal.
-    with driver.step(a, f"/project link {KEY}  (in #{REPORT_NAME})"):
+    with driver.step(
+        a,
+        say(
+            locale, f"/project link {KEY} (in #{REPORT_NAME})", f"/project link {KEY}（在 #{REPORT_NAME} 中）"
+        ),
+    ):
         driver.command(a, "/project", f"link {KEY}", channel=REPORT)
 
     # Chen writes in the shared channel; each message of hers gets a triage card in #acme-internal.
