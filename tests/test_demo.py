@@ -403,13 +403,13 @@ def test_chen_writes_and_the_team_logs_triages_and_answers_in_the_thread(english
     assert "Aftercare" not in out[thanks : out.index("\n── ", thanks)]
     # Bob's answer in the thread is the issue's first response: the digest's service-level line counts it.
     assert "#acme-aftersales (in thread) — Bob Keller\n   │ Thanks Chen, we can reproduce it." in out
-    assert "1 of 1 targets met (100%) · median first response 25 business minutes (1 issues)" in out
+    assert "1 of 1 targets met (100%) · median first response 25 business minutes (1 issue)" in out
     # The :ticket: reaction logs her later message as an issue, answered in its thread.
     step = english.step("Bob Keller: reacts with 🎫 to Chen's message")
     assert "Logged as issue ACME-9 by @Bob Keller" in step and "Logged as ACME-9 by @Bob Keller." in step
     # Nobody answered by Wednesday afternoon in Shanghai: Bob, its assignee, is warned by DM.
     assert "DM · Bob Keller — Aftercare\n   │ ⏳ Service level at risk: first response due in 1 h." in out
-    assert "2 of 2 targets met (100%) · median first response 420 business minutes (1 issues)" in out
+    assert "2 of 2 targets met (100%) · median first response 420 business minutes (1 issue)" in out
 
 
 def test_chen_answers_on_cards_in_the_shared_channel(english: Played) -> None:
@@ -422,7 +422,7 @@ def test_chen_answers_on_cards_in_the_shared_channel(english: Played) -> None:
         "#acme-aftersales (only visible to Chen Jing)" in answered
         and "Your answer (4 / 5) is saved" in answered
     )
-    assert "Issue satisfaction: 4 / 5 (1 answers)" in english.out  # in the next digest, for the team
+    assert "Issue satisfaction: 4 / 5 (1 answer)" in english.out  # in the next digest, for the team
     # The closing survey reaches her by the card in the project channel, not by DM.
     survey = english.out[english.out.index("📋 Project Acme Corp after-sales has been closed.") - 200 :]
     assert survey.index("┌ #acme-aftersales — Aftercare\n   │ @Chen Jing") < 200
