@@ -202,7 +202,7 @@ def test_weekly_digest_carries_attainment_and_median_first_response(acme: SlackH
     # Four targets fell due this week (two first responses, two resolutions); one was met.
     assert "Service levels" in texts
     assert "1 of 4 targets met (25%)" in texts
-    assert "median first response 45 business minutes (1 issues)" in texts
+    assert "median first response 45 business minutes (1 issue)" in texts
 
 
 def test_no_service_level_line_without_customer_issues(acme: SlackHarness) -> None:

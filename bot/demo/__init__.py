@@ -2,8 +2,10 @@
 
 A local stand-in for the Slack Web API (:class:`bot.simulator.FakeSlack`) on 127.0.0.1, a temporary
 SQLite database, and the real app driven by signed requests through three scripted weeks
-(:mod:`bot.demo.script`); the scheduler's tick runs as the clock moves. What each person saw is
-printed as a transcript and written as an HTML page (:mod:`bot.demo.transcript`).
+(:mod:`bot.demo.script`): the customer, Chen, is of another organisation and writes in the project
+channel shared with it (Slack Connect); the team works in its internal channel. The scheduler's tick
+runs as the clock moves. What each person saw is printed as a transcript and written as an HTML page
+(:mod:`bot.demo.transcript`).
 Everything started here is stopped before it returns.
 """
 
@@ -42,9 +44,17 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
         logging.getLogger(name).setLevel(logging.CRITICAL)
     fake = FakeSlack()
     people = [person.user_id for person in script.PEOPLE]
+    # Chen is a person of Acme's own organisation (Slack Connect): Slack refuses the bot a DM to her.
+    home = {script.CHEN.user_id: script.CHEN_TEAM}
     for person in script.PEOPLE:
-        fake.add_user(person.user_id, real_name=person.name, tz=person.timezone)
-    fake.add_channel(script.CHANNEL, name=script.CHANNEL_NAME, members=people)
+        fake.add_user(
+            person.user_id,
+            real_name=person.name_in(locale),
+            tz=person.timezone,
+            team_id=home.get(person.user_id, script.TEAM),
+        )
+    # The project channel is shared with Acme's organisation; Chen writes in it.
+    fake.add_channel(script.CHANNEL, name=script.CHANNEL_NAME, members=people, is_ext_shared=True)
     # The internal report channel: the team only, never the customer (else it counts as shared).
     team = [user for user in people if user != script.CHEN.user_id]
     fake.add_channel(script.REPORT, name=script.REPORT_NAME, members=team)
@@ -68,7 +78,7 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
             )
             services = Services(settings=settings, db=db, clock=clock)
             with db.write() as session:
-                for person in script.PEOPLE:
+                for person in script.TEAM_PEOPLE:  # Chen is not in this workspace's directory
                     upsert_member(
                         session,
                         team_id=script.TEAM,
@@ -82,6 +92,8 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
                     )
             app = create_app(services, executor=executor, background=executor)
             driver = script.Driver(fake, services, app, executor, secret)
+            driver.teams.update(home)
+            driver.shared.add(script.CHANNEL)
             fake.reset_calls()
             driver._mark = 0
             failure: Exception | None = None
@@ -115,6 +127,11 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
         cast = "，".join(f"{p.name_in(locale)}（{p.title_zh}，{p.timezone}）" for p in script.PEOPLE)
     else:
         cast = ", ".join(f"{p.name} ({p.title}, {p.timezone})" for p in script.PEOPLE)
+    cast += (
+        f"。#{script.CHANNEL_NAME} 通过 Slack Connect 与 Acme 共享；#{script.REPORT_NAME} 仅团队可见。"
+        if zh
+        else f". #{script.CHANNEL_NAME} is shared with Acme (Slack Connect); #{script.REPORT_NAME} is the team's own."
+    )
     print(title, file=out)
     print(cast, file=out)
     for line in lines:

@@ -51,7 +51,8 @@ def triage_card(
     if body:
         blocks.append(section(body))
     if permalink:
-        blocks.append(context(f"<{permalink}|{t(locale, 'Open the message')}>"))
+        label = t(locale, "Open the message")  # outside the f-string, where extraction sees it
+        blocks.append(context(f"<{permalink}|{label}>"))
     if state == "logged" and key:
         outcome = (
             t(locale, LOGGED_BY, key=key, who=mention(decided_by))

@@ -138,8 +138,11 @@ def service_level_text(week: ServiceLevelWeek, locale: str) -> str:
               percent=round(week.attainment * 100))
         )  # fmt: skip
     if week.median_first_response is not None:
+        minutes = round(week.median_first_response)
         parts.append(
-            t(locale, "median first response %(minutes)s business minutes (%(count)s issues)",
-              minutes=round(week.median_first_response), count=week.responses)
+            t(locale, "median first response %(minutes)s business minutes (1 issue)", minutes=minutes)
+            if week.responses == 1
+            else t(locale, "median first response %(minutes)s business minutes (%(count)s issues)",
+                   minutes=minutes, count=week.responses)
         )  # fmt: skip
     return "*" + t(locale, "Service levels") + "*\n" + " · ".join(parts)

@@ -75,7 +75,10 @@ def issue_satisfaction_text(average: float | None, count: int, locale: str) -> s
     """The figure "issue satisfaction": ``4.5 / 5 (2 answers)``; None before the first answer."""
     if average is None or not count:
         return None
-    return t(locale, "%(average)s / 5 (%(count)s answers)", average=f"{average:.1f}".removesuffix(".0"), count=count)
+    shown = f"{average:.1f}".removesuffix(".0")
+    if count == 1:
+        return t(locale, "%(average)s / 5 (1 answer)", average=shown)
+    return t(locale, "%(average)s / 5 (%(count)s answers)", average=shown, count=count)
 
 
 def saved_note(*, score: int | None, closes_on: date, locale: str) -> str:
