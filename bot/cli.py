@@ -372,6 +372,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The whole product offline: a local stand-in for Slack, a temporary database, three scripted weeks of a project."""
     from bot.demo import run_demo
 
+    if not args.verbose:
+        # The transcript is the demo's output; the bot's routine log lines would only interleave with it.
+        logging.getLogger().setLevel(logging.WARNING)
     target = Path(args.html)
     if target.is_dir() or not target.resolve().parent.is_dir():
         _fail(f"cannot write the HTML transcript to {args.html}: not a file in an existing directory")

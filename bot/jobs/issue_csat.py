@@ -65,7 +65,7 @@ def after_resolution(services: Services, *, record_id: int, client_for: ClientFo
     # The project's key narrows the run to this card (other pending survey posts wait for their job).
     ctx = JobContext(now=now, team_id=card.team_id, project_key=card.project_key)
     report = runner.run([plan], ctx, kinds=[DeliveryKind.SURVEY])
-    log.info("issue satisfaction card of %s (resolution %s): %s", card.record_key, card.resolution, report)
+    log.debug("issue satisfaction card of %s (resolution %s): %s", card.record_key, card.resolution, report)
 
 
 def _no_wait(_seconds: float) -> None:
