@@ -16,11 +16,16 @@ from bot import ids
 from bot.commands.common import Reply, apology, ephemeral_reply, reporting, services_of, tenant_of
 from bot.domain.documents import IndexedMeeting, docs_index
 from bot.domain.errors import N_, UserError
-from bot.domain.projects import (
+from bot.domain.project_settings import (
     FORM_FIELD,
     InvalidSettings,
     SavedSettings,
     check_settings,
+    project_settings,
+    save_settings,
+    set_report_channel,
+)
+from bot.domain.projects import (
     create_project,
     link_channel,
     list_projects,
@@ -29,10 +34,7 @@ from bot.domain.projects import (
     project_for_channel,
     project_for_manager,
     project_in_channel,
-    project_settings,
     reopen_project,
-    save_settings,
-    set_report_channel,
     unlink_channel,
 )
 from bot.domain.retrospective import Closing, check_closing_text, retrospective
