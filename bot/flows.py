@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from bot import home
 from bot.domain.lifecycle import Change
 from bot.domain.people import locale_of, wants_assignment_dms
 from bot.domain.records import set_card
 from bot.domain.service_levels import service_level_now
 from bot.domain.views import RecordView
 from bot.i18n import t
+from bot.jobs.intake import tell_thread
+from bot.jobs.issue_csat import after_resolution
 from bot.labels import kind_name
 from bot.rendering import render
 from bot.services import Services
@@ -82,23 +85,17 @@ def after_change(services: Services, gateway: SlackGateway, change: Change, *, a
     try:
         redraw_card(gateway, change.record)
         notify_assignee(services, gateway, change, actor=actor)
-        from bot import home
-
         people = {actor, change.record.assignee_id, change.previous_assignee, change.record.created_by}
         home.refresh_homes(services, gateway.client, change.record.team_id, [p for p in people if p])
     except Exception:
         # The change is saved; a failed redraw or DM must not turn it into an error.
         log.exception("follow-up of a change to %s failed", change.record.key)
     try:  # the record's source thread hears of it (customer intake)
-        from bot.jobs.intake import tell_thread
-
         tell_thread(services, gateway, change)
     except Exception:
         log.exception("thread update of %s failed", change.record.key)
     if change.record.kind == "issue" and change.record.status == "resolved":
         try:  # satisfaction per resolved issue: its card in the issue's thread (once per resolution)
-            from bot.jobs.issue_csat import after_resolution
-
             after_resolution(services, record_id=change.record.id)
         except Exception:
             log.exception("the satisfaction card of %s failed", change.record.key)
