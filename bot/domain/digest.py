@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bot.domain import surveys
 from bot.domain.charts import ChartSeries, weekly_series
 from bot.domain.issue_csat import figure_of, issue_satisfaction_of
 from bot.domain.resolution import median_duration, resolved_at, resolved_moves
@@ -167,8 +168,6 @@ def satisfaction_history(
     session: Session, *, project_ids: Sequence[int], before: datetime
 ) -> dict[int, list[tuple[datetime, float]]]:
     """Each project's closed surveys' average scores, oldest first, in one query (the satisfaction KPI)."""
-    from bot.domain import surveys
-
     return surveys.satisfaction_history(session, project_ids=project_ids, before=before)
 
 
