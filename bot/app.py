@@ -10,16 +10,16 @@ from slack_bolt import App, BoltContext
 from slack_bolt.oauth import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot import ids
 from bot.commands import register_all
 from bot.commands.guard import guarding, on_unhandled_error
+from bot.installations import installation_store
 from bot.services import Services
 from bot.slack.after_ack import AfterAck
 from bot.slack.gateway import listener_retry_handlers
-from storage.slack_tables import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
+from storage.slack_tables import OAUTH_STATES_TABLE
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
@@ -40,15 +40,6 @@ def web_client(services: Services, token: str | None = None) -> WebClient:
         base_url=services.settings.api_url,
         timeout=WEB_API_TIMEOUT,
         retry_handlers=listener_retry_handlers(sleep=lambda seconds: services.sleep(seconds)),
-    )
-
-
-def installation_store(services: Services) -> SQLAlchemyInstallationStore:
-    return SQLAlchemyInstallationStore(
-        client_id=services.settings.slack_client_id or "",
-        engine=services.db.engine,
-        bots_table_name=BOTS_TABLE,
-        installations_table_name=INSTALLATIONS_TABLE,
     )
 
 

@@ -14,7 +14,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot import ids
+from bot.jobs.audience import SharedChannels, project_audience
+from bot.jobs.customer import unreachable_channels
 from bot.manifest import missing_settings
+from bot.services import Services
 from bot.settings import Settings
 from storage import ledger, migrate, queries
 from storage.db import Database
@@ -91,8 +94,6 @@ def check_deliveries(db: Database, report: Report) -> None:
 
 def check_unreachable_customers(db: Database, report: Report) -> None:
     """Projects whose customer cannot be reached at all (channel archived, bot removed): no silence."""
-    from bot.jobs.customer import unreachable_channels
-
     with db.read() as session:
         unreachable = unreachable_channels(session)
     for item in unreachable:
@@ -183,9 +184,6 @@ def check_report_channels(settings: Settings, db: Database, report: Report, clie
 
     Whether a channel counts as shared is the audience policy's answer (:mod:`bot.jobs.audience`).
     """
-    from bot.jobs.audience import SharedChannels, project_audience
-    from bot.services import Services
-
     shared = SharedChannels(Services(settings=settings, db=db), lambda _team: client)
     with db.read() as session:
         audiences = [

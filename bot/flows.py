@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
+from bot import home
+from bot.domain import lifecycle
+from bot.domain.drafts import save_draft
+from bot.domain.errors import N_, UserError
 from bot.domain.lifecycle import Change
 from bot.domain.people import locale_of, wants_assignment_dms
+from bot.domain.projects import list_projects
 from bot.domain.records import set_card
 from bot.domain.service_levels import service_level_now
 from bot.domain.views import RecordView
 from bot.i18n import t
+from bot.jobs.intake import tell_thread
+from bot.jobs.issue_csat import after_resolution
 from bot.labels import kind_name
 from bot.rendering import render
 from bot.services import Services
 from bot.slack.blocks import context, record_card, section
 from bot.slack.gateway import Sent, SlackGateway
+from bot.slack.record_blocks import edit_modal, record_modal
 from bot.slack.sla_blocks import state_line
 from bot.text import mention
+from storage.models import Kind, ProjectStatus
 
 log = logging.getLogger(__name__)
 
@@ -92,23 +102,78 @@ def after_change(services: Services, gateway: SlackGateway, change: Change, *, a
     try:
         redraw_card(gateway, change.record)
         notify_assignee(services, gateway, change, actor=actor)
-        from bot import home
-
         people = {actor, change.record.assignee_id, change.previous_assignee, change.record.created_by}
         home.redraw_homes(services, gateway.client, change.record.team_id, [p for p in people if p])
     except Exception:
         # The change is saved; a failed redraw or DM must not turn it into an error.
         log.exception("follow-up of a change to %s failed", change.record.key)
     try:  # the record's source thread hears of it (customer intake)
-        from bot.jobs.intake import tell_thread
-
         tell_thread(services, gateway, change)
     except Exception:
         log.exception("thread update of %s failed", change.record.key)
     if change.record.kind == "issue" and change.record.status == "resolved":
         try:  # satisfaction per resolved issue: its card in the issue's thread (once per resolution)
-            from bot.jobs.issue_csat import after_resolution
-
             after_resolution(services, record_id=change.record.id)
         except Exception:
             log.exception("the satisfaction card of %s failed", change.record.key)
+
+
+def open_record_form(
+    services: Services,
+    gateway: SlackGateway,
+    *,
+    team_id: str,
+    kind: Kind | None,
+    locale: str,
+    trigger_id: str,
+    channel_id: str | None,
+    user_id: str,
+    selected_project_id: int | None = None,
+    title: str = "",
+    description: str = "",
+    notice: str | None = None,
+    draft: dict[str, Any] | None = None,
+) -> str:
+    """Open the form; returns the draft id that the submission will find its context under."""
+    with services.db.write() as session:
+        projects = [p for p in list_projects(session, team_id=team_id) if p.status == ProjectStatus.ACTIVE]
+        data = {
+            "kind": kind.value if kind else None,
+            "channel_id": channel_id,
+            "user_id": user_id,
+            "locale": locale,
+        }
+        draft_id = save_draft(session, team_id=team_id, data={**data, **(draft or {})}, now=services.now())
+    if selected_project_id is None and channel_id:
+        selected_project_id = next((p.id for p in projects if p.channel_id == channel_id), None)
+    view = record_modal(
+        kind=kind,
+        locale=locale,
+        projects=projects,
+        selected_project_id=selected_project_id,
+        metadata={"draft": draft_id},
+        title=title,
+        description=description,
+        notice=notice,
+    )
+    sent = gateway.open_view(trigger_id=trigger_id, view=view)
+    if not sent.ok:
+        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+    return draft_id
+
+
+def open_edit_form(
+    services: Services,
+    gateway: SlackGateway,
+    *,
+    team_id: str,
+    key: str,
+    kind: Kind | None,
+    user_id: str,
+    trigger_id: str,
+) -> None:
+    with services.db.read() as session:
+        record = lifecycle.editable(session, team_id=team_id, key=key, kind=kind, user_id=user_id)
+    sent = gateway.open_view(trigger_id=trigger_id, view=edit_modal(record, record.locale))
+    if not sent.ok:
+        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)

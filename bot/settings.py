@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.domain.working_hours import parse_working_hours
+
 SUPPORTED_LOCALES = ("en", "zh-CN")
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 # What example files and docs put where a secret goes (`.env.example`: xoxb-your-bot-token).
@@ -144,8 +146,6 @@ class Settings(BaseSettings):
         if not self.port.isdigit() or not 0 < int(self.port) < 65536:
             found.append(f"PORT must be a number between 1 and 65535, not {self.port!r}")
         try:
-            from bot.domain.surveys import parse_working_hours
-
             parse_working_hours(self.aftercare_survey_hours)
         except (ValueError, TypeError):
             found.append(

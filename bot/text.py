@@ -79,3 +79,18 @@ def clean(text: str) -> str:
 def mention(user_id: str) -> str:
     """A mention built by the bot itself (never from user text)."""
     return f"<@{user_id}>"
+
+
+# A record's title made from a message (its first line) is at most this long.
+TITLE_LIMIT = 200
+
+
+def prefill(message_text: str, file_names: list[str]) -> tuple[str, str]:
+    """Title (the first line) and full description of a message, in plain text."""
+    text = decode_slack_text(message_text or "").strip()
+    if file_names:
+        text = (text + "\n\n" if text else "") + "\n".join(f"📎 {name}" for name in file_names)
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if len(first_line) > TITLE_LIMIT:
+        first_line = first_line[: TITLE_LIMIT - 1].rstrip() + "…"
+    return first_line, text

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-import bot.commands.project as project_listeners
+import bot.closure as closure_flow
 from bot.jobs import JOBS
 from bot.jobs.base import JobContext
 from bot.jobs.runner import Runner, job_client_factory
@@ -66,7 +66,7 @@ def test_the_closing_form_is_acknowledged_before_any_slack_call_or_report(
     closing.fake.reset_calls()
     release = threading.Event()
     at_ack: dict[str, Any] = {}
-    real_close, real_drain = project_listeners.close_project, closing.executor.drain
+    real_close, real_drain = closure_flow.close_project, closing.executor.drain
 
     def held_close(*args: Any, **kwargs: Any) -> Any:
         assert release.wait(10)
@@ -79,7 +79,7 @@ def test_the_closing_form_is_acknowledged_before_any_slack_call_or_report(
         release.set()
         real_drain(timeout)
 
-    monkeypatch.setattr(project_listeners, "close_project", held_close)
+    monkeypatch.setattr(closure_flow, "close_project", held_close)
     monkeypatch.setattr(closing.executor, "drain", drain)
     response = closing.submit_view(view, _close_values("Done", None))
 

@@ -12,12 +12,9 @@ from sqlalchemy import select, update
 from bot import ids
 from bot.commands.surveys import register
 from bot.domain.people import upsert_member
-from bot.domain.surveys import (
-    latest_satisfaction,
-    latest_satisfaction_scores,
-    parse_working_hours,
-    survey_results,
-)
+from bot.domain.survey_results import survey_results
+from bot.domain.surveys import latest_satisfaction, latest_satisfaction_scores
+from bot.domain.working_hours import parse_working_hours
 from bot.export import export_data
 from bot.jobs import JOBS
 from bot.jobs.base import JobContext
@@ -234,11 +231,15 @@ def cards(slack: SlackHarness, channel: str = "CPROJ") -> list[dict[str, Any]]:
     for message in slack.fake.posted(channel):
         key = ((message.get("metadata") or {}).get("event_payload") or {}).get("key", "")
         if key.startswith(("survey-card", "issue-csat")):
-            found.append({"ts": message["ts"], "text": message["text"], "key": key, "blocks": message["blocks"]})
+            found.append(
+                {"ts": message["ts"], "text": message["text"], "key": key, "blocks": message["blocks"]}
+            )
     return found
 
 
-def press_card(slack: SlackHarness, user: str, score: int, card: dict[str, Any], channel: str = "CPROJ") -> None:
+def press_card(
+    slack: SlackHarness, user: str, score: int, card: dict[str, Any], channel: str = "CPROJ"
+) -> None:
     click(slack, find_button(card["blocks"], ids.survey_score_action(score)), user=user, channel=channel,
           message_ts=card["ts"])  # fmt: skip
 

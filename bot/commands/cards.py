@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.commands.common import clicked, reporting
-from bot.commands.forms import open_edit_form
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
-from bot.flows import after_change
+from bot.flows import after_change, open_edit_form
 from bot.home import refresh_homes
 from bot.i18n import t
 from bot.services import Services

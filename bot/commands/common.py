@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from bot.domain.errors import UserError
+from bot.domain.errors import N_, UserError
 from bot.domain.people import locale_of
 from bot.i18n import error_text, t
 from bot.services import Services
@@ -51,6 +51,11 @@ def ephemeral_reply(respond: Callable[..., Any]) -> Reply:
 
 
 # The attribute under which :func:`reporting` notes, on an unexpected error, the language it was speaking.
+# What a record or meeting command says in a channel no project uses.
+NOT_LINKED = N_(
+    "This channel isn't linked to a project yet. Create one here with /project new ACME Acme Corp after-sales."
+)
+
 LOCALE_NOTE = "aftercare_locale"
 
 

@@ -10,6 +10,10 @@ from slack_bolt import App, BoltContext
 from bot import ids
 from bot.commands.common import services_of, tenant_of
 from bot.directory import store_members
+from bot.installations import installation_store
+from bot.jobs.base import DeliveryKind, JobContext
+from bot.jobs.customer import channel_shared_notices
+from bot.jobs.runner import Runner, job_client_factory
 from storage.ledger import mark_uninstalled
 
 log = logging.getLogger("aftercare.listeners.events")
@@ -36,8 +40,6 @@ def access_lost(event: dict[str, Any], context: BoltContext) -> None:
     with services.db.write() as session:
         mark_uninstalled(session, team_id=team_id, now=services.now())
     if services.settings.oauth_mode:
-        from bot.app import installation_store
-
         installation_store(services).delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
 
 
@@ -47,10 +49,6 @@ def channel_shared(event: dict[str, Any], context: BoltContext) -> None:
     channel = event.get("channel")
     if not isinstance(channel, str) or not channel:
         return
-    from bot.jobs.base import DeliveryKind, JobContext
-    from bot.jobs.customer import channel_shared_notices
-    from bot.jobs.runner import Runner, job_client_factory
-
     services = services_of(context)
     team_id = tenant_of(context)
     runner = Runner(services, job_client_factory(services), sleep=lambda _seconds: None)

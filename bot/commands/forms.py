@@ -11,13 +11,13 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.commands.common import reporting, services_of, tenant_of
 from bot.domain import lifecycle
-from bot.domain.drafts import save_draft, take_draft
+from bot.domain.drafts import take_draft
 from bot.domain.errors import N_, UserError
 from bot.domain.people import locale_of
 from bot.domain.projects import find_active_projects, list_projects
 from bot.domain.records import NewRecord, create_record, set_source
 from bot.domain.views import RecordView
-from bot.flows import after_change, post_record_card, reply_logged_in_thread
+from bot.flows import after_change, open_record_form, post_record_card, reply_logged_in_thread
 from bot.i18n import error_text, t
 from bot.parsing import parse_estimate
 from bot.services import Services
@@ -26,71 +26,9 @@ from bot.slack.blocks import modal_errors, no_project_modal
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import RecordForm, metadata_of, parse_record_form
 from bot.slack.project_picker import project_options
-from bot.slack.record_blocks import edit_modal, record_modal
 from storage.models import Kind, Priority, ProjectStatus
 
 log = logging.getLogger(__name__)
-
-
-def open_record_form(
-    services: Services,
-    gateway: SlackGateway,
-    *,
-    team_id: str,
-    kind: Kind | None,
-    locale: str,
-    trigger_id: str,
-    channel_id: str | None,
-    user_id: str,
-    selected_project_id: int | None = None,
-    title: str = "",
-    description: str = "",
-    notice: str | None = None,
-    draft: dict[str, Any] | None = None,
-) -> str:
-    """Open the form; returns the draft id that the submission will find its context under."""
-    with services.db.write() as session:
-        projects = [p for p in list_projects(session, team_id=team_id) if p.status == ProjectStatus.ACTIVE]
-        data = {
-            "kind": kind.value if kind else None,
-            "channel_id": channel_id,
-            "user_id": user_id,
-            "locale": locale,
-        }
-        draft_id = save_draft(session, team_id=team_id, data={**data, **(draft or {})}, now=services.now())
-    if selected_project_id is None and channel_id:
-        selected_project_id = next((p.id for p in projects if p.channel_id == channel_id), None)
-    view = record_modal(
-        kind=kind,
-        locale=locale,
-        projects=projects,
-        selected_project_id=selected_project_id,
-        metadata={"draft": draft_id},
-        title=title,
-        description=description,
-        notice=notice,
-    )
-    sent = gateway.open_view(trigger_id=trigger_id, view=view)
-    if not sent.ok:
-        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
-    return draft_id
-
-
-def open_edit_form(
-    services: Services,
-    gateway: SlackGateway,
-    *,
-    team_id: str,
-    key: str,
-    kind: Kind | None,
-    user_id: str,
-    trigger_id: str,
-) -> None:
-    with services.db.read() as session:
-        record = lifecycle.editable(session, team_id=team_id, key=key, kind=kind, user_id=user_id)
-    sent = gateway.open_view(trigger_id=trigger_id, view=edit_modal(record, record.locale))
-    if not sent.ok:
-        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
 
 
 def _kind_fields(form: RecordForm) -> dict[str, Any]:

@@ -9,9 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import ephemeral_reply, reporting, services_of, tenant_of
-from bot.commands.records import NOT_LINKED
-from bot.commands.shortcuts import prefill
+from bot.commands.common import NOT_LINKED, ephemeral_reply, reporting, services_of, tenant_of
 from bot.domain.drafts import save_draft, take_draft, update_draft
 from bot.domain.errors import N_, UserError
 from bot.domain.meetings import (
@@ -47,7 +45,7 @@ from bot.slack.meeting_blocks import (
     parse_meeting_form,
 )
 from bot.slack.payloads import MessageShortcut, SlashCommand, metadata_of
-from bot.text import decode_slack_text
+from bot.text import decode_slack_text, prefill
 from storage.models import ProjectStatus
 
 log = logging.getLogger(__name__)

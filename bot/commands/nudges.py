@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.commands.common import clicked, reporting, services_of, tenant_of
-from bot.domain import nudges
+from bot.domain import nudge_actions
 from bot.domain.errors import N_, UserError
 from bot.domain.lifecycle import Change, change_once
 from bot.domain.people import locale_of
@@ -72,7 +72,7 @@ def redraw_nudge(
 ) -> str:
     """Redraw the nudge at ``channel``/``ts`` from current data; returns the locale it was drawn in."""
     with services.db.read() as session:
-        items = nudges.listed_items(
+        items = nudge_actions.listed_items(
             session, team_id=team_id, keys=listed, user_id=user_id, now=services.now()
         )
         fallback = next((i.project_locale for i in items if i.project_locale), services.default_locale)
@@ -91,11 +91,11 @@ def _apply(services: Services, team_id: str, user_id: str, action_id: str, ref: 
 
     def apply(session: Session) -> Change:
         if action_id == ids.ACTION_NUDGE_DONE:
-            return nudges.mark_done(
+            return nudge_actions.mark_done(
                 session, team_id=team_id, key=ref["key"], user_id=user_id, now=now, expected_version=ref["v"]
             )
         days = ref["days"] if isinstance(ref["days"], int) else SNOOZE_ACTIONS[action_id]
-        return nudges.snooze(
+        return nudge_actions.snooze(
             session, team_id=team_id, key=ref["key"], days=days, user_id=user_id, now=now,
             expected_version=ref["v"],
         )  # fmt: skip
@@ -146,7 +146,7 @@ def _open_set_date(
     tell: Callable[[str], None],
 ) -> None:
     with services.db.read() as session:
-        form = nudges.check_new_due(
+        form = nudge_actions.check_new_due(
             session, team_id=team_id, key=ref["key"], user_id=user_id, now=services.now(),
             expected_version=ref["v"],
         )  # fmt: skip
@@ -206,7 +206,7 @@ def on_set_due_submit(
             raise UserError(N_("Choose a date."))
         change = change_once(
             services.db, team_id=team_id, key=key,
-            apply=lambda session: nudges.set_new_due(
+            apply=lambda session: nudge_actions.set_new_due(
                 session, team_id=team_id, key=key, due=picked, user_id=user_id, now=services.now(),
                 expected_version=version,
             ),

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -13,14 +11,20 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
+from bot.closure import close_and_report
 from bot.commands.common import Reply, apology, ephemeral_reply, reporting, services_of, tenant_of
-from bot.domain.documents import IndexedMeeting, docs_index
+from bot.domain.documents import docs_index
 from bot.domain.errors import N_, UserError
-from bot.domain.projects import (
+from bot.domain.project_settings import (
     FORM_FIELD,
     InvalidSettings,
     SavedSettings,
     check_settings,
+    project_settings,
+    save_settings,
+    set_report_channel,
+)
+from bot.domain.projects import (
     create_project,
     link_channel,
     list_projects,
@@ -29,78 +33,41 @@ from bot.domain.projects import (
     project_for_channel,
     project_for_manager,
     project_in_channel,
-    project_settings,
     reopen_project,
-    save_settings,
-    set_report_channel,
     unlink_channel,
 )
-from bot.domain.retrospective import Closing, check_closing_text, retrospective
+from bot.domain.retrospective import check_closing_text, retrospective
 from bot.domain.status import project_status
 from bot.domain.surveys import KIND_ON_DEMAND, start_on_demand_survey
 from bot.i18n import error_text, t
-from bot.jobs.closing import ReportOutcome, close_project, deliver_report
 from bot.jobs.digest import preview_digest
 from bot.parsing import parse_project_key, split_subcommand
+from bot.project_channels import DM_REFUSAL, ensure_bot_can_post, report_channel_problem, summary_links
 from bot.rendering import render
 from bot.services import Services
 from bot.slack.blocks import modal_errors
 from bot.slack.closure_blocks import (
     CLOSE_FIELDS,
     close_modal,
-    closed_confirmation,
     docs_message,
     parse_close_form,
 )
-from bot.slack.gateway import ChannelInfo, SlackGateway
+from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import SlashCommand, metadata_of
 from bot.slack.project_blocks import change_labels, parse_settings_form, settings_modal, status_text
 from bot.slack.survey_blocks import started_text
+from bot.survey_people import learn_who_is_asked  # who is of another organisation (card, not DM)
 from bot.text import decode_slack_text
 from storage.models import ProjectStatus
 
 log = logging.getLogger(__name__)
 
 PLANNED: frozenset[str] = frozenset()
-DM_REFUSAL = N_("Projects live in channels, not in direct messages. Run this in the project's channel.")
 
 
 def _refuse_direct_message(command: SlashCommand) -> None:
     if command.in_direct_message:
         raise UserError(DM_REFUSAL)
-
-
-def _ensure_bot_can_post(gateway: SlackGateway, channel_id: str) -> None:
-    """Join a public channel; in a private one ask to be invited; never link a DM."""
-    info = gateway.channel_info(channel=channel_id)
-    if not isinstance(info, ChannelInfo):
-        if info.error == "missing_scope":
-            # With channels:read and groups:read, only DMs and group DMs are out of the bot's sight.
-            raise UserError(DM_REFUSAL)
-        if info.error == "channel_not_found":
-            # Private channels the bot is not in are invisible to it.
-            raise UserError(
-                N_(
-                    "I can't see this channel. Invite me first (type /invite @Aftercare), then run the command again."
-                )
-            )
-        raise UserError(N_("I couldn't check this channel (%(error)s). Please try again."), error=info.error)
-    if info.is_im:
-        raise UserError(DM_REFUSAL)
-    if info.is_member:
-        return
-    if info.is_private:
-        raise UserError(
-            N_(
-                "This is a private channel: invite me first (type /invite @Aftercare), then run the command again."
-            )
-        )
-    joined = gateway.join(channel=channel_id)
-    if not joined.ok:
-        raise UserError(
-            N_("I couldn't join this channel (%(error)s). Invite me with /invite @Aftercare and try again."),
-            error=joined.error,
-        )
 
 
 @dataclass
@@ -149,7 +116,7 @@ def _new(req: _Request, rest: str) -> None:
             )
     if not name:
         raise UserError(N_("Give the project a name: /project new %(key)s Acme Corp after-sales"), key=key)
-    _ensure_bot_can_post(req.gateway, command.channel_id)
+    ensure_bot_can_post(req.gateway, command.channel_id)
     with services.db.write() as session:
         project = create_project(
             session,
@@ -186,7 +153,7 @@ def _link(req: _Request, rest: str) -> None:
         )
     req.locale = project.locale
     # Slack is asked outside any transaction; the link is checked again when written.
-    _ensure_bot_can_post(req.gateway, channel_id)
+    ensure_bot_can_post(req.gateway, channel_id)
     with req.services.db.write() as session:
         project = link_channel(
             session,
@@ -306,37 +273,6 @@ def _reopen(req: _Request, rest: str) -> None:
         req.reply(text)
 
 
-# Slack's message permalinks: https://<workspace>.slack.com/archives/<channel>/p<ts without its dot>
-_PERMALINK = re.compile(r"^(?P<base>https://[^/?#]+/archives/)(?P<channel>[A-Z0-9]+)/p(?P<ts>\d+)$")
-# chat.getPermalink calls one index may make before giving up on links.
-_PERMALINK_TRIES = 3
-
-
-def _summary_links(gateway: SlackGateway, meetings: Sequence[IndexedMeeting]) -> dict[str, str]:
-    """Links to the meetings' summary messages: one ``chat.getPermalink``, the rest built the same way."""
-    links: dict[str, str] = {}
-    base: str | None = None
-    tries = 0
-    for meeting in meetings:
-        if not (meeting.card_channel_id and meeting.card_ts):
-            continue
-        compact = meeting.card_ts.replace(".", "")
-        if base:
-            links[meeting.key] = f"{base}{meeting.card_channel_id}/p{compact}"
-            continue
-        if tries >= _PERMALINK_TRIES:
-            continue
-        tries += 1
-        link = gateway.permalink(channel=meeting.card_channel_id, ts=meeting.card_ts)
-        if not link:
-            continue
-        links[meeting.key] = link
-        match = _PERMALINK.match(link)
-        if match and match["channel"] == meeting.card_channel_id and match["ts"] == compact:
-            base = match["base"]
-    return links
-
-
 def _docs(req: _Request, rest: str) -> None:
     """The project's documents: retrospective reports, meeting notes, records' source messages."""
     _no_options("docs", rest)
@@ -350,7 +286,7 @@ def _docs(req: _Request, rest: str) -> None:
         for d in index.documents
     )
     text, blocks = docs_message(
-        replace(index, documents=documents), _summary_links(req.gateway, index.meetings)
+        replace(index, documents=documents), summary_links(req.gateway, index.meetings)
     )
     req.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
@@ -369,8 +305,6 @@ def _survey(req: _Request, rest: str) -> None:
         closes_at=started.closes_at, timezone=started.timezone, locale=started.locale,
     )  # fmt: skip
     req.reply(text)
-    from bot.commands.surveys import learn_who_is_asked  # who is of another organisation (card, not DM)
-
     learn_who_is_asked(req.services, req.gateway.client, survey_id=started.id)
 
 
@@ -429,51 +363,6 @@ def project_command(
 # -- the settings modal ----------------------------------------------------------------------
 
 
-def _report_channel_problem(gateway: SlackGateway, channel_id: str) -> UserError | None:
-    """Why ``channel_id`` cannot take internal reports (one ``conversations.info``), or None.
-
-    Fails closed: a channel shared (or being shared) with another organisation, or one Slack
-    cannot tell about, is refused.
-    """
-    info = gateway.channel_info(channel=channel_id)
-    if not isinstance(info, ChannelInfo):
-        if info.error == "channel_not_found":
-            return UserError(
-                N_("I can't see that channel. Invite me to it first (type /invite @Aftercare there)."),
-                field="report_channel",
-            )
-        return UserError(
-            N_("I couldn't check that channel (%(error)s). Please try again."),
-            error=info.error,
-            field="report_channel",
-        )
-    if info.is_ext_shared or info.is_pending_ext_shared:
-        return UserError(
-            N_(
-                "That channel is shared with another organisation. Reports are internal: choose a channel only your team is in."
-            ),
-            field="report_channel",
-        )
-    if info.is_im:
-        return UserError(N_("Choose a channel, not a direct message."), field="report_channel")
-    if info.is_member:
-        return None
-    # Reports are posted, looked for in history and uploaded there: the bot must be in it.
-    if info.is_private:
-        return UserError(
-            N_("I can't see that channel. Invite me to it first (type /invite @Aftercare there)."),
-            field="report_channel",
-        )
-    joined = gateway.join(channel=channel_id)  # https://docs.slack.dev/reference/methods/conversations.join
-    if not joined.ok:
-        return UserError(
-            N_("I couldn't join this channel (%(error)s). Invite me with /invite @Aftercare and try again."),
-            error=joined.error,
-            field="report_channel",
-        )
-    return None
-
-
 def settings_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
@@ -515,7 +404,7 @@ def settings_submitted(
         return
     ack()
     gateway = SlackGateway(client)
-    refused = _report_channel_problem(gateway, wanted) if wanted else None
+    refused = report_channel_problem(gateway, wanted) if wanted else None
     if wanted and refused is None:
         with services.db.write() as session:
             channel_saved = set_report_channel(
@@ -553,7 +442,7 @@ def close_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Validate and ack at once (no Slack call, no report built before ``ack()``); then close the project,
-    deliver its report through the ledger and tell the person where it went."""
+    deliver its report and tell the person where it went (:func:`bot.closure.close_and_report`)."""
     services = services_of(context)
     locale = services.default_locale
     try:
@@ -575,70 +464,18 @@ def close_submitted(
         ack(**modal_errors({ids.BLOCK_CLOSE_SUMMARY: apology(locale, "closing a project")}))
         return
     ack()
-    gateway = SlackGateway(client)
-    channel_id = meta.get("channel_id")
-    try:
-        closing = close_project(
-            services,
-            team_id=team_id,
-            project_id=project_id,
-            user_id=user_id,
-            summary=summary,
-            lessons=lessons,
-        )
-    except UserError as error:  # closed meanwhile, or no longer theirs
-        _tell_closer(gateway, channel_id=channel_id, user_id=user_id, text=error_text(locale, error))
-        return
-    except Exception:
-        log.exception("closing project %s failed", project.key)
-        _tell_closer(
-            gateway, channel_id=channel_id, user_id=user_id, text=apology(locale, "closing a project")
-        )
-        return
-    try:
-        _after_closing(services, gateway, closing, user_id=user_id, channel_id=channel_id)
-    except Exception:
-        log.exception("delivering the retrospective report of %s failed", closing.project.key)
-    if closing.survey_started:  # who is of another organisation: asked on a card, not by DM
-        from bot.commands.surveys import learn_for_open_survey
-
-        try:
-            learn_for_open_survey(services, client, project_id=project_id)
-        except Exception:
-            log.exception("looking up the closing survey's people of %s failed", closing.project.key)
-
-
-def _tell_closer(gateway: SlackGateway, *, channel_id: Any, user_id: str, text: str) -> None:
-    """Only the person who closed the project sees it: in the channel, else by DM."""
-    sent = gateway.post_ephemeral(channel=str(channel_id), user=user_id, text=text) if channel_id else None
-    if sent is None or not sent.ok:
-        gateway.dm(user=user_id, text=text)
-
-
-def _after_closing(
-    services: Services, gateway: SlackGateway, closing: Closing, *, user_id: str, channel_id: Any
-) -> None:
-    project = closing.project
-    try:
-        delivered = deliver_report(services, closing)
-    except Exception:
-        log.exception("posting the retrospective report of %s failed", project.key)
-        delivered = ReportOutcome(failed="internal_error")
-    notice = render("project_closed.j2", project.locale, user_id=user_id, key=project.key, name=project.name)
-    if channel_id:
-        gateway.post(channel=str(channel_id), text=notice)
-    survey_error = error_text(project.locale, closing.survey_error) if closing.survey_error else None
-    text = closed_confirmation(
-        closing.report,
-        report_channel=delivered.channel,
-        shared=delivered.shared,
-        refused=delivered.refused,
-        report_failed=delivered.failed,
-        file_failed=delivered.file_failed,
-        survey_started=closing.survey_started,
-        survey_error=survey_error,
+    close_and_report(
+        services,
+        SlackGateway(client),
+        team_id=team_id,
+        project_id=project_id,
+        project_key=project.key,
+        user_id=user_id,
+        channel_id=meta.get("channel_id"),
+        summary=summary,
+        lessons=lessons,
+        locale=locale,
     )
-    _tell_closer(gateway, channel_id=channel_id, user_id=user_id, text=text)
 
 
 def register(app: App) -> None:

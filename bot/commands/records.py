@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.commands.common import Reply, ephemeral_reply, reporting, services_of, tenant_of
-from bot.commands.forms import open_edit_form, open_record_form
 from bot.commands.guard import after_ack
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
@@ -21,7 +20,7 @@ from bot.domain.projects import project_for_channel
 from bot.domain.records import NewRecord, create_record
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import ProjectView
-from bot.flows import after_change, post_record_card
+from bot.flows import after_change, open_edit_form, open_record_form, post_record_card
 from bot.i18n import t
 from bot.labels import KIND_PLURALS, status_name
 from bot.parsing import parse_record_key, parse_record_options, split_subcommand, tokens

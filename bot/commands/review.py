@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from bot import ids
 from bot.commands.common import clicked, reporting
 from bot.domain import lifecycle
-from bot.domain.digest import adjust_risk, confirm_risk, risk_review
 from bot.domain.errors import N_, UserError
+from bot.domain.risk_review import adjust_risk, confirm_risk, risk_review
 from bot.flows import after_change
 from bot.i18n import t
 from bot.services import Services

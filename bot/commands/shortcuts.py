@@ -10,28 +10,15 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.commands.common import ephemeral_reply, reporting, services_of, tenant_of
-from bot.commands.forms import open_record_form
 from bot.domain.drafts import update_draft
 from bot.domain.projects import list_projects, project_for_channel
+from bot.flows import open_record_form
 from bot.i18n import t
 from bot.slack.blocks import MAX_INPUT, no_project_modal
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import MessageShortcut
-from bot.text import decode_slack_text
+from bot.text import prefill
 from storage.models import Kind, ProjectStatus
-
-TITLE_LIMIT = 200
-
-
-def prefill(message_text: str, file_names: list[str]) -> tuple[str, str]:
-    """Title (the first line) and full description of a message, in plain text."""
-    text = decode_slack_text(message_text or "").strip()
-    if file_names:
-        text = (text + "\n\n" if text else "") + "\n".join(f"📎 {name}" for name in file_names)
-    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    if len(first_line) > TITLE_LIMIT:
-        first_line = first_line[: TITLE_LIMIT - 1].rstrip() + "…"
-    return first_line, text
 
 
 def _handle(

@@ -21,11 +21,9 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.commands.common import clicked, reporting, services_of
-from bot.directory import store_members
 from bot.domain import surveys
 from bot.domain.errors import N_, UserError
 from bot.domain.people import locale_of
-from bot.domain.survey_channel import unknown_people
 from bot.i18n import error_text, normalise_locale
 from bot.services import Services
 from bot.slack.blocks import modal_errors
@@ -33,53 +31,11 @@ from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import metadata_of
 from bot.slack.survey_blocks import details_modal, parse_details, survey_message
 from bot.slack.survey_card_blocks import saved_note
-from storage.models import Survey
+from bot.survey_people import survey_key
 
 log = logging.getLogger(__name__)
 
 BROKEN = N_("This button is broken. Please use the command instead.")
-
-
-def survey_key(services: Services) -> bytes:
-    """The survey key, from the first server secret set: signing secret, client secret, bot token.
-
-    Every process that handles Slack requests must have the same one; changing it
-    makes answers given before unchangeable (never doubled).
-    """
-    settings = services.settings
-    return surveys.derive_key(
-        settings.slack_signing_secret or settings.slack_client_secret or settings.slack_bot_token or ""
-    )
-
-
-def learn_who_is_asked(services: Services, client: WebClient, *, survey_id: int) -> None:
-    """Ask ``users.info`` about participants the directory does not place yet (after the survey is saved).
-
-    Whether someone is of another organisation — asked on a card in the project channel rather than by
-    DM — is read from the directory by the surveys job; this fills it for newcomers. Failures are logged:
-    such a person is then asked by DM, and a DM Slack refuses is reported to the owners by the ledger.
-    """
-    with services.db.read() as session:
-        survey = session.get(Survey, survey_id)
-        team_id = survey.team_id if survey is not None else ""
-        unknown = unknown_people(session, survey_id=survey_id)
-    found: list[dict[str, Any]] = []
-    for user_id in unknown:
-        try:
-            found.append(dict(client.users_info(user=user_id).get("user") or {}))
-        except Exception as exc:
-            log.warning("users.info %s failed (%s): they will be asked by DM", user_id, exc)
-    if found:
-        store_members(services, team_id, found)
-
-
-def learn_for_open_survey(services: Services, client: WebClient, *, project_id: int) -> None:
-    """:func:`learn_who_is_asked` for the project's open survey (the closing survey, just started)."""
-    with services.db.read() as session:
-        survey = surveys.open_survey_of(session, project_id=project_id, now=services.now())
-        survey_id = survey.id if survey is not None else None
-    if survey_id is not None:
-        learn_who_is_asked(services, client, survey_id=survey_id)
 
 
 def _ref(raw: str | None) -> dict[str, Any]:

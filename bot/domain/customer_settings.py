@@ -39,7 +39,7 @@ def check_emoji(value: Any) -> str:
 
 
 def stored(project: Any) -> dict[str, Any]:
-    """The settings as :class:`bot.domain.projects.ProjectSettings` holds them (holidays as a tuple)."""
+    """The settings as :class:`bot.domain.project_settings.ProjectSettings` holds them (holidays as a tuple)."""
     values = {name: getattr(project, name) for name in CUSTOMER_COLUMNS}
     values["holidays"] = tuple(values["holidays"] or ())
     values["sla"] = dict(values["sla"] or {})

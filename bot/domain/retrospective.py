@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.documents import KIND_RETROSPECTIVE, DocumentView, store_document
 from bot.domain.errors import N_, UserError
+from bot.domain.issue_csat import issue_satisfaction
 from bot.domain.permissions import project_owners
 from bot.domain.projects import close_project
 from bot.domain.resolution import median_duration, resolved_at, resolved_moves
@@ -382,8 +383,6 @@ def retrospective(session: Session, *, team_id: str, project_id: int, now: datet
 
 
 def _issue_satisfaction(session: Session, project_id: int) -> dict[str, Any]:
-    from bot.domain.issue_csat import issue_satisfaction
-
     figure = issue_satisfaction(session, project_id=project_id)
     return {"issue_satisfaction": figure.average, "issue_answers": figure.count}
 

@@ -24,13 +24,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.surveys import (
-    KIND_ISSUE,
-    REMINDER_AFTER,
-    STATUS_OPEN,
-    WorkingHours,
-    zone_of,
-)
+from bot.domain.surveys import KIND_ISSUE, REMINDER_AFTER, STATUS_OPEN
+from bot.domain.working_hours import WorkingHours, zone_of
 from bot.i18n import normalise_locale
 from storage.models import Person, Project, Survey, SurveyParticipant
 

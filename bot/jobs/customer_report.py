@@ -90,7 +90,8 @@ def plan(session: Session, ctx: JobContext, due: Sequence[tuple[Project, datetim
     outgoing: list[Outgoing] = []
     to_build: list[tuple[Project, datetime]] = []
     for project, slot in wanted:
-        mine = [keys[(project.id, c)] for c in channels.get(project.id, [])]
+        mine_in = {keys[(project.id, c)]: c for c in channels.get(project.id, [])}  # key → its channel
+        mine = list(mine_in)
         decided = digest.base_key(digest.KIND, project.team_id, project.key, slot) in digests
         if any(k not in claimed for k in mine) and not (decided and not any(k in claimed for k in mine)):
             to_build.append((project, slot))
@@ -100,7 +101,7 @@ def plan(session: Session, ctx: JobContext, due: Sequence[tuple[Project, datetim
                 outgoing.append(
                     Outgoing(
                         key=key, team_id=project.team_id, kind=KIND, text=str(payload.get("text") or ""),
-                        blocks=list(payload.get("blocks") or []), channel=key.rsplit(":", 1)[1],
+                        blocks=list(payload.get("blocks") or []), channel=mine_in[key],
                         project_id=project.id,
                     )
                 )  # fmt: skip

@@ -10,12 +10,13 @@ was down is still due until :data:`DIGEST_GRACE` has passed.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.digest import weekly_digest, weekly_digests
@@ -57,6 +58,10 @@ def next_digest_slot(project: Project, now: datetime) -> datetime:
     return local_at(latest.date() + timedelta(days=7), parse_hhmm(project.digest_time), project.timezone)
 
 
+# Report bases asked about in one ledger query (each one a LIKE prefix).
+CLAIMED_CHUNK = 100
+
+
 def base_key(kind: str, team_id: str, project_key: str, slot: datetime) -> str:
     return f"{kind}:{team_id}:{project_key}:{iso_week(slot)}"
 
@@ -70,41 +75,43 @@ class Claimed:
     blocks: list[Block]
 
 
-def _planner_key(key: str) -> str:
-    """The planner's key of a ledger key: without the ``:<owner>`` a DM copy gets."""
-    head, _, last = key.rpartition(":")
-    return key if last.isdigit() or head.count(":") < 3 else head
+def _planner_key(key: str, channel: str) -> str:
+    """The planner's key of a ledger row: a DM copy's key is the planner's with ``:<owner>`` added, and its
+    stored channel is that owner (:meth:`bot.jobs.audience.Targets.keyed`), so the suffix is known, not parsed."""
+    suffix = f":{channel}"
+    return key.removesuffix(suffix) if channel and key.endswith(suffix) else key
 
 
 def claimed_reports(session: Session, bases: Collection[str]) -> dict[str, list[Claimed]]:
-    """The messages already claimed for each of ``bases`` (``kind:team:project:week``) that has any.
+    """The messages already claimed for each of ``bases`` (``kind:team:project:week``, from :func:`base_key`)
+    that has any, in the order they were claimed.
 
     A report is claimed as a whole: once any part of it is in the ledger, planning it
     again gives back exactly the claimed messages, as they were claimed — never a
     part more, even when the report has grown since — and the rest is the ledger's
     business. Planning them again (rather than nothing) lets the runner count them as
     already sent and retry pending ones; it is also far cheaper than building them again.
-    One query per distinct week (the projects due in one tick share one or two).
+    A row belongs to the base its key starts with (a prefix, never split apart); one query per chunk of
+    bases (the projects due in one tick).
     """
     if not bases:
         return {}
-    wanted = set(bases)
-    by_week: dict[tuple[str, str], set[str]] = {}
-    for base in wanted:
-        kind, team, _project, week = base.split(":")
-        by_week.setdefault((kind, week), set()).add(team)
+    wanted = sorted(set(bases))
     found: dict[str, dict[str, Claimed]] = {}
-    for (kind, week), teams in by_week.items():
+    for start in range(0, len(wanted), CLAIMED_CHUNK):
+        chunk = wanted[start : start + CLAIMED_CHUNK]
         rows = session.execute(
-            select(Delivery.key, Delivery.payload)
-            .where(Delivery.team_id.in_(teams), Delivery.key.like(f"{kind}:%:{week}%"))
+            select(Delivery.key, Delivery.channel, Delivery.payload)
+            .where(or_(*(Delivery.key.startswith(f"{base}:", autoescape=True) for base in chunk)))
             .order_by(Delivery.id)
         )
-        for key, payload in rows:
-            base = ":".join(key.split(":")[:4])
-            if base not in wanted:
+        for key, channel, payload in rows:
+            # The base a key starts with is the greatest base not after it (sorted; the key only extends it).
+            at = bisect_right(chunk, key) - 1
+            base = chunk[at] if at >= 0 else ""
+            if not base or not key.startswith(f"{base}:"):
                 continue
-            planned = _planner_key(key)
+            planned = _planner_key(key, channel)
             messages = found.setdefault(base, {})
             if planned not in messages:  # DM copies of one message share its planner key
                 messages[planned] = Claimed(
@@ -112,10 +119,7 @@ def claimed_reports(session: Session, bases: Collection[str]) -> dict[str, list[
                     text=str((payload or {}).get("text") or ""),
                     blocks=list((payload or {}).get("blocks") or []),
                 )
-    return {
-        base: sorted(messages.values(), key=lambda c: [int(n) for n in c.key.split(":")[4:] if n.isdigit()])
-        for base, messages in found.items()
-    }
+    return {base: list(messages.values()) for base, messages in found.items()}
 
 
 def replay(claimed: list[Claimed], *, team_id: str, kind: str, project_id: int) -> list[Outgoing]:

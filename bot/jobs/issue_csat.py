@@ -15,7 +15,8 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from bot.domain.issue_csat import IssueCard, issue_card_due
-from bot.domain.surveys import KIND_ISSUE, mark_invited
+from bot.domain.survey_schedule import mark_invited
+from bot.domain.surveys import KIND_ISSUE
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.runner import ClientFor, Runner, job_client_factory
 from bot.services import Services

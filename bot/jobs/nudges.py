@@ -21,17 +21,17 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
+from bot.domain.nudge_actions import as_listed
 from bot.domain.nudges import (
     OverdueItem,
     OverdueWork,
     PersonFacts,
     ProjectFacts,
-    as_listed,
     mark_escalated,
     overdue_work,
     owners_of,
-    valid_timezone,
 )
+from bot.domain.working_hours import valid_timezone
 from bot.i18n import normalise_locale
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.slots import is_due, latest_daily_slot

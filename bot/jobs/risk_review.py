@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bot.domain.digest import risk_reviews
+from bot.domain.risk_review import risk_reviews
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.digest import active_projects, base_key, claimed_reports, replay
 from bot.jobs.slots import is_due, latest_weekly_slot

@@ -28,6 +28,7 @@ from bot import ids
 from bot.domain.people import locale_of
 from bot.domain.permissions import project_owners
 from bot.i18n import t
+from bot.installations import installation_store
 from bot.jobs.audience import ProjectAudience, SharedChannels, internal_targets, project_audiences
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing, Planner
 from bot.jobs.customer import CUSTOMER_KINDS, customer_targets, customer_unreachable
@@ -603,8 +604,6 @@ def _failure_text(locale: str, delivery: Delivery, error: str) -> str:
 
 def find_installation(services: Services, *, enterprise_id: str | None, team_id: str) -> Bot | None:
     """The installation serving a workspace: its own, or its Grid organisation's org-wide install."""
-    from bot.app import installation_store
-
     store = installation_store(services)
     bot = store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
     if bot is None and enterprise_id:

@@ -35,10 +35,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.survey_channel import DueCard, due_cards, mark_card_invited, mark_card_reminded
-from bot.domain.surveys import (
-    DEFAULT_WORKING_HOURS,
-    KIND_PULSE,
-    WorkingHours,
+from bot.domain.survey_results import survey_results
+from bot.domain.survey_schedule import (
     close_survey,
     due_invitations,
     due_pulses,
@@ -46,12 +44,11 @@ from bot.domain.surveys import (
     due_results,
     mark_invited,
     mark_reminded,
-    parse_working_hours,
     scope_of,
     start_pulse,
-    survey_results,
-    zone_of,
 )
+from bot.domain.surveys import KIND_PULSE
+from bot.domain.working_hours import DEFAULT_WORKING_HOURS, WorkingHours, parse_working_hours, zone_of
 from bot.i18n import normalise_locale
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.slack.blocks import text_blocks

@@ -14,7 +14,8 @@ from typing import Any
 
 from bot import ids
 from bot.domain.errors import N_
-from bot.domain.nudges import ItemState, ListedItem, OverdueItem, ProjectFacts
+from bot.domain.nudge_actions import ItemState, ListedItem
+from bot.domain.nudges import OverdueItem, ProjectFacts
 from bot.i18n import t
 from bot.labels import status_name
 from bot.rendering import render

@@ -14,7 +14,7 @@ from babel.dates import get_day_names
 from bot import ids
 from bot.domain.customer_settings import INTAKE_MODES
 from bot.domain.errors import N_
-from bot.domain.projects import (
+from bot.domain.project_settings import (
     FORM_FIELD,
     REVIEW_EVERY_WEEKS,
     SURVEY_PULSE_DAYS,

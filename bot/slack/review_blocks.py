@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.domain.digest import ReviewRisk, RiskReview
 from bot.domain.errors import N_
+from bot.domain.risk_review import ReviewRisk, RiskReview
 from bot.i18n import t
 from bot.labels import status_name
 from bot.rendering import render

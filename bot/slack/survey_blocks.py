@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.domain.errors import N_
+from bot.domain.survey_results import SurveyResults
 from bot.domain.surveys import (
     KIND_CLOSING,
     KIND_ON_DEMAND,
@@ -24,7 +25,6 @@ from bot.domain.surveys import (
     RECOMMEND_SCORES,
     SCORES,
     SurveyDm,
-    SurveyResults,
 )
 from bot.i18n import t
 from bot.rendering import render, slack_gettext
