@@ -169,3 +169,21 @@ def learn_contact(session: Session, *, project_id: int, user_id: str) -> bool:
         )
     )
     return True
+
+
+def _verdict(same: bool | None, guest: bool | None) -> bool | None:
+    if same is False or guest is True:
+        return False
+    if same is None or guest is None:
+        return None
+    return True
+
+
+def internal_by_directory(org: Organisation, person: Person | None) -> bool | None:
+    """The one rule read from a directory row alone (customer contacts aside): None when it cannot tell."""
+    return _verdict(*_from_directory(org, person))
+
+
+def internal_by_slack(org: Organisation, member: dict[str, Any]) -> bool | None:
+    """The one rule read from a ``users.info`` user object alone (customer contacts aside)."""
+    return _verdict(*_from_slack(org, member))
