@@ -187,3 +187,29 @@ def internal_by_directory(org: Organisation, person: Person | None) -> bool | No
 def internal_by_slack(org: Organisation, member: dict[str, Any]) -> bool | None:
     """The one rule read from a ``users.info`` user object alone (customer contacts aside)."""
     return _verdict(*_from_slack(org, member))
+
+
+def of_another_organisation(
+    home_team_id: str | None,
+    team_id: str,
+    *,
+    home_enterprise_id: str | None = None,
+    enterprise_id: str | None = None,
+) -> bool:
+    """Whether a person whose home workspace is ``home_team_id`` (Enterprise Grid organisation
+    ``home_enterprise_id``) belongs to another organisation than workspace ``team_id`` (of ``enterprise_id``).
+
+    A sibling workspace of the same Grid organisation is this organisation (they can be DMed), by the one rule
+    (:func:`same_organisation`). Unknown (None) is not "another organisation": such a
+    person is asked by DM, and a refusal is reported through the ledger.
+    """
+    if not home_team_id:
+        return False
+    same = same_organisation(
+        Organisation(team_id=team_id, enterprise_id=enterprise_id),
+        team_id=home_team_id,
+        enterprise_id=home_enterprise_id or None,
+    )
+    if same is False and enterprise_id and not home_enterprise_id:
+        return False  # stored before the directory kept organisations: maybe a sibling workspace
+    return same is False
