@@ -99,3 +99,19 @@ def test_a_card_without_a_service_level_asks_slack_nothing(acme: SlackHarness) -
     acme.command("/issue", "assign ACME-1 <@UBOB|bob>")
     [card] = _card_updates(acme)
     assert "first response" not in card and acme.fake.calls_to("conversations.info") == []
+
+
+def test_once_the_channel_is_shared_its_cards_lose_the_figures_at_once(acme: SlackHarness) -> None:
+    key = _customer_issue(acme)
+    _at(acme, MON + timedelta(hours=2, minutes=40))
+    acme.command("/issue", f"assign {key} <@UBOB|bob>")
+    assert "first response due" in _card_updates(acme)[-1]
+    acme.fake.state.channels["CPROJ"].is_ext_shared = True
+    acme.event(
+        {"type": "channel_shared", "connected_team_id": "TOTHER", "channel": "CPROJ", "event_ts": "1.0"},
+        event_id="EvShared",
+    )
+
+    acme.command("/issue", f"assign {key} <@UALICE|alice>")  # within the minute the decision was cached
+
+    assert "first response" not in _card_updates(acme)[-1]

@@ -47,12 +47,14 @@ def channel_shared(event: dict[str, Any], context: BoltContext) -> None:
     channel = event.get("channel")
     if not isinstance(channel, str) or not channel:
         return
+    from bot.card_level import forget_channel
     from bot.jobs.base import DeliveryKind, JobContext
     from bot.jobs.customer import channel_shared_notices
     from bot.jobs.runner import Runner, job_client_factory
 
     services = services_of(context)
     team_id = tenant_of(context)
+    forget_channel(services, team_id, channel)  # its cards stop showing service-level figures at once
     runner = Runner(services, job_client_factory(services), sleep=lambda _seconds: None)
     runner.run(
         [lambda session, _ctx: channel_shared_notices(session, team_id=team_id, channel=channel)],
