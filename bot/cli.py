@@ -235,6 +235,9 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
             f"{report.planned} message(s) would be sent; {report.already_sent} already sent. Nothing was posted or written."
         )
         return 0
+    prepare = job.load_prepare()
+    if prepare is not None:  # e.g. people a pulse survey asks, looked up before they are invited
+        prepare(services, runner.client_for, ctx)
     report = runner.run([planner], ctx, kinds=job.kinds)
     print(f"{args.name} at {now.isoformat()}: {report.sent} sent, {report.already_sent} already sent before, "
           f"{report.pending} pending, {report.failed} failed")  # fmt: skip

@@ -96,5 +96,7 @@ def _after_closing(
         file_failed=delivered.file_failed,
         survey_started=closing.survey_started,
         survey_error=survey_error,
+        summary_channel=delivered.summary_channel,
+        summary_failed=delivered.summary_failed,
     )
     _tell_closer(gateway, channel_id=channel_id, user_id=user_id, text=text)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot import home
+from bot.card_level import with_level
 from bot.domain import lifecycle
 from bot.domain.drafts import save_draft
 from bot.domain.errors import N_, UserError
@@ -22,7 +23,7 @@ from bot.jobs.issue_csat import after_resolution
 from bot.labels import kind_name
 from bot.rendering import render
 from bot.services import Services
-from bot.slack.blocks import context, record_card, section
+from bot.slack.blocks import Block, context, record_card, section
 from bot.slack.gateway import Sent, SlackGateway
 from bot.slack.record_blocks import edit_modal, record_modal
 from bot.slack.sla_blocks import state_line
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 def post_record_card(services: Services, gateway: SlackGateway, record: RecordView, *, channel: str) -> Sent:
     """Post the record's card and remember where it is (for redraws)."""
     text, blocks = record_card(record)
+    blocks = with_service_level(services, gateway, record, channel, blocks)
     sent = gateway.post(channel=channel, text=text, blocks=blocks)
     if sent.ok and sent.ts:
         if services.after_ack is not None:  # a burst's cards are remembered in one transaction
@@ -65,10 +67,27 @@ def reply_logged_in_thread(
     return gateway.post(channel=channel, text=text, thread_ts=thread_ts)
 
 
-def redraw_card(gateway: SlackGateway, record: RecordView) -> None:
-    """Redraw the record's channel card in place, if it has one."""
+def with_service_level(
+    services: Services, gateway: SlackGateway, record: RecordView, channel: str, blocks: list[Block]
+) -> list[Block]:
+    """A channel card shows the service-level line only where the channel is internal (bot.card_level)."""
+    try:
+        return with_level(
+            services, gateway.client, team_id=record.team_id, project_id=record.project_id,
+            record_id=record.id, channel=channel, locale=record.locale, blocks=blocks,
+        )  # fmt: skip
+    except Exception:
+        log.exception("service level of %s not shown on its card", record.key)
+        return blocks
+
+
+def redraw_card(gateway: SlackGateway, record: RecordView, services: Services | None = None) -> None:
+    """Redraw the record's channel card in place, if it has one (with ``services``: and its service level
+    where the channel is internal)."""
     if record.card_channel_id and record.card_ts:
         text, blocks = record_card(record)
+        if services is not None:
+            blocks = with_service_level(services, gateway, record, record.card_channel_id, blocks)
         gateway.update(channel=record.card_channel_id, ts=record.card_ts, text=text, blocks=blocks)
 
 
@@ -100,7 +119,7 @@ def after_change(services: Services, gateway: SlackGateway, change: Change, *, a
     if not change.changed:
         return
     try:
-        redraw_card(gateway, change.record)
+        redraw_card(gateway, change.record, services)
         notify_assignee(services, gateway, change, actor=actor)
         people = {actor, change.record.assignee_id, change.previous_assignee, change.record.created_by}
         home.redraw_homes(services, gateway.client, change.record.team_id, [p for p in people if p])

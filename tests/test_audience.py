@@ -183,3 +183,45 @@ def test_a_dry_run_asks_slack_nothing_and_treats_every_channel_as_shared(project
     assert report.planned == 1 and "→ UALICE" in report.lines[0]
     assert project.fake.calls == []
     assert _digest_posts(project) == []
+
+
+@pytest.mark.parametrize(
+    ("member", "shared"),
+    [
+        ({"team_id": "T0002", "enterprise_id": "E0001"}, False),  # a colleague of a sibling Grid workspace
+        ({"team_id": "T0002", "enterprise_id": "E0001", "is_restricted": True}, True),  # a guest there
+        ({"team_id": "TCUST", "enterprise_id": "E0999"}, True),  # another organisation's Grid
+        ({"team_id": "TCUST"}, True),  # another organisation
+        ({"is_stranger": True}, True),
+    ],
+)
+def test_the_one_rule_decides_whether_a_grid_channel_is_shared(
+    project: SlackHarness, member: dict[str, Any], shared: bool
+) -> None:
+    _set_project(project, enterprise_id="E0001")
+    project.fake.add_user("UALICE")
+    project.fake.add_user("UOTHER", **member)
+    project.fake.add_channel("CPROJ", members=["UALICE", "UOTHER"])
+
+    _runner(project).run([digest.plan], JobContext(now=SLOT))
+
+    assert [c.args["user"] for c in project.fake.calls_to("users.info")] == ["UALICE", "UOTHER"]
+    if shared:
+        assert _digests(project.fake, "CPROJ") == [] and len(_digests(project.fake, "UALICE")) == 1
+    else:
+        assert len(_digests(project.fake, "CPROJ")) == 1 and project.fake.posted("UALICE") == []
+
+
+def test_a_sibling_workspace_colleague_known_to_the_directory_is_not_asked_again(project: SlackHarness) -> None:
+    _set_project(project, enterprise_id="E0001")
+    with project.db.write() as session:
+        for user_id, home in (("UALICE", TEAM), ("USIB", "T0002")):
+            session.add(
+                Person(team_id=TEAM, user_id=user_id, home_team_id=home, home_enterprise_id="E0001", is_guest=False)
+            )
+    project.fake.add_channel("CPROJ", members=["UALICE", "USIB"])
+
+    _runner(project).run([digest.plan], JobContext(now=SLOT))
+
+    assert project.fake.calls_to("users.info") == []
+    assert len(_digests(project.fake, "CPROJ")) == 1

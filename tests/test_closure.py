@@ -578,6 +578,10 @@ TEMPLATE_CONTEXT: dict[str, Any] = {
         "refused_error": "is_archived",
         "survey_started": True,
         "survey_error": None,
+        "summary_channel": "CPROJ",
+        "summary_failed_channel": None,
+        "summary_failed": None,
+        "summary_retried": False,
     },
     "docs": {
         "key": "ACME",

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from bot.domain.survey_channel import of_another_organisation
 from bot.jobs.base import JobContext
 from bot.jobs.runner import Runner, job_client_factory
+from bot.jobs.scheduler import run_job as scheduler_run_job
 from bot.jobs.surveys import plan
 from storage.models import Person, Project, SurveyResponse
 from tests.harness import TEAM, SlackHarness
@@ -24,6 +25,8 @@ from tests.test_surveys import (
     person,
     press_card,
     run_job,
+    runner_for,
+    set_project,
     surveys,
 )
 
@@ -181,3 +184,73 @@ def test_the_closing_survey_reaches_a_customer_of_another_organisation(project: 
     [card] = cards(project)
     assert "<@UFAR>" in card["text"] and "has been closed" in card["text"]
     assert dms(project, "UFAR") == []
+
+
+def test_a_colleague_of_a_sibling_grid_workspace_is_asked_by_dm_not_on_the_card(
+    project: SlackHarness, clock: Clock
+) -> None:
+    project.fake.script_install(enterprise_id="E0001")
+    set_project(project, enterprise_id="E0001")
+    for user, team, grid in (("UGRID", "T0002", "E0001"), ("UFAR", "TCUST", "E0999")):  # UFAR: another org's Grid
+        add_member(project, user)
+        person(project, user, "UTC", team_id=team, enterprise_id=grid)
+        project.fake.add_user(user, team_id=team, enterprise_id=grid, tz="UTC")
+    survey_id = start(project)
+
+    run_job(project, clock, START + timedelta(hours=8))  # Monday 09:00 UTC
+
+    assert len(dms(project, "UGRID")) == 1
+    [card] = cards(project)
+    assert card["key"] == f"survey-card:{TEAM}:{survey_id}"
+    assert "<@UFAR>" in card["text"] and "<@UGRID>" not in card["text"]
+    assert dms(project, "UFAR") == []
+
+
+@pytest.mark.parametrize(
+    ("grid", "home", "home_enterprise", "other"),
+    [
+        ("E0001", "T0002", "E0001", False),  # a sibling workspace of the same Grid
+        ("E0001", "T0002", "E0999", True),
+        ("E0001", "T0002", None, False),  # stored before the directory kept organisations: DM (ledger reports)
+        (None, "T0002", "E0001", True),
+        ("E0001", "T0001", None, False),
+    ],
+)
+def test_another_organisation_reads_the_grid_of_the_home_workspace(
+    grid: str | None, home: str, home_enterprise: str | None, other: bool
+) -> None:
+    assert of_another_organisation(home, "T0001", home_enterprise_id=home_enterprise, enterprise_id=grid) is other
+
+
+def _asked(slack: SlackHarness) -> list[str]:
+    """Whom the bot asked ``users.info`` about, apart from the owner (the audience policy asks about her)."""
+    return [c.args["user"] for c in slack.fake.calls_to("users.info") if c.args["user"] != "UALICE"]
+
+
+def test_a_pulse_survey_looks_up_people_the_directory_does_not_place(project: SlackHarness, clock: Clock) -> None:
+    add_member(project, "UFAR")
+    project.fake.add_user("UFAR", team_id="TCUSTOMER", tz="UTC")  # add_member made them one of ours
+    set_project(project, survey_pulse_days=30, created_at=START - timedelta(days=40))
+    noon = START + timedelta(hours=11)  # Monday 12:00 UTC
+    services = project.services
+    runner = runner_for(project, clock)
+
+    clock.at(noon)
+    scheduler_run_job("surveys", services, runner, JobContext(now=noon))  # the pulse starts
+    [survey] = surveys(project)
+    assert survey.kind == "pulse" and _asked(project) == []
+    clock.at(noon + timedelta(minutes=5))
+    scheduler_run_job("surveys", services, runner, JobContext(now=noon + timedelta(minutes=5)))
+
+    assert _asked(project) == ["UFAR"]
+    with project.db.read() as session:
+        far = session.scalars(select(Person).where(Person.user_id == "UFAR")).one()
+    assert far.home_team_id == "TCUSTOMER"
+    [card] = cards(project)
+    assert card["key"] == f"survey-card:{TEAM}:{survey.id}" and "<@UFAR>" in card["text"]
+    assert dms(project, "UFAR") == [] and project.fake.calls_to("conversations.open") == []
+    # Known now: the next run asks Slack nothing more.
+    project.fake.reset_calls()
+    clock.at(noon + timedelta(minutes=10))
+    scheduler_run_job("surveys", services, runner, JobContext(now=noon + timedelta(minutes=10)))
+    assert _asked(project) == []

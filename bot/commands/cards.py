@@ -13,7 +13,7 @@ from bot import ids
 from bot.commands.common import clicked, reporting
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
-from bot.flows import after_change, open_edit_form
+from bot.flows import after_change, open_edit_form, with_service_level
 from bot.home import refresh_homes
 from bot.i18n import t
 from bot.services import Services
@@ -33,7 +33,7 @@ def _value(action: dict[str, Any]) -> dict[str, Any]:
 
 
 def _redraw_clicked(
-    body: dict[str, Any], respond: Any, gateway: SlackGateway, change: lifecycle.Change
+    body: dict[str, Any], respond: Any, gateway: SlackGateway, change: lifecycle.Change, services: Services
 ) -> None:
     """Show the record's current state on the message whose button was clicked."""
     container = body.get("container") or {}
@@ -49,6 +49,7 @@ def _redraw_clicked(
         return
     if change.changed and (channel, ts) == (record.card_channel_id, record.card_ts):
         return  # after_change already redrew the record's own card
+    blocks = with_service_level(services, gateway, record, channel, blocks)  # internal channels only
     gateway.update(channel=channel, ts=ts, text=text, blocks=blocks)
 
 
@@ -95,7 +96,7 @@ def on_card_button(
             return
         change = _apply(services, team_id, user_id, action["action_id"], value)
         after_change(services, gateway, change, actor=user_id)
-        _redraw_clicked(body, respond, gateway, change)
+        _redraw_clicked(body, respond, gateway, change, services)
         if change.stale:
             tell(
                 t(

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 
 from bot import ids
+from bot.card_level import forget_channel
 from bot.commands.common import services_of, tenant_of
 from bot.directory import store_members
 from bot.installations import installation_store
@@ -51,6 +52,7 @@ def channel_shared(event: dict[str, Any], context: BoltContext) -> None:
         return
     services = services_of(context)
     team_id = tenant_of(context)
+    forget_channel(services, team_id, channel)  # its cards stop showing service-level figures at once
     runner = Runner(services, job_client_factory(services), sleep=lambda _seconds: None)
     runner.run(
         [lambda session, _ctx: channel_shared_notices(session, team_id=team_id, channel=channel)],

@@ -169,3 +169,47 @@ def learn_contact(session: Session, *, project_id: int, user_id: str) -> bool:
         )
     )
     return True
+
+
+def _verdict(same: bool | None, guest: bool | None) -> bool | None:
+    if same is False or guest is True:
+        return False
+    if same is None or guest is None:
+        return None
+    return True
+
+
+def internal_by_directory(org: Organisation, person: Person | None) -> bool | None:
+    """The one rule read from a directory row alone (customer contacts aside): None when it cannot tell."""
+    return _verdict(*_from_directory(org, person))
+
+
+def internal_by_slack(org: Organisation, member: dict[str, Any]) -> bool | None:
+    """The one rule read from a ``users.info`` user object alone (customer contacts aside)."""
+    return _verdict(*_from_slack(org, member))
+
+
+def of_another_organisation(
+    home_team_id: str | None,
+    team_id: str,
+    *,
+    home_enterprise_id: str | None = None,
+    enterprise_id: str | None = None,
+) -> bool:
+    """Whether a person whose home workspace is ``home_team_id`` (Enterprise Grid organisation
+    ``home_enterprise_id``) belongs to another organisation than workspace ``team_id`` (of ``enterprise_id``).
+
+    A sibling workspace of the same Grid organisation is this organisation (they can be DMed), by the one rule
+    (:func:`same_organisation`). Unknown (None) is not "another organisation": such a
+    person is asked by DM, and a refusal is reported through the ledger.
+    """
+    if not home_team_id:
+        return False
+    same = same_organisation(
+        Organisation(team_id=team_id, enterprise_id=enterprise_id),
+        team_id=home_team_id,
+        enterprise_id=home_enterprise_id or None,
+    )
+    if same is False and enterprise_id and not home_enterprise_id:
+        return False  # stored before the directory kept organisations: maybe a sibling workspace
+    return same is False

@@ -9,7 +9,8 @@ answered. Everyone else is still asked by DM (:mod:`bot.domain.surveys`).
 "Of another organisation" is narrower than "external" (INTERFACE.md): guests and customer contacts
 who are members here are reached by DM. It is read from the people directory — the person's home
 workspace (``users.info`` → ``team_id``, kept in ``people.home_team_id``) differs from the
-survey's workspace, or Slack called them a stranger. The directory is filled from ``users.info`` for
+survey's workspace and its Enterprise Grid organisation (``people.home_enterprise_id``) is not the project's
+(a colleague of a sibling workspace of the same Grid is this organisation, and DMed). The directory is filled from ``users.info`` for
 whoever it does not know yet when a survey starts (:func:`unknown_people`, called after the
 transaction by the listener); someone it still does not know is asked by DM, and if Slack refuses
 that DM, the ledger marks it failed and tells the owners.
@@ -24,47 +25,56 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
+from bot.domain.customers import of_another_organisation
 from bot.domain.surveys import KIND_ISSUE, REMINDER_AFTER, STATUS_OPEN
 from bot.domain.working_hours import WorkingHours, zone_of
 from bot.i18n import normalise_locale
 from storage.models import Person, Project, Survey, SurveyParticipant
 
 
-def of_another_organisation(home_team_id: str | None, team_id: str) -> bool:
-    """Whether a person whose home workspace is ``home_team_id`` belongs to another organisation than ``team_id``.
-
-    Unknown (None) is not "another organisation": such a person is asked by DM, and a refusal is
-    reported through the ledger.
-    """
-    return bool(home_team_id) and home_team_id != team_id
-
-
-def other_organisation_ids(session: Session, *, team_id: str, user_ids: Iterable[str]) -> set[str]:
+def other_organisation_ids(
+    session: Session, *, team_id: str, user_ids: Iterable[str], enterprise_id: str | None = None
+) -> set[str]:
     """The people among ``user_ids`` whom the directory knows to be of another organisation."""
     wanted = list(set(user_ids))
     if not wanted:
         return set()
     rows = session.execute(
-        select(Person.user_id, Person.home_team_id).where(
+        select(Person.user_id, Person.home_team_id, Person.home_enterprise_id).where(
             Person.team_id == team_id, Person.user_id.in_(wanted)
         )
     )
-    return {user_id for user_id, home in rows if of_another_organisation(home, team_id)}
+    return {
+        user_id
+        for user_id, home, home_enterprise in rows
+        if of_another_organisation(
+            home, team_id, home_enterprise_id=home_enterprise, enterprise_id=enterprise_id
+        )
+    }
 
 
 def unknown_people(session: Session, *, survey_id: int) -> list[str]:
-    """Participants of a survey whose home workspace the directory does not know (to ask ``users.info``)."""
+    """Participants of a survey whose organisation the directory cannot tell (to ask ``users.info``): no home
+    workspace known, or — in an Enterprise Grid organisation — another workspace without its organisation."""
     survey = session.get(Survey, survey_id)
     if survey is None:
         return []
-    known = select(Person.user_id).where(Person.team_id == survey.team_id, Person.home_team_id.is_not(None))
-    return list(
-        session.scalars(
-            select(SurveyParticipant.user_id)
-            .where(SurveyParticipant.survey_id == survey_id, SurveyParticipant.user_id.not_in(known))
-            .order_by(SurveyParticipant.id)
+    project = session.get(Project, survey.project_id)
+    enterprise = project.enterprise_id if project is not None else None
+    rows = session.execute(
+        select(SurveyParticipant.user_id, Person.home_team_id, Person.home_enterprise_id)
+        .outerjoin(
+            Person,
+            (Person.team_id == SurveyParticipant.team_id) & (Person.user_id == SurveyParticipant.user_id),
         )
+        .where(SurveyParticipant.survey_id == survey_id)
+        .order_by(SurveyParticipant.id)
     )
+    return [
+        user_id
+        for user_id, home, home_enterprise in rows
+        if not home or (enterprise and home != survey.team_id and not home_enterprise)
+    ]
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,14 @@ def due_cards(
     so there is one card per survey (and one reminder).
     """
     query = (
-        select(SurveyParticipant, Survey, Project, Person.timezone, Person.home_team_id)
+        select(
+            SurveyParticipant,
+            Survey,
+            Project,
+            Person.timezone,
+            Person.home_team_id,
+            Person.home_enterprise_id,
+        )
         .join(Survey, Survey.id == SurveyParticipant.survey_id)
         .join(Project, Project.id == Survey.project_id)
         .join(
@@ -113,7 +130,7 @@ def due_cards(
             Survey.closes_at > now,
             Survey.kind != KIND_ISSUE,
             Person.home_team_id.is_not(None),
-            Person.home_team_id != Survey.team_id,
+            Person.home_team_id != Survey.team_id,  # and not of a sibling workspace of its Grid (below)
             Person.is_bot.is_(False),
             Person.is_deleted.is_(False),
             *scope,
@@ -130,7 +147,11 @@ def due_cards(
     else:
         query = query.where(SurveyParticipant.invited_at.is_(None))
     grouped: dict[int, tuple[Survey, Project, list[tuple[SurveyParticipant, str]]]] = {}
-    for participant, survey, project, tz, _home in session.execute(query):
+    for participant, survey, project, tz, home, home_enterprise in session.execute(query):
+        if not of_another_organisation(
+            home, survey.team_id, home_enterprise_id=home_enterprise, enterprise_id=project.enterprise_id
+        ):
+            continue
         entry = grouped.setdefault(survey.id, (survey, project, []))
         entry[2].append((participant, zone_of(tz, project.timezone, default_timezone)))
     due: list[DueCard] = []

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.domain.customers import of_another_organisation
 from bot.domain.errors import UserError
 from bot.domain.surveys import (
     KIND_ISSUE,
@@ -93,6 +94,7 @@ def _due_dms(
             Person.is_deleted,
             Person.is_bot,
             Person.home_team_id,
+            Person.home_enterprise_id,
         )
         .join(Survey, Survey.id == SurveyParticipant.survey_id)
         .join(Project, Project.id == Survey.project_id)
@@ -118,10 +120,14 @@ def _due_dms(
     else:
         query = query.where(SurveyParticipant.invited_at.is_(None))
     due: list[DueMessage] = []
-    for participant, survey, project, tz, locale, is_deleted, is_bot, home in session.execute(query):
+    for participant, survey, project, tz, locale, is_deleted, is_bot, home, home_ent in session.execute(
+        query
+    ):
         if is_deleted or is_bot:
             continue
-        if home and home != survey.team_id:
+        if of_another_organisation(
+            home, survey.team_id, home_enterprise_id=home_ent, enterprise_id=project.enterprise_id
+        ):
             continue  # of another organisation: asked by the card in the project channel, not by DM
         zone = zone_of(tz, project.timezone, default_timezone)
         if not hours.contains(now, zone):

@@ -8,9 +8,15 @@ is still to send (docs/DESIGN.md).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.jobs.base import DeliveryKind, Planner
+from bot.jobs.base import DeliveryKind, JobContext, Planner
+
+if TYPE_CHECKING:
+    from bot.jobs.runner import ClientFor
+    from bot.services import Services
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,17 @@ class Job:
     # Ledger kinds this job sends (its retries are picked up with it).
     kinds: tuple[str, ...]
     planner: str
+    # Run before planning, outside any transaction: ``module:function(services, client_for, ctx)``.
+    prepare: str | None = None
+
+    def load_prepare(self) -> Callable[[Services, ClientFor, JobContext], None] | None:
+        if self.prepare is None:
+            return None
+        module_name, _, attribute = self.prepare.partition(":")
+        prepare: Callable[[Services, ClientFor, JobContext], None] = getattr(
+            importlib.import_module(module_name), attribute
+        )
+        return prepare
 
     def load(self) -> Planner | None:
         """The planner, or None while this job is not part of this version."""
@@ -61,6 +78,7 @@ JOBS: dict[str, Job] = {
         "aftercare.surveys",
         (DeliveryKind.SURVEY, DeliveryKind.SURVEY_REMINDER, DeliveryKind.SURVEY_RESULTS),
         "bot.jobs.surveys:plan",
+        "bot.jobs.surveys:prepare",  # pulse participants looked up with users.info
     ),
     "sla": Job(
         "sla", "aftercare.sla", (DeliveryKind.SLA_WARNING, DeliveryKind.SLA_BREACH), "bot.jobs.sla:plan"

@@ -3,8 +3,9 @@
 A channel counts as *shared* — internal posts stay out of it — when
 
 - ``conversations.info`` says ``is_ext_shared`` or ``is_pending_ext_shared`` (or it is a DM), or
-- a guest (``is_restricted`` / ``is_ultra_restricted``), a person of another organisation or one of the
-  project's customer contacts is among its members (``conversations.members``, paged), or
+- someone not internal by the one rule (:mod:`bot.domain.customers`: a guest, a person of another
+  organisation — a sibling workspace of the same Enterprise Grid organisation is not another — or one of the
+  project's customer contacts) is among its members (``conversations.members``, paged), or
 - Slack cannot answer any of this (``ratelimited``, ``internal_error``, ``channel_not_found``, a timeout…):
   it fails closed.
 
@@ -29,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.directory import store_members
+from bot.domain.customers import Organisation, internal_by_directory, internal_by_slack
 from bot.services import Services
 from storage import queries
 from storage.models import MemberRole, Person, Project
@@ -113,6 +115,7 @@ class SharedChannels:
         self.dry_run = dry_run
         self._conversations: dict[tuple[str, str], _Conversation] = {}
         self._guests: dict[tuple[str, str], bool] = {}
+        self._organisations: dict[str, Organisation] = {}
 
     def is_shared(self, team_id: str, channel: str, *, contacts: Iterable[str] = ()) -> bool:
         if self.dry_run:
@@ -132,43 +135,46 @@ class SharedChannels:
         return self._any_guest(client, team_id, members)
 
     def _any_guest(self, client: WebClient, team_id: str, members: frozenset[str]) -> bool:
-        """Guests and people of another organisation, from the directory; Slack is asked about the rest."""
+        """Whether anyone among ``members`` is not internal by the one rule (:mod:`bot.domain.customers`):
+        guests and people of another organisation; a colleague of a sibling workspace of the same Enterprise
+        Grid organisation is internal. The directory answers first; Slack is asked about the rest."""
+        org = self._organisation(team_id)
         unknown = [m for m in members if (team_id, m) not in self._guests]
         if unknown:
             with self.services.db.read() as session:
-                rows = session.execute(
-                    select(Person.user_id, Person.is_guest, Person.home_team_id).where(
-                        Person.team_id == team_id, Person.user_id.in_(unknown)
-                    )
+                people = session.scalars(
+                    select(Person).where(Person.team_id == team_id, Person.user_id.in_(unknown))
                 ).all()
-            for user_id, is_guest, home_team_id in rows:
-                if home_team_id and home_team_id != team_id:
-                    self._guests[(team_id, user_id)] = True
-                elif is_guest is not None:
-                    self._guests[(team_id, user_id)] = bool(is_guest)
+                verdicts = {p.user_id: internal_by_directory(org, p) for p in people}
+            for user_id, internal in verdicts.items():
+                if internal is not None:
+                    self._guests[(team_id, user_id)] = not internal
         for user_id in sorted(members):
             if (team_id, user_id) not in self._guests:
-                self._guests[(team_id, user_id)] = self._ask_guest(client, team_id, user_id)
+                self._guests[(team_id, user_id)] = self._ask_guest(client, org, user_id)
             if self._guests[(team_id, user_id)]:
                 return True
         return False
 
-    def _ask_guest(self, client: WebClient, team_id: str, user_id: str) -> bool:
+    def _organisation(self, team_id: str) -> Organisation:
+        if team_id not in self._organisations:
+            with self.services.db.read() as session:
+                enterprise = queries.enterprise_of(session, team_id=team_id)
+            self._organisations[team_id] = Organisation(team_id=team_id, enterprise_id=enterprise)
+        return self._organisations[team_id]
+
+    def _ask_guest(self, client: WebClient, org: Organisation, user_id: str) -> bool:
+        """True (counts as shared) unless Slack says the person is internal; no answer fails closed."""
         try:
             user = dict(client.users_info(user=user_id).get("user") or {})
         except Exception as exc:
             log.warning("users.info %s failed (%s): counting the channel as shared", user_id, exc)
             return True
         try:  # the directory keeps what Slack said
-            store_members(self.services, team_id, [user])
+            store_members(self.services, org.team_id, [user])
         except Exception:
             log.exception("could not cache %s in the directory", user_id)
-        return bool(
-            user.get("is_restricted")
-            or user.get("is_ultra_restricted")
-            or user.get("is_stranger")
-            or (user.get("team_id") and user.get("team_id") != team_id)
-        )
+        return internal_by_slack(org, user) is not True
 
 
 def _conversation(client: WebClient, channel: str) -> _Conversation:

@@ -45,6 +45,9 @@ class ReportOutcome:
     refused: tuple[str, str] | None = None  # (channel, Slack's error): the owners got it by DM instead
     failed: str | None = None  # not posted (yet): why
     file_failed: str | None = None  # posted, but its file is not (yet) uploaded: why
+    summary_channel: str | None = None  # the closing summary for the customer is in this (project) channel
+    # (project channel, why, retried by the digest job): the summary is not posted (yet)
+    summary_failed: tuple[str, str, bool] | None = None
 
 
 def close_project(
@@ -148,13 +151,31 @@ def deliver_report(
     files = [d for key, d in rows.items() if key.startswith(f"{base}:file")]
     sent = [d for d in posts if d.status == DeliveryStatus.SENT]
     in_channel = main.channel if main is not None and main.status == DeliveryStatus.SENT else None
+    summary_channel, summary_failed = _summary_outcome(services, closing)
     return ReportOutcome(
+        summary_channel=summary_channel,
+        summary_failed=summary_failed,
         channel=in_channel,
         shared=main is None and bool(project.report_channel_id) and refused is None,
         refused=refused if sent else None,
         failed=None if sent else _why(posts),
         file_failed=_why(files) if sent and not any(d.status == DeliveryStatus.SENT for d in files) else None,
     )
+
+
+def _summary_outcome(services: Services, closing: Closing) -> tuple[str | None, tuple[str, str, bool] | None]:
+    """Where the closing summary for the customer went: (its channel, None), or (None, (channel, why, retried))
+    when it is not posted: ``retried`` when the ledger still holds it for the ``digest`` job."""
+    channel = closing.project.channel_id
+    if not channel:
+        return None, None
+    key = summary_key(closing)
+    with services.db.read() as session:
+        rows = [d for d in ledger.with_prefix(session, prefix=key) if d.key == key]
+    if any(d.status == DeliveryStatus.SENT for d in rows):
+        return channel, None
+    retried = any(d.status != DeliveryStatus.FAILED for d in rows)
+    return None, (channel, _why(rows), retried)
 
 
 def _rows(services: Services, base: str) -> dict[str, Delivery]:

@@ -30,6 +30,12 @@ def run_job(name: str, services: Services, runner: Runner, ctx: JobContext) -> R
     planner = job.load()
     if planner is None:
         return None
+    prepare = job.load_prepare()
+    if prepare is not None:
+        try:
+            prepare(services, runner.client_for, ctx)
+        except Exception:
+            log.exception("preparing the %s job failed", name)
     return runner.run([planner], ctx, kinds=job.kinds)
 
 

@@ -23,18 +23,30 @@ sends anything twice, and nothing claimed is forgotten.
 - Pulse surveys: a planner may not write, so a pulse that falls due is planned as
   a notice to the owners (``survey-pulse:<team>:<project>:<due date>``, kind
   ``survey``) whose claim starts the survey — unless another survey began since it
-  was planned. Its invitations follow from the next tick on.
+  was planned. Its invitations follow from the next tick on; before that tick plans them,
+  :func:`prepare` (run by the scheduler and ``jobs run`` outside any transaction) asks ``users.info`` about
+  participants the directory cannot place yet, as ``/project survey`` does when a survey starts — so a
+  person of another organisation gets the card in the project channel, not a DM Slack would refuse.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain.survey_channel import DueCard, due_cards, mark_card_invited, mark_card_reminded
+from bot.directory import store_members
+from bot.domain.survey_channel import (
+    DueCard,
+    due_cards,
+    mark_card_invited,
+    mark_card_reminded,
+    unknown_people,
+)
 from bot.domain.survey_results import survey_results
 from bot.domain.survey_schedule import (
     close_survey,
@@ -47,15 +59,19 @@ from bot.domain.survey_schedule import (
     scope_of,
     start_pulse,
 )
-from bot.domain.surveys import KIND_PULSE
+from bot.domain.surveys import KIND_PULSE, STATUS_OPEN
 from bot.domain.working_hours import DEFAULT_WORKING_HOURS, WorkingHours, parse_working_hours, zone_of
 from bot.i18n import normalise_locale
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
+from bot.jobs.runner import ClientFor
+from bot.services import Services
 from bot.slack.blocks import text_blocks
 from bot.slack.survey_blocks import results_message, started_text, survey_message
 from bot.slack.survey_card_blocks import Card, survey_card
 from storage import ledger
-from storage.models import DeliveryStatus, Person, Project
+from storage.models import DeliveryStatus, Person, Project, Survey, SurveyParticipant
+
+log = logging.getLogger(__name__)
 
 JOB_ID = "surveys"
 KIND_SURVEY = DeliveryKind.SURVEY
@@ -300,3 +316,48 @@ def _owner_facts(
         ):
             found[user_id] = (locale, bool(is_deleted or is_bot))
     return found
+
+
+def prepare(services: Services, client_for: ClientFor, ctx: JobContext) -> None:
+    """Ask ``users.info`` about participants of open pulse surveys, not invited yet, whom the directory cannot
+    place (its answer is kept there). Outside any transaction; failures are logged (they are then asked by DM,
+    and a DM Slack refuses is reported to the owners by the ledger)."""
+    with services.db.read() as session:
+        pending = select(SurveyParticipant.survey_id).where(SurveyParticipant.invited_at.is_(None)).distinct()
+        rows = session.execute(
+            select(Survey.id, Survey.team_id)
+            .join(Project, Project.id == Survey.project_id)
+            .where(
+                Survey.kind == KIND_PULSE,
+                Survey.status == STATUS_OPEN,
+                Survey.closes_at > ctx.now,
+                Survey.id.in_(pending),
+                *scope_of(ctx.team_id, ctx.project_key),
+            )
+            .order_by(Survey.id)
+        ).all()
+        wanted: dict[str, list[str]] = {}
+        for survey_id, team_id in rows:
+            uninvited = set(
+                session.scalars(
+                    select(SurveyParticipant.user_id).where(
+                        SurveyParticipant.survey_id == survey_id, SurveyParticipant.invited_at.is_(None)
+                    )
+                )
+            )
+            people = wanted.setdefault(team_id, [])
+            people += [
+                u for u in unknown_people(session, survey_id=survey_id) if u in uninvited and u not in people
+            ]
+    for team_id, user_ids in wanted.items():
+        client = client_for(team_id) if user_ids else None
+        if client is None:
+            continue
+        found: list[dict[str, Any]] = []
+        for user_id in user_ids:
+            try:
+                found.append(dict(client.users_info(user=user_id).get("user") or {}))
+            except Exception as exc:
+                log.warning("users.info %s failed (%s): they will be asked by DM", user_id, exc)
+        if found:
+            store_members(services, team_id, found)

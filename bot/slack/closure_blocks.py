@@ -340,8 +340,11 @@ def closed_confirmation(
     file_failed: str | None = None,
     survey_started: bool,
     survey_error: str | None,
+    summary_channel: str | None = None,
+    summary_failed: tuple[str, str, bool] | None = None,
 ) -> str:
-    """What the person who closed the project is told: where the report went, and the survey."""
+    """What the person who closed the project is told: where the report and the closing summary for the
+    customer went, and the survey."""
     return render(
         "retro_closed.j2",
         report.project.locale,
@@ -355,6 +358,10 @@ def closed_confirmation(
             "file_failed": file_failed,
             "survey_started": survey_started,
             "survey_error": survey_error,
+            "summary_channel": summary_channel,
+            "summary_failed_channel": summary_failed[0] if summary_failed else None,
+            "summary_failed": summary_failed[1] if summary_failed else None,
+            "summary_retried": summary_failed[2] if summary_failed else False,
         },
     )
 
