@@ -69,9 +69,7 @@ def close_and_report(
 
 def _tell_closer(gateway: SlackGateway, *, channel_id: Any, user_id: str, text: str) -> None:
     """Only the person who closed the project sees it: in the channel, else by DM."""
-    sent = gateway.post_ephemeral(channel=str(channel_id), user=user_id, text=text) if channel_id else None
-    if sent is None or not sent.ok:
-        gateway.dm(user=user_id, text=text)
+    gateway.tell_privately(channel=str(channel_id) if channel_id else None, user=user_id, text=text)
 
 
 def _after_closing(

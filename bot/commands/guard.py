@@ -189,14 +189,7 @@ def _deliver(
     if not user or client is None:
         log.info("an error with no one to tell (%s)", kind or "event")
         return
-    gateway = SlackGateway(client)
-    if (
-        channel
-        and not channel.startswith("D")
-        and gateway.post_ephemeral(channel=channel, user=user, text=text).ok
-    ):
-        return
-    gateway.dm(user=user, text=text)
+    SlackGateway(client).tell_privately(channel=channel, user=user, text=text)
 
 
 def _view_apology(view: dict[str, Any], text: str, locale: str) -> dict[str, Any]:

@@ -49,9 +49,7 @@ def _tell(services: Services, gateway: SlackGateway, *, team_id: str, channel: s
     """A private note (``message`` is a catalogue id) in the person's language: ephemeral, else by DM."""
     with services.db.read() as session:
         locale = locale_of(session, team_id=team_id, user_id=user, default=locale)
-    text = t(locale, message, **params)
-    if not gateway.post_ephemeral(channel=channel, user=user, text=text).ok:
-        gateway.dm(user=user, text=text)
+    gateway.tell_privately(channel=channel, user=user, text=t(locale, message, **params))
 
 
 # -- messages ---------------------------------------------------------------------------------------------

@@ -424,9 +424,7 @@ def settings_submitted(
         reason = error_text(project.locale, refused)
         text += "\n" + t(project.locale, "The report channel was not changed: %(reason)s", reason=reason)
     channel_id = meta.get("channel_id")
-    sent = gateway.post_ephemeral(channel=str(channel_id), user=user_id, text=text) if channel_id else None
-    if sent is None or not sent.ok:
-        gateway.dm(user=user_id, text=text)
+    gateway.tell_privately(channel=str(channel_id) if channel_id else None, user=user_id, text=text)
 
 
 def _block(error: UserError) -> str:

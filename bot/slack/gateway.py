@@ -217,6 +217,14 @@ class SlackGateway:
         """A direct message is a ``chat.postMessage`` to the user id."""
         return self.post(channel=user, text=text, blocks=blocks)
 
+    def tell_privately(self, *, channel: str | None, user: str, text: str) -> Sent:
+        """Only ``user`` sees it: an ephemeral message in ``channel`` (not in a DM), else a direct message."""
+        if channel and not channel.startswith("D"):
+            sent = self.post_ephemeral(channel=channel, user=user, text=text)
+            if sent.ok:
+                return sent
+        return self.dm(user=user, text=text)
+
     def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> Sent:
         return self._call("views.open", trigger_id=trigger_id, view=view)
 
