@@ -15,6 +15,7 @@ from bot.domain.lifecycle import Change
 from bot.domain.people import locale_of, wants_assignment_dms
 from bot.domain.projects import list_projects
 from bot.domain.records import set_card
+from bot.domain.resolution import RESOLVED
 from bot.domain.service_levels import service_level_now
 from bot.domain.views import RecordView
 from bot.i18n import t
@@ -130,7 +131,7 @@ def after_change(services: Services, gateway: SlackGateway, change: Change, *, a
         tell_thread(services, gateway, change)
     except Exception:
         log.exception("thread update of %s failed", change.record.key)
-    if change.record.kind == "issue" and change.record.status == "resolved":
+    if change.record.kind == Kind.ISSUE and change.record.status == RESOLVED:
         try:  # satisfaction per resolved issue: its card in the issue's thread (once per resolution)
             after_resolution(services, record_id=change.record.id)
         except Exception:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.resolution import RESOLVED
 from bot.domain.statuses import LIFECYCLES
 from storage.models import Kind, MemberRole, Project, ProjectMember, Record
 
@@ -74,7 +75,7 @@ def _when_done(record: Record, kind: Kind) -> datetime | None:
         return record.closed_at if record.status == "done" else None
     if record.status == "closed":
         return record.closed_at or record.resolved_at
-    if record.status == "resolved":  # the latest entry into resolved (kept by the service levels)
+    if record.status == RESOLVED:  # the latest entry into resolved (kept by the service levels)
         return record.resolved_at or record.updated_at
     return None
 
@@ -116,7 +117,7 @@ def _report(
             raised.append(item)
         if (
             is_open
-            and record.status != "resolved"
+            and record.status != RESOLVED
             and record.due_date
             and today <= record.due_date <= next_week_end
         ):

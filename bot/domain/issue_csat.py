@@ -20,13 +20,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.domain.resolution import RESOLVED
 from bot.domain.surveys import KIND_ISSUE, ROLE_CUSTOMER, STATUS_OPEN
 from bot.domain.working_hours import zone_of
 from bot.i18n import normalise_locale
 from storage.models import HistoryEntry, Project, Record, Survey, SurveyParticipant, SurveyResponse
 
 ISSUE = "issue"
-RESOLVED = "resolved"
 
 
 @dataclass(frozen=True)

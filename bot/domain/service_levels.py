@@ -29,6 +29,7 @@ from bot.domain.business_hours import (
     calendar_of,
 )
 from bot.domain.errors import N_, UserError
+from bot.domain.resolution import CLOSED, RESOLVED
 from storage.models import Kind, Priority, Project, Record
 
 FIRST_RESPONSE = "first_response"
@@ -39,7 +40,7 @@ DEFAULT_HOURS: dict[str, dict[str, float]] = {
     FIRST_RESPONSE: {"critical": 1, "high": 4, "medium": 8, "low": 16},
     RESOLUTION: {"critical": 8, "high": 16, "medium": 40, "low": 80},
 }
-STOPPED = ("resolved", "closed")  # the resolution clock stands still in these statuses
+STOPPED = (RESOLVED, CLOSED)  # the resolution clock stands still in these statuses
 WARN_AT = 0.8  # a warning at 80 % of a target
 MAX_TARGET_HOURS = 10_000
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot import ids
 from bot.domain.errors import N_
-from bot.domain.service_levels import AT_RISK, BREACHED, FIRST_RESPONSE, MET, TargetState
+from bot.domain.service_levels import AT_RISK, BREACHED, FIRST_RESPONSE, MET, STOPPED, TargetState
 from bot.domain.sla_report import ServiceLevelWeek
 from bot.i18n import t
 from bot.slack.blocks import Block, context, plain, section
@@ -102,7 +102,7 @@ def warning_message(
             {"type": "button", "text": plain(t(locale, "Open thread")), "action_id": ids.ACTION_OPEN_LINK,
              "url": source_url}
         )  # fmt: skip
-    if status not in ("resolved", "closed"):
+    if status not in STOPPED:
         buttons.append(
             _button(
                 t(locale, "Resolve"), ids.card_move_action("resolve"), {**ref, "verb": "resolve"}, "primary"
