@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -43,6 +44,10 @@ def test_two_worker_processes_serve_one_postgresql(tmp_path: Path, fake_slack: F
         scratch_postgres("aftercare_workers_test") as url,
         serving(tmp_path, fake_slack, url, options=("--workers", "2")) as server,
     ):
+        # gunicorn boots its workers one after another: the first can answer /healthz before the second is up.
+        deadline = time.monotonic() + 20
+        while len(_children(server.process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert len(_children(server.process.pid)) == 2, server.output()
         assert server.command(fake_slack, "/project", "new ACME Acme").status == 200
         fake_slack.wait_for(lambda calls: any("ACME" in json.dumps(c.args) for c in calls), timeout=10)
