@@ -21,11 +21,13 @@ from bot.domain.service_levels import AT_RISK, FIRST_RESPONSE, TargetState
 from bot.domain.statuses import LIFECYCLES, Verb
 from bot.domain.views import RecordView
 from bot.i18n import t
-from bot.slack.blocks import record_card
+from bot.labels import STATUS_NAMES
+from bot.slack.blocks import VERB_LABELS, record_card
 from bot.slack.review_blocks import message_layout
 from bot.slack.sla_blocks import warning_message
 from storage.db import Database
 from storage.models import Kind, Project, Record
+from storage.record_states import STATUS_WORDS
 from tests.harness import HARNESS_NOW
 
 NOW = HARNESS_NOW
@@ -195,3 +197,8 @@ def test_a_review_message_carries_its_part_and_risks_in_its_block_ids() -> None:
         1,
         1,
     )
+
+
+def test_every_status_and_verb_has_a_name_people_read() -> None:
+    assert STATUS_WORDS.issubset(STATUS_NAMES)
+    assert {verb for lc in LIFECYCLES.values() for verb in lc.moves} <= set(VERB_LABELS)

@@ -27,7 +27,7 @@ from bot.domain.errors import N_, UserError
 from bot.domain.permissions import require_record_change
 from bot.domain.records import MAX_DESCRIPTION, resolve_due
 from bot.domain.service_levels import on_priority_change, on_status_change
-from bot.domain.statuses import LIFECYCLES, Lifecycle, Verb
+from bot.domain.statuses import LIFECYCLES, Lifecycle, RequirementStatus, Verb
 from bot.domain.views import RecordView
 from bot.parsing import check_title, parse_record_key
 from bot.text import clean
@@ -36,7 +36,7 @@ from storage.db import Database
 from storage.models import HistoryEntry, Kind, Priority, Project, ProjectStatus, Record
 
 # Statuses of a requirement once the customer's scope is agreed.
-_AGREED = ("accepted", "in_progress")
+_AGREED = (RequirementStatus.ACCEPTED, RequirementStatus.IN_PROGRESS)
 # Fields whose change on an agreed requirement is a change of scope.
 _SCOPE_FIELDS = ("title", "description", "due_date", "priority", "estimate_hours")
 MAX_COMMENT = 4000
@@ -222,7 +222,7 @@ def move(
     if record.status not in step.start:
         _refuse(record, lifecycle)
     # Rejecting an agreed requirement takes it out of scope.
-    scope = _agreed(record) and target == "rejected"
+    scope = _agreed(record) and target == RequirementStatus.REJECTED
     previous_status = record.status
     _set(session, record, "status", target, by=user_id, now=now, scope=scope)
     on_status_change(record, project, old=previous_status, new=target, now=now)
