@@ -84,8 +84,8 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(_within(text))]}
 
 
-# The buttons of the moves a card offers are exactly the moves the domain accepts from the record's
-# status (``Lifecycle.moves_from``); these are drawn as the primary step.
+# A card offers exactly the moves the domain accepts from the record's status (``Lifecycle.moves_from``);
+# these are drawn as the primary step.
 _FORWARD = (Verb.DONE, Verb.RESOLVE, Verb.DELIVER, Verb.ACCEPT)
 VERB_LABELS = {
     "accept": N_("Accept"),
