@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from bot.domain.errors import N_, UserError
 from bot.domain.permissions import require_record_change
 from bot.domain.records import MAX_DESCRIPTION, resolve_due
 from bot.domain.service_levels import on_priority_change, on_status_change
-from bot.domain.statuses import LIFECYCLES
+from bot.domain.statuses import LIFECYCLES, Lifecycle, RequirementStatus, Verb
 from bot.domain.views import RecordView
 from bot.parsing import check_title, parse_record_key
 from bot.text import clean
@@ -36,7 +36,7 @@ from storage.db import Database
 from storage.models import HistoryEntry, Kind, Priority, Project, ProjectStatus, Record
 
 # Statuses of a requirement once the customer's scope is agreed.
-_AGREED = ("accepted", "in_progress")
+_AGREED = (RequirementStatus.ACCEPTED, RequirementStatus.IN_PROGRESS)
 # Fields whose change on an agreed requirement is a change of scope.
 _SCOPE_FIELDS = ("title", "description", "due_date", "priority", "estimate_hours")
 MAX_COMMENT = 4000
@@ -177,6 +177,19 @@ def _agreed(record: Record) -> bool:
     return record.kind == Kind.REQUIREMENT and record.status in _AGREED
 
 
+def _refuse(record: Record, lifecycle: Lifecycle) -> NoReturn:
+    """A move from a status it does not start from: say which moves there are from here."""
+    status = record.status.replace("_", " ")
+    if record.status in lifecycle.terminal and not lifecycle.moves_from(record.status):
+        raise UserError(N_("%(key)s is already %(status)s."), key=record.key, status=status)
+    raise UserError(
+        N_("%(key)s is %(status)s: from there its steps are %(verbs)s."),
+        key=record.key,
+        status=status,
+        verbs=", ".join(lifecycle.moves_from(record.status)),
+    )
+
+
 def move(
     session: Session,
     *,
@@ -194,27 +207,22 @@ def move(
         return Change(RecordView.of(record, project), changed=False, stale=True)
     _writable(project)
     lifecycle = LIFECYCLES[Kind(record.kind)]
-    if verb == "close":
-        target = lifecycle.close_to
-    elif verb in lifecycle.moves:
-        target = lifecycle.moves[verb]
-    else:
+    step = lifecycle.move(verb)
+    if step is None:
         raise UserError(
             N_("%(verb)s is not a step for a %(kind)s. Its steps: %(verbs)s."),
             verb=verb,
             kind=record.kind,
-            verbs=", ".join([*lifecycle.moves, "close"]),
+            verbs=", ".join([*lifecycle.moves, Verb.CLOSE]),
         )
+    target = step.to
     require_record_change(session, record=record, user_id=user_id)
     if record.status == target:
         return Change(RecordView.of(record, project), changed=False)
-    reopening = target in lifecycle.open and record.status in lifecycle.terminal
-    if record.status in lifecycle.terminal and not (reopening and verb == "reopen"):
-        raise UserError(
-            N_("%(key)s is already %(status)s."), key=record.key, status=record.status.replace("_", " ")
-        )
+    if record.status not in step.start:
+        _refuse(record, lifecycle)
     # Rejecting an agreed requirement takes it out of scope.
-    scope = _agreed(record) and target == "rejected"
+    scope = _agreed(record) and target == RequirementStatus.REJECTED
     previous_status = record.status
     _set(session, record, "status", target, by=user_id, now=now, scope=scope)
     on_status_change(record, project, old=previous_status, new=target, now=now)

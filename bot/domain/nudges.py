@@ -17,18 +17,19 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.records import project_today
+from bot.domain.statuses import LIFECYCLES, Verb
 from bot.domain.working_hours import valid_timezone
 from storage.models import Kind, MemberRole, Person, Project, ProjectMember, ProjectStatus, Record
 
-# Kinds that get nudged, and the statuses in which they are still the assignee's to do.
-# A resolved issue counts as open until it is closed, but it waits for its reporter, not its
-# assignee: nudging it again after "Done" (which resolves an issue) would nag about finished work.
-NUDGE_STATUSES: dict[Kind, tuple[str, ...]] = {
-    Kind.TASK: ("open", "in_progress"),
-    Kind.ISSUE: ("open", "in_progress"),
-}
 # The verb the "Done" button uses for each kind.
-DONE_VERBS: dict[Kind, str] = {Kind.TASK: "done", Kind.ISSUE: "resolve"}
+DONE_VERBS: dict[Kind, Verb] = {Kind.TASK: Verb.DONE, Kind.ISSUE: Verb.RESOLVE}
+# Kinds that get nudged, and the statuses in which they are still the assignee's to do: those its "Done"
+# move starts from, so the button is offered exactly where the domain accepts it. A resolved issue counts
+# as open until it is closed, but it waits for its reporter, not its assignee.
+NUDGE_STATUSES: dict[Kind, tuple[str, ...]] = {
+    kind: tuple(s for s in LIFECYCLES[kind].statuses if s in LIFECYCLES[kind].moves[verb].start)
+    for kind, verb in DONE_VERBS.items()
+}
 SNOOZE_DAYS = range(1, 31)
 # The latest "today" anywhere on Earth is UTC+14: a cheap bound for the SQL filter.
 _MAX_OFFSET = timedelta(hours=14)

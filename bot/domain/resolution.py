@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.statuses import IssueStatus
 from storage.models import HistoryEntry
 
-RESOLVED = "resolved"
-CLOSED = "closed"
+RESOLVED = IssueStatus.RESOLVED
+CLOSED = IssueStatus.CLOSED
 
 
 def resolved_moves(

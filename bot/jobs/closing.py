@@ -147,8 +147,9 @@ def deliver_report(
         ]
         runner.run([lambda _session, _ctx: copies], ctx, kinds=KINDS)
         rows = _rows(services, base)
-    posts = [d for key, d in rows.items() if key.startswith(f"{base}:post")]
-    files = [d for key, d in rows.items() if key.startswith(f"{base}:file")]
+    # What a row is, is stored beside its key (its kind), not read back from the key.
+    posts = [d for d in rows.values() if d.kind == DeliveryKind.RETROSPECTIVE]
+    files = [d for d in rows.values() if d.kind == DeliveryKind.RETROSPECTIVE_FILE]
     sent = [d for d in posts if d.status == DeliveryStatus.SENT]
     in_channel = main.channel if main is not None and main.status == DeliveryStatus.SENT else None
     summary_channel, summary_failed = _summary_outcome(services, closing)

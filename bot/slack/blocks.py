@@ -11,13 +11,13 @@ from typing import Any
 
 from bot import ids
 from bot.domain.errors import N_
+from bot.domain.statuses import LIFECYCLES, Verb
 from bot.domain.views import RecordView
 from bot.i18n import t
 from bot.labels import kind_name, priority_name, status_name
 from bot.rendering import render
 from bot.slack import limits
 from bot.text import shorten
-from storage.models import Kind
 
 Block = dict[str, Any]
 # Slack's limits (spelled once in bot.slack.limits).
@@ -84,22 +84,9 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(_within(text))]}
 
 
-# Which status moves each kind offers as buttons, by current status.
-_MOVE_BUTTONS: dict[Kind, dict[str, tuple[str, ...]]] = {
-    Kind.REQUIREMENT: {
-        "proposed": ("accept", "reject"),
-        "accepted": ("start", "deliver"),
-        "in_progress": ("deliver",),
-    },
-    Kind.ISSUE: {
-        "open": ("start", "resolve"),
-        "in_progress": ("resolve",),
-        "resolved": ("reopen",),
-        "closed": ("reopen",),
-    },
-    Kind.TASK: {"open": ("start", "done"), "in_progress": ("done",)},
-    Kind.RISK: {"open": ("mitigate",), "mitigating": ()},
-}
+# A card offers exactly the moves the domain accepts from the record's status (``Lifecycle.moves_from``);
+# these are drawn as the primary step.
+_FORWARD = (Verb.DONE, Verb.RESOLVE, Verb.DELIVER, Verb.ACCEPT)
 VERB_LABELS = {
     "accept": N_("Accept"),
     "reject": N_("Reject"),
@@ -133,13 +120,18 @@ def record_buttons(record: RecordView) -> list[dict[str, Any]]:
         return []
     if record.is_open and not record.assignee_id:
         buttons.append(_button(t(locale, "Assign to me"), ids.ACTION_CARD_ASSIGN_ME, ref))
-    for verb in _MOVE_BUTTONS[record.kind].get(record.status, ()):
-        style = "primary" if verb in ("done", "resolve", "deliver", "accept") else None
-        buttons.append(
-            _button(t(locale, VERB_LABELS[verb]), ids.card_move_action(verb), {**ref, "verb": verb}, style)
-        )
-    if record.is_open:
+    moves = LIFECYCLES[record.kind].moves_from(record.status)
+    for verb in moves:
+        if verb is not Verb.CLOSE:
+            style = "primary" if verb in _FORWARD else None
+            buttons.append(
+                _button(
+                    t(locale, VERB_LABELS[verb]), ids.card_move_action(verb), {**ref, "verb": verb}, style
+                )
+            )
+    if Verb.CLOSE in moves:
         buttons.append(_button(t(locale, "Close"), ids.ACTION_CARD_CLOSE, ref))
+    if record.is_open:
         buttons.append(_button(t(locale, "Edit"), ids.ACTION_CARD_EDIT, ref))
     return buttons[:25]
 

@@ -1,13 +1,15 @@
 """The risk review as Slack messages: one line per risk with its buttons. Pure, no I/O.
 
-Block ids carry what a redraw needs: the header ``review_head:<part>:<total>``,
-each risk ``review_risk:<key>`` and its buttons ``review_actions:<key>``, so a click
-can rebuild exactly the message it came from, from current data.
+Block ids carry what a redraw needs, so a click can rebuild exactly the message it came from, from
+current data: the header ``review_head:`` followed by its part and total as JSON
+(``{"part":1,"total":2}``), each risk ``review_risk:<key>`` (the whole rest is the key) and its
+buttons ``review_actions:<key>``. Nothing is split back apart.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,17 +17,23 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.domain.errors import N_
 from bot.domain.risk_review import ReviewRisk, RiskReview
+from bot.domain.statuses import LIFECYCLES, Verb
 from bot.i18n import t
 from bot.labels import status_name
 from bot.rendering import render
 from bot.slack import limits
 from bot.slack.blocks import Block, _button, context, plain, section
+from storage.models import Kind
 
 # Each risk takes two blocks; with the header this stays well under Slack's 50 blocks.
 RISKS_PER_MESSAGE = 20
 MAX_TITLE = 150
 
 Part = tuple[str, list[Block]]
+# Block id prefixes: the header's is followed by JSON, a risk's by its key.
+_HEAD = f"{ids.BLOCK_REVIEW_HEAD}:"
+_RISK = f"{ids.BLOCK_REVIEW_RISK}:"
+_LEGACY_HEAD = re.compile(r"([0-9]{1,4}):([0-9]{1,4})")
 
 ADJUSTMENTS = (
     ("probability", 1, N_("Raise probability (%(old)s → %(new)s)")),
@@ -99,7 +107,8 @@ def risk_actions(risk: ReviewRisk, locale: str) -> Block | None:
     menu = _adjust_menu(risk, locale)
     if menu:
         elements.append(menu)
-    if risk.status == "open":
+    moves = LIFECYCLES[Kind.RISK].moves_from(risk.status)
+    if Verb.MITIGATE in moves:
         elements.append(_button(t(locale, "Mitigating"), ids.ACTION_REVIEW_MITIGATING, ref))
     close = _button(t(locale, "Close"), ids.ACTION_REVIEW_CLOSE, ref, "danger")
     close["confirm"] = {
@@ -133,7 +142,7 @@ def _intro(review: RiskReview, locale: str, *, part: int, total: int) -> tuple[s
     else:
         text = _part_label(review, part, total, locale)
         block = context(text)
-    block["block_id"] = f"{ids.BLOCK_REVIEW_HEAD}:{part}:{total}"
+    block["block_id"] = _HEAD + json.dumps({"part": part, "total": total}, separators=(",", ":"))
     return text, block
 
 
@@ -157,7 +166,7 @@ def review_message(review: RiskReview, risks: Sequence[ReviewRisk], *, part: int
         line = _risk_text(review, risk, locale)
         texts.append(line)
         block = section(line)
-        block["block_id"] = f"{ids.BLOCK_REVIEW_RISK}:{risk.key}"
+        block["block_id"] = _RISK + risk.key
         blocks.append(block)
         actions = risk_actions(risk, locale)
         if actions:
@@ -193,6 +202,25 @@ def part_with(review: RiskReview, key: str) -> Part:
     return review_message(review, groups[part - 1], part=part, total=len(groups))
 
 
+def _part_and_total(text: str, part: int, total: int) -> tuple[int, int]:
+    """The header's part and total (its block id's JSON), or the ones given when it is not that.
+
+    A review posted before the JSON header said ``<part>:<total>``; its buttons keep working.
+    """
+    legacy = _LEGACY_HEAD.fullmatch(text)
+    if legacy:
+        return int(legacy[1]), int(legacy[2])
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return part, total
+    found_part = value.get("part") if isinstance(value, dict) else None
+    found_total = value.get("total") if isinstance(value, dict) else None
+    if type(found_part) is int and type(found_total) is int and 0 < found_part <= found_total:
+        return found_part, found_total
+    return part, total
+
+
 def message_layout(blocks: Sequence[dict[str, Any]] | None) -> tuple[list[str], int, int] | None:
     """Read back which risks a review message lists (and which part it is), from its block ids."""
     if not blocks:
@@ -200,11 +228,9 @@ def message_layout(blocks: Sequence[dict[str, Any]] | None) -> tuple[list[str], 
     keys: list[str] = []
     part, total = 1, 1
     for block in blocks:
-        name, _, rest = str(block.get("block_id") or "").partition(":")
-        if name == ids.BLOCK_REVIEW_RISK and rest:
-            keys.append(rest)
-        elif name == ids.BLOCK_REVIEW_HEAD:
-            numbers = rest.split(":")
-            if len(numbers) == 2 and all(n.isdigit() for n in numbers):
-                part, total = int(numbers[0]), int(numbers[1])
+        block_id = str(block.get("block_id") or "")
+        if block_id.startswith(_RISK) and len(block_id) > len(_RISK):
+            keys.append(block_id[len(_RISK) :])
+        elif block_id.startswith(_HEAD):
+            part, total = _part_and_total(block_id[len(_HEAD) :], part, total)
     return (keys, part, total) if keys else None

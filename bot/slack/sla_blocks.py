@@ -12,12 +12,14 @@ from typing import Any
 
 from bot import ids
 from bot.domain.errors import N_
-from bot.domain.service_levels import AT_RISK, BREACHED, FIRST_RESPONSE, MET, STOPPED, TargetState
+from bot.domain.service_levels import AT_RISK, BREACHED, FIRST_RESPONSE, MET, TargetState
 from bot.domain.sla_report import ServiceLevelWeek
+from bot.domain.statuses import LIFECYCLES, Verb
 from bot.i18n import t
 from bot.slack.blocks import Block, context, plain, section
 from bot.slack.limits import URL as URL_LIMIT
 from bot.text import escape, shorten
+from storage.models import Kind
 
 _LINES = {
     (FIRST_RESPONSE, "due"): N_("first response due in %(left)s"),
@@ -102,7 +104,7 @@ def warning_message(
             {"type": "button", "text": plain(t(locale, "Open thread")), "action_id": ids.ACTION_OPEN_LINK,
              "url": source_url}
         )  # fmt: skip
-    if status not in STOPPED:
+    if Verb.RESOLVE in LIFECYCLES[Kind.ISSUE].moves_from(status):
         buttons.append(
             _button(
                 t(locale, "Resolve"), ids.card_move_action("resolve"), {**ref, "verb": "resolve"}, "primary"
