@@ -1,0 +1,128 @@
+"""Sending at Slack's pace, in parallel across channels.
+
+- A bounded pool of workers (``AFTERCARE_SEND_WORKERS``) drains the run's deliveries; each channel's
+  deliveries stay in order on one worker at a time, so a channel never gets two posts at once.
+- :class:`Pacer`: at most one message a second per channel (Slack's pace for ``chat.postMessage``).
+- :class:`WorkspaceGate`: a 429's ``Retry-After`` pauses that workspace's posts for every worker; a pause
+  longer than :data:`MAX_INLINE_WAIT` is not waited out — the message stays pending for a later run.
+
+A 429 is waited out at most :data:`SEND_ATTEMPTS` - 1 times per message: never a retry loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.jobs.outcomes import Outcome, post
+from storage.models import Delivery
+
+# Slack allows about one message per second per channel.
+CHANNEL_INTERVAL = 1.0
+# Waiting this long for Retry-After inside a run is fine; longer waits are left to a later run.
+MAX_INLINE_WAIT = 10.0
+# Tries of one message within a run (the first, and one after each 429 waited out).
+SEND_ATTEMPTS = 3
+
+
+class Pacer:
+    """At most one message per second per channel, through an injectable clock and sleeper (thread-safe)."""
+
+    def __init__(self, monotonic: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self.last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, channel: str) -> None:
+        # A channel is drained by one worker at a time, so only the bookkeeping needs the lock.
+        with self._lock:
+            last = self.last.get(channel)
+        if last is not None:
+            remaining = CHANNEL_INTERVAL - (self.monotonic() - last)
+            if remaining > 0:
+                self.sleep(remaining)
+        with self._lock:
+            self.last[channel] = self.monotonic()
+
+
+class WorkspaceGate:
+    """A workspace's posts paused by Slack (429 + ``Retry-After``), for every worker of the run."""
+
+    def __init__(self, monotonic: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def pause(self, team_id: str, seconds: float) -> None:
+        with self._lock:
+            self._until[team_id] = max(self._until.get(team_id, 0.0), self.monotonic() + seconds)
+
+    def remaining(self, team_id: str) -> float:
+        with self._lock:
+            return max(self._until.get(team_id, 0.0) - self.monotonic(), 0.0)
+
+    def wait(self, team_id: str) -> float | None:
+        """Wait out a short pause; a long one (or one extended again and again) is returned, not waited."""
+        for _ in range(SEND_ATTEMPTS):
+            remaining = self.remaining(team_id)
+            if remaining <= 0:
+                return None
+            if remaining > MAX_INLINE_WAIT:
+                return remaining
+            self.sleep(remaining)
+        return self.remaining(team_id) or None
+
+
+class Sender:
+    """One message's ``chat.postMessage`` within both budgets (the channel's pace, the workspace's pause)."""
+
+    def __init__(self, monotonic: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self.pacer = Pacer(monotonic, sleep)
+        self.gate = WorkspaceGate(monotonic, sleep)
+
+    def send(self, client: WebClient, delivery: Delivery, extra: Sequence[dict[str, Any]] = ()) -> Outcome:
+        outcome = Outcome(error="ratelimited")
+        for _ in range(SEND_ATTEMPTS):
+            held = self.gate.wait(delivery.team_id)
+            if held is not None:  # Slack said wait longer than a run waits: a later run sends it
+                return Outcome(error="ratelimited", retry_after=held)
+            self.pacer.wait(delivery.channel)
+            outcome = post(client, delivery, extra)
+            if outcome.retry_after is None or outcome.in_doubt:  # in doubt: never resent without looking
+                return outcome
+            self.gate.pause(delivery.team_id, outcome.retry_after)  # every worker of the workspace waits
+            if outcome.retry_after > MAX_INLINE_WAIT:
+                return outcome
+        return outcome
+
+
+def fan_out(deliveries: Sequence[Delivery], deliver: Callable[[Delivery], None], workers: int) -> None:
+    """``deliver`` each delivery: channels in parallel on up to ``workers`` threads, each channel in order.
+
+    One worker (or one channel) runs everything here, in order, as a plain loop. The first error a
+    worker meets is raised once every channel is done.
+    """
+    queues: dict[str, list[Delivery]] = {}
+    for delivery in deliveries:
+        queues.setdefault(delivery.channel, []).append(delivery)
+    if workers <= 1 or len(queues) <= 1:
+        for delivery in deliveries:
+            deliver(delivery)
+        return
+
+    def drain(queue: list[Delivery]) -> None:
+        for delivery in queue:
+            deliver(delivery)
+
+    with ThreadPoolExecutor(
+        max_workers=min(workers, len(queues)), thread_name_prefix="aftercare-send"
+    ) as pool:
+        futures = [pool.submit(drain, queue) for queue in queues.values()]
+    for future in futures:
+        future.result()
