@@ -39,13 +39,16 @@ class Pacer:
         self._lock = threading.Lock()
 
     def wait(self, channel: str) -> None:
-        # A channel is drained by one worker at a time, so only the bookkeeping needs the lock.
-        with self._lock:
+        """Sleep until a second has passed since the channel's last post was answered."""
+        with self._lock:  # a channel is drained by one worker at a time: only the bookkeeping is shared
             last = self.last.get(channel)
         if last is not None:
             remaining = CHANNEL_INTERVAL - (self.monotonic() - last)
             if remaining > 0:
                 self.sleep(remaining)
+
+    def done(self, channel: str) -> None:
+        """The channel's post was answered: Slack received it before now, so the next waits from here."""
         with self._lock:
             self.last[channel] = self.monotonic()
 
@@ -94,6 +97,7 @@ class Sender:
                 return Outcome(error="ratelimited", retry_after=held)
             self.pacer.wait(delivery.channel)
             outcome = post(client, delivery, extra)
+            self.pacer.done(delivery.channel)
             if outcome.retry_after is None or outcome.in_doubt:  # in doubt: never resent without looking
                 return outcome
             self.gate.pause(delivery.team_id, outcome.retry_after)  # every worker of the workspace waits
