@@ -35,6 +35,8 @@ IN_DOUBT_ERRORS = frozenset(
 # (resending blindly could double); but it is probably a refusal we do not know yet, so after this many
 # attempts it is marked failed — visible to owners and `check` — rather than retried forever.
 UNKNOWN_ERROR_ATTEMPTS = 5
+# Sends run on several workers at once: a report's counts change under this lock (a report stays picklable).
+_COUNTING = threading.Lock()
 
 
 @dataclass
@@ -45,8 +47,6 @@ class RunReport:
     pending: int = 0
     failed: int = 0
     lines: list[str] = field(default_factory=list)
-    # Sends run on several workers at once: counting goes through :meth:`count`.
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -54,7 +54,7 @@ class RunReport:
 
     def count(self, what: str) -> None:
         """One more ``sent``, ``pending`` or ``failed`` (safe from any worker)."""
-        with self._lock:
+        with _COUNTING:
             setattr(self, what, getattr(self, what) + 1)
 
 
