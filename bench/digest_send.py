@@ -7,7 +7,7 @@ project with its own internal report channel: the run claims, checks the audienc
 digest per channel through the delivery ledger, ``--workers`` sends at a time across channels, with
 ``--replicas`` scheduler processes. Reports the run's duration beside its floor — the pacing floor,
 every message at the workspace budget, the fastest Slack allows — the 429s met and the Slack calls
-made. SQLite (the scheduler's default store).
+made. SQLite (the scheduler's default store), or one PostgreSQL with ``--postgresql``.
 
 It then prints the in-doubt worst case: how long an outage that leaves every one of these sends in
 doubt takes to settle, with the ``conversations.history`` budget the runner keeps (one call a minute
@@ -20,6 +20,7 @@ per workspace, shared by every process through the database; one call per in-dou
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import tempfile
 import time
@@ -28,7 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import jobs_at_scale
-from _common import machine, migrated
+from _common import machine, migrated, scratch_postgres
 from jobs_at_scale import NOW, build
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -69,14 +70,19 @@ def main() -> None:
     parser.add_argument("--projects", type=int, help="this many projects (default 1,000; 200 with --quick)")
     parser.add_argument("--replicas", type=int, default=1, help="scheduler replicas (processes), default 1")
     parser.add_argument("--workers", type=int, default=8, help="sends at a time per replica (default 8)")
+    parser.add_argument("--postgresql", action="store_true", help="one PostgreSQL (scratch database)")
     parser.add_argument("--no-charts", action="store_true", help="leave the digests' charts out")
     parser.add_argument("--workspace-rate", type=float, default=50.0, help="messages a second (default 50)")
     args = parser.parse_args()
     projects = args.projects or (200 if args.quick else 1000)
     jobs_at_scale.TEAMS = 1  # one workspace: its budget is what is measured
     print(f"machine: {machine()}")
-    with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'send.db'}"
+    with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as tmp, contextlib.ExitStack() as stack:
+        url = (
+            stack.enter_context(scratch_postgres("aftercare_send"))
+            if args.postgresql
+            else f"sqlite:///{Path(tmp) / 'send.db'}"
+        )
         migrated(url)
         db = Database(url)
         build(db, projects=projects, records=20, people=1000)
@@ -123,7 +129,8 @@ def main() -> None:
     floor = projects / args.workspace_rate
     print(
         f"digest, {projects} projects ({projects} report channels), {args.replicas} replica(s) × "
-        f"{args.workers} workers, {'no charts' if args.no_charts else 'charts'}, workspace budget {args.workspace_rate:.0f}/s: "
+        f"{args.workers} workers, {'PostgreSQL' if args.postgresql else 'SQLite'}, "
+        f"{'no charts' if args.no_charts else 'charts'}, workspace budget {args.workspace_rate:.0f}/s: "
         f"{seconds:.1f} s (pacing floor {floor:.1f} s, ×{seconds / floor:.1f}) — {report.sent} sent, "
         f"{report.pending} pending, {report.failed} failed; {posts} chat.postMessage "
         f"({pace.refused['channel']} refused by channel pace, {pace.refused['workspace']} by the workspace "

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from bot.jobs.fanout import Sender
 from bot.jobs.runner import Runner, job_client_factory
 from bot.services import Services
 from bot.simulator import FakeSlack
+from bot.simulator_workspace import SlackHttpError
 from tests.harness import SlackHarness, joined
 from tests.test_delivery_ledger import Clock, ctx, planner, rows
 
@@ -108,13 +110,35 @@ def test_a_long_retry_after_pauses_every_channel_of_the_workspace(slack: SlackHa
     assert again.sent == 3 and len(slack.fake.calls_to("chat.postMessage")) == 4
 
 
-def test_a_short_retry_after_is_waited_out_once_then_sent(slack: SlackHarness) -> None:
+def test_a_short_retry_after_pauses_the_other_workers_too(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CFAN1's first post meets a 429 (Retry-After 3) while CFAN2's first is in flight: CFAN2's next post,
+    on another worker, waits out the same pause — then everything is sent, each once."""
     clock = Clock()
     pace = slack.fake.pace()
-    slack.fake.fail("chat.postMessage", status=429, retry_after=3)
-    keys = [("digest:T0001:A:1", "CFAN1"), ("digest:T0001:B:1", "CFAN2")]
-    report = _runner(slack, clock, workers=2).run([planner(*keys)], ctx(clock))
+    paused = threading.Event()
+    refused: list[float] = []
+    original = slack.fake.answer
 
-    assert report.sent == 2 and len(slack.fake.calls_to("chat.postMessage")) == 3  # one 429, then each once
-    assert 3.0 in clock.sleeps  # waited out in the run, once
-    assert len(pace.posted) == 2 and pace.refused == {}
+    def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
+        if method == "chat.postMessage" and args.get("channel") == "CFAN1" and not refused:
+            refused.append(clock.monotonic())
+            raise SlackHttpError(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3"})
+        if method == "chat.postMessage" and args.get("channel") == "CFAN2" and not paused.is_set():
+            paused.wait(5)  # answered once CFAN1's worker has taken the pause in
+        return original(method, args, token=token)
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        paused.set()
+
+    monkeypatch.setattr(slack.fake, "answer", answer)
+    runner = _runner(slack, clock, workers=2)
+    runner.sender = Sender(clock.monotonic, sleep)
+    keys = [("digest:T0001:A:1", "CFAN1"), ("digest:T0001:B:1", "CFAN2"), ("digest:T0001:B:2", "CFAN2")]
+    report = runner.run([planner(*keys)], ctx(clock))
+
+    assert report.sent == 3 and len(slack.fake.calls_to("chat.postMessage")) == 4  # one 429, each once
+    [second_in_cfan2] = [p.at for p in pace.posted if p.channel == "CFAN2"][1:]
+    assert second_in_cfan2 >= refused[0] + 3.0  # not just its channel's second: the workspace's pause

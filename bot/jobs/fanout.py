@@ -3,8 +3,9 @@
 - A bounded pool of workers (``AFTERCARE_SEND_WORKERS``) drains the run's deliveries; each channel's
   deliveries stay in order on one worker at a time, so a channel never gets two posts at once.
 - :class:`Pacer`: at most one message a second per channel (Slack's pace for ``chat.postMessage``).
-- :class:`WorkspaceGate`: a 429's ``Retry-After`` pauses that workspace's posts for every worker; a pause
-  longer than :data:`MAX_INLINE_WAIT` is not waited out — the message stays pending for a later run.
+- :class:`WorkspaceGate`: a 429's ``Retry-After`` pauses that workspace's posts for every worker (then
+  holds them to the rate Slack let through); a pause longer than :data:`MAX_INLINE_WAIT` is not waited
+  out — the message stays pending for a later run.
 
 A 429 is waited out at most :data:`SEND_ATTEMPTS` - 1 times per message: never a retry loop.
 """
@@ -12,6 +13,7 @@ A 429 is waited out at most :data:`SEND_ATTEMPTS` - 1 times per message: never a
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,6 +29,10 @@ CHANNEL_INTERVAL = 1.0
 MAX_INLINE_WAIT = 10.0
 # Tries of one message within a run (the first, and one after each 429 waited out).
 SEND_ATTEMPTS = 3
+# Waits for a free slot in a workspace's learned rate before one try (each under a second).
+GATE_WAITS = 10
+# How long a rate learned from a 429 holds (seconds without another 429).
+LEARNED_FOR = 60.0
 
 
 class Pacer:
@@ -54,17 +60,40 @@ class Pacer:
 
 
 class WorkspaceGate:
-    """A workspace's posts paused by Slack (429 + ``Retry-After``), for every worker of the run."""
+    """A workspace's posts, for every worker of the process: paused by Slack (429 + ``Retry-After``), then
+    held to the rate Slack let through in the second before its 429 (learned, forgotten after
+    :data:`LEARNED_FOR` seconds without another), so the workers do not run into the next 429 together."""
 
     def __init__(self, monotonic: Callable[[], float], sleep: Callable[[float], None]) -> None:
         self.monotonic = monotonic
         self.sleep = sleep
         self._until: dict[str, float] = {}
+        self._recent: dict[str, deque[float]] = {}
+        self._learned: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
     def pause(self, team_id: str, seconds: float) -> None:
         with self._lock:
-            self._until[team_id] = max(self._until.get(team_id, 0.0), self.monotonic() + seconds)
+            now = self.monotonic()
+            self._until[team_id] = max(self._until.get(team_id, 0.0), now + seconds)
+            self._learned[team_id] = (max(len(self._window(team_id, now)), 1), now)
+
+    def _window(self, team_id: str, now: float) -> deque[float]:
+        recent = self._recent.setdefault(team_id, deque())
+        while recent and now - recent[0] >= 1.0:
+            recent.popleft()
+        return recent
+
+    def _slot(self, team_id: str) -> float:
+        """0: a post may go now (its slot in the learned rate is taken); otherwise how long until one frees."""
+        with self._lock:
+            now = self.monotonic()
+            recent = self._window(team_id, now)
+            rate, learned_at = self._learned.get(team_id, (0, 0.0))
+            if rate and now - learned_at < LEARNED_FOR and len(recent) >= rate:
+                return max(recent[0] + 1.0 - now, 0.001)
+            recent.append(now)
+            return 0.0
 
     def remaining(self, team_id: str) -> float:
         with self._lock:
@@ -81,6 +110,14 @@ class WorkspaceGate:
             self.sleep(remaining)
         return self.remaining(team_id) or None
 
+    def slot(self, team_id: str) -> None:
+        """Wait (under a second at a time, a bounded number of times) for a slot in the learned rate."""
+        for _ in range(GATE_WAITS):
+            wait = self._slot(team_id)
+            if wait <= 0:
+                return
+            self.sleep(wait)
+
 
 class Sender:
     """One message's ``chat.postMessage`` within both budgets (the channel's pace, the workspace's pause)."""
@@ -96,6 +133,7 @@ class Sender:
             if held is not None:  # Slack said wait longer than a run waits: a later run sends it
                 return Outcome(error="ratelimited", retry_after=held)
             self.pacer.wait(delivery.channel)
+            self.gate.slot(delivery.team_id)
             outcome = post(client, delivery, extra)
             self.pacer.done(delivery.channel)
             if outcome.retry_after is None or outcome.in_doubt:  # in doubt: never resent without looking
