@@ -30,7 +30,7 @@ def turn_method(project_id: int) -> str:
 
 
 def project_of(item: Outgoing) -> int | None:
-    """The project whose audience decides where ``item`` goes (None: a plain post, Slack is not asked)."""
+    """The project whose audience decides where ``item`` goes (None: a plain post, or no project)."""
     if item.channel and not item.shared_only:
         return None
     return item.report_project_id or item.project_id
@@ -79,10 +79,13 @@ class Claimer:
             for item in items:
                 if stopped(item.team_id):
                     continue
-                project = project_of(item)
-                if project is None:
-                    assert item.channel is not None
+                if item.channel and not item.shared_only:  # a plain post: Slack is not asked
                     self.claim(item, item.key, item.channel, clock.now())
+                    continue
+                project = project_of(item)
+                if project is None:  # no project to take a turn on: asked here, as before
+                    for key, channel in self.targets(item, audiences):
+                        self.claim(item, key, channel, clock.now())
                     continue
                 if item.key in held:
                     continue
