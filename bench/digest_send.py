@@ -1,38 +1,42 @@
 """A real (not dry) weekly digest run against a stand-in paced like Slack, and the in-doubt worst case.
 
-The stand-in answers ``chat.postMessage`` as Slack paces it: about one message a second per channel
-and a workspace-wide budget (``--workspace-rate`` a second); beyond either, HTTP 429 with
-``Retry-After``. 1,000 projects × 20 records (200 with ``--quick``), one workspace, each project with
-its own internal report channel: the run claims, checks the audience of, and posts one digest per
-channel through the delivery ledger. Reports the run's duration, what was sent, the 429s met and the
-Slack calls made. SQLite (the scheduler's default store).
+The stand-in answers ``chat.postMessage`` as Slack paces it (:meth:`bot.simulator.FakeSlack.pace`): one
+message a second per channel and a workspace-wide budget (``--workspace-rate`` a second); beyond either,
+HTTP 429 with ``Retry-After``. 1,000 projects × 20 records (200 with ``--quick``), one workspace, each
+project with its own internal report channel: the run claims, checks the audience of, and posts one
+digest per channel through the delivery ledger, ``--workers`` sends at a time across channels, with
+``--replicas`` scheduler processes. Reports the run's duration beside its floor — the pacing floor,
+every message at the workspace budget, the fastest Slack allows — the 429s met and the Slack calls
+made. SQLite (the scheduler's default store), or one PostgreSQL with ``--postgresql``.
 
 It then prints the in-doubt worst case: how long an outage that leaves every one of these sends in
 doubt takes to settle, with the ``conversations.history`` budget the runner keeps (one call a minute
 per workspace, shared by every process through the database; one call per in-doubt message's channel).
 
-    python bench/digest_send.py [--quick] [--workspace-rate N]
+    python bench/digest_send.py [--quick] [--projects N] [--replicas N] [--workers N] [--no-charts]
+                                [--workspace-rate N]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import tempfile
-import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import jobs_at_scale
-from _common import machine, migrated
+from _common import machine, migrated, scratch_postgres
 from jobs_at_scale import NOW, build
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from bot.jobs import digest
-from bot.jobs.base import JobContext
-from bot.jobs.runner import CHANNEL_INTERVAL, HISTORY_INTERVAL, Runner, RunReport, job_client_factory
+from bot.jobs.base import JobContext, Outgoing
+from bot.jobs.runner import HISTORY_INTERVAL, Runner, RunReport, job_client_factory
 from bot.services import Services
 from bot.settings import Settings
 from bot.simulator import FakeSlack
@@ -40,48 +44,19 @@ from storage.db import Database
 from storage.models import Project
 
 
-class PacedSlack(FakeSlack):
-    """The stand-in, refusing ``chat.postMessage`` beyond one a second per channel or the workspace budget."""
-
-    def __init__(self, workspace_rate: float) -> None:
-        super().__init__()
-        self.workspace_rate = workspace_rate
-        self._last: dict[str, float] = {}
-        self._window: list[float] = []
-        self._pace = threading.Lock()
-        self.refused: Counter[str] = Counter()
-        self.methods: Counter[str] = Counter()
-
-    def handle(self, handler: Any, method: str, args: dict[str, Any]) -> None:
-        self.methods[method] += 1
-        if method == "chat.postMessage":
-            now = time.monotonic()
-            channel = str(args.get("channel", ""))
-            with self._pace:
-                self._window = [t for t in self._window if now - t < 1.0]
-                wait = None
-                if now - self._last.get(channel, -10.0) < CHANNEL_INTERVAL:
-                    wait, why = 1, "channel"
-                elif len(self._window) >= self.workspace_rate:
-                    wait, why = 1, "workspace"
-                if wait is None:
-                    self._last[channel] = now
-                    self._window.append(now)
-            if wait is not None:
-                self.refused[why] += 1
-                self._send(handler, 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
-                return
-        super().handle(handler, method, args)
+def _without_charts(session: Session, ctx: JobContext) -> list[Outgoing]:
+    """The digest as planned, its charts left out: the delivery path alone (drawing is CPU, one at a time)."""
+    return [replace(item, chart=None) for item in digest.plan(session, ctx)]
 
 
-def _replica(url: str, api_url: str) -> RunReport:
+def _replica(url: str, api_url: str, workers: int, charts: bool) -> RunReport:
     """One scheduler replica's run of the weekly digest (in its own process when there are several)."""
     settings = Settings(database_url=url, slack_bot_token="xoxb-bench", slack_api_url=api_url, _env_file=None)  # type: ignore[call-arg]
     db = Database(url)
     try:
         services = Services(settings=settings, db=db)
-        runner = Runner(services, job_client_factory(services))
-        report = runner.run([digest.plan], JobContext(now=NOW), kinds=None)
+        runner = Runner(services, job_client_factory(services), workers=workers)
+        report = runner.run([digest.plan if charts else _without_charts], JobContext(now=NOW), kinds=None)
         return RunReport(sent=report.sent, pending=report.pending, failed=report.failed)
     finally:
         db.dispose()
@@ -94,13 +69,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 projects instead of 1,000")
     parser.add_argument("--projects", type=int, help="this many projects (default 1,000; 200 with --quick)")
     parser.add_argument("--replicas", type=int, default=1, help="scheduler replicas (processes), default 1")
+    parser.add_argument("--workers", type=int, default=8, help="sends at a time per replica (default 8)")
+    parser.add_argument("--postgresql", action="store_true", help="one PostgreSQL (scratch database)")
+    parser.add_argument("--no-charts", action="store_true", help="leave the digests' charts out")
     parser.add_argument("--workspace-rate", type=float, default=50.0, help="messages a second (default 50)")
     args = parser.parse_args()
     projects = args.projects or (200 if args.quick else 1000)
     jobs_at_scale.TEAMS = 1  # one workspace: its budget is what is measured
     print(f"machine: {machine()}")
-    with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'send.db'}"
+    with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as tmp, contextlib.ExitStack() as stack:
+        url = (
+            stack.enter_context(scratch_postgres("aftercare_send"))
+            if args.postgresql
+            else f"sqlite:///{Path(tmp) / 'send.db'}"
+        )
         migrated(url)
         db = Database(url)
         build(db, projects=projects, records=20, people=1000)
@@ -109,7 +91,16 @@ def main() -> None:
                 session.execute(
                     update(Project).where(Project.id == p + 1).values(report_channel_id=f"R{p:06d}")
                 )
-        fake = PacedSlack(args.workspace_rate)
+        fake = FakeSlack()
+        pace = fake.pace(channel_interval=1.0, workspace_rate=args.workspace_rate)
+        methods: Counter[str] = Counter()
+        answer = fake.handle
+
+        def counted(handler: object, method: str, call: dict[str, object]) -> None:
+            methods[method] += 1
+            answer(handler, method, call)  # type: ignore[arg-type]
+
+        fake.handle = counted  # type: ignore[method-assign]
         fake.state.team_id = fake.workspace.team_id = "T0000"  # the fixture's one workspace
         fake.workspace.teams = {"T0000"}
         fake.start()
@@ -119,10 +110,12 @@ def main() -> None:
             db.dispose()  # each replica opens its own
             started = time.monotonic()
             if args.replicas == 1:
-                reports = [_replica(url, fake.url)]
+                reports = [_replica(url, fake.url, args.workers, not args.no_charts)]
             else:  # scheduler replicas: processes of their own, one database, one stand-in
                 with multiprocessing.get_context("fork").Pool(args.replicas) as pool:
-                    reports = pool.starmap(_replica, [(url, fake.url)] * args.replicas)
+                    reports = pool.starmap(
+                        _replica, [(url, fake.url, args.workers, not args.no_charts)] * args.replicas
+                    )
             seconds = time.monotonic() - started
             report = RunReport(
                 sent=sum(r.sent for r in reports),
@@ -132,14 +125,17 @@ def main() -> None:
         finally:
             fake.stop()
             db.dispose()
-    posts = fake.methods["chat.postMessage"]
+    posts = methods["chat.postMessage"]
+    floor = projects / args.workspace_rate
     print(
-        f"digest, {projects} projects ({projects} report channels), {args.replicas} replica(s), "
-        f"workspace budget {args.workspace_rate:.0f}/s: "
-        f"{seconds:.1f} s — {report.sent} sent, {report.pending} pending, {report.failed} failed; "
-        f"{posts} chat.postMessage ({fake.refused['channel']} refused by channel pace, "
-        f"{fake.refused['workspace']} by the workspace budget); other calls: "
-        + ", ".join(f"{m} {n}" for m, n in fake.methods.most_common() if m != "chat.postMessage")
+        f"digest, {projects} projects ({projects} report channels), {args.replicas} replica(s) × "
+        f"{args.workers} workers, {'PostgreSQL' if args.postgresql else 'SQLite'}, "
+        f"{'no charts' if args.no_charts else 'charts'}, workspace budget {args.workspace_rate:.0f}/s: "
+        f"{seconds:.1f} s (pacing floor {floor:.1f} s, ×{seconds / floor:.1f}) — {report.sent} sent, "
+        f"{report.pending} pending, {report.failed} failed; {posts} chat.postMessage "
+        f"({pace.refused['channel']} refused by channel pace, {pace.refused['workspace']} by the workspace "
+        "budget); other calls: "
+        + ", ".join(f"{m} {n}" for m, n in methods.most_common() if m != "chat.postMessage")
     )
     minutes = projects * HISTORY_INTERVAL.total_seconds() / 60
     print(

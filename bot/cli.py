@@ -158,7 +158,7 @@ def _serve_workers(args: argparse.Namespace, workers: int) -> int:
 def _runner(services):  # type: ignore[no-untyped-def]
     from bot.jobs.runner import Runner, job_client_factory
 
-    return Runner(services, job_client_factory(services))
+    return Runner(services, job_client_factory(services), workers=services.settings.send_workers)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     port: str = "3000"
     # Extensions (not in the public contract): worker threads for listeners and the HTTP server.
     aftercare_threads: str = "16"
+    # Scheduled sends in parallel across channels (each channel still paced at about one message a second).
+    aftercare_send_workers: str = "8"
     aftercare_log_format: str = "text"
     # When survey invitations and reminders may arrive, in each recipient's own time zone.
     aftercare_survey_hours: str = "Mon-Fri 09:00-17:00"
@@ -69,6 +71,10 @@ class Settings(BaseSettings):
     @property
     def threads(self) -> int:
         return int(self.aftercare_threads)
+
+    @property
+    def send_workers(self) -> int:
+        return int(self.aftercare_send_workers)
 
     def problems(self, need: Need = Need.NOTHING) -> list[str]:
         """Every problem with the settings a command with ``need`` relies on, in plain words."""
@@ -156,6 +162,11 @@ class Settings(BaseSettings):
         if not self.aftercare_threads.isdigit() or not 1 <= int(self.aftercare_threads) <= 256:
             found.append(
                 f"AFTERCARE_THREADS must be a number between 1 and 256, not {self.aftercare_threads!r}"
+            )
+        if not self.aftercare_send_workers.isdigit() or not 1 <= int(self.aftercare_send_workers) <= 64:
+            found.append(
+                "AFTERCARE_SEND_WORKERS must be a number between 1 and 64, "
+                f"not {self.aftercare_send_workers!r}"
             )
         return found
 

@@ -5,32 +5,36 @@ Used by the test suite (and by ``aftercare demo``); it listens on ``127.0.0.1`` 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import itertools
 import json
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 from bot import ids
+from bot.simulator_content import HISTORY_INTERVAL, HISTORY_PAGE, ContentApi
+from bot.simulator_pacing import SlackPace
+from bot.simulator_requests import (
+    BOT_ID,
+    BOT_USER_ID,
+    command_body,
+    event_body,
+    payload_body,
+    sign,
+    with_enterprise,
+)
 from bot.simulator_workspace import ANSWERS, Channel, SlackHttpError, User, Workspace
 from bot.slack import limits
 from bot.slack.block_rules import block_problems, options_problems, view_problems
 
-__all__ = ["BOT_ID", "BOT_USER_ID", "Call", "Channel", "FakeSlack", "User"]
-
-BOT_USER_ID = "UAFTERCARE"
-BOT_ID = "BAFTERCARE"
-# conversations.history / .replies for apps outside the Marketplace: one call a minute, 15 messages a page.
-HISTORY_INTERVAL = 60.0
-HISTORY_PAGE = 15
+__all__ = [
+    "BOT_ID", "BOT_USER_ID", "HISTORY_INTERVAL", "HISTORY_PAGE", "Call", "Channel", "FakeSlack", "User",
+    "block_problems", "command_body", "event_body", "payload_body", "sign", "view_problems", "with_enterprise",
+]  # fmt: skip
 
 
 @dataclass
@@ -115,7 +119,7 @@ class _Server(ThreadingHTTPServer):
     fake: FakeSlack
 
 
-class FakeSlack:
+class FakeSlack(ContentApi):
     """A Slack Web API on ``127.0.0.1:<port>``; point ``SLACK_API_URL`` at :attr:`url`."""
 
     def __init__(self) -> None:
@@ -142,6 +146,8 @@ class FakeSlack:
         # Workspace of each bot token (any other token is of ``state.team_id``).
         self.token_teams: dict[str, str] = {}
         self._request = threading.local()
+        # Slack's pace for chat.postMessage, when asked for (:meth:`pace`).
+        self.pacing: SlackPace | None = None
 
     @staticmethod
     def _problems(method: str, args: dict[str, Any]) -> list[str]:
@@ -153,29 +159,6 @@ class FakeSlack:
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             return view_problems(loaded(args.get("view")) or {})
         return []
-
-    def _file_problems(self, method: str, args: dict[str, Any]) -> list[str]:
-        """An image block's ``slack_file`` must be an image file the bot can see, uploaded completely
-        (https://docs.slack.dev/reference/block-kit/composition-objects/slack-file-object: png, jpg, jpeg or gif;
-        "the user posting these blocks must have access to this file"); otherwise Slack answers ``invalid_blocks``."""
-        if method not in ("chat.postMessage", "chat.update"):
-            return []
-        blocks = args.get("blocks")
-        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks or []
-        problems: list[str] = []
-        with self.state.lock:
-            for index, block in enumerate(blocks):
-                file_id = (block.get("slack_file") or {}).get("id") if block.get("type") == "image" else None
-                if file_id is None:
-                    continue
-                upload = self.state.files.get(str(file_id))
-                if upload is None or upload.get("deleted") or not upload.get("completed"):
-                    problems.append(
-                        f"block {index} (image): slack_file {file_id} is not a file the bot can see"
-                    )
-                elif not str(upload["filename"]).lower().endswith((".png", ".jpg", ".jpeg", ".gif")):
-                    problems.append(f"block {index} (image): slack_file {file_id} is not a png, jpg or gif")
-        return problems
 
     @staticmethod
     def options_problems(response: dict[str, Any]) -> list[str]:
@@ -227,10 +210,6 @@ class FakeSlack:
             if channel is not None:
                 return list(self.state.history.get(self.conversation_of(channel), []))
             return [m for messages in self.state.history.values() for m in messages]
-
-    @staticmethod
-    def conversation_of(channel: str) -> str:
-        return f"D_{channel}" if channel.startswith(("U", "W")) else channel
 
     def uploads(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Files shared with files_upload_v2 (``filename``, ``title``, ``content`` bytes, ``channel``…)."""
@@ -302,6 +281,15 @@ class FakeSlack:
         self.state.install = Install(enterprise_id, enterprise_name, is_enterprise_install)
         self.workspace.enterprise_id = enterprise_id
 
+    def pace(self, *, channel_interval: float = 1.0, workspace_rate: float = 50.0) -> SlackPace:
+        """Pace ``chat.postMessage`` as Slack does (one a second per channel, ``workspace_rate`` a second per
+        workspace; 429 with ``Retry-After`` beyond), by :attr:`clock`. Returns the pace: its ``posted``
+        instants and ``refused`` counts."""
+        self.pacing = SlackPace(
+            lambda: self.clock(), channel_interval=channel_interval, workspace_rate=workspace_rate
+        )
+        return self.pacing
+
     # -- inspection ----------------------------------------------------------------
     @property
     def calls(self) -> list[Call]:
@@ -343,6 +331,14 @@ class FakeSlack:
                 if failure.times <= 0:
                     queue.pop(0)
         token = headers.get("authorization", "").removeprefix("Bearer ") or str(args.get("token") or "")
+        if failure is None and method == "chat.postMessage" and self.pacing is not None:
+            team = self.token_teams.get(token, self.state.team_id)
+            wait = self.pacing.admit(team, self.conversation_of(str(args.get("channel", ""))))
+            if (
+                wait is not None
+            ):  # refused before doing anything (https://docs.slack.dev/apis/web-api/rate-limits)
+                self._send(handler, 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
+                return
         accepted: tuple[int, dict[str, Any], dict[str, str]] | None = None
         if failure:
             if failure.accept:
@@ -475,315 +471,3 @@ class FakeSlack:
         return {"ok": True, "app_id": "A0001", "authed_user": {"id": "UINSTALLER"}, "scope": ",".join(self.state.scopes),
                 "token_type": "bot", "access_token": f"xoxb-{args.get('code', 'x')}", "bot_user_id": BOT_USER_ID,
                 "team": team, "enterprise": enterprise, "is_enterprise_install": install.is_enterprise_install}  # fmt: skip
-
-    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Redraw a stored message: only an existing one (``message_not_found``) the app posted itself
-        (``cant_update_message``): https://docs.slack.dev/reference/methods/chat.update"""
-        channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
-        with self.state.lock:
-            message = next((m for m in self.state.history.get(channel, []) if m.get("ts") == ts), None)
-            if message is None:
-                return {"ok": False, "error": "message_not_found"}
-            if message.get("bot_id") != BOT_ID:
-                return {"ok": False, "error": "cant_update_message"}
-            if "text" in args:
-                message["text"] = args.get("text")
-            if "blocks" in args:
-                blocks = args["blocks"]
-                message["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
-            if args.get("metadata") is not None:
-                metadata = args["metadata"]
-                metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
-                if metadata:
-                    message["metadata"] = metadata
-                else:
-                    message.pop("metadata", None)
-            message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
-            return {
-                "ok": True,
-                "channel": channel,
-                "ts": ts,
-                "text": message.get("text"),
-                "message": dict(message),
-            }
-
-    def _history(self, method: str, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-        """``conversations.history`` / ``conversations.replies`` as Slack serves a non-Marketplace app.
-
-        https://api.slack.com/methods/conversations.history and .../conversations.replies: the bot must be
-        a member (``not_in_channel``; a private channel it is not in is ``channel_not_found``); message
-        ``metadata`` only with ``include_all_metadata``; newest first (replies: oldest first) between
-        ``oldest`` and ``latest`` (ends excluded unless ``inclusive``); ``next_cursor`` and ``has_more``.
-        Since 2025 (https://api.slack.com/apis/rate-limits, changelog 2025-05-29 "rate limit changes for
-        non-Marketplace apps"): one call a minute per method per workspace (HTTP 429 with Retry-After
-        beyond) and at most 15 messages a page.
-        """
-        state = self.state
-        token = str(getattr(self._request, "headers", {}).get("authorization", "")).removeprefix("Bearer ")
-        team = self.token_teams.get(token, state.team_id)
-        now = self.clock()
-        with state.lock:
-            last = self.history_served.get((team, method))
-            if last is not None and now - last < HISTORY_INTERVAL:
-                wait = max(1, int(HISTORY_INTERVAL - (now - last) + 0.999))
-                return {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
-            self.history_served[(team, method)] = now
-        conversation = str(args.get("channel", ""))
-        known = self.workspace.conversation(conversation)
-        if known is None or known.hidden:
-            return {"ok": False, "error": "channel_not_found"}, {}
-        if not known.is_member and not known.is_im:
-            return {"ok": False, "error": "not_in_channel"}, {}
-        inclusive = _truthy(args.get("inclusive"))
-        oldest = float(args.get("oldest") or 0)
-        latest = float(args.get("latest") or now + 1)
-
-        def within(ts: float) -> bool:
-            if inclusive:
-                return oldest <= ts <= latest
-            return oldest < ts < latest
-
-        with state.lock:
-            messages = [dict(m) for m in state.history.get(conversation, [])]
-        if method == "conversations.replies":
-            parent = str(args.get("ts") or "")
-            messages = [m for m in messages if parent in (m["ts"], m.get("thread_ts"))]
-            if not messages:
-                return {"ok": False, "error": "thread_not_found"}, {}
-        else:
-            # Replies stay in their thread; the channel's history shows only top-level messages.
-            messages = [m for m in messages if m.get("thread_ts") in (None, m["ts"])]
-            messages.reverse()
-        messages = [m for m in messages if within(float(m["ts"]))]
-        if not _truthy(args.get("include_all_metadata")):
-            for message in messages:
-                message.pop("metadata", None)
-        start = (
-            int(base64.b64decode(str(args["cursor"])).decode().removeprefix("offset:"))
-            if args.get("cursor")
-            else 0
-        )
-        limit = min(int(args.get("limit") or HISTORY_PAGE), HISTORY_PAGE)
-        page = messages[start : start + limit]
-        more = start + limit < len(messages)
-        cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
-        return {
-            "ok": True,
-            "messages": page,
-            "has_more": more,
-            "response_metadata": {"next_cursor": cursor},
-        }, {}
-
-    def _reactions_get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """``reactions.get`` (https://docs.slack.dev/reference/methods/reactions.get): needs ``reactions:read``;
-        ``channel`` + ``timestamp`` (or ``file``) or ``no_item_specified``; a malformed ``timestamp`` is
-        ``bad_timestamp``; a channel the bot cannot see is ``channel_not_found``; an unknown (or deleted) message
-        ``message_not_found``. Answers ``type: message``, the channel and the message with its ``reactions``
-        and ``permalink``."""
-        state = self.state
-        if "reactions:read" not in state.scopes:
-            return {"ok": False, "error": "missing_scope", "needed": "reactions:read",
-                    "provided": ",".join(state.scopes)}  # fmt: skip
-        channel, ts = str(args.get("channel") or ""), str(args.get("timestamp") or "")
-        if not (channel and ts):
-            return {"ok": False, "error": "file_not_found" if args.get("file") else "no_item_specified"}
-        if not re.fullmatch(r"\d+\.\d+", ts):
-            return {"ok": False, "error": "bad_timestamp"}
-        with state.lock:
-            if self.workspace.visible(channel) is None:
-                return {"ok": False, "error": "channel_not_found"}
-            found = next((dict(m) for m in state.history.get(channel, []) if m.get("ts") == ts), None)
-        if found is None or found.get("deleted"):
-            return {"ok": False, "error": "message_not_found"}
-        found.pop("metadata", None)
-        found["permalink"] = f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
-        return {"ok": True, "type": "message", "channel": channel, "message": found}
-
-    def add_reaction(self, channel: str, ts: str, name: str, user: str) -> None:
-        """Someone reacted to a message Slack keeps (``reactions`` as ``reactions.get`` lists them)."""
-        with self.state.lock:
-            for message in self.state.history.get(self.conversation_of(channel), []):
-                if message.get("ts") != ts:
-                    continue
-                reactions = message.setdefault("reactions", [])
-                entry = next((r for r in reactions if r["name"] == name), None)
-                if entry is None:
-                    entry = {"name": name, "users": [], "count": 0}
-                    reactions.append(entry)
-                if user not in entry["users"]:
-                    entry["users"].append(user)
-                    entry["count"] += 1
-
-    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Member ids, paged with ``cursor``/``limit`` (an offset here).
-
-        https://docs.slack.dev/reference/methods/conversations.members
-        """
-        channel_id = str(args.get("channel", ""))
-        known = self.workspace.visible(channel_id)
-        if known is None:
-            return {"ok": False, "error": "channel_not_found"}
-        if known.is_im:
-            return {"ok": False, "error": "method_not_supported_for_channel_type"}
-        everyone = sorted(known.members)
-        start = int(str(args.get("cursor") or "0"))
-        limit = int(args.get("limit") or 100)
-        page = everyone[start : start + limit]
-        following = str(start + limit) if start + limit < len(everyone) else ""
-        return {"ok": True, "members": page, "response_metadata": {"next_cursor": following}}
-
-    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        """A file uploaded here: its ``permalink`` and where it is shared; unknown ids are ``file_not_found``.
-
-        https://docs.slack.dev/reference/methods/files.info (``files:read``)
-        """
-        with self.state.lock:
-            upload = self.state.files.get(str(args.get("file", "")))
-            # An upload never completed is not a file yet (https://docs.slack.dev/messaging/working-with-files).
-            if upload is None or upload.get("deleted") or not upload.get("completed"):
-                return {"ok": False, "error": "file_not_found"}
-            shared_in = [upload["channel"]] if upload.get("channel") else []
-            return {"ok": True, "file": {
-                "id": upload["id"], "name": upload["filename"], "title": upload.get("title") or upload["filename"],
-                "permalink": f"https://acme.slack.com/files/{BOT_USER_ID}/{upload['id']}/{upload['filename']}",
-                "channels": [c for c in shared_in if c.startswith("C")],
-                "groups": [c for c in shared_in if c.startswith("G")],
-                "ims": [c for c in shared_in if c.startswith("D")],
-            }}  # fmt: skip
-
-    def _files(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        """``files_upload_v2``'s three steps: an upload URL on this fake, the bytes, the completion."""
-        state = self.state
-        if method == "files.getUploadURLExternal":
-            if "files:write" not in state.scopes:
-                # https://docs.slack.dev/reference/methods/files.getUploadURLExternal (scope files:write)
-                return {"ok": False, "error": "missing_scope", "needed": "files:write"}
-            if not args.get("filename") or not str(args.get("length") or "").isdigit():
-                return {"ok": False, "error": "invalid_arguments"}
-            file_id = f"F{next(state.ts_counter):08d}"
-            with state.lock:
-                state.files[file_id] = {"id": file_id, "filename": str(args["filename"]),
-                                        "length": int(args["length"]), "content": None, "channel": None}  # fmt: skip
-            return {"ok": True, "file_id": file_id, "upload_url": f"{self.base}upload/{file_id}"}
-        if method == "upload":
-            with state.lock:
-                upload = state.files.get(str(args["_path"]).removeprefix("upload/"))
-                if upload is None:
-                    return {"ok": False, "error": "file_not_found"}
-                upload["content"] = args["_bytes"]
-            return {"ok": True}
-        listed = args.get("files")
-        items = json.loads(listed) if isinstance(listed, str) else (listed or [])
-        share_to = str(args.get("channel_id") or "")
-        known = state.channels.get(share_to)
-        if known is not None and not known.is_member:
-            # https://docs.slack.dev/reference/methods/files.completeUploadExternal (errors: not_in_channel)
-            return {"ok": False, "error": "not_in_channel"}
-        done = []
-        with state.lock:
-            for item in items:
-                upload = state.files.get(str(item.get("id")))
-                if upload is None or upload["content"] is None:
-                    return {"ok": False, "error": "file_not_found"}
-                upload.update(
-                    completed=True,
-                    title=item.get("title") or upload["filename"],
-                    channel=self.conversation_of(share_to) if share_to else None,
-                    initial_comment=args.get("initial_comment"),
-                    permalink=f"https://acme.slack.com/files/{BOT_USER_ID}/{upload['id']}/{upload['filename']}",
-                )
-                done.append({"id": upload["id"], "title": upload["title"], "name": upload["filename"],
-                             "permalink": upload["permalink"]})  # fmt: skip
-        return {"ok": True, "files": done}
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).lower() in ("true", "1")
-
-
-# -- signed requests ---------------------------------------------------------------------
-
-
-def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
-    """The headers Slack sends: ``v0=`` HMAC-SHA256 of ``v0:<timestamp>:<body>``."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
-
-
-def command_body(*, command: str, text: str, user_id: str, channel_id: str, team_id: str,
-                 response_url: str, trigger_id: str = "13345224609.738474920.8088930838d88f008e0",
-                 channel_name: str = "general", enterprise_id: str | None = None,
-                 is_enterprise_install: bool = False) -> str:  # fmt: skip
-    """A slash-command request body as Slack sends it (form-encoded).
-
-    In an Enterprise Grid org it also names the org (``enterprise_id``/``enterprise_name``):
-    https://docs.slack.dev/interactivity/implementing-slash-commands#app_command_handling
-    """
-    fields = {
-        "token": "deprecated-verification-token",
-        "team_id": team_id,
-        "team_domain": "acme",
-        "channel_id": channel_id,
-        "channel_name": channel_name,
-        "user_id": user_id,
-        "user_name": user_id.lower(),
-        "command": command,
-        "text": text,
-        "api_app_id": "A0001",
-        "is_enterprise_install": "true" if is_enterprise_install else "false",
-        "response_url": response_url,
-        "trigger_id": trigger_id,
-    }
-    if enterprise_id:
-        fields.update(enterprise_id=enterprise_id, enterprise_name="Acme Grid")
-    return urlencode(fields)
-
-
-def payload_body(payload: dict[str, Any]) -> str:
-    """Interactivity requests carry JSON in a ``payload=`` form field."""
-    return urlencode({"payload": json.dumps(payload)})
-
-
-def with_enterprise(
-    payload: dict[str, Any], *, enterprise_id: str, is_enterprise_install: bool = False
-) -> dict[str, Any]:
-    """An interactivity payload (``block_actions``, ``view_submission``, shortcuts) from an Enterprise Grid org.
-
-    https://docs.slack.dev/reference/interaction-payloads/block_actions-payload — ``enterprise`` names the org,
-    ``is_enterprise_install`` tells an org-wide install; the user carries their own ``team_id``.
-    """
-    return {**payload, "enterprise": {"id": enterprise_id, "name": "Acme Grid"},
-            "is_enterprise_install": is_enterprise_install}  # fmt: skip
-
-
-def event_body(event: dict[str, Any], *, team_id: str, event_id: str = "Ev0001", enterprise_id: str | None = None,
-               is_enterprise_install: bool = False, event_time: int = 1795000000,
-               source_team: str | None = None, ext_shared: bool = False) -> str:  # fmt: skip
-    """An ``event_callback`` body. In a Grid org the body and its ``authorizations`` carry ``enterprise_id`` and
-    ``is_enterprise_install`` (an org-wide install authorizes with ``team_id`` null):
-    https://docs.slack.dev/apis/events-api/#callback-field
-    """
-    authorization = {
-        "enterprise_id": enterprise_id,
-        "team_id": None if is_enterprise_install else team_id,
-        "user_id": BOT_USER_ID,
-        "is_bot": True,
-        "is_enterprise_install": is_enterprise_install,
-    }
-    body: dict[str, Any] = {
-        "token": "deprecated",
-        # In a Slack Connect channel the top-level team can be the other organisation's (``source_team``);
-        # ``authorizations`` name the installation the event is for.
-        "team_id": source_team or team_id,
-        "api_app_id": "A0001",
-        "event": event,
-        "type": "event_callback",
-        "event_id": event_id,
-        "event_time": event_time,
-        "authorizations": [authorization],
-        "is_ext_shared_channel": ext_shared,
-    }
-    if enterprise_id:
-        body.update(enterprise_id=enterprise_id, is_enterprise_install=is_enterprise_install)
-    return json.dumps(body)

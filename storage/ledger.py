@@ -167,6 +167,16 @@ def hold_budget(session: Session, *, team_id: str, method: str, until: datetime)
     )
 
 
+def release_budget(session: Session, *, team_id: str, method: str, now: datetime) -> None:
+    """Give a turn taken with :func:`take_budget` back early: the next caller may take it at once."""
+    session.execute(
+        update(ApiBudget)
+        .where(ApiBudget.team_id == team_id, ApiBudget.method == method, ApiBudget.next_at > now)
+        .values(next_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _set(session: Session, delivery_id: int, **values: Any) -> None:
     session.execute(
         update(Delivery)

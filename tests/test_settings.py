@@ -45,3 +45,11 @@ def test_a_database_other_than_sqlite_or_postgresql_is_refused_with_what_is_supp
         "and PostgreSQL (postgresql+psycopg://user@host/dbname)"
     )
     assert settings(database_url="postgresql://u@h/d").problems(Need.NOTHING) == []
+
+
+def test_send_workers_are_a_small_number() -> None:
+    assert settings().send_workers == 8
+    assert settings(aftercare_send_workers="1").problems() == []
+    for wrong in ("0", "65", "many"):
+        found = settings(aftercare_send_workers=wrong).problems()
+        assert any("AFTERCARE_SEND_WORKERS" in p and repr(wrong) in p for p in found)

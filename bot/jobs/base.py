@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -53,6 +53,24 @@ class JobContext:
     default_timezone: str = "UTC"
     # Working hours for survey invitations (AFTERCARE_SURVEY_HOURS), in each recipient's time zone.
     survey_hours: str = "Mon-Fri 09:00-17:00"
+
+
+class JobClock:
+    """The job's clock: ``--now`` (the run's instant) moving on as the run takes time.
+
+    Everything the ledger decides — what is due, when to retry, backoff — is on it, so a run at
+    ``--now T`` that meets an outage is retried by a run at ``--now T+1h``. What happens in Slack's
+    time (the lease other processes honour, the history window, the shared call budget) is on the
+    real clock (``services.now()``).
+    """
+
+    def __init__(self, start: datetime, monotonic: Callable[[], float]) -> None:
+        self.start = start
+        self.monotonic = monotonic
+        self.origin = monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=max(self.monotonic() - self.origin, 0.0))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.documents import get_document, set_document_file
-from bot.jobs.runner import Outcome, failure_of
+from bot.jobs.outcomes import Outcome, failure_of
 from bot.services import Services
 from storage import ledger
 from storage.models import Delivery, DeliveryStatus
