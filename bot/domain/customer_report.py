@@ -117,32 +117,36 @@ def _report(
     in_progress: list[CustomerItem] = []
     raised: list[CustomerItem] = []
     due: list[CustomerItem] = []
-    for record in sorted(records, key=lambda r: r.seq):
+    for record in records:  # in ``seq`` order (the query's)
         kind = _KINDS.get(record.kind)
         if kind is None or record.created_at >= slot:
             continue
-        item = CustomerItem(
-            key=record.key, seq=record.seq, kind=kind, title=record.title, status=record.status,
-            due_date=record.due_date,
-        )  # fmt: skip
+        status = record.status
+        is_open = status in _OPEN[kind]
         finished = _when_done(record, kind)
-        if finished is not None and start <= finished < slot:
-            done.append(replace(item, done_on=finished.astimezone(zone).date()))
-        is_open = record.status in _OPEN[kind]
-        if record.status == "in_progress":
-            in_progress.append(item)
-        if (
+        is_done = finished is not None and start <= finished < slot
+        is_raised = (
             kind is Kind.ISSUE
             and is_open
-            and (record.requester_external or (record.requester_id and record.requester_id in contacts))
-        ):
+            and bool(record.requester_external or (record.requester_id and record.requester_id in contacts))
+        )
+        is_due = bool(
+            is_open and status != RESOLVED and record.due_date and today <= record.due_date <= next_week_end
+        )
+        if not (is_done or is_raised or is_due or status == "in_progress"):
+            continue  # in none of the lists: no item built
+        item = CustomerItem(
+            key=record.key, seq=record.seq, kind=kind, title=record.title, status=status,
+            due_date=record.due_date,
+        )  # fmt: skip
+        if is_done:
+            assert finished is not None
+            done.append(replace(item, done_on=finished.astimezone(zone).date()))
+        if status == "in_progress":
+            in_progress.append(item)
+        if is_raised:
             raised.append(item)
-        if (
-            is_open
-            and record.status != RESOLVED
-            and record.due_date
-            and today <= record.due_date <= next_week_end
-        ):
+        if is_due:
             due.append(item)
     return CustomerReport(
         project_id=project.id, team_id=project.team_id, key=project.key, name=project.name,
@@ -163,7 +167,8 @@ def customer_reports(session: Session, due: Sequence[tuple[Project, datetime]]) 
         since = min(slot for _, slot in chunk) - WEEK
         records: dict[int, list[Row]] = {}
         for record in session.execute(
-            select(*_COLUMNS).where(
+            select(*_COLUMNS)
+            .where(
                 Record.project_id.in_(ids),
                 Record.kind.in_([k.value for k in KINDS]),
                 Record.deleted_at.is_(None),
@@ -173,6 +178,7 @@ def customer_reports(session: Session, due: Sequence[tuple[Project, datetime]]) 
                     Record.resolved_at >= since,
                 ),
             )
+            .order_by(Record.project_id, Record.seq)
         ):
             records.setdefault(record.project_id, []).append(record)
         contacts: dict[int, set[str]] = {}
