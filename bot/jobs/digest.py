@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.domain.digest import weekly_digest, weekly_digests
 from bot.domain.errors import N_, UserError
 from bot.domain.people import get_person
-from bot.domain.rows import CHUNK
+from bot.domain.rows import CHUNK, chunks
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.charts import chart_spec
 from bot.jobs.slots import is_due, iso_week, latest_weekly_slot, local_at, parse_hhmm
@@ -159,7 +159,8 @@ def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         if done:
             outgoing += replay(done, team_id=project.team_id, kind=KIND, project_id=project.id)
     due = [(p, slot) for p, slot in due if base_key(KIND, p.team_id, p.key, slot) not in claimed]
-    for data in weekly_digests(session, due, now=ctx.now):
+    # A chunk of projects at a time: only one chunk's digest data is held while its messages are built.
+    for data in (d for chunk in chunks(due) for d in weekly_digests(session, chunk, now=ctx.now)):
         view = data.project
         try:
             parts = digest_parts(data)
