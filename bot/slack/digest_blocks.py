@@ -118,12 +118,13 @@ def _duration(value: timedelta | None, locale: str) -> str:
 
 def _workload_line(row: Workload, locale: str) -> str:
     """One person's open work, as a line (built here for the reason :func:`_record_line` gives)."""
+    hours = f"{row.estimate_hours:g}"
     work = t(
         locale,
         "tasks: %(tasks)s · issues: %(issues)s · estimated: %(hours)sh",
         tasks=row.tasks,
         issues=row.issues,
-        hours=f"{row.estimate_hours:g}",
+        hours=hours,
     )
     mention = f"<@{row.user_id}>" if row.user_id else ""
     line = f"• {mention}{punctuation(locale).colon}{work}"
