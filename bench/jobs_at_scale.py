@@ -6,12 +6,18 @@ SQL statements issued (a ``before_cursor_execute`` listener) — at a small and 
 records per project, to show the count does not grow with the records (no N+1).
 SQLite, and PostgreSQL when 127.0.0.1:5432 answers.
 
-    python bench/jobs_at_scale.py [--quick]
+``--end-to-end`` also runs ``aftercare jobs run <job> --dry-run`` as its own process (start-up, migration
+check, planning, printing: what a person waits for) and reports its wall time and max RSS beside a floor
+measured in the same run: the same interpreter starting, importing the CLI and printing ``--help``.
+
+    python bench/jobs_at_scale.py [--quick] [--only sqlite] [--end-to-end]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -218,7 +224,45 @@ def measure(url: str, planner: Planner) -> tuple[int, float, int, float]:
         db.dispose()
 
 
-def scenario(label: str, url: str, *, projects: int, records: int, people: int, jobs: Sequence[str]) -> None:
+# Runs a command in a child process; prints its wall seconds and the child's max RSS (KiB on Linux).
+_TIMED = (
+    "import resource, subprocess, sys, time\n"
+    "started = time.monotonic()\n"
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+    "print(time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def timed_process(argv: Sequence[str], url: str) -> tuple[float, float]:
+    """(wall seconds, max RSS MiB) of one process running ``argv`` against ``url``."""
+    env = {**os.environ, "DATABASE_URL": url}
+    out = subprocess.run(
+        [sys.executable, "-c", _TIMED, *argv], check=True, capture_output=True, text=True, env=env, cwd=ROOT
+    ).stdout.split()
+    return float(out[0]), float(out[1]) / 1024
+
+
+def end_to_end(url: str, job: str) -> None:
+    """``aftercare jobs run <job> --dry-run`` as a person runs it, beside the start-up floor."""
+    cli = [sys.executable, "-m", "bot"]
+    floor, floor_rss = timed_process([*cli, "--help"], url)
+    seconds, rss = timed_process([*cli, "jobs", "run", job, "--dry-run", "--now", NOW.isoformat()], url)
+    print(
+        f"  {job:<7} end to end {seconds:7.2f} s  max RSS {rss:6.1f} MiB  "
+        f"(floor: `aftercare --help` {floor:.2f} s, {floor_rss:.1f} MiB; ×{seconds / floor:.1f} the floor)"
+    )
+
+
+def scenario(
+    label: str,
+    url: str,
+    *,
+    projects: int,
+    records: int,
+    people: int,
+    jobs: Sequence[str],
+    whole_process: bool = False,
+) -> None:
     migrated(url)
     db = Database(url)
     try:
@@ -233,6 +277,8 @@ def scenario(label: str, url: str, *, projects: int, records: int, people: int, 
             f"  {name:<7} {messages:>6} messages  {seconds:7.2f} s  peak {peak:7.1f} MiB  "
             f"{statements:>5} SQL statements ({statements / projects:.3f} per project)"
         )
+        if whole_process:
+            end_to_end(url, name)
 
 
 def main() -> None:
@@ -243,6 +289,11 @@ def main() -> None:
         "--quick", action="store_true", help="200 projects and 1,000 people instead of 1,000 / 5,000"
     )
     parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database only")
+    parser.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="also time `aftercare jobs run <job> --dry-run` as a process, beside the start-up floor",
+    )
     args = parser.parse_args()
     big = 200 if args.quick else 1000
     people = 1000 if args.quick else 5000
@@ -255,7 +306,13 @@ def main() -> None:
             with databases(workdir, "aftercare_bench_jobs", only=args.only) as each:
                 for label, url in each:
                     scenario(
-                        label, url, projects=projects, records=records, people=who, jobs=("digest", "nudges")
+                        label,
+                        url,
+                        projects=projects,
+                        records=records,
+                        people=who,
+                        jobs=("digest", "nudges"),
+                        whole_process=args.end_to_end,
                     )
 
 

@@ -68,8 +68,12 @@ def error_text(locale: str, error: UserError, *, in_message: bool = False) -> st
     return t(locale, error.message, **params)
 
 
+@lru_cache(maxsize=8192)
 def format_date(value: date, locale: str) -> str:
-    """A date as people of ``locale`` write it: ``Tue, Dec 1, 2026`` / ``2026年12月1日 周二``."""
+    """A date as people of ``locale`` write it: ``Tue, Dec 1, 2026`` / ``2026年12月1日 周二``.
+
+    Cached: Babel's formatting is slow and a weekly job formats the same few dates tens of thousands of times.
+    """
     if locale == "zh-CN":
         weekday = babel_format_date(value, "EEE", locale="zh_CN")
         return f"{babel_format_date(value, 'long', locale='zh_CN')} {weekday}"

@@ -71,6 +71,9 @@ def environment(locale: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship with the package: compiled once per process, never checked on disk again
+        # (a weekly job renders tens of thousands of messages).
+        auto_reload=False,
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     # Our own ``_``: trusted catalogue text, escaped user values, bot-built Markup kept as is.

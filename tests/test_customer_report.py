@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.jobs.base import JobContext
 from bot.jobs.customer_report import digest_job
@@ -244,3 +244,42 @@ def test_dry_run_prints_the_customer_report(week: SlackHarness) -> None:
     [line] = [line for line in report.lines if line.startswith(f"--- {KEY} → CPROJ")]
     assert "Done and delivered this week" in line and "SECRET-RISK" not in line
     assert week.fake.calls == []
+
+
+def test_dry_run_statements_do_not_grow_with_projects(week: SlackHarness) -> None:
+    """Each customer post's audience is read with everybody else's: no statement per project."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    def count() -> tuple[int, int]:
+        statements.clear()
+        event.listen(week.db.engine, "before_cursor_execute", seen)
+        try:
+            report = _runner(week).dry_run([digest_job], JobContext(now=SLOT))
+        finally:
+            event.remove(week.db.engine, "before_cursor_execute", seen)
+        return len(statements), sum(line.startswith("--- customer_report:") for line in report.lines)
+
+    alone, reports = count()
+    assert reports == 1
+    created = SLOT - timedelta(days=20)
+    with week.db.write() as session:
+        for n in range(6):
+            project = Project(
+                team_id=TEAM, key=f"P{n}", name=f"Project {n}", channel_id=f"CP{n}", status="active",
+                timezone="UTC", locale="en", created_by="UALICE", created_at=created, last_seq=1,
+            )  # fmt: skip
+            session.add(project)
+            session.flush()
+            session.add(
+                Record(
+                    team_id=TEAM, project_id=project.id, kind=Kind.TASK, seq=1, key=f"P{n}-1",
+                    title="Ship it", description="", status="in_progress", priority="medium",
+                    created_by="UALICE", created_at=created, updated_at=created, version=1,
+                )
+            )  # fmt: skip
+    many, reports = count()
+    assert reports == 7
+    assert many == alone, statements

@@ -51,6 +51,8 @@ CONTEXT: dict[str, Any] = {
         "internal": True,
         "counts": [{"label": "Issues", "open": 11, "overdue": 2}],
         "workload": [{"user_id": "UBOB", "tasks": 2, "issues": 1, "hours": "42", "overloaded": True}],
+        # Record and workload lines are built in Python (bot.slack.digest_blocks), the templates print them.
+        "lines": ["• *ACME-5* Printer jams · task · <@UBOB> · Due: Sun, Nov 1, 2026 · 8 days overdue"],
         "any_overloaded": True,
         "unassigned": 1,
         "overload_hours": "40",
@@ -84,19 +86,6 @@ CONTEXT: dict[str, Any] = {
         "mode": "overdue",
         "count": 3,
         "more": 2,
-        "records": [
-            {
-                "key": "ACME-5",
-                "title": "Printer jams",
-                "kind_label": "task",
-                "status_label": "open",
-                "priority_label": "high",
-                "assignee_id": "UBOB",
-                "due_date": "Sun, Nov 1, 2026",
-                "closed_on": "Wed, Nov 4, 2026",
-                "days_overdue": 8,
-            }
-        ],
         "changes": [
             {
                 "key": "ACME-4",
@@ -131,6 +120,8 @@ CONTEXT: dict[str, Any] = {
             }
         ],
         "workload": [{"user_id": "UBOB", "tasks": 2, "issues": 1, "hours": "42", "overloaded": True}],
+        # Record and workload lines are built in Python (bot.slack.digest_blocks), the templates print them.
+        "lines": ["• *ACME-5* Printer jams · task · <@UBOB> · Due: Sun, Nov 1, 2026 · 8 days overdue"],
         "unassigned": 1,
         "any_overloaded": True,
         "overload_hours": "40",

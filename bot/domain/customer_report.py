@@ -10,7 +10,9 @@ risks, never people, comments, workload, KPIs or service-level figures):
   contacts), with their status;
 - due next week: open work due within the 7 days from the slot's day.
 
-Computed for many projects with one query for their records and one for their customer contacts.
+Computed for many projects with one query for their records and one for their customer contacts. The
+records query brings back only the columns the report reads, and only records that can be in it (open, or
+finished since the earliest week asked about): plain rows, no ORM entities.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.resolution import RESOLVED
+from bot.domain.rows import Row
+from bot.domain.status import open_condition
 from bot.domain.statuses import LIFECYCLES
 from storage.models import Kind, MemberRole, Project, ProjectMember, Record
 
@@ -67,7 +71,25 @@ class CustomerReport:
         return not (self.done or self.in_progress or self.customer_issues or self.due_next_week)
 
 
-def _when_done(record: Record, kind: Kind) -> datetime | None:
+# What the report reads of a record.
+_COLUMNS = (
+    Record.project_id,
+    Record.key,
+    Record.seq,
+    Record.kind,
+    Record.title,
+    Record.status,
+    Record.due_date,
+    Record.created_at,
+    Record.updated_at,  # a resolved issue without resolved_at: when it was resolved (it is open)
+    Record.closed_at,
+    Record.resolved_at,
+    Record.requester_external,
+    Record.requester_id,
+)
+
+
+def _when_done(record: Row, kind: Kind) -> datetime | None:
     """When the record was done or delivered (None: it is not)."""
     if kind is Kind.REQUIREMENT:
         return record.closed_at if record.status == "delivered" else None
@@ -85,7 +107,7 @@ def _order(item: CustomerItem) -> tuple[date, int]:
 
 
 def _report(
-    project: Project, records: Sequence[Record], contacts: frozenset[str], slot: datetime
+    project: Project, records: Sequence[Row], contacts: frozenset[str], slot: datetime
 ) -> CustomerReport:
     zone = ZoneInfo(project.timezone)
     start = slot - WEEK
@@ -95,32 +117,36 @@ def _report(
     in_progress: list[CustomerItem] = []
     raised: list[CustomerItem] = []
     due: list[CustomerItem] = []
-    for record in sorted(records, key=lambda r: r.seq):
+    for record in records:  # in ``seq`` order (the query's)
         kind = _KINDS.get(record.kind)
-        if kind is None or record.deleted_at is not None or record.created_at >= slot:
+        if kind is None or record.created_at >= slot:
             continue
-        item = CustomerItem(
-            key=record.key, seq=record.seq, kind=kind, title=record.title, status=record.status,
-            due_date=record.due_date,
-        )  # fmt: skip
+        status = record.status
+        is_open = status in _OPEN[kind]
         finished = _when_done(record, kind)
-        if finished is not None and start <= finished < slot:
-            done.append(replace(item, done_on=finished.astimezone(zone).date()))
-        is_open = record.status in _OPEN[kind]
-        if record.status == "in_progress":
-            in_progress.append(item)
-        if (
+        is_done = finished is not None and start <= finished < slot
+        is_raised = (
             kind is Kind.ISSUE
             and is_open
-            and (record.requester_external or (record.requester_id and record.requester_id in contacts))
-        ):
+            and bool(record.requester_external or (record.requester_id and record.requester_id in contacts))
+        )
+        is_due = bool(
+            is_open and status != RESOLVED and record.due_date and today <= record.due_date <= next_week_end
+        )
+        if not (is_done or is_raised or is_due or status == "in_progress"):
+            continue  # in none of the lists: no item built
+        item = CustomerItem(
+            key=record.key, seq=record.seq, kind=kind, title=record.title, status=status,
+            due_date=record.due_date,
+        )  # fmt: skip
+        if is_done:
+            assert finished is not None
+            done.append(replace(item, done_on=finished.astimezone(zone).date()))
+        if status == "in_progress":
+            in_progress.append(item)
+        if is_raised:
             raised.append(item)
-        if (
-            is_open
-            and record.status != RESOLVED
-            and record.due_date
-            and today <= record.due_date <= next_week_end
-        ):
+        if is_due:
             due.append(item)
     return CustomerReport(
         project_id=project.id, team_id=project.team_id, key=project.key, name=project.name,
@@ -137,13 +163,22 @@ def customer_reports(session: Session, due: Sequence[tuple[Project, datetime]]) 
     for start in range(0, len(due), CHUNK):
         chunk = due[start : start + CHUNK]
         ids = [project.id for project, _ in chunk]
-        records: dict[int, list[Record]] = {}
-        for record in session.scalars(
-            select(Record).where(
+        # Finished before the earliest week asked about: in none of these reports (see :func:`_when_done`).
+        since = min(slot for _, slot in chunk) - WEEK
+        records: dict[int, list[Row]] = {}
+        for record in session.execute(
+            select(*_COLUMNS)
+            .where(
                 Record.project_id.in_(ids),
                 Record.kind.in_([k.value for k in KINDS]),
                 Record.deleted_at.is_(None),
+                or_(
+                    open_condition(KINDS),
+                    Record.closed_at >= since,
+                    Record.resolved_at >= since,
+                ),
             )
+            .order_by(Record.project_id, Record.seq)
         ):
             records.setdefault(record.project_id, []).append(record)
         contacts: dict[int, set[str]] = {}

@@ -291,7 +291,9 @@ def _digest_chunk(
             titles[(pid, key)] = title
 
     surveys = satisfaction_history(session, project_ids=ids, before=latest_slot)
-    moves = resolved_moves(session, ids, since=kpi_since)
+    moves: dict[int, dict[str, datetime]] = {pid: {} for pid in ids}
+    for (pid, key), at in resolved_moves(session, ids, since=kpi_since).items():
+        moves.setdefault(pid, {})[key] = at  # grouped once, not filtered again for every project
     levels = service_level_weeks(session, [(p, windows[p.id][0], windows[p.id][1]) for p, _ in targets])
     issue_answers = issue_satisfaction_of(session, project_ids=ids, before=latest_slot)
     digests = [
@@ -299,7 +301,7 @@ def _digest_chunk(
             project,
             windows[project.id],
             rows[project.id],
-            {key: at for (pid, key), at in moves.items() if pid == project.id},
+            moves[project.id],
             [
                 ScopeChange(
                     key=e.record_key,

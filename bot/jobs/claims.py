@@ -43,9 +43,10 @@ class Claimer:
 
     # -- where each message goes ---------------------------------------------------------
     def audiences(self, items: Sequence[Outgoing]) -> dict[int, ProjectAudience]:
-        """The audience of every project the internal posts among ``items`` are about, read at once
-        (two statements per 500 projects, not two per message)."""
+        """The audience of every project the internal posts and customer posts among ``items`` are about,
+        read at once (two statements per 500 projects, not two per message)."""
         wanted = [i.report_project_id or 0 for i in items if not i.channel]
+        wanted += [i.project_id or 0 for i in items if i.channel and i.shared_only]
         if not wanted:
             return {}
         with self.services.db.read() as session:
@@ -55,7 +56,7 @@ class Claimer:
         """(key, channel) pairs of one message; an internal post goes where the audience policy says
         (:mod:`bot.jobs.audience`), a copy per owner when by DM (the key then gets ``:<owner>``)."""
         if item.channel and item.shared_only:
-            return customer_targets(self.services, item, self.shared)
+            return customer_targets(item, self.shared, audiences.get(item.project_id or 0))
         if item.channel:
             return [(item.key, item.channel)]
         audience = audiences.get(item.report_project_id or 0)

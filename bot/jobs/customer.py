@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -24,24 +23,24 @@ from sqlalchemy.orm import Session
 from bot.domain.people import locale_of
 from bot.domain.permissions import project_owners
 from bot.i18n import t
-from bot.jobs.audience import SharedChannels, project_audience
+from bot.jobs.audience import ProjectAudience, SharedChannels
 from bot.jobs.base import DeliveryKind, Outgoing
 from storage import ledger
 from storage.models import Delivery, DeliveryStatus, Project, ProjectChannel, ProjectStatus
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 CUSTOMER_KINDS = frozenset({DeliveryKind.CUSTOMER_REPORT, DeliveryKind.CLOSING_SUMMARY})
 # Slack's answers meaning the bot cannot reach anyone in that channel any more.
 UNREACHABLE_ERRORS = frozenset({"is_archived", "channel_is_archived", "not_in_channel", "channel_not_found"})
 
 
-def customer_targets(services: Services, item: Outgoing, shared: SharedChannels) -> list[tuple[str, str]]:
-    """(key, channel) of a customer post when every channel of ``item.shared_only`` counts as shared, else none."""
+def customer_targets(
+    item: Outgoing, shared: SharedChannels, audience: ProjectAudience | None
+) -> list[tuple[str, str]]:
+    """(key, channel) of a customer post when every channel of ``item.shared_only`` counts as shared, else none.
+
+    ``audience``: the project's, read with every other message's at once by the runner (no query per post).
+    """
     assert item.channel is not None
-    with services.db.read() as session:
-        audience = project_audience(session, project_id=item.project_id or 0)
     contacts = audience.customer_contacts if audience is not None else frozenset()
     if all(shared.is_shared(item.team_id, channel, contacts=contacts) for channel in item.shared_only):
         return [(item.key, item.channel)]

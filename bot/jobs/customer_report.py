@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.customer_report import customer_reports
+from bot.domain.rows import chunks
 from bot.jobs import digest
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.slots import is_due, iso_week
@@ -105,7 +106,8 @@ def plan(session: Session, ctx: JobContext, due: Sequence[tuple[Project, datetim
                         project_id=project.id,
                     )
                 )  # fmt: skip
-    for report in customer_reports(session, to_build):
+    # A chunk of projects at a time: only one chunk's reports are held while their messages are built.
+    for report in (r for chunk in chunks(to_build) for r in customer_reports(session, chunk)):
         if report.empty:
             continue  # nothing to tell the customer this week
         try:

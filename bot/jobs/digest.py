@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.domain.digest import weekly_digest, weekly_digests
 from bot.domain.errors import N_, UserError
 from bot.domain.people import get_person
+from bot.domain.rows import CHUNK, chunks
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.charts import chart_spec
 from bot.jobs.slots import is_due, iso_week, latest_weekly_slot, local_at, parse_hhmm
@@ -58,8 +59,9 @@ def next_digest_slot(project: Project, now: datetime) -> datetime:
     return local_at(latest.date() + timedelta(days=7), parse_hhmm(project.digest_time), project.timezone)
 
 
-# Report bases asked about in one ledger query (each one a LIKE prefix).
-CLAIMED_CHUNK = 100
+# Report bases asked about in one ledger query (each one a LIKE prefix): as many as the projects
+# the digest reads in one query (:data:`bot.domain.rows.CHUNK`), so the job's statements grow per chunk only.
+CLAIMED_CHUNK = CHUNK
 
 
 def base_key(kind: str, team_id: str, project_key: str, slot: datetime) -> str:
@@ -157,7 +159,8 @@ def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         if done:
             outgoing += replay(done, team_id=project.team_id, kind=KIND, project_id=project.id)
     due = [(p, slot) for p, slot in due if base_key(KIND, p.team_id, p.key, slot) not in claimed]
-    for data in weekly_digests(session, due, now=ctx.now):
+    # A chunk of projects at a time: only one chunk's digest data is held while its messages are built.
+    for data in (d for chunk in chunks(due) for d in weekly_digests(session, chunk, now=ctx.now)):
         view = data.project
         try:
             parts = digest_parts(data)
