@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import N_, UserError
+from bot.domain.kpis import satisfaction_at
 from bot.domain.permissions import require_project_manager
 from bot.domain.working_hours import zone_of
 from storage.models import (
@@ -469,7 +470,11 @@ def latest_satisfaction_scores(
 ) -> dict[int, float]:
     """The average score of each project's latest closed survey with at least one answer (closed before ``before``)."""
     history = satisfaction_history(session, project_ids=project_ids, before=before)
-    return {project_id: surveys[-1][1] for project_id, surveys in history.items()}
+    return {
+        project_id: score
+        for project_id, surveys in history.items()
+        if (score := satisfaction_at(surveys)) is not None
+    }
 
 
 def latest_satisfaction(session: Session, project_id: int, *, before: datetime | None = None) -> float | None:

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.digest import KPI_DAYS, DigestData, DigestItem, ScopeChange
-from bot.domain.status import OVERLOAD_HOURS, OVERLOAD_ITEMS
+from bot.domain.workload import OVERLOAD_HOURS, OVERLOAD_ITEMS
 from bot.i18n import format_date, t
 from bot.labels import CHANGE_FIELDS, describe_change, kind_name, priority_name, status_name
 from bot.rendering import render
