@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.resolution import RESOLVED
-from bot.domain.surveys import KIND_ISSUE, ROLE_CUSTOMER, STATUS_OPEN
+from bot.domain.surveys import KIND_ISSUE, ROLE_CUSTOMER, STATUS_OPEN, closing_time
 from bot.domain.working_hours import zone_of
 from bot.i18n import normalise_locale
 from storage.models import HistoryEntry, Project, Record, Survey, SurveyParticipant, SurveyResponse
@@ -105,7 +105,7 @@ def issue_card_due(session: Session, *, record_id: int, now: datetime) -> IssueC
             include_team=False,
             created_by=None,
             created_at=now,
-            closes_at=now + timedelta(days=max(project.survey_open_days, 1)),
+            closes_at=closing_time(project.survey_open_days, now),
         )
         session.add(survey)
         session.flush()

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from bot.domain.digest import ScopeChange
 from bot.domain.documents import KIND_RETROSPECTIVE, DocumentView, store_document
 from bot.domain.errors import N_, UserError
 from bot.domain.issue_csat import issue_satisfaction_of
@@ -93,15 +94,8 @@ class RecordLine:
     score: int | None = None
 
 
-@dataclass(frozen=True)
-class ScopeChangeLine:
-    key: str
-    title: str | None  # None when the record is gone
-    field: str
-    old: str | None
-    new: str | None
-    by: str
-    at: datetime
+# A change of scope, as the digest lists it (a history entry marked ``scope_change``).
+ScopeChangeLine = ScopeChange
 
 
 @dataclass(frozen=True)

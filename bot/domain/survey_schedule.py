@@ -25,6 +25,7 @@ from bot.domain.surveys import (
     open_survey_of,
     recipients,
     start_survey,
+    survey_dm,
 )
 from bot.domain.working_hours import DEFAULT_WORKING_HOURS, WorkingHours, zone_of
 from bot.i18n import normalise_locale
@@ -177,17 +178,7 @@ def due_asks(
 def _message(
     participant: SurveyParticipant, survey: Survey, project: Project, zone: str, locale: str
 ) -> DueMessage:
-    dm = SurveyDm(
-        survey_id=survey.id,
-        team_id=survey.team_id,
-        project_key=project.key,
-        project_name=project.name,
-        project_locale=project.locale,
-        kind=survey.kind,
-        role=participant.role,
-        closes_at=survey.closes_at,
-        timezone=zone,
-    )
+    dm = survey_dm(survey, project, participant, timezone=zone)
     return DueMessage(
         survey_id=survey.id,
         participant_id=participant.id,

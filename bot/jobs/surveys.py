@@ -33,14 +33,12 @@ sends anything twice, and nothing claimed is forgotten.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.directory import store_members
 from bot.domain.survey_channel import unknown_people
 from bot.domain.survey_results import survey_results
 from bot.domain.survey_schedule import (
@@ -53,7 +51,7 @@ from bot.domain.survey_schedule import (
     scope_of,
     start_pulse,
 )
-from bot.domain.surveys import KIND_PULSE, STATUS_OPEN
+from bot.domain.surveys import KIND_PULSE, STATUS_OPEN, closing_time
 from bot.domain.working_hours import DEFAULT_WORKING_HOURS, WorkingHours, parse_working_hours, zone_of
 from bot.i18n import normalise_locale
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
@@ -62,6 +60,7 @@ from bot.services import Services
 from bot.slack.blocks import text_blocks
 from bot.slack.survey_blocks import results_message, started_text, survey_message
 from bot.slack.survey_card_blocks import Card, survey_card
+from bot.survey_people import learn_people
 from storage import ledger
 from storage.models import DeliveryStatus, Person, Project, Survey, SurveyParticipant
 
@@ -180,7 +179,7 @@ def plan_pulses(session: Session, ctx: JobContext) -> list[Outgoing]:
             name=pulse.project_name,
             kind=KIND_PULSE,
             count=pulse.recipients,
-            closes_at=ctx.now + timedelta(days=max(pulse.open_days, 1)),
+            closes_at=closing_time(pulse.open_days, ctx.now),
             timezone=zone_of(None, project.timezone, ctx.default_timezone),
             locale=locale,
         )
@@ -298,11 +297,4 @@ def prepare(services: Services, client_for: ClientFor, ctx: JobContext) -> None:
         client = client_for(team_id) if user_ids else None
         if client is None:
             continue
-        found: list[dict[str, Any]] = []
-        for user_id in user_ids:
-            try:
-                found.append(dict(client.users_info(user=user_id).get("user") or {}))
-            except Exception as exc:
-                log.warning("users.info %s failed (%s): they will be asked by DM", user_id, exc)
-        if found:
-            store_members(services, team_id, found)
+        learn_people(services, client, team_id=team_id, user_ids=user_ids)

@@ -13,13 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.digest import KPI_DAYS, DigestData, DigestItem, ScopeChange
+from bot.domain.kpis import OnTime
 from bot.domain.workload import OVERLOAD_HOURS, OVERLOAD_ITEMS
 from bot.i18n import format_date, t
 from bot.labels import CHANGE_FIELDS, describe_change, kind_name, priority_name, status_name
 from bot.rendering import render
-from bot.slack.blocks import MAX_SECTION_TEXT, Block, context, section
+from bot.slack.blocks import Block, context, section, split_text
+from bot.slack.kpi_text import decimal, duration, issue_satisfaction_text, on_time_text, score_text
 from bot.slack.sla_blocks import service_level_text
-from bot.slack.survey_card_blocks import issue_satisfaction_text
 
 MAX_BLOCKS = 50
 # Readable messages: a part holds about this many characters of text before the next one starts.
@@ -87,40 +88,16 @@ def _scope_change(change: ScopeChange, locale: str, zone: ZoneInfo) -> dict[str,
     }
 
 
-def _number(value: float) -> str:
-    return f"{value:.1f}".removesuffix(".0")
-
-
-def _duration(value: timedelta | None, locale: str) -> str:
-    if value is None:
-        return "—"
-    hours = value.total_seconds() / 3600
-    if hours < 48:
-        return t(locale, "%(hours)s hours", hours=_number(hours))
-    return t(locale, "%(days)s days", days=_number(hours / 24))
-
-
 def kpi_context(data: DigestData, locale: str) -> dict[str, Any]:
     kpis = data.kpis
-    rate = kpis.on_time_rate
-    on_time = "—"
-    if rate is not None:
-        percent = f"{round(rate * 100)}%"
-        on_time = t(
-            locale,
-            "%(percent)s (%(on_time)s of %(total)s)",
-            percent=percent,
-            on_time=kpis.on_time,
-            total=kpis.with_due_date,
-        )
     return {
         "kpi_days": KPI_DAYS,
-        "on_time": on_time,
-        "resolution": _duration(kpis.median_resolution, locale),
+        "on_time": on_time_text(OnTime(kpis.on_time, kpis.with_due_date), locale),
+        "resolution": duration(kpis.median_resolution, locale),
         "exposure": t(
             locale, "%(score)s (open risks: %(count)s)", score=kpis.risk_exposure, count=kpis.open_risks
         ),
-        "satisfaction": "—" if kpis.satisfaction is None else f"{_number(kpis.satisfaction)} / 5",
+        "satisfaction": "—" if kpis.satisfaction is None else score_text(kpis.satisfaction),
         "issue_satisfaction": issue_satisfaction_text(kpis.issue_satisfaction, kpis.issue_answers, locale),
     }
 
@@ -177,7 +154,7 @@ def section_texts(data: DigestData) -> list[str]:
                     {
                         "priority_label": priority_name(row.priority, locale).capitalize(),
                         "count": row.count,
-                        "median_days": _number(row.median_days),
+                        "median_days": decimal(row.median_days),
                         "oldest_key": row.oldest_key,
                         "oldest_days": row.oldest_days,
                     }
@@ -232,28 +209,6 @@ def section_texts(data: DigestData) -> list[str]:
     if data.service_levels is not None:
         texts.append(service_level_text(data.service_levels, locale))
     return texts
-
-
-def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
-    """Cut ``text`` into pieces of at most ``limit`` characters, between lines where possible."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current.strip():
-        pieces.append(current)
-    return [p for p in pieces if p.strip()]
 
 
 def _label(key: str, part: int, total: int, locale: str) -> str:
