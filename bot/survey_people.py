@@ -6,6 +6,7 @@ Shared by the survey listeners, ``/project survey`` and closing a project (:mod:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -42,8 +43,14 @@ def learn_who_is_asked(services: Services, client: WebClient, *, survey_id: int)
         survey = session.get(Survey, survey_id)
         team_id = survey.team_id if survey is not None else ""
         unknown = unknown_people(session, survey_id=survey_id)
+    learn_people(services, client, team_id=team_id, user_ids=unknown)
+
+
+def learn_people(services: Services, client: WebClient, *, team_id: str, user_ids: Iterable[str]) -> None:
+    """Ask ``users.info`` about each of ``user_ids`` and keep the answers in the directory (outside any
+    transaction). A failure is logged: that person is then asked by DM."""
     found: list[dict[str, Any]] = []
-    for user_id in unknown:
+    for user_id in user_ids:
         try:
             found.append(dict(client.users_info(user=user_id).get("user") or {}))
         except Exception as exc:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot import ids
+from bot.domain.kpis import issue_satisfaction
 from bot.domain.retrospective import retrospective
 from bot.jobs.base import JobContext
 from bot.jobs.runner import Runner, job_client_factory
@@ -218,14 +219,12 @@ def test_issue_surveys_survive_export_and_import(project: SlackHarness, db2: Dat
 
 
 def test_the_figure_counts_answers_up_to_the_digest(project: SlackHarness) -> None:
-    from bot.domain.issue_csat import figure_of
-
     day = datetime(2026, 11, 23, tzinfo=UTC)
     answers = [(day, 5), (day + timedelta(days=1), 2)]
-    assert figure_of(answers, before=day + timedelta(hours=9)).count == 1
-    whole = figure_of(answers, before=day + timedelta(days=2))
+    assert issue_satisfaction(answers, before=day + timedelta(hours=9)).count == 1
+    whole = issue_satisfaction(answers, before=day + timedelta(days=2))
     assert (whole.average, whole.count) == (3.5, 2)
-    assert figure_of([], before=day).average is None
+    assert issue_satisfaction([], before=day).average is None
 
 
 def test_the_title_on_the_card_pings_nobody(project: SlackHarness) -> None:

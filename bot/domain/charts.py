@@ -19,6 +19,8 @@ from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.kpis import satisfaction_at
+
 WEEK = timedelta(days=7)
 # Weeks a chart covers at most, and the history a project needs before it gets one.
 WEEKS = 8
@@ -125,8 +127,8 @@ def weekly_series(
     opened, done = _open_and_done(rows, ends, is_open, is_done)
     scores: list[float | None] = []
     for end in ends:
-        before = [score for closed, score in satisfaction if closed <= end]
-        scores.append(round(before[-1], 2) if before else None)
+        score = satisfaction_at(satisfaction, end)
+        scores.append(None if score is None else round(score, 2))
     trend = _trend(opened)
     return ChartSeries(
         weeks=tuple(

@@ -25,13 +25,22 @@ from sqlalchemy.orm import Session
 
 from bot.domain import surveys
 from bot.domain.charts import ChartSeries, weekly_series
-from bot.domain.issue_csat import figure_of, issue_satisfaction_of
-from bot.domain.resolution import median_duration, resolved_at, resolved_moves
+from bot.domain.issue_csat import issue_satisfaction_of
+from bot.domain.kpis import (
+    OnTime,
+    issue_satisfaction,
+    on_time,
+    resolution_time,
+    risk_exposure,
+    satisfaction_at,
+)
+from bot.domain.resolution import resolved_at, resolved_moves
 from bot.domain.rows import Row, chunks, one_line
 from bot.domain.sla_report import ServiceLevelWeek, service_level_weeks
-from bot.domain.status import RiskLine, Workload, open_condition
+from bot.domain.status import RiskLine, open_condition
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import ProjectView
+from bot.domain.workload import Workload, workload
 from storage.models import HistoryEntry, Kind, Priority, Project, Record
 
 WEEK = timedelta(days=7)
@@ -116,7 +125,7 @@ class Kpis:
 
     @property
     def on_time_rate(self) -> float | None:
-        return self.on_time / self.with_due_date if self.with_due_date else None
+        return OnTime(self.on_time, self.with_due_date).rate
 
 
 @dataclass(frozen=True)
@@ -329,7 +338,7 @@ def _digest_chunk(
 
 
 def _with_issue_satisfaction(data: DigestData, answers: list[tuple[datetime, int]]) -> DigestData:
-    figure = figure_of(answers, before=data.slot)
+    figure = issue_satisfaction(answers, before=data.slot)
     kpis = replace(data.kpis, issue_satisfaction=figure.average, issue_answers=figure.count)
     return replace(data, kpis=kpis)
 
@@ -343,7 +352,7 @@ def _digest_of(
     surveys: list[tuple[datetime, float]],
 ) -> DigestData:
     start, slot, as_of = window
-    satisfaction = next((score for closed, score in reversed(surveys) if closed <= slot), None)
+    satisfaction = satisfaction_at(surveys, slot)
     zone = ZoneInfo(project.timezone)
     today = as_of.astimezone(zone).date()
     kpi_since = as_of - timedelta(days=KPI_DAYS)
@@ -355,10 +364,10 @@ def _digest_of(
     overdue: list[DigestItem] = []
     issue_ages: dict[str, list[tuple[datetime, str]]] = {}
     risks: list[RiskLine] = []
-    people: dict[str | None, dict[str, float]] = {}
-    on_time = with_due = 0
-    resolutions: list[timedelta] = []
-    exposure = open_risks = open_total = logged = open_since = 0
+    open_work: list[tuple[str | None, str, int, float | None]] = []
+    done_with_due: list[tuple[datetime, date]] = []
+    resolutions: list[tuple[datetime, datetime]] = []
+    open_total = logged = open_since = 0
 
     for row in rows:
         if row.created_at >= as_of:
@@ -381,12 +390,11 @@ def _digest_of(
             and row.status == "done"
             and row.due_date is not None
         ):
-            with_due += 1
-            on_time += closed_at.astimezone(zone).date() <= row.due_date
+            done_with_due.append((closed_at, row.due_date))
         if kind is Kind.ISSUE:
             resolved = resolved_at(row.status, closed_at, moves.get(row.key))
             if resolved is not None and kpi_since <= resolved < as_of:
-                resolutions.append(resolved - row.created_at)
+                resolutions.append((row.created_at, resolved))
         if not is_open:
             continue
         open_total += 1
@@ -397,31 +405,18 @@ def _digest_of(
         if kind is Kind.ISSUE:
             issue_ages.setdefault(row.priority, []).append((row.created_at, row.key))
         if kind in (Kind.TASK, Kind.ISSUE):
-            person = people.setdefault(row.assignee_id, {"task": 0, "issue": 0, "hours": 0.0})
-            person[kind.value] += 1
-            if kind is Kind.TASK:
-                person["hours"] += float(row.estimate_hours or 0)
+            open_work.append((row.assignee_id, kind.value, 1, row.estimate_hours))
         if kind is Kind.RISK:
-            open_risks += 1
-            line = RiskLine(
-                row.key, one_line(row.title), row.status, row.probability, row.impact, row.assignee_id
+            risks.append(
+                RiskLine(
+                    row.key, one_line(row.title), row.status, row.probability, row.impact, row.assignee_id
+                )
             )
-            exposure += line.score or 0
-            risks.append(line)
 
-    unassigned = people.pop(None, {"task": 0, "issue": 0})
-    workload = sorted(
-        (
-            Workload(
-                user_id=str(user_id),
-                tasks=int(row["task"]),
-                issues=int(row["issue"]),
-                estimate_hours=round(row["hours"], 2),
-            )
-            for user_id, row in people.items()
-        ),
-        key=lambda w: (-w.open_items, -w.estimate_hours, w.user_id),
-    )
+    work = workload(open_work)
+    timely = on_time(done_with_due, zone)
+    resolution = resolution_time(resolutions)
+    exposure = risk_exposure((r.probability, r.impact) for r in risks)
     issues = []
     for priority in [*PRIORITY_ORDER, *sorted(set(issue_ages) - set(PRIORITY_ORDER))]:
         entries = sorted(issue_ages.get(priority, []))
@@ -457,16 +452,16 @@ def _digest_of(
         overdue=tuple(sorted(overdue, key=lambda i: (-i.days_overdue, *_by_kind_then_seq(i)))),
         issues=tuple(issues),
         top_risks=tuple(risks[:TOP_RISKS]),
-        workload=tuple(workload),
-        unassigned=int(unassigned["task"] + unassigned["issue"]),
+        workload=work.people,
+        unassigned=work.unassigned,
         open_total=open_total,
         kpis=Kpis(
-            on_time=int(on_time),
-            with_due_date=with_due,
-            issues_closed=len(resolutions),
-            median_resolution=median_duration(resolutions),
-            risk_exposure=exposure,
-            open_risks=open_risks,
+            on_time=timely.on_time,
+            with_due_date=timely.with_due_date,
+            issues_closed=resolution.resolved,
+            median_resolution=resolution.median,
+            risk_exposure=exposure.score,
+            open_risks=exposure.open_risks,
             satisfaction=satisfaction,
         ),
         logged=logged,

@@ -8,20 +8,20 @@ Its 1–5 card goes in the issue's source thread (:mod:`bot.jobs.issue_csat`) un
 (:func:`bot.domain.surveys.answer`: only the participant's count, a second click changes it).
 
 The figure "issue satisfaction" (average of the answers, with their count) is reported apart from
-project surveys, in the digest and the retrospective (:func:`issue_satisfaction`).
+project surveys, in the digest and the retrospective (:func:`bot.domain.kpis.issue_satisfaction`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.resolution import RESOLVED
-from bot.domain.surveys import KIND_ISSUE, ROLE_CUSTOMER, STATUS_OPEN
+from bot.domain.surveys import KIND_ISSUE, ROLE_CUSTOMER, STATUS_OPEN, closing_time
 from bot.domain.working_hours import zone_of
 from bot.i18n import normalise_locale
 from storage.models import HistoryEntry, Project, Record, Survey, SurveyParticipant, SurveyResponse
@@ -105,7 +105,7 @@ def issue_card_due(session: Session, *, record_id: int, now: datetime) -> IssueC
             include_team=False,
             created_by=None,
             created_at=now,
-            closes_at=now + timedelta(days=max(project.survey_open_days, 1)),
+            closes_at=closing_time(project.survey_open_days, now),
         )
         session.add(survey)
         session.flush()
@@ -143,50 +143,27 @@ def issue_card_due(session: Session, *, record_id: int, now: datetime) -> IssueC
     )
 
 
-@dataclass(frozen=True)
-class IssueSatisfaction:
-    average: float | None
-    count: int
-
-
-def issue_satisfaction(
-    session: Session, *, project_id: int, before: datetime | None = None
-) -> IssueSatisfaction:
-    """The project's issue satisfaction: the average of all answers to its issue cards, and how many."""
-    query = (
-        select(func.avg(SurveyResponse.score), func.count(SurveyResponse.id))
-        .join(Survey, Survey.id == SurveyResponse.survey_id)
-        .where(Survey.project_id == project_id, Survey.kind == KIND_ISSUE, SurveyResponse.score.is_not(None))
-    )
-    if before is not None:
-        query = query.where(SurveyResponse.created_at <= before)
-    average, count = session.execute(query).one()
-    return IssueSatisfaction(average=float(average) if count else None, count=int(count or 0))
-
-
 def issue_satisfaction_of(
-    session: Session, *, project_ids: Sequence[int], before: datetime
+    session: Session, *, project_ids: Sequence[int], before: datetime | None = None
 ) -> dict[int, list[tuple[datetime, int]]]:
-    """Each project's answers to issue cards (day of the answer, score) up to ``before``: one query for all."""
+    """Each project's answers to issue cards (when answered, score) up to ``before``: one query for all.
+
+    The figure is :func:`bot.domain.kpis.issue_satisfaction`.
+    """
     found: dict[int, list[tuple[datetime, int]]] = {}
     if not project_ids:
         return found
-    rows = session.execute(
+    query = (
         select(Survey.project_id, SurveyResponse.created_at, SurveyResponse.score)
         .join(Survey, Survey.id == SurveyResponse.survey_id)
         .where(
             Survey.project_id.in_(list(project_ids)),
             Survey.kind == KIND_ISSUE,
             SurveyResponse.score.is_not(None),
-            SurveyResponse.created_at <= before,
         )
     )
-    for project_id, at, score in rows:
+    if before is not None:
+        query = query.where(SurveyResponse.created_at <= before)
+    for project_id, at, score in session.execute(query):
         found.setdefault(project_id, []).append((at, int(score or 0)))
     return found
-
-
-def figure_of(answers: Sequence[tuple[datetime, int]], *, before: datetime) -> IssueSatisfaction:
-    """The figure from :func:`issue_satisfaction_of`'s answers, counting those given up to ``before``."""
-    scores = [score for at, score in answers if at <= before]
-    return IssueSatisfaction(average=sum(scores) / len(scores) if scores else None, count=len(scores))

@@ -40,12 +40,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from bot.domain.digest import ScopeChange
 from bot.domain.documents import KIND_RETROSPECTIVE, DocumentView, store_document
 from bot.domain.errors import N_, UserError
-from bot.domain.issue_csat import issue_satisfaction
+from bot.domain.issue_csat import issue_satisfaction_of
+from bot.domain.kpis import OnTime, done_on_time, issue_satisfaction, on_time, resolution_time, risk_score
 from bot.domain.permissions import project_owners
 from bot.domain.projects import close_project
-from bot.domain.resolution import median_duration, resolved_at, resolved_moves
+from bot.domain.resolution import resolved_at, resolved_moves
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import ProjectView
 from storage.models import HistoryEntry, Kind, Meeting, Person, Project, ProjectStatus, Record
@@ -92,15 +94,8 @@ class RecordLine:
     score: int | None = None
 
 
-@dataclass(frozen=True)
-class ScopeChangeLine:
-    key: str
-    title: str | None  # None when the record is gone
-    field: str
-    old: str | None
-    new: str | None
-    by: str
-    at: datetime
+# A change of scope, as the digest lists it (a history entry marked ``scope_change``).
+ScopeChangeLine = ScopeChange
 
 
 @dataclass(frozen=True)
@@ -164,7 +159,7 @@ class Retrospective:
 
     @property
     def on_time_rate(self) -> float | None:
-        return self.tasks_on_time / self.tasks_with_due_date if self.tasks_with_due_date else None
+        return OnTime(self.tasks_on_time, self.tasks_with_due_date).rate
 
     @property
     def issues_open(self) -> int:
@@ -221,7 +216,6 @@ def _satisfaction(session: Session, project_id: int) -> Satisfaction | None:
 
 
 def _line(row: _Row, zone: ZoneInfo) -> RecordLine:
-    score = row.probability * row.impact if row.probability is not None and row.impact is not None else None
     return RecordLine(
         key=row.key,
         seq=row.seq,
@@ -232,7 +226,7 @@ def _line(row: _Row, zone: ZoneInfo) -> RecordLine:
         due_date=row.due_date,
         created_at=row.created_at,
         closed_on=row.closed_at.astimezone(zone).date() if row.closed_at is not None else None,
-        score=score,
+        score=risk_score(row.probability, row.impact),
     )
 
 
@@ -292,9 +286,10 @@ def retrospective(session: Session, *, team_id: str, project_id: int, now: datet
     moves = resolved_moves(session, [project.id])
     requirements: list[RecordLine] = []
     issues_raised = 0
-    resolutions: list[timedelta] = []
+    resolutions: list[tuple[datetime, datetime]] = []
     open_issues: list[RecordLine] = []
-    tasks_total = tasks_done = with_due = on_time = 0
+    tasks_total = tasks_done = 0
+    done_with_due: list[tuple[datetime, date]] = []
     late: list[RecordLine] = []
     open_tasks: list[RecordLine] = []
     risks_logged = 0
@@ -312,7 +307,7 @@ def retrospective(session: Session, *, team_id: str, project_id: int, now: datet
             issues_raised += 1
             resolved = resolved_at(row.status, row.closed_at, moves.get((project.id, row.key)))
             if resolved is not None:
-                resolutions.append(resolved - row.created_at)
+                resolutions.append((row.created_at, resolved))
             elif is_open:
                 open_issues.append(line)
         elif kind is Kind.TASK:
@@ -321,11 +316,9 @@ def retrospective(session: Session, *, team_id: str, project_id: int, now: datet
                 open_tasks.append(line)
             elif row.status == "done":
                 tasks_done += 1
-                if row.due_date is not None and line.closed_on is not None:
-                    with_due += 1
-                    if line.closed_on <= row.due_date:
-                        on_time += 1
-                    else:
+                if row.due_date is not None and row.closed_at is not None:
+                    done_with_due.append((row.closed_at, row.due_date))
+                    if not done_on_time(row.closed_at, row.due_date, zone):
                         late.append(line)
         elif kind is Kind.RISK:
             risks_logged += 1
@@ -348,6 +341,8 @@ def retrospective(session: Session, *, team_id: str, project_id: int, now: datet
         people.add(closed_by)
     names = _names(session, team_id=project.team_id, user_ids=people)
 
+    timely = on_time(done_with_due, zone)
+    resolution = resolution_time(resolutions)
     return Retrospective(
         project=ProjectView.of(project),
         opened_on=project.created_at.astimezone(zone).date(),
@@ -363,13 +358,13 @@ def retrospective(session: Session, *, team_id: str, project_id: int, now: datet
         open_requirements=tuple(r for r in requirements if r.status in LIFECYCLES[Kind.REQUIREMENT].open),
         scope_changes=tuple(scope_changes),
         issues_raised=issues_raised,
-        issues_resolved=len(resolutions),
+        issues_resolved=resolution.resolved,
         open_issues=tuple(open_issues),
-        median_resolution=median_duration(resolutions),
+        median_resolution=resolution.median,
         tasks_total=tasks_total,
         tasks_done=tasks_done,
-        tasks_with_due_date=with_due,
-        tasks_on_time=on_time,
+        tasks_with_due_date=timely.with_due_date,
+        tasks_on_time=timely.on_time,
         late_tasks=tuple(late),
         open_tasks=tuple(open_tasks),
         risks_logged=risks_logged,
@@ -383,7 +378,7 @@ def retrospective(session: Session, *, team_id: str, project_id: int, now: datet
 
 
 def _issue_satisfaction(session: Session, project_id: int) -> dict[str, Any]:
-    figure = issue_satisfaction(session, project_id=project_id)
+    figure = issue_satisfaction(issue_satisfaction_of(session, project_ids=[project_id]).get(project_id, []))
     return {"issue_satisfaction": figure.average, "issue_answers": figure.count}
 
 

@@ -13,15 +13,14 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import N_, UserError
+from bot.domain.kpis import risk_score
 from bot.domain.people import get_person
 from bot.domain.records import project_today
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import ProjectView
+from bot.domain.workload import Workload, workload
 from storage.models import Kind, Project, Record
 
-# A person is overloaded above either limit (open tasks and issues assigned to them).
-OVERLOAD_HOURS = 40.0
-OVERLOAD_ITEMS = 10
 TOP_RISKS = 5
 KIND_ORDER = (Kind.REQUIREMENT, Kind.ISSUE, Kind.TASK, Kind.RISK)
 
@@ -31,24 +30,6 @@ class KindCount:
     kind: Kind
     open: int
     overdue: int
-
-
-@dataclass(frozen=True)
-class Workload:
-    """Open tasks and issues assigned to one person."""
-
-    user_id: str
-    tasks: int
-    issues: int
-    estimate_hours: float
-
-    @property
-    def open_items(self) -> int:
-        return self.tasks + self.issues
-
-    @property
-    def overloaded(self) -> bool:
-        return self.estimate_hours > OVERLOAD_HOURS or self.open_items > OVERLOAD_ITEMS
 
 
 @dataclass(frozen=True)
@@ -62,9 +43,7 @@ class RiskLine:
 
     @property
     def score(self) -> int | None:
-        if self.probability is None or self.impact is None:
-            return None
-        return self.probability * self.impact
+        return risk_score(self.probability, self.impact)
 
 
 @dataclass(frozen=True)
@@ -118,30 +97,17 @@ def project_status(
     }
     counts = tuple(KindCount(kind, *per_kind.get(kind.value, (0, 0))) for kind in KIND_ORDER)
 
-    people: dict[str | None, dict[str, float]] = {}
-    for assignee, kind, number, hours in session.execute(
-        select(
-            Record.assignee_id, Record.kind, func.count(), func.sum(func.coalesce(Record.estimate_hours, 0))
-        )
-        .where(mine, open_condition((Kind.TASK, Kind.ISSUE)))
-        .group_by(Record.assignee_id, Record.kind)
-    ):
-        row = people.setdefault(assignee, {"task": 0, "issue": 0, "hours": 0.0})
-        row[kind] += int(number)
-        if kind == Kind.TASK:
-            row["hours"] += float(hours or 0)
-    unassigned = people.pop(None, {"task": 0, "issue": 0})
-    workload = sorted(
-        (
-            Workload(
-                user_id=str(user_id),
-                tasks=int(row["task"]),
-                issues=int(row["issue"]),
-                estimate_hours=round(row["hours"], 2),
+    work = workload(
+        session.execute(
+            select(
+                Record.assignee_id,
+                Record.kind,
+                func.count(),
+                func.sum(func.coalesce(Record.estimate_hours, 0)),
             )
-            for user_id, row in people.items()
-        ),
-        key=lambda w: (-w.open_items, -w.estimate_hours, w.user_id),
+            .where(mine, open_condition((Kind.TASK, Kind.ISSUE)))
+            .group_by(Record.assignee_id, Record.kind)
+        )
     )
 
     score = func.coalesce(Record.probability * Record.impact, 0)
@@ -155,8 +121,8 @@ def project_status(
         project=ProjectView.of(project),
         today=today,
         counts=counts,
-        workload=tuple(workload),
-        unassigned=int(unassigned["task"] + unassigned["issue"]),
+        workload=work.people,
+        unassigned=work.unassigned,
         top_risks=tuple(RiskLine(*row) for row in risks),
         internal=not _is_external(session, team_id=team_id, user_id=viewer_id),
     )

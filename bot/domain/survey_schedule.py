@@ -1,4 +1,4 @@
-"""What the surveys job does: invitations and reminders due in working hours, results due, pulse surveys.
+"""What the surveys job does: invitations and reminders (DMs and channel cards) due in working hours, results due, pulse surveys.
 
 Reads and small marks only; the job (:mod:`bot.jobs.surveys`) turns them into ledger messages.
 """
@@ -6,6 +6,7 @@ Reads and small marks only; the job (:mod:`bot.jobs.surveys`) turns them into le
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from bot.domain.surveys import (
     open_survey_of,
     recipients,
     start_survey,
+    survey_dm,
 )
 from bot.domain.working_hours import DEFAULT_WORKING_HOURS, WorkingHours, zone_of
 from bot.i18n import normalise_locale
@@ -53,18 +55,33 @@ class DueMessage:
 
 
 @dataclass(frozen=True)
-class _Facts:
-    timezone: str | None
-    locale: str | None
-    inactive: bool
+class DueCard:
+    """A card (or its reminder) due in a project channel, for the participants of another organisation it mentions."""
+
+    survey_id: int
+    team_id: str
+    project_id: int
+    project_key: str
+    project_name: str
+    kind: str
+    channel_id: str
+    locale: str
+    closes_at: datetime
+    timezone: str  # the project's, for the closing date
+    participant_ids: tuple[int, ...]
+    user_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DueAsks:
+    """The invitations (or reminders) due now: DMs to each participant, one card per survey for the rest."""
+
+    messages: tuple[DueMessage, ...]
+    cards: tuple[DueCard, ...]
 
 
 def scope_of(team_id: str | None, project_key: str | None) -> list[ColumnElement[bool]]:
     """Conditions on :class:`Project` for a job's ``--team`` / ``--project``."""
-    return _scope(team_id, project_key)
-
-
-def _scope(team_id: str | None, project_key: str | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if team_id:
         conditions.append(Project.team_id == team_id)
@@ -73,17 +90,25 @@ def _scope(team_id: str | None, project_key: str | None) -> list[ColumnElement[b
     return conditions
 
 
-def _due_dms(
+def due_asks(
     session: Session,
     *,
     now: datetime,
     reminders: bool,
-    team_id: str | None,
-    project_key: str | None,
-    default_timezone: str,
-    default_locale: str,
-    hours: WorkingHours,
-) -> list[DueMessage]:
+    team_id: str | None = None,
+    project_key: str | None = None,
+    default_timezone: str = "UTC",
+    default_locale: str = "en",
+    hours: WorkingHours = DEFAULT_WORKING_HOURS,
+) -> DueAsks:
+    """Participants of open project surveys to invite (``reminders`` False) or to remind, in one query.
+
+    Invitations go to those not invited yet; a reminder to those invited at least
+    :data:`REMINDER_AFTER` ago who have not answered nor been reminded. Each participant
+    this app can DM gets a DM once their own clock is in working hours. Those of another
+    organisation (:mod:`bot.domain.survey_channel`) get one card per survey in its project
+    channel, due when the clock of at least one of them is in working hours; it mentions all of them.
+    """
     query = (
         select(
             SurveyParticipant,
@@ -106,7 +131,7 @@ def _due_dms(
             Survey.status == STATUS_OPEN,
             Survey.closes_at > now,
             Survey.kind != KIND_ISSUE,
-            *_scope(team_id, project_key),
+            *scope_of(team_id, project_key),
         )
         .order_by(Survey.id, SurveyParticipant.id)
     )
@@ -119,93 +144,81 @@ def _due_dms(
         )
     else:
         query = query.where(SurveyParticipant.invited_at.is_(None))
-    due: list[DueMessage] = []
+    messages: list[DueMessage] = []
+    by_card: dict[int, tuple[Survey, Project, list[tuple[SurveyParticipant, str]]]] = {}
     for participant, survey, project, tz, locale, is_deleted, is_bot, home, home_ent in session.execute(
         query
     ):
         if is_deleted or is_bot:
             continue
+        zone = zone_of(tz, project.timezone, default_timezone)
         if of_another_organisation(
             home, survey.team_id, home_enterprise_id=home_ent, enterprise_id=project.enterprise_id
         ):
-            continue  # of another organisation: asked by the card in the project channel, not by DM
-        zone = zone_of(tz, project.timezone, default_timezone)
-        if not hours.contains(now, zone):
-            continue
-        dm = SurveyDm(
-            survey_id=survey.id,
-            team_id=survey.team_id,
-            project_key=project.key,
-            project_name=project.name,
-            project_locale=project.locale,
-            kind=survey.kind,
-            role=participant.role,
-            closes_at=survey.closes_at,
-            timezone=zone,
-        )
-        due.append(
-            DueMessage(
-                survey_id=survey.id,
-                participant_id=participant.id,
-                team_id=survey.team_id,
-                user_id=participant.user_id,
-                locale=normalise_locale(locale, project.locale or default_locale),
-                dm=dm,
+            by_card.setdefault(survey.id, (survey, project, []))[2].append((participant, zone))
+        elif hours.contains(now, zone):
+            messages.append(
+                _message(
+                    participant,
+                    survey,
+                    project,
+                    zone,
+                    normalise_locale(locale, project.locale or default_locale),
+                )
             )
-        )
-    return due
+    cards = [
+        _card(survey, project, people, default_timezone, default_locale)
+        for survey, project, people in by_card.values()
+        # Nowhere to reach them without a project channel; else due once one of them is at work.
+        if project.channel_id and any(hours.contains(now, zone) for _participant, zone in people)
+    ]
+    return DueAsks(messages=tuple(messages), cards=tuple(cards))
 
 
-def due_invitations(
-    session: Session,
-    *,
-    now: datetime,
-    team_id: str | None = None,
-    project_key: str | None = None,
-    default_timezone: str = "UTC",
-    default_locale: str = "en",
-    hours: WorkingHours = DEFAULT_WORKING_HOURS,
-) -> list[DueMessage]:
-    """Participants of open surveys not invited yet, whose own clock is in working hours now."""
-    return _due_dms(
-        session, now=now, reminders=False, team_id=team_id, project_key=project_key,
-        default_timezone=default_timezone, default_locale=default_locale, hours=hours,
-    )  # fmt: skip
-
-
-def due_reminders(
-    session: Session,
-    *,
-    now: datetime,
-    team_id: str | None = None,
-    project_key: str | None = None,
-    default_timezone: str = "UTC",
-    default_locale: str = "en",
-    hours: WorkingHours = DEFAULT_WORKING_HOURS,
-) -> list[DueMessage]:
-    """Participants invited at least :data:`REMINDER_AFTER` ago who have not answered nor been reminded."""
-    return _due_dms(
-        session, now=now, reminders=True, team_id=team_id, project_key=project_key,
-        default_timezone=default_timezone, default_locale=default_locale, hours=hours,
-    )  # fmt: skip
-
-
-def mark_invited(session: Session, *, participant_id: int, now: datetime) -> None:
-    """Run in the ledger's claim: this participant's invitation is on its way."""
-    session.execute(
-        update(SurveyParticipant)
-        .where(SurveyParticipant.id == participant_id, SurveyParticipant.invited_at.is_(None))
-        .values(invited_at=now)
-        .execution_options(synchronize_session=False)
+def _message(
+    participant: SurveyParticipant, survey: Survey, project: Project, zone: str, locale: str
+) -> DueMessage:
+    dm = survey_dm(survey, project, participant, timezone=zone)
+    return DueMessage(
+        survey_id=survey.id,
+        participant_id=participant.id,
+        team_id=survey.team_id,
+        user_id=participant.user_id,
+        locale=locale,
+        dm=dm,
     )
 
 
-def mark_reminded(session: Session, *, participant_id: int, now: datetime) -> None:
-    """Run in the ledger's claim: this participant's one reminder is on its way."""
+def _card(
+    survey: Survey,
+    project: Project,
+    people: list[tuple[SurveyParticipant, str]],
+    default_timezone: str,
+    default_locale: str,
+) -> DueCard:
+    return DueCard(
+        survey_id=survey.id,
+        team_id=survey.team_id,
+        project_id=project.id,
+        project_key=project.key,
+        project_name=project.name,
+        kind=survey.kind,
+        channel_id=str(project.channel_id),
+        locale=normalise_locale(project.locale, default_locale),
+        closes_at=survey.closes_at,
+        timezone=zone_of(None, project.timezone, default_timezone),
+        participant_ids=tuple(p.id for p, _zone in people),
+        user_ids=tuple(p.user_id for p, _zone in people),
+    )
+
+
+def mark_asked(session: Session, *, participant_ids: Sequence[int], reminder: bool, now: datetime) -> None:
+    """Run in the ledger's claim of an invitation (DM or card) or a reminder: those it asks are marked, once."""
+    column = SurveyParticipant.reminded_at if reminder else SurveyParticipant.invited_at
     session.execute(
         update(SurveyParticipant)
-        .where(SurveyParticipant.id == participant_id, SurveyParticipant.reminded_at.is_(None))
-        .values(reminded_at=now)
+        .where(SurveyParticipant.id.in_(list(participant_ids)), column.is_(None))
+        .values({column: now})
         .execution_options(synchronize_session=False)
     )
 
@@ -235,7 +248,7 @@ def due_results(
             Survey.kind != KIND_ISSUE,
             (Survey.status == STATUS_OPEN)
             | ((Survey.status == STATUS_CLOSED) & (Survey.closed_at >= now - RESULTS_GRACE)),
-            *_scope(team_id, project_key),
+            *scope_of(team_id, project_key),
         )
         .order_by(Survey.id)
     )
@@ -286,7 +299,7 @@ def due_pulses(
         .where(
             Project.status == ProjectStatus.ACTIVE,
             Project.survey_pulse_days > 0,
-            *_scope(team_id, project_key),
+            *scope_of(team_id, project_key),
         )
         .order_by(Project.team_id, Project.key)
     )

@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import N_, UserError
+from bot.domain.kpis import satisfaction_at
 from bot.domain.permissions import require_project_manager
 from bot.domain.working_hours import zone_of
 from storage.models import (
@@ -133,6 +134,11 @@ def recipients(session: Session, *, project_id: int, include_team: bool) -> list
     return [Recipient(user_id, role) for user_id, role in found.items()]
 
 
+def closing_time(open_days: int, now: datetime) -> datetime:
+    """When a survey started ``now`` closes: after the project's ``survey_open_days`` (one day at least)."""
+    return now + timedelta(days=max(open_days, 1))
+
+
 def start_survey(
     session: Session,
     *,
@@ -166,7 +172,7 @@ def start_survey(
         include_team=with_team,
         created_by=created_by,
         created_at=now,
-        closes_at=now + timedelta(days=max(project.survey_open_days, 1)),
+        closes_at=closing_time(project.survey_open_days, now),
     )
     session.add(survey)
     session.flush()
@@ -316,15 +322,16 @@ def _person_zone(session: Session, team_id: str, user_id: str, project: Project)
     return zone_of(person_tz, project.timezone)
 
 
-def _dm(
-    session: Session,
+def survey_dm(
     survey: Survey,
     project: Project,
     participant: SurveyParticipant,
-    response: SurveyResponse | None,
-    now: datetime,
+    *,
+    timezone: str,
+    closed: bool = False,
+    response: SurveyResponse | None = None,
 ) -> SurveyDm:
-    user_id = participant.user_id
+    """The survey as ``participant`` sees it in their DM, dates in ``timezone``, with their answer if any."""
     return SurveyDm(
         survey_id=survey.id,
         team_id=survey.team_id,
@@ -334,8 +341,8 @@ def _dm(
         kind=survey.kind,
         role=participant.role,
         closes_at=survey.closes_at,
-        timezone=_person_zone(session, survey.team_id, user_id, project),
-        closed=_is_closed(survey, now),
+        timezone=timezone,
+        closed=closed,
         score=response.score if response else None,
         recommend=response.recommend if response else None,
         comment=response.comment if response else None,
@@ -355,7 +362,11 @@ def _own_response(session: Session, key: bytes, survey: Survey, user_id: str) ->
 def my_survey(session: Session, *, survey_id: int, user_id: str, key: bytes, now: datetime) -> SurveyDm:
     """The survey as ``user_id`` sees it, with their own answer (to redraw the DM or fill the form)."""
     survey, project, participant = _load(session, survey_id=survey_id, user_id=user_id)
-    return _dm(session, survey, project, participant, _own_response(session, key, survey, user_id), now)
+    zone = _person_zone(session, survey.team_id, user_id, project)
+    response = _own_response(session, key, survey, user_id)
+    return survey_dm(
+        survey, project, participant, timezone=zone, closed=_is_closed(survey, now), response=response
+    )
 
 
 def answer(
@@ -429,7 +440,10 @@ def answer(
         response.user_id = user_id if details.signed else None
     response.updated_at = day
     session.flush()
-    return _dm(session, survey, project, participant, response, now)
+    zone = _person_zone(session, survey.team_id, user_id, project)
+    return survey_dm(
+        survey, project, participant, timezone=zone, closed=_is_closed(survey, now), response=response
+    )
 
 
 # -- the digest's KPI -------------------------------------------------------------------------------
@@ -469,7 +483,11 @@ def latest_satisfaction_scores(
 ) -> dict[int, float]:
     """The average score of each project's latest closed survey with at least one answer (closed before ``before``)."""
     history = satisfaction_history(session, project_ids=project_ids, before=before)
-    return {project_id: surveys[-1][1] for project_id, surveys in history.items()}
+    return {
+        project_id: score
+        for project_id, surveys in history.items()
+        if (score := satisfaction_at(surveys)) is not None
+    }
 
 
 def latest_satisfaction(session: Session, project_id: int, *, before: datetime | None = None) -> float | None:

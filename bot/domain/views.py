@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.domain.kpis import risk_score
 from bot.domain.service_levels import TargetState, current_state
 from bot.domain.statuses import LIFECYCLES
 from storage.models import Kind, Project, Record
@@ -74,9 +75,7 @@ class RecordView:
 
     @property
     def score(self) -> int | None:
-        if self.probability is None or self.impact is None:
-            return None
-        return self.probability * self.impact
+        return risk_score(self.probability, self.impact)
 
     @property
     def is_open(self) -> bool:

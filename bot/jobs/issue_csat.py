@@ -15,7 +15,7 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from bot.domain.issue_csat import IssueCard, issue_card_due
-from bot.domain.survey_schedule import mark_invited
+from bot.domain.survey_schedule import mark_asked
 from bot.domain.surveys import KIND_ISSUE
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.runner import ClientFor, Runner, job_client_factory
@@ -47,7 +47,7 @@ def outgoing(card: IssueCard, *, now_invited: datetime) -> Outgoing:
         channel=card.channel_id,
         thread_ts=card.thread_ts,
         project_id=card.project_id,
-        on_claim=partial(mark_invited, participant_id=card.participant_id, now=now_invited),
+        on_claim=partial(mark_asked, participant_ids=(card.participant_id,), reminder=False, now=now_invited),
     )
 
 

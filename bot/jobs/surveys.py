@@ -15,6 +15,7 @@ sends anything twice, and nothing claimed is forgotten.
   project channel that mentions them (``survey-card:<team>:<survey>``, kind ``survey``) once the clock
   of one of them is in working hours, and reminded there once (``survey-card-reminder:<team>:<survey>``,
   kind ``survey_reminder``) mentioning only those who have not answered (:mod:`bot.domain.survey_channel`).
+  DMs and cards are planned together, for invitations and for reminders alike (:func:`plan_asks`).
 - Results (``survey-results:<team>:<survey>``, kind ``survey_results``) go, once the
   survey's time is up, to the project's report channel (internal: never a channel
   shared with another organisation; the runner falls back to the owners), and to
@@ -32,34 +33,25 @@ sends anything twice, and nothing claimed is forgotten.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.directory import store_members
-from bot.domain.survey_channel import (
-    DueCard,
-    due_cards,
-    mark_card_invited,
-    mark_card_reminded,
-    unknown_people,
-)
+from bot.domain.survey_channel import unknown_people
 from bot.domain.survey_results import survey_results
 from bot.domain.survey_schedule import (
+    DueCard,
     close_survey,
-    due_invitations,
+    due_asks,
     due_pulses,
-    due_reminders,
     due_results,
-    mark_invited,
-    mark_reminded,
+    mark_asked,
     scope_of,
     start_pulse,
 )
-from bot.domain.surveys import KIND_PULSE, STATUS_OPEN
+from bot.domain.surveys import KIND_PULSE, STATUS_OPEN, closing_time
 from bot.domain.working_hours import DEFAULT_WORKING_HOURS, WorkingHours, parse_working_hours, zone_of
 from bot.i18n import normalise_locale
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
@@ -68,6 +60,7 @@ from bot.services import Services
 from bot.slack.blocks import text_blocks
 from bot.slack.survey_blocks import results_message, started_text, survey_message
 from bot.slack.survey_card_blocks import Card, survey_card
+from bot.survey_people import learn_people
 from storage import ledger
 from storage.models import DeliveryStatus, Person, Project, Survey, SurveyParticipant
 
@@ -105,12 +98,64 @@ def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
     """Everything due at ``ctx.now``: pulse starts, invitations, cards, reminders, results."""
     return [
         *plan_pulses(session, ctx),
-        *plan_invitations(session, ctx),
-        *plan_cards(session, ctx),
-        *plan_reminders(session, ctx),
-        *plan_card_reminders(session, ctx),
+        *plan_asks(session, ctx, reminders=False),
+        *plan_asks(session, ctx, reminders=True),
         *plan_results(session, ctx),
     ]
+
+
+def plan_asks(session: Session, ctx: JobContext, *, reminders: bool) -> list[Outgoing]:
+    """Invitations (or reminders): a DM to each participant due, one card per survey in its project
+    channel for those of another organisation. A reminder only follows an invitation that really went
+    out (one that failed for good would fail again), and mentions only those who have not answered."""
+    due = due_asks(
+        session, now=ctx.now, reminders=reminders, team_id=ctx.team_id, project_key=ctx.project_key,
+        default_timezone=ctx.default_timezone, default_locale=ctx.default_locale,
+        hours=parse_working_hours(ctx.survey_hours),
+    )  # fmt: skip
+    invitations = [invitation_key(m.team_id, m.survey_id, m.user_id) for m in due.messages]
+    cards = [card_key(c.team_id, c.survey_id) for c in due.cards]
+    sent = ledger.statuses(session, keys=[*invitations, *cards]) if reminders else {}
+    kind = KIND_REMINDER if reminders else KIND_SURVEY
+    planned: list[Outgoing] = []
+    for message, invitation in zip(due.messages, invitations, strict=True):
+        if reminders and sent.get(invitation) != DeliveryStatus.SENT:
+            continue
+        text, blocks = survey_message(message.dm, locale=message.locale, reminder=reminders)
+        planned.append(
+            Outgoing(
+                key=(reminder_key if reminders else invitation_key)(
+                    message.team_id, message.survey_id, message.user_id
+                ),
+                team_id=message.team_id,
+                kind=kind,
+                text=text,
+                blocks=blocks,
+                channel=message.user_id,
+                on_claim=partial(
+                    mark_asked, participant_ids=(message.participant_id,), reminder=reminders, now=ctx.now
+                ),
+            )
+        )
+    for card, first in zip(due.cards, cards, strict=True):
+        if reminders and sent.get(first) != DeliveryStatus.SENT:
+            continue
+        text, blocks = survey_card(_card_of(card), locale=card.locale, reminder=reminders)
+        planned.append(
+            Outgoing(
+                key=card_reminder_key(card.team_id, card.survey_id) if reminders else first,
+                team_id=card.team_id,
+                kind=kind,
+                text=text,
+                blocks=blocks,
+                channel=card.channel_id,
+                project_id=card.project_id,
+                on_claim=partial(
+                    mark_asked, participant_ids=card.participant_ids, reminder=reminders, now=ctx.now
+                ),
+            )
+        )
+    return planned
 
 
 def _card_of(due: DueCard) -> Card:
@@ -118,58 +163,6 @@ def _card_of(due: DueCard) -> Card:
         survey_id=due.survey_id, kind=due.kind, project_name=due.project_name, user_ids=due.user_ids,
         closes_at=due.closes_at, timezone=due.timezone,
     )  # fmt: skip
-
-
-def plan_cards(session: Session, ctx: JobContext) -> list[Outgoing]:
-    """One card per survey in the project channel for its participants of another organisation."""
-    planned: list[Outgoing] = []
-    for due in due_cards(
-        session, now=ctx.now, reminders=False, hours=parse_working_hours(ctx.survey_hours),
-        scope=scope_of(ctx.team_id, ctx.project_key), default_timezone=ctx.default_timezone,
-        default_locale=ctx.default_locale,
-    ):  # fmt: skip
-        text, blocks = survey_card(_card_of(due), locale=due.locale)
-        planned.append(
-            Outgoing(
-                key=card_key(due.team_id, due.survey_id),
-                team_id=due.team_id,
-                kind=KIND_SURVEY,
-                text=text,
-                blocks=blocks,
-                channel=due.channel_id,
-                project_id=due.project_id,
-                on_claim=partial(mark_card_invited, participant_ids=due.participant_ids, now=ctx.now),
-            )
-        )
-    return planned
-
-
-def plan_card_reminders(session: Session, ctx: JobContext) -> list[Outgoing]:
-    """One reminder in the project channel, mentioning only those who have not answered the card."""
-    candidates = due_cards(
-        session, now=ctx.now, reminders=True, hours=parse_working_hours(ctx.survey_hours),
-        scope=scope_of(ctx.team_id, ctx.project_key), default_timezone=ctx.default_timezone,
-        default_locale=ctx.default_locale,
-    )  # fmt: skip
-    sent = ledger.statuses(session, keys=[card_key(d.team_id, d.survey_id) for d in candidates])
-    planned: list[Outgoing] = []
-    for due in candidates:
-        if sent.get(card_key(due.team_id, due.survey_id)) != DeliveryStatus.SENT:
-            continue
-        text, blocks = survey_card(_card_of(due), locale=due.locale, reminder=True)
-        planned.append(
-            Outgoing(
-                key=card_reminder_key(due.team_id, due.survey_id),
-                team_id=due.team_id,
-                kind=KIND_REMINDER,
-                text=text,
-                blocks=blocks,
-                channel=due.channel_id,
-                project_id=due.project_id,
-                on_claim=partial(mark_card_reminded, participant_ids=due.participant_ids, now=ctx.now),
-            )
-        )
-    return planned
 
 
 def plan_pulses(session: Session, ctx: JobContext) -> list[Outgoing]:
@@ -186,7 +179,7 @@ def plan_pulses(session: Session, ctx: JobContext) -> list[Outgoing]:
             name=pulse.project_name,
             kind=KIND_PULSE,
             count=pulse.recipients,
-            closes_at=ctx.now + timedelta(days=max(pulse.open_days, 1)),
+            closes_at=closing_time(pulse.open_days, ctx.now),
             timezone=zone_of(None, project.timezone, ctx.default_timezone),
             locale=locale,
         )
@@ -208,55 +201,6 @@ def plan_pulses(session: Session, ctx: JobContext) -> list[Outgoing]:
 
 def _start_pulse(session: Session, *, project_id: int, last_started: datetime | None, now: datetime) -> None:
     start_pulse(session, project_id=project_id, last_started=last_started, now=now)
-
-
-def plan_invitations(session: Session, ctx: JobContext) -> list[Outgoing]:
-    planned: list[Outgoing] = []
-    for due in due_invitations(
-        session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key,
-        default_timezone=ctx.default_timezone, default_locale=ctx.default_locale, hours=parse_working_hours(ctx.survey_hours),
-    ):  # fmt: skip
-        text, blocks = survey_message(due.dm, locale=due.locale)
-        planned.append(
-            Outgoing(
-                key=invitation_key(due.team_id, due.survey_id, due.user_id),
-                team_id=due.team_id,
-                kind=KIND_SURVEY,
-                text=text,
-                blocks=blocks,
-                channel=due.user_id,
-                on_claim=partial(mark_invited, participant_id=due.participant_id, now=ctx.now),
-            )
-        )
-    return planned
-
-
-def plan_reminders(session: Session, ctx: JobContext) -> list[Outgoing]:
-    candidates = due_reminders(
-        session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key,
-        default_timezone=ctx.default_timezone, default_locale=ctx.default_locale, hours=parse_working_hours(ctx.survey_hours),
-    )  # fmt: skip
-    # Only after the invitation really went out (one that failed for good would fail again).
-    sent = ledger.statuses(
-        session, keys=[invitation_key(d.team_id, d.survey_id, d.user_id) for d in candidates]
-    )
-    planned: list[Outgoing] = []
-    for due in candidates:
-        if sent.get(invitation_key(due.team_id, due.survey_id, due.user_id)) != DeliveryStatus.SENT:
-            continue
-        text, blocks = survey_message(due.dm, locale=due.locale, reminder=True)
-        planned.append(
-            Outgoing(
-                key=reminder_key(due.team_id, due.survey_id, due.user_id),
-                team_id=due.team_id,
-                kind=KIND_REMINDER,
-                text=text,
-                blocks=blocks,
-                channel=due.user_id,
-                on_claim=partial(mark_reminded, participant_id=due.participant_id, now=ctx.now),
-            )
-        )
-    return planned
 
 
 def plan_results(session: Session, ctx: JobContext) -> list[Outgoing]:
@@ -353,11 +297,4 @@ def prepare(services: Services, client_for: ClientFor, ctx: JobContext) -> None:
         client = client_for(team_id) if user_ids else None
         if client is None:
             continue
-        found: list[dict[str, Any]] = []
-        for user_id in user_ids:
-            try:
-                found.append(dict(client.users_info(user=user_id).get("user") or {}))
-            except Exception as exc:
-                log.warning("users.info %s failed (%s): they will be asked by DM", user_id, exc)
-        if found:
-            store_members(services, team_id, found)
+        learn_people(services, client, team_id=team_id, user_ids=user_ids)

@@ -210,3 +210,35 @@ def no_project_modal(locale: str) -> dict[str, Any]:
 
 def modal_errors(errors: dict[str, str]) -> dict[str, Any]:
     return {"response_action": "errors", "errors": errors}
+
+
+def _cut(line: str, limit: int) -> tuple[str, str]:
+    """Cut escaped text at ``limit`` without splitting an entity such as ``&amp;``."""
+    head = line[:limit]
+    amp = head.rfind("&", max(0, limit - 5))
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    return head, line[len(head) :]
+
+
+def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
+    """Cut rendered mrkdwn into pieces that fit a section block, between lines where possible
+    (a line too long is cut, never inside an entity such as ``&amp;``)."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            head, line = _cut(line, limit)
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(head)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip():
+        pieces.append(current)
+    return [p for p in pieces if p.strip()]

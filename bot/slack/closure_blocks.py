@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -20,15 +19,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot import ids
 from bot.domain.documents import DocsIndex
+from bot.domain.kpis import OnTime
 from bot.domain.retrospective import MAX_CLOSING_TEXT, RecordLine, Retrospective, ScopeChangeLine
 from bot.domain.views import ProjectView
 from bot.i18n import format_date, t, translations
 from bot.labels import describe_change, status_name
 from bot.rendering import punctuation, render, safe
 from bot.slack import limits
-from bot.slack.blocks import Block, _input, context, fit_lines, plain, section
-from bot.slack.digest_blocks import split_text
-from bot.slack.survey_card_blocks import issue_satisfaction_text
+from bot.slack.blocks import Block, _input, context, fit_lines, plain, section, split_text
+from bot.slack.kpi_text import duration, issue_satisfaction_text, on_time_text, score_text
 from bot.text import escape
 
 MODAL_TITLE_LIMIT = 24
@@ -109,38 +108,11 @@ def parse_close_form(view: dict[str, Any]) -> tuple[str, str]:
 # -- the figures, for both forms ----------------------------------------------------------------------
 
 
-def _number(value: float) -> str:
-    return f"{value:.1f}".removesuffix(".0")
-
-
-def duration(value: timedelta | None, locale: str) -> str:
-    if value is None:
-        return "—"
-    hours = value.total_seconds() / 3600
-    if hours < 48:
-        return t(locale, "%(hours)s hours", hours=_number(hours))
-    return t(locale, "%(days)s days", days=_number(hours / 24))
-
-
-def on_time(report: Retrospective, locale: str) -> str:
-    rate = report.on_time_rate
-    if rate is None:
-        return "—"
-    percent = f"{round(rate * 100)}%"
-    return t(
-        locale,
-        "%(percent)s (%(on_time)s of %(total)s)",
-        percent=percent,
-        on_time=report.tasks_on_time,
-        total=report.tasks_with_due_date,
-    )
-
-
 def satisfaction(report: Retrospective, locale: str) -> str | None:
     result = report.satisfaction
     if result is None:
         return None
-    text = f"{_number(result.score)} / 5"
+    text = score_text(result.score)
     if result.responses is not None:
         text += " " + t(locale, "(%(count)s responses)", count=result.responses)
     return text
@@ -167,13 +139,15 @@ def _figures_context(report: Retrospective, *, bullet: str) -> dict[str, Any]:
         "tasks_total": report.tasks_total,
         "tasks_done": report.tasks_done,
         "tasks_open": len(report.open_tasks),
-        "on_time": on_time(report, locale),
+        "on_time": on_time_text(OnTime(report.tasks_on_time, report.tasks_with_due_date), locale),
         "risks_logged": report.risks_logged,
         "materialized": len(report.materialized),
         "materialized_keys": ", ".join(r.key for r in report.materialized),
         "meetings": len(report.meetings),
         "satisfaction": satisfaction(report, locale),
-        "issue_satisfaction": issue_satisfaction_text(report.issue_satisfaction, report.issue_answers, locale),
+        "issue_satisfaction": issue_satisfaction_text(
+            report.issue_satisfaction, report.issue_answers, locale
+        ),
     }
 
 

@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from bot.domain.digest import KPI_DAYS, DigestData, DigestItem, ScopeChange
-from bot.domain.status import OVERLOAD_HOURS, OVERLOAD_ITEMS, Workload
+from bot.domain.kpis import OnTime
+from bot.domain.workload import OVERLOAD_HOURS, OVERLOAD_ITEMS, Workload
 from bot.i18n import format_date, t
 from bot.labels import CHANGE_FIELDS, describe_change, kind_name, priority_name, status_name
 from bot.rendering import punctuation, render
-from bot.slack.blocks import MAX_SECTION_TEXT, Block, context, section
+from bot.slack.blocks import MAX_SECTION_TEXT, Block, context, section, split_text
+from bot.slack.kpi_text import decimal, duration, issue_satisfaction_text, on_time_text, score_text
 from bot.slack.sla_blocks import service_level_text
-from bot.slack.survey_card_blocks import issue_satisfaction_text
 from bot.text import escape
 
 MAX_BLOCKS = 50
@@ -103,19 +104,6 @@ def _scope_change(change: ScopeChange, locale: str, zone: ZoneInfo) -> dict[str,
     }
 
 
-def _number(value: float) -> str:
-    return f"{value:.1f}".removesuffix(".0")
-
-
-def _duration(value: timedelta | None, locale: str) -> str:
-    if value is None:
-        return "—"
-    hours = value.total_seconds() / 3600
-    if hours < 48:
-        return t(locale, "%(hours)s hours", hours=_number(hours))
-    return t(locale, "%(days)s days", days=_number(hours / 24))
-
-
 def _workload_line(row: Workload, locale: str) -> str:
     """One person's open work, as a line (built here for the reason :func:`_record_line` gives)."""
     hours = f"{row.estimate_hours:g}"
@@ -136,25 +124,14 @@ def _workload_line(row: Workload, locale: str) -> str:
 
 def kpi_context(data: DigestData, locale: str) -> dict[str, Any]:
     kpis = data.kpis
-    rate = kpis.on_time_rate
-    on_time = "—"
-    if rate is not None:
-        percent = f"{round(rate * 100)}%"
-        on_time = t(
-            locale,
-            "%(percent)s (%(on_time)s of %(total)s)",
-            percent=percent,
-            on_time=kpis.on_time,
-            total=kpis.with_due_date,
-        )
     return {
         "kpi_days": KPI_DAYS,
-        "on_time": on_time,
-        "resolution": _duration(kpis.median_resolution, locale),
+        "on_time": on_time_text(OnTime(kpis.on_time, kpis.with_due_date), locale),
+        "resolution": duration(kpis.median_resolution, locale),
         "exposure": t(
             locale, "%(score)s (open risks: %(count)s)", score=kpis.risk_exposure, count=kpis.open_risks
         ),
-        "satisfaction": "—" if kpis.satisfaction is None else f"{_number(kpis.satisfaction)} / 5",
+        "satisfaction": "—" if kpis.satisfaction is None else score_text(kpis.satisfaction),
         "issue_satisfaction": issue_satisfaction_text(kpis.issue_satisfaction, kpis.issue_answers, locale),
     }
 
@@ -211,7 +188,7 @@ def section_texts(data: DigestData) -> list[str]:
                     {
                         "priority_label": priority_name(row.priority, locale).capitalize(),
                         "count": row.count,
-                        "median_days": _number(row.median_days),
+                        "median_days": decimal(row.median_days),
                         "oldest_key": row.oldest_key,
                         "oldest_days": row.oldest_days,
                     }
@@ -257,28 +234,6 @@ def section_texts(data: DigestData) -> list[str]:
     if data.service_levels is not None:
         texts.append(service_level_text(data.service_levels, locale))
     return texts
-
-
-def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
-    """Cut ``text`` into pieces of at most ``limit`` characters, between lines where possible."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current.strip():
-        pieces.append(current)
-    return [p for p in pieces if p.strip()]
 
 
 def _label(key: str, part: int, total: int, locale: str) -> str:

@@ -27,7 +27,7 @@ from bot.domain.views import ProjectView
 from bot.i18n import t
 from bot.parsing import MAX_TITLE
 from bot.rendering import render
-from bot.slack.blocks import MAX_INPUT, MAX_SECTION_TEXT, Block, _input, context, plain, section
+from bot.slack.blocks import MAX_INPUT, Block, _input, context, plain, section, split_text
 from bot.slack.project_picker import project_picker
 
 # Slack allows 50 blocks in a message.
@@ -224,41 +224,10 @@ def meeting_form_errors(view: dict[str, Any], errors: Iterable[tuple[str | None,
 # -- messages ------------------------------------------------------------------------------------------
 
 
-def _cut(line: str, limit: int) -> tuple[str, str]:
-    """Cut escaped text at ``limit`` without splitting an entity such as ``&amp;``."""
-    head = line[:limit]
-    amp = head.rfind("&", max(0, limit - 5))
-    if amp != -1 and ";" not in head[amp:]:
-        head = head[:amp]
-    return head, line[len(head) :]
-
-
-def split_sections(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
-    """Split rendered mrkdwn into pieces that fit a section block, at line ends where possible."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            head, line = _cut(line, limit)
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(head)
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current.strip():
-        pieces.append(current)
-    return [p for p in pieces if p.strip()]
-
-
 def meeting_summary(meeting: MeetingView) -> tuple[str, list[Block]]:
     """The summary posted in the project's channel: fallback text (the headline) and blocks."""
     text = render("meeting_summary.j2", meeting.locale, meeting=meeting)
-    pieces = split_sections(text)
+    pieces = split_text(text)
     blocks = [section(piece) for piece in pieces[:MAX_MESSAGE_BLOCKS]]
     headline = text.split("\n", 1)[0]
     return headline, blocks

@@ -23,8 +23,9 @@ from bot.domain.project_settings import (
     SettingsChange,
 )
 from bot.domain.service_levels import format_sla
-from bot.domain.status import OVERLOAD_HOURS, OVERLOAD_ITEMS, StatusSnapshot
+from bot.domain.status import StatusSnapshot
 from bot.domain.views import ProjectView
+from bot.domain.workload import OVERLOAD_HOURS, OVERLOAD_ITEMS
 from bot.i18n import LOCALES, language_name, t
 from bot.labels import KIND_PLURALS, status_name
 from bot.rendering import render

@@ -71,16 +71,6 @@ def survey_card(card: Card, *, locale: str, reminder: bool = False) -> tuple[str
     return text[:MAX_FALLBACK_TEXT], blocks
 
 
-def issue_satisfaction_text(average: float | None, count: int, locale: str) -> str | None:
-    """The figure "issue satisfaction": ``4.5 / 5 (2 answers)``; None before the first answer."""
-    if average is None or not count:
-        return None
-    shown = f"{average:.1f}".removesuffix(".0")
-    if count == 1:
-        return t(locale, "%(average)s / 5 (1 answer)", average=shown)
-    return t(locale, "%(average)s / 5 (%(count)s answers)", average=shown, count=count)
-
-
 def saved_note(*, score: int | None, closes_on: date, locale: str) -> str:
     """What the person who answered on a card is told, privately."""
     if score is None:
