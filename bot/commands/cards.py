@@ -7,9 +7,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
 
 from bot import ids
+from bot import record_steps as steps
 from bot.commands.common import clicked, reporting
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
@@ -53,26 +53,6 @@ def _redraw_clicked(
     gateway.update(channel=channel, ts=ts, text=text, blocks=blocks)
 
 
-def _apply(
-    services: Services, team_id: str, user_id: str, action_id: str, value: dict[str, Any]
-) -> lifecycle.Change:
-    key, version = value["key"], value.get("v")
-    now = services.now()
-
-    def apply(session: Session) -> lifecycle.Change:
-        if action_id == ids.ACTION_CARD_ASSIGN_ME:
-            return lifecycle.assign(
-                session, team_id=team_id, key=key, assignee_id=user_id, user_id=user_id, now=now,
-                expected_version=version, taking=True,
-            )  # fmt: skip
-        verb = "close" if action_id == ids.ACTION_CARD_CLOSE else str(value.get("verb", ""))
-        return lifecycle.move(
-            session, team_id=team_id, key=key, verb=verb, user_id=user_id, now=now, expected_version=version
-        )
-
-    return lifecycle.change_once(services.db, team_id=team_id, key=key, apply=apply)
-
-
 def on_card_button(
     ack: Ack,
     body: dict[str, Any],
@@ -94,7 +74,9 @@ def on_card_button(
                 trigger_id=str(body.get("trigger_id", "")),
             )  # fmt: skip
             return
-        change = _apply(services, team_id, user_id, action["action_id"], value)
+        change = steps.card_button(
+            services, team_id=team_id, user_id=user_id, action_id=action["action_id"], value=value
+        )
         after_change(services, gateway, change, actor=user_id)
         _redraw_clicked(body, respond, gateway, change, services)
         if change.stale:
@@ -125,12 +107,7 @@ def on_undo_delete(
     )  # fmt: skip
     with reporting(tell, lambda: click.locale):
         value = _value(action)
-        change = lifecycle.change_once(
-            services.db, team_id=team_id, key=value["key"],
-            apply=lambda session: lifecycle.restore(
-                session, team_id=team_id, key=value["key"], user_id=user_id, now=services.now()
-            ),
-        )  # fmt: skip
+        change = steps.restore(services, team_id=team_id, key=value["key"], user_id=user_id)
         after_change(services, gateway, change, actor=user_id)
         text, blocks = restored_blocks(change.record, change.record.locale)
         respond(text=text, blocks=blocks, replace_original=True)

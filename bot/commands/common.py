@@ -12,8 +12,8 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from bot.domain.errors import N_, UserError
-from bot.domain.people import locale_of
+from bot.domain.errors import LOCALE_NOTE, UserError, spoken
+from bot.domain.people import person_locale
 from bot.i18n import error_text, t
 from bot.services import Services
 from bot.slack.gateway import SlackGateway
@@ -50,15 +50,6 @@ def ephemeral_reply(respond: Callable[..., Any]) -> Reply:
     return reply
 
 
-# The attribute under which :func:`reporting` notes, on an unexpected error, the language it was speaking.
-# What a record or meeting command says in a channel no project uses.
-NOT_LINKED = N_(
-    "This channel isn't linked to a project yet. Create one here with /project new ACME Acme Corp after-sales."
-)
-
-LOCALE_NOTE = "aftercare_locale"
-
-
 @contextmanager
 def reporting(reply: Reply, locale: Callable[[], str]) -> Iterator[None]:
     """Tell the person what they got wrong (a :class:`UserError`) through ``reply``, in ``locale()``.
@@ -70,10 +61,11 @@ def reporting(reply: Reply, locale: Callable[[], str]) -> Iterator[None]:
     try:
         yield
     except UserError as error:
-        reply(error_text(locale(), error, in_message=True))
+        reply(error_text(spoken(error, locale()), error, in_message=True))
     except Exception as error:
-        with suppress(Exception):  # the locale itself may need what just failed
-            setattr(error, LOCALE_NOTE, locale())
+        if not getattr(error, LOCALE_NOTE, None):  # a feature step may have noted it (``speaking``)
+            with suppress(Exception):  # the locale itself may need what just failed
+                setattr(error, LOCALE_NOTE, locale())
         raise
 
 
@@ -122,8 +114,7 @@ def clicked(
     services = services_of(context)
     team_id = tenant_of(context)
     user_id = str(body["user"]["id"])
-    with services.db.read() as session:
-        locale = locale_of(session, team_id=team_id, user_id=user_id, default=services.default_locale)
+    locale = person_locale(services.db, team_id=team_id, user_id=user_id, default=services.default_locale)
     container = body.get("container") or {}
     return Click(
         services=services,

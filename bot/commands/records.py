@@ -8,18 +8,14 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
 
 from bot import ids
+from bot import record_steps as steps
 from bot.commands.common import Reply, ephemeral_reply, reporting, services_of, tenant_of
 from bot.commands.guard import after_ack
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
-from bot.domain.listing import list_records, record_detail
-from bot.domain.projects import project_for_channel
-from bot.domain.records import NewRecord, create_record
 from bot.domain.statuses import LIFECYCLES
-from bot.domain.views import ProjectView
 from bot.flows import after_change, open_edit_form, open_record_form, post_record_card
 from bot.i18n import t
 from bot.labels import KIND_PLURALS, status_name
@@ -35,10 +31,6 @@ from storage.models import Kind
 EXTRA_OPTIONS = {Kind.TASK: " [est:4h]", Kind.RISK: " [p:1-5] [i:1-5]"}
 # Verbs every kind has, besides its own status moves.
 COMMON_VERBS = ("new", "list", "show", "edit", "assign", "due", "comment", "delete", "close", "help")
-
-NOT_LINKED = N_(
-    "This channel isn't linked to a project yet. Create one here with /project new ACME Acme Corp after-sales."
-)
 
 
 def help_text(kind: Kind, locale: str) -> str:
@@ -65,17 +57,14 @@ class Request:
     reply_blocks: Callable[[str, list[dict[str, Any]]], None]
     locale: str
 
-    def project(self) -> ProjectView:
-        with self.services.db.read() as session:
-            return self.project_in(session)
-
-    def project_in(self, session: Session) -> ProjectView:
-        """The channel's project, read in ``session`` (the caller's transaction)."""
-        project = project_for_channel(session, team_id=self.team_id, channel_id=self.command.channel_id)
-        if project is None:
-            raise UserError(NOT_LINKED)
-        self.locale = project.locale
-        return project
+    def where(self) -> dict[str, Any]:
+        """The kind, workspace, channel and person a step of the channel's project needs."""
+        return {
+            "kind": self.kind,
+            "team_id": self.team_id,
+            "channel_id": self.command.channel_id,
+            "user_id": self.command.user_id,
+        }
 
 
 def _key_and_rest(rest: str, verb: str, command: str) -> tuple[str, str]:
@@ -88,30 +77,15 @@ def _key_and_rest(rest: str, verb: str, command: str) -> tuple[str, str]:
 
 def _new(req: Request, rest: str) -> None:
     if not rest:
-        project = req.project()
+        project = steps.channel_project(req.services, team_id=req.team_id, channel_id=req.command.channel_id)
+        req.locale = project.locale
         open_record_form(
             req.services, req.gateway, team_id=req.team_id, kind=req.kind, locale=project.locale,
             trigger_id=req.command.trigger_id, channel_id=req.command.channel_id, user_id=req.command.user_id,
         )  # fmt: skip
         return
-    # One transaction for the whole record (the project looked up in it): one commit per /issue new.
-    with req.services.db.write() as session:
-        project = req.project_in(session)
-        options = parse_record_options(rest, req.kind)
-        new = NewRecord(
-            kind=req.kind,
-            title=options.title,
-            assignee_id=options.assignee_id,
-            due_text=options.due_text,
-            priority=options.priority,
-            estimate_hours=options.estimate_hours,
-            probability=options.probability,
-            impact=options.impact,
-        )
-        record = create_record(
-            session, team_id=req.team_id, project_id=project.id, user_id=req.command.user_id, new=new,
-            now=req.services.now(),
-        )  # fmt: skip
+    project, record = steps.new_record(req.services, rest=rest, **req.where())
+    req.locale = project.locale
     sent = post_record_card(req.services, req.gateway, record, channel=req.command.channel_id)
     if not sent.ok:
         req.reply(
@@ -132,22 +106,17 @@ def _new(req: Request, rest: str) -> None:
 
 
 def _list(req: Request, rest: str) -> None:
-    project = req.project()
     scope = (rest.split() or ["open"])[0].lower()
-    with req.services.db.read() as session:
-        listing = list_records(
-            session, team_id=req.team_id, project_id=project.id, kind=req.kind, scope=scope,
-            user_id=req.command.user_id, now=req.services.now(),
-        )  # fmt: skip
+    project, listing = steps.listing(req.services, scope=scope, **req.where())
+    req.locale = project.locale
     req.reply_blocks(*record_list_blocks(listing, req.kind, project.key, req.locale))
 
 
 def _show(req: Request, rest: str) -> None:
     key, _ = _key_and_rest(rest, "show", req.command.command)
-    with req.services.db.read() as session:
-        record, history = record_detail(
-            session, team_id=req.team_id, key=key, kind=req.kind, now=req.services.now()
-        )
+    record, history = steps.detail(
+        req.services, kind=req.kind, team_id=req.team_id, key=key, now=req.services.now()
+    )
     req.locale = record.locale
     req.reply_blocks(*record_detail_blocks(record, history, record.locale))
 
@@ -183,13 +152,14 @@ def _assign(req: Request, rest: str) -> None:
             key=key,
         )
     assignee = req.command.user_id if words == ["me"] else options.assignee_id
-    change = lifecycle.change_once(
-        req.services.db, team_id=req.team_id, key=key,
-        apply=lambda session: lifecycle.assign(
-            session, team_id=req.team_id, key=key, assignee_id=assignee, user_id=req.command.user_id,
-            now=req.services.now(), kind=req.kind,
-        ),
-    )  # fmt: skip
+    change = steps.assign(
+        req.services,
+        kind=req.kind,
+        team_id=req.team_id,
+        key=key,
+        assignee_id=assignee,
+        user_id=req.command.user_id,
+    )
     if assignee:
         _confirm(req, change, N_("%(key)s is now assigned to %(who)s."), who=mention(assignee))
     else:
@@ -204,37 +174,32 @@ def _due(req: Request, rest: str) -> None:
             command=req.command.command,
             key=key,
         )
-    change = lifecycle.change_once(
-        req.services.db, team_id=req.team_id, key=key,
-        apply=lambda session: lifecycle.set_due(
-            session, team_id=req.team_id, key=key, due_text=remainder, user_id=req.command.user_id,
-            now=req.services.now(), kind=req.kind,
-        ),
-    )  # fmt: skip
+    change = steps.set_due(
+        req.services,
+        kind=req.kind,
+        team_id=req.team_id,
+        key=key,
+        due_text=remainder,
+        user_id=req.command.user_id,
+    )
     due = change.record.due_date.isoformat() if change.record.due_date else "—"
     _confirm(req, change, N_("%(key)s is now due %(date)s."), date=due)
 
 
 def _comment(req: Request, rest: str) -> None:
     key, remainder = _key_and_rest(rest, "comment", req.command.command)
-    with req.services.db.write() as session:
-        record = lifecycle.comment(
-            session, team_id=req.team_id, key=key, text=decode_slack_text(remainder), user_id=req.command.user_id,
-            now=req.services.now(), kind=req.kind,
-        )  # fmt: skip
+    record = steps.comment(
+        req.services, kind=req.kind, team_id=req.team_id, key=key, text=remainder, user_id=req.command.user_id
+    )
     req.locale = record.locale
     req.reply(t(record.locale, "Comment added to %(key)s.", key=record.key))
 
 
 def _delete(req: Request, rest: str) -> None:
     key, _ = _key_and_rest(rest, "delete", req.command.command)
-    change = lifecycle.change_once(
-        req.services.db, team_id=req.team_id, key=key,
-        apply=lambda session: lifecycle.delete(
-            session, team_id=req.team_id, key=key, user_id=req.command.user_id, now=req.services.now(),
-            kind=req.kind,
-        ),
-    )  # fmt: skip
+    change = steps.delete(
+        req.services, kind=req.kind, team_id=req.team_id, key=key, user_id=req.command.user_id
+    )
     req.locale = change.record.locale
     if change.stale:
         req.reply(t(req.locale, lifecycle.LOST_RACE, key=change.record.key))
@@ -246,19 +211,10 @@ def _delete(req: Request, rest: str) -> None:
 def _move(req: Request, verb: str, rest: str) -> None:
     key, remainder = _key_and_rest(rest, verb, req.command.command)
 
-    def apply(session: Session) -> lifecycle.Change:
-        change = lifecycle.move(
-            session, team_id=req.team_id, key=key, verb=verb, user_id=req.command.user_id,
-            now=req.services.now(), kind=req.kind,
-        )  # fmt: skip
-        if req.kind is Kind.RISK and verb == "mitigate" and remainder:
-            change = lifecycle.set_mitigation(
-                session, team_id=req.team_id, key=key, plan=decode_slack_text(remainder), user_id=req.command.user_id,
-                now=req.services.now(), previous=change,
-            )  # fmt: skip
-        return change
-
-    change = lifecycle.change_once(req.services.db, team_id=req.team_id, key=key, apply=apply)
+    change = steps.move(
+        req.services, kind=req.kind, team_id=req.team_id, key=key, verb=verb, user_id=req.command.user_id,
+        remainder=remainder,
+    )  # fmt: skip
     _confirm(
         req,
         change,
@@ -304,9 +260,8 @@ def _handle(
         )
         sub, rest = split_subcommand(command.text)
         if sub in ("", "help"):
-            with services.db.read() as session:
-                project = project_for_channel(session, team_id=req.team_id, channel_id=command.channel_id)
-            reply(help_text(kind, project.locale if project else req.locale))
+            locale = steps.help_locale(services, team_id=req.team_id, channel_id=command.channel_id)
+            reply(help_text(kind, locale or req.locale))
         elif sub in HANDLERS:
             HANDLERS[sub](req, rest)
         elif sub == "close" or sub in LIFECYCLES[kind].moves:

@@ -8,17 +8,15 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids
+from bot import ids, shortcut_steps
 from bot.commands.common import ephemeral_reply, reporting, services_of, tenant_of
-from bot.domain.drafts import update_draft
-from bot.domain.projects import list_projects, project_for_channel
 from bot.flows import open_record_form
 from bot.i18n import t
 from bot.slack.blocks import MAX_INPUT, no_project_modal
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import MessageShortcut
 from bot.text import prefill
-from storage.models import Kind, ProjectStatus
+from storage.models import Kind
 
 
 def _handle(
@@ -31,11 +29,10 @@ def _handle(
         shortcut = MessageShortcut.model_validate(body)
         team_id = tenant_of(context)
         gateway = SlackGateway(client)
-        with services.db.read() as session:
-            project = project_for_channel(session, team_id=team_id, channel_id=shortcut.channel.id)
-            has_projects = any(
-                p.status == ProjectStatus.ACTIVE for p in list_projects(session, team_id=team_id)
-            )
+        project, active = shortcut_steps.shortcut_projects(
+            services, team_id=team_id, channel_id=shortcut.channel.id
+        )
+        has_projects = bool(active)
         if project:
             locale[0] = project.locale
         if not has_projects:
@@ -70,11 +67,14 @@ def _handle(
                 "author_id": message.user if not message.bot_id else None,
             },
         )  # fmt: skip
-        # After the modal is open (its trigger expires in 3 s): the link back to the message.
-        link = gateway.permalink(channel=shortcut.channel.id, ts=message.ts)
-        if link:
-            with services.db.write() as session:
-                update_draft(session, team_id=team_id, draft_id=draft_id, changes={"permalink": link})
+        shortcut_steps.link_source(
+            services,
+            gateway,
+            team_id=team_id,
+            draft_id=draft_id,
+            channel_id=shortcut.channel.id,
+            ts=message.ts,
+        )
 
 
 def _listener(kind: Kind) -> Callable[..., None]:

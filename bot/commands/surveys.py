@@ -20,10 +20,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
+from bot import survey_answers as answers
 from bot.commands.common import clicked, reporting, services_of
 from bot.domain import surveys
 from bot.domain.errors import N_, UserError
-from bot.domain.people import locale_of
 from bot.i18n import error_text, normalise_locale
 from bot.services import Services
 from bot.slack.blocks import modal_errors
@@ -31,7 +31,6 @@ from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import metadata_of
 from bot.slack.survey_blocks import details_modal, parse_details, survey_message
 from bot.slack.survey_card_blocks import saved_note
-from bot.survey_people import survey_key
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +59,7 @@ def _show_as_it_stands(
 ) -> None:
     """After a refused change (closed survey), redraw the DM as it stands; strangers see nothing change."""
     try:
-        with services.db.read() as session:
-            dm = surveys.my_survey(
-                session, survey_id=survey_id, user_id=user_id, key=survey_key(services), now=services.now()
-            )
-            locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+        dm, locale = answers.as_it_stands(services, survey_id=survey_id, user_id=user_id)
     except UserError:
         return
     _redraw(gateway, channel, ts, dm, locale)
@@ -91,21 +86,11 @@ def on_score_button(
         if not isinstance(score, int):
             raise UserError(BROKEN)
         if ref.get("c"):
-            with services.db.write() as session:
-                dm = surveys.answer(
-                    session, survey_id=ref["s"], user_id=user_id, key=survey_key(services), now=services.now(),
-                    score=score,
-                )  # fmt: skip
-                locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+            dm, locale = answers.answer(services, survey_id=ref["s"], user_id=user_id, score=score)
             tell(saved_note(score=dm.score, closes_on=dm.closes_on, locale=locale))
             return
         try:
-            with services.db.write() as session:
-                dm = surveys.answer(
-                    session, survey_id=ref["s"], user_id=user_id, key=survey_key(services), now=services.now(),
-                    score=score,
-                )  # fmt: skip
-                locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+            dm, locale = answers.answer(services, survey_id=ref["s"], user_id=user_id, score=score)
         except UserError:
             _show_as_it_stands(services, gateway, ref["s"], user_id, channel, ts)
             raise
@@ -129,11 +114,7 @@ def on_details_button(
     channel, ts = click.channel, click.ts
     with reporting(tell, lambda: locale):
         ref = _ref(action.get("value"))
-        with services.db.read() as session:
-            dm = surveys.my_survey(
-                session, survey_id=ref["s"], user_id=user_id, key=survey_key(services), now=services.now()
-            )
-            locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+        dm, locale = answers.as_it_stands(services, survey_id=ref["s"], user_id=user_id)
         if dm.closed:
             if not ref.get("c"):
                 _redraw(gateway, channel, ts, dm, locale)
@@ -170,12 +151,7 @@ def on_details_submit(
         details = surveys.Details(
             score=form.score, recommend=form.recommend, comment=form.comment, signed=form.signed
         )
-        with services.db.write() as session:
-            dm = surveys.answer(
-                session, survey_id=survey_id, user_id=user_id, key=survey_key(services), now=services.now(),
-                details=details,
-            )  # fmt: skip
-            locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+        dm, locale = answers.answer(services, survey_id=survey_id, user_id=user_id, details=details)
     except UserError as error:
         block = _FIELD_BLOCKS.get(error.field or "", ids.BLOCK_SURVEY_SCORE)
         ack(**modal_errors({block: error_text(locale, error)}))
