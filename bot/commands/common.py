@@ -17,6 +17,7 @@ from bot.domain.people import person_locale
 from bot.i18n import error_text, t
 from bot.services import Services
 from bot.slack.gateway import SlackGateway
+from bot.slack.payloads import SlashCommand
 
 log = logging.getLogger("aftercare.listeners")
 
@@ -67,6 +68,60 @@ def reporting(reply: Reply, locale: Callable[[], str]) -> Iterator[None]:
             with suppress(Exception):  # the locale itself may need what just failed
                 setattr(error, LOCALE_NOTE, locale())
         raise
+
+
+@dataclass
+class Asked:
+    """A slash command, parsed once: who asked, in which workspace and channel, how to answer only them."""
+
+    services: Services
+    command: SlashCommand
+    team_id: str
+    # The Grid organisation (Bolt's context), stored with a new project so jobs find its installation.
+    enterprise_id: str | None
+    gateway: SlackGateway
+    reply: Reply
+    # Bolt's respond, for replies with blocks (only the person sees them).
+    respond: Callable[..., Any]
+    # Follows the channel's project once it is known (errors are reported in it too).
+    locale: str
+
+    def reply_blocks(self, text: str, blocks: list[dict[str, Any]]) -> None:
+        self.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+    def where(self) -> dict[str, str]:
+        """The workspace, channel and person a step of the channel's project needs."""
+        return {
+            "team_id": self.team_id,
+            "channel_id": self.command.channel_id,
+            "user_id": self.command.user_id,
+        }
+
+
+def answer_command(
+    body: dict[str, Any],
+    respond: Callable[..., Any],
+    client: WebClient,
+    context: BoltContext,
+    handle: Callable[[Asked], None],
+) -> None:
+    """The preamble of every slash command (after its ``ack()``): parse it, then ``handle`` it; a
+    :class:`UserError` is answered privately in the request's language, anything else goes on to the guard."""
+    services = services_of(context)
+    reply = ephemeral_reply(respond)
+    request: Asked | None = None
+    with reporting(reply, lambda: request.locale if request else services.default_locale):
+        request = Asked(
+            services=services,
+            command=SlashCommand.model_validate(body),
+            team_id=tenant_of(context),
+            enterprise_id=context.enterprise_id,
+            gateway=SlackGateway(client),
+            reply=reply,
+            respond=respond,
+            locale=services.default_locale,
+        )
+        handle(request)
 
 
 def apology(locale: str, what: str) -> str:

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import ids, shortcut_steps
 from bot import meeting_steps as steps
-from bot.commands.common import ephemeral_reply, reporting, services_of, tenant_of
+from bot.commands.common import Asked, answer_command, ephemeral_reply, reporting, services_of, tenant_of
 from bot.domain.errors import N_, UserError, spoken
 from bot.domain.meetings import MAX_MEETING_TITLE, MAX_NOTES, MeetingInvalid
 from bot.domain.projects import NOT_LINKED_YET
@@ -24,7 +24,7 @@ from bot.slack.meeting_blocks import (
     meeting_list_text,
     parse_meeting_form,
 )
-from bot.slack.payloads import MessageShortcut, SlashCommand, metadata_of
+from bot.slack.payloads import MessageShortcut, metadata_of
 from bot.text import decode_slack_text, prefill
 from storage.models import ProjectStatus
 
@@ -40,37 +40,36 @@ def meeting_command(
     ack: Ack, body: dict[str, Any], respond: Any, client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    services = services_of(context)
-    locale = [services.default_locale]
-    reply = ephemeral_reply(respond)
-    with reporting(reply, lambda: locale[0]):
-        command = SlashCommand.model_validate(body)
-        team_id = tenant_of(context)
-        sub, rest = split_subcommand(command.text)
-        if sub not in ("", "help", "new", "list"):
-            raise UserError(
-                N_("Unknown subcommand %(sub)s. Try %(command)s help."), sub=sub[:40], command=command.command
-            )
-        project, meetings = steps.channel_meetings(
-            services, team_id=team_id, channel_id=command.channel_id, listing=sub == "list"
+    answer_command(body, respond, client, context, _meeting)
+
+
+def _meeting(req: Asked) -> None:
+    command = req.command
+    sub, rest = split_subcommand(command.text)
+    if sub not in ("", "help", "new", "list"):
+        raise UserError(
+            N_("Unknown subcommand %(sub)s. Try %(command)s help."), sub=sub[:40], command=command.command
         )
-        if project:
-            locale[0] = project.locale
-        if sub in ("", "help"):
-            reply(meeting_help_text(locale[0]))
-            return
-        if project is None:
-            raise UserError(NOT_LINKED_YET)
-        if sub == "list":
-            reply(meeting_list_text(project.key, meetings, project.locale))
-            return
-        if project.status != ProjectStatus.ACTIVE:
-            raise UserError(CLOSED, key=project.key)
-        steps.open_meeting_form(
-            services, SlackGateway(client), team_id=team_id, locale=project.locale,
-            trigger_id=command.trigger_id, user_id=command.user_id, project=project,
-            channel_id=command.channel_id, title=decode_slack_text(rest).strip()[:MAX_MEETING_TITLE],
-        )  # fmt: skip
+    project, meetings = steps.channel_meetings(
+        req.services, team_id=req.team_id, channel_id=command.channel_id, listing=sub == "list"
+    )
+    if project:
+        req.locale = project.locale
+    if sub in ("", "help"):
+        req.reply(meeting_help_text(req.locale))
+        return
+    if project is None:
+        raise UserError(NOT_LINKED_YET)
+    if sub == "list":
+        req.reply(meeting_list_text(project.key, meetings, project.locale))
+        return
+    if project.status != ProjectStatus.ACTIVE:
+        raise UserError(CLOSED, key=project.key)
+    steps.open_meeting_form(
+        req.services, req.gateway, team_id=req.team_id, locale=project.locale,
+        trigger_id=command.trigger_id, user_id=command.user_id, project=project,
+        channel_id=command.channel_id, title=decode_slack_text(rest).strip()[:MAX_MEETING_TITLE],
+    )  # fmt: skip
 
 
 # -- "Add to meeting notes" ----------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -12,7 +11,7 @@ from slack_sdk import WebClient
 from bot import ids
 from bot import project_steps as steps
 from bot.closure import close_and_report
-from bot.commands.common import Reply, apology, ephemeral_reply, reporting, services_of, tenant_of
+from bot.commands.common import Asked, answer_command, apology, services_of, tenant_of
 from bot.domain.errors import N_, UserError, spoken
 from bot.domain.project_settings import FORM_FIELD, InvalidSettings
 from bot.domain.retrospective import check_closing_text
@@ -21,7 +20,6 @@ from bot.i18n import error_text, t
 from bot.parsing import parse_project_key, split_subcommand
 from bot.project_channels import DM_REFUSAL
 from bot.rendering import render
-from bot.services import Services
 from bot.slack.blocks import modal_errors
 from bot.slack.closure_blocks import CLOSE_FIELDS, close_modal, docs_message, parse_close_form
 from bot.slack.gateway import SlackGateway
@@ -41,37 +39,12 @@ def _refuse_direct_message(command: SlashCommand) -> None:
         raise UserError(DM_REFUSAL)
 
 
-@dataclass
-class _Request:
-    """One ``/project`` invocation: what every subcommand needs."""
-
-    services: Services
-    gateway: SlackGateway
-    command: SlashCommand
-    team_id: str
-    reply: Reply
-    # The Grid organisation (Bolt's context), stored with a new project so jobs find its installation.
-    enterprise_id: str | None = None
-    # Follows the channel's project once it is known (errors are reported in it too).
-    locale: str = field(default="en")
-    # Bolt's respond, for replies with blocks (only the person sees them).
-    respond: Any = None
-
-    def where(self) -> dict[str, str]:
-        """The workspace, channel and person a channel's-project step needs."""
-        return {
-            "team_id": self.team_id,
-            "channel_id": self.command.channel_id,
-            "user_id": self.command.user_id,
-        }
-
-
 def _no_options(sub: str, rest: str) -> None:
     if rest:
         raise UserError(N_("/project %(verb)s takes no options."), verb=sub)
 
 
-def _new(req: _Request, rest: str) -> None:
+def _new(req: Asked, rest: str) -> None:
     command = req.command
     _refuse_direct_message(command)
     key_text, _, name = rest.partition(" ")
@@ -90,7 +63,7 @@ def _new(req: _Request, rest: str) -> None:
         req.reply(text)
 
 
-def _link(req: _Request, rest: str) -> None:
+def _link(req: Asked, rest: str) -> None:
     key_text, _, extra = rest.partition(" ")
     if not key_text:
         raise UserError(N_("Name the project to link: /project link ACME"))
@@ -106,7 +79,7 @@ def _link(req: _Request, rest: str) -> None:
     req.reply(render("project_linked.j2", project.locale, key=project.key, name=project.name))
 
 
-def _unlink(req: _Request, rest: str) -> None:
+def _unlink(req: Asked, rest: str) -> None:
     _no_options("unlink", rest)
     result = steps.unlink_project(req.services, **req.where())
     project = result.project
@@ -123,23 +96,23 @@ def _unlink(req: _Request, rest: str) -> None:
     )
 
 
-def _status(req: _Request, rest: str) -> None:
+def _status(req: Asked, rest: str) -> None:
     _no_options("status", rest)
     project, snapshot = steps.channel_status(req.services, **req.where())
     req.locale = project.locale
     req.reply(status_text(snapshot, project.locale, internal=snapshot.internal))
 
 
-def _digest(req: _Request, rest: str) -> None:
+def _digest(req: Asked, rest: str) -> None:
     """A preview of the channel's project's next digest, only to the person who asked."""
     _no_options("digest", rest)
     project, preview = steps.digest_preview(req.services, **req.where())
     req.locale = project.locale
     for text, blocks in preview.messages:
-        req.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        req.reply_blocks(text, blocks)
 
 
-def _settings(req: _Request, rest: str) -> None:
+def _settings(req: Asked, rest: str) -> None:
     _no_options("settings", rest)
     project, settings = steps.settings_to_edit(req.services, **req.where())
     req.locale = project.locale
@@ -152,13 +125,13 @@ def _settings(req: _Request, rest: str) -> None:
     _open(req, view)
 
 
-def _open(req: _Request, view: dict[str, Any]) -> None:
+def _open(req: Asked, view: dict[str, Any]) -> None:
     sent = req.gateway.open_view(trigger_id=req.command.trigger_id, view=view)
     if not sent.ok:
         raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
 
 
-def _close(req: _Request, rest: str) -> None:
+def _close(req: Asked, rest: str) -> None:
     """Owners and admins only: a modal asks for the closing summary and lessons learned; closing is on submit."""
     _no_options("close", rest)
     project, preview = steps.project_to_close(req.services, **req.where())
@@ -172,7 +145,7 @@ def _close(req: _Request, rest: str) -> None:
     _open(req, view)
 
 
-def _reopen(req: _Request, rest: str) -> None:
+def _reopen(req: Asked, rest: str) -> None:
     _no_options("reopen", rest)
     project = steps.reopen(req.services, **req.where())
     req.locale = project.locale
@@ -184,15 +157,15 @@ def _reopen(req: _Request, rest: str) -> None:
         req.reply(text)
 
 
-def _docs(req: _Request, rest: str) -> None:
+def _docs(req: Asked, rest: str) -> None:
     """The project's documents: retrospective reports, meeting notes, records' source messages."""
     _no_options("docs", rest)
     index, summaries = steps.documents(req.services, req.gateway, **req.where())
     text, blocks = docs_message(index, summaries)
-    req.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    req.reply_blocks(text, blocks)
 
 
-def _survey(req: _Request, rest: str) -> None:
+def _survey(req: Asked, rest: str) -> None:
     """Start a survey of the channel's project now (owners and admins); the DMs follow in working hours."""
     _no_options("survey", rest)
     started = steps.start_survey(req.services, **req.where())
@@ -209,54 +182,40 @@ def project_command(
     ack: Ack, body: dict[str, Any], respond: Any, client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    services = services_of(context)
-    reply = ephemeral_reply(respond)
-    req: _Request | None = None
-    with reporting(reply, lambda: req.locale if req else services.default_locale):
-        command = SlashCommand.model_validate(body)
-        req = _Request(
-            services=services,
-            gateway=SlackGateway(client),
-            command=command,
-            team_id=tenant_of(context),
-            reply=reply,
-            enterprise_id=context.enterprise_id,
-            locale=services.default_locale,
-            respond=respond,
-        )
-        sub, rest = split_subcommand(command.text)
-        if sub in ("", "help"):
-            reply(render("project_help.j2", req.locale))
-        elif sub == "new":
-            _new(req, rest)
-        elif sub == "link":
-            _link(req, rest)
-        elif sub == "unlink":
-            _unlink(req, rest)
-        elif sub == "list":
-            reply(
-                render(
-                    "project_list.j2", req.locale, projects=steps.all_projects(services, team_id=req.team_id)
-                )
-            )
-        elif sub == "status":
-            _status(req, rest)
-        elif sub == "settings":
-            _settings(req, rest)
-        elif sub == "digest":
-            _digest(req, rest)
-        elif sub == "close":
-            _close(req, rest)
-        elif sub == "reopen":
-            _reopen(req, rest)
-        elif sub == "docs":
-            _docs(req, rest)
-        elif sub == "survey":
-            _survey(req, rest)
-        elif sub in PLANNED:
-            raise UserError(N_("/project %(verb)s is not available in this version yet."), verb=sub)
-        else:
-            raise UserError(N_("Unknown subcommand %(sub)s. Try /project help."), sub=sub[:40])
+    answer_command(body, respond, client, context, _dispatch)
+
+
+def _dispatch(req: Asked) -> None:
+    sub, rest = split_subcommand(req.command.text)
+    if sub in ("", "help"):
+        req.reply(render("project_help.j2", req.locale))
+    elif sub == "new":
+        _new(req, rest)
+    elif sub == "link":
+        _link(req, rest)
+    elif sub == "unlink":
+        _unlink(req, rest)
+    elif sub == "list":
+        projects = steps.all_projects(req.services, team_id=req.team_id)
+        req.reply(render("project_list.j2", req.locale, projects=projects))
+    elif sub == "status":
+        _status(req, rest)
+    elif sub == "settings":
+        _settings(req, rest)
+    elif sub == "digest":
+        _digest(req, rest)
+    elif sub == "close":
+        _close(req, rest)
+    elif sub == "reopen":
+        _reopen(req, rest)
+    elif sub == "docs":
+        _docs(req, rest)
+    elif sub == "survey":
+        _survey(req, rest)
+    elif sub in PLANNED:
+        raise UserError(N_("/project %(verb)s is not available in this version yet."), verb=sub)
+    else:
+        raise UserError(N_("Unknown subcommand %(sub)s. Try /project help."), sub=sub[:40])
 
 
 # -- the settings modal ----------------------------------------------------------------------

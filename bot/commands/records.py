@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -11,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot import record_steps as steps
-from bot.commands.common import Reply, ephemeral_reply, reporting, services_of, tenant_of
+from bot.commands.common import Asked, answer_command
 from bot.commands.guard import after_ack
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
@@ -21,9 +20,6 @@ from bot.i18n import t
 from bot.labels import KIND_PLURALS, status_name
 from bot.parsing import parse_record_key, parse_record_options, split_subcommand, tokens
 from bot.rendering import render
-from bot.services import Services
-from bot.slack.gateway import SlackGateway
-from bot.slack.payloads import SlashCommand
 from bot.slack.record_blocks import deleted_blocks, record_detail_blocks, record_list_blocks
 from bot.text import decode_slack_text, mention, shorten
 from storage.models import Kind
@@ -44,29 +40,6 @@ def help_text(kind: Kind, locale: str) -> str:
     )
 
 
-@dataclass
-class Request:
-    """One slash command, parsed, with what its handlers need."""
-
-    kind: Kind
-    command: SlashCommand
-    team_id: str
-    services: Services
-    gateway: SlackGateway
-    reply: Reply
-    reply_blocks: Callable[[str, list[dict[str, Any]]], None]
-    locale: str
-
-    def where(self) -> dict[str, Any]:
-        """The kind, workspace, channel and person a step of the channel's project needs."""
-        return {
-            "kind": self.kind,
-            "team_id": self.team_id,
-            "channel_id": self.command.channel_id,
-            "user_id": self.command.user_id,
-        }
-
-
 def _key_and_rest(rest: str, verb: str, command: str) -> tuple[str, str]:
     key, _, remainder = rest.strip().partition(" ")
     if not key:
@@ -75,16 +48,16 @@ def _key_and_rest(rest: str, verb: str, command: str) -> tuple[str, str]:
     return key.upper(), remainder.strip()
 
 
-def _new(req: Request, rest: str) -> None:
+def _new(req: Asked, kind: Kind, rest: str) -> None:
     if not rest:
         project = steps.channel_project(req.services, team_id=req.team_id, channel_id=req.command.channel_id)
         req.locale = project.locale
         open_record_form(
-            req.services, req.gateway, team_id=req.team_id, kind=req.kind, locale=project.locale,
+            req.services, req.gateway, team_id=req.team_id, kind=kind, locale=project.locale,
             trigger_id=req.command.trigger_id, channel_id=req.command.channel_id, user_id=req.command.user_id,
         )  # fmt: skip
         return
-    project, record = steps.new_record(req.services, rest=rest, **req.where())
+    project, record = steps.new_record(req.services, rest=rest, kind=kind, **req.where())
     req.locale = project.locale
     sent = post_record_card(req.services, req.gateway, record, channel=req.command.channel_id)
     if not sent.ok:
@@ -105,31 +78,31 @@ def _new(req: Request, rest: str) -> None:
         )
 
 
-def _list(req: Request, rest: str) -> None:
+def _list(req: Asked, kind: Kind, rest: str) -> None:
     scope = (rest.split() or ["open"])[0].lower()
-    project, listing = steps.listing(req.services, scope=scope, **req.where())
+    project, listing = steps.listing(req.services, scope=scope, kind=kind, **req.where())
     req.locale = project.locale
-    req.reply_blocks(*record_list_blocks(listing, req.kind, project.key, req.locale))
+    req.reply_blocks(*record_list_blocks(listing, kind, project.key, req.locale))
 
 
-def _show(req: Request, rest: str) -> None:
+def _show(req: Asked, kind: Kind, rest: str) -> None:
     key, _ = _key_and_rest(rest, "show", req.command.command)
     record, history = steps.detail(
-        req.services, kind=req.kind, team_id=req.team_id, key=key, now=req.services.now()
+        req.services, kind=kind, team_id=req.team_id, key=key, now=req.services.now()
     )
     req.locale = record.locale
     req.reply_blocks(*record_detail_blocks(record, history, record.locale))
 
 
-def _edit(req: Request, rest: str) -> None:
+def _edit(req: Asked, kind: Kind, rest: str) -> None:
     key, _ = _key_and_rest(rest, "edit", req.command.command)
     open_edit_form(
-        req.services, req.gateway, team_id=req.team_id, key=key, kind=req.kind,
+        req.services, req.gateway, team_id=req.team_id, key=key, kind=kind,
         user_id=req.command.user_id, trigger_id=req.command.trigger_id,
     )  # fmt: skip
 
 
-def _confirm(req: Request, change: lifecycle.Change, message: str, **params: Any) -> None:
+def _confirm(req: Asked, change: lifecycle.Change, message: str, **params: Any) -> None:
     req.locale = change.record.locale
     if change.stale:
         req.reply(t(req.locale, lifecycle.LOST_RACE, key=change.record.key))
@@ -141,9 +114,9 @@ def _confirm(req: Request, change: lifecycle.Change, message: str, **params: Any
     req.reply(t(req.locale, message, key=change.record.key, **params))
 
 
-def _assign(req: Request, rest: str) -> None:
+def _assign(req: Asked, kind: Kind, rest: str) -> None:
     key, remainder = _key_and_rest(rest, "assign", req.command.command)
-    options = parse_record_options(remainder, req.kind)
+    options = parse_record_options(remainder, kind)
     words = [w.lower() for w in tokens(remainder)]
     if options.assignee_id is None and words not in (["me"], ["nobody"], ["none"]):
         raise UserError(
@@ -154,7 +127,7 @@ def _assign(req: Request, rest: str) -> None:
     assignee = req.command.user_id if words == ["me"] else options.assignee_id
     change = steps.assign(
         req.services,
-        kind=req.kind,
+        kind=kind,
         team_id=req.team_id,
         key=key,
         assignee_id=assignee,
@@ -166,7 +139,7 @@ def _assign(req: Request, rest: str) -> None:
         _confirm(req, change, N_("%(key)s is now unassigned."))
 
 
-def _due(req: Request, rest: str) -> None:
+def _due(req: Asked, kind: Kind, rest: str) -> None:
     key, remainder = _key_and_rest(rest, "due", req.command.command)
     if not remainder:
         raise UserError(
@@ -176,7 +149,7 @@ def _due(req: Request, rest: str) -> None:
         )
     change = steps.set_due(
         req.services,
-        kind=req.kind,
+        kind=kind,
         team_id=req.team_id,
         key=key,
         due_text=remainder,
@@ -186,20 +159,18 @@ def _due(req: Request, rest: str) -> None:
     _confirm(req, change, N_("%(key)s is now due %(date)s."), date=due)
 
 
-def _comment(req: Request, rest: str) -> None:
+def _comment(req: Asked, kind: Kind, rest: str) -> None:
     key, remainder = _key_and_rest(rest, "comment", req.command.command)
     record = steps.comment(
-        req.services, kind=req.kind, team_id=req.team_id, key=key, text=remainder, user_id=req.command.user_id
+        req.services, kind=kind, team_id=req.team_id, key=key, text=remainder, user_id=req.command.user_id
     )
     req.locale = record.locale
     req.reply(t(record.locale, "Comment added to %(key)s.", key=record.key))
 
 
-def _delete(req: Request, rest: str) -> None:
+def _delete(req: Asked, kind: Kind, rest: str) -> None:
     key, _ = _key_and_rest(rest, "delete", req.command.command)
-    change = steps.delete(
-        req.services, kind=req.kind, team_id=req.team_id, key=key, user_id=req.command.user_id
-    )
+    change = steps.delete(req.services, kind=kind, team_id=req.team_id, key=key, user_id=req.command.user_id)
     req.locale = change.record.locale
     if change.stale:
         req.reply(t(req.locale, lifecycle.LOST_RACE, key=change.record.key))
@@ -208,11 +179,11 @@ def _delete(req: Request, rest: str) -> None:
     req.reply_blocks(*deleted_blocks(change.record, change.record.locale))
 
 
-def _move(req: Request, verb: str, rest: str) -> None:
+def _move(req: Asked, kind: Kind, verb: str, rest: str) -> None:
     key, remainder = _key_and_rest(rest, verb, req.command.command)
 
     change = steps.move(
-        req.services, kind=req.kind, team_id=req.team_id, key=key, verb=verb, user_id=req.command.user_id,
+        req.services, kind=kind, team_id=req.team_id, key=key, verb=verb, user_id=req.command.user_id,
         remainder=remainder,
     )  # fmt: skip
     _confirm(
@@ -223,7 +194,7 @@ def _move(req: Request, verb: str, rest: str) -> None:
     )
 
 
-HANDLERS: dict[str, Callable[[Request, str], None]] = {
+HANDLERS: dict[str, Callable[[Asked, Kind, str], None]] = {
     "new": _new,
     "list": _list,
     "show": _show,
@@ -239,39 +210,25 @@ def _handle(
     kind: Kind, ack: Ack, body: dict[str, Any], respond: Any, client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    services = services_of(context)
-    reply = ephemeral_reply(respond)
+    answer_command(body, respond, client, context, lambda req: _dispatch(kind, req))
 
-    def reply_blocks(text: str, blocks: list[dict[str, Any]]) -> None:
-        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
-    req: Request | None = None
-    with reporting(reply, lambda: req.locale if req else services.default_locale):
-        command = SlashCommand.model_validate(body)
-        req = Request(
-            kind,
-            command,
-            tenant_of(context),
-            services,
-            SlackGateway(client),
-            reply,
-            reply_blocks,
-            services.default_locale,
+def _dispatch(kind: Kind, req: Asked) -> None:
+    command = req.command
+    sub, rest = split_subcommand(command.text)
+    if sub in ("", "help"):
+        locale = steps.help_locale(req.services, team_id=req.team_id, channel_id=command.channel_id)
+        req.reply(help_text(kind, locale or req.locale))
+    elif sub in HANDLERS:
+        HANDLERS[sub](req, kind, rest)
+    elif sub == "close" or sub in LIFECYCLES[kind].moves:
+        _move(req, kind, sub, rest)
+    else:
+        raise UserError(
+            N_("Unknown subcommand %(sub)s. Try %(command)s help."),
+            sub=shorten(decode_slack_text(sub), 40),
+            command=command.command,
         )
-        sub, rest = split_subcommand(command.text)
-        if sub in ("", "help"):
-            locale = steps.help_locale(services, team_id=req.team_id, channel_id=command.channel_id)
-            reply(help_text(kind, locale or req.locale))
-        elif sub in HANDLERS:
-            HANDLERS[sub](req, rest)
-        elif sub == "close" or sub in LIFECYCLES[kind].moves:
-            _move(req, sub, rest)
-        else:
-            raise UserError(
-                N_("Unknown subcommand %(sub)s. Try %(command)s help."),
-                sub=shorten(decode_slack_text(sub), 40),
-                command=command.command,
-            )
 
 
 def _listener(kind: Kind) -> Callable[..., None]:
