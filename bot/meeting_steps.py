@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domain.drafts import save_draft, take_draft
+from bot.domain.drafts import save_draft, submitted_draft
 from bot.domain.errors import N_, UserError, speaking
 from bot.domain.meetings import (
     FIELD_PROJECT,
@@ -114,9 +114,7 @@ def save_meeting(
     """The submitted form as a meeting with its tasks; raises ``MeetingInvalid`` / ``UserError``, noted with
     the draft's language."""
     with services.db.write() as session:
-        draft = take_draft(session, team_id=team_id, draft_id=draft_id)
-        if draft is None:
-            raise UserError(N_("This form has expired. Please start again."), field=FIELD_TITLE)
+        draft = submitted_draft(session, team_id=team_id, draft_id=draft_id, field=FIELD_TITLE)
         with speaking(draft.get("locale", services.default_locale)):
             project_id = draft.get("project_id") or form.project_id
             if project_id is None:

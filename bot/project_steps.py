@@ -7,7 +7,12 @@ so the person is answered in it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
 
 from bot.domain.documents import DocsIndex, docs_index
 from bot.domain.errors import N_, UserError, speaking
@@ -42,6 +47,16 @@ from bot.services import Services
 from bot.slack.gateway import SlackGateway
 from bot.slack.project_blocks import parse_settings_form
 from storage.models import ProjectStatus
+
+T = TypeVar("T")
+
+
+@contextmanager
+def _channel_project(session: Session, team_id: str, channel_id: str) -> Iterator[ProjectView]:
+    """The channel's project (``UserError`` when it has none); an error raised inside is answered in its language."""
+    project = project_in_channel(session, team_id=team_id, channel_id=channel_id)
+    with speaking(project.locale):
+        yield project
 
 
 def new_project(
@@ -109,56 +124,51 @@ def all_projects(services: Services, *, team_id: str) -> list[ProjectView]:
 def channel_status(
     services: Services, *, team_id: str, channel_id: str, user_id: str
 ) -> tuple[ProjectView, StatusSnapshot]:
-    with services.db.read() as session:
-        project = project_in_channel(session, team_id=team_id, channel_id=channel_id)
-        with speaking(project.locale):
-            return project, project_status(
-                session, team_id=team_id, project_id=project.id, now=services.now(), viewer_id=user_id
-            )
+    """``/project status``: the channel's project as its asker may see it (internal figures for its own team)."""
+    return _as_seen_by(services, project_status, team_id=team_id, channel_id=channel_id, user_id=user_id)
 
 
 def digest_preview(
     services: Services, *, team_id: str, channel_id: str, user_id: str
 ) -> tuple[ProjectView, DigestPreview]:
-    with services.db.read() as session:
-        project = project_in_channel(session, team_id=team_id, channel_id=channel_id)
-        with speaking(project.locale):
-            return project, preview_digest(
-                session, team_id=team_id, project_id=project.id, now=services.now(), viewer_id=user_id
-            )
+    """``/project digest``: the channel's project's next digest, as a preview for its asker."""
+    return _as_seen_by(services, preview_digest, team_id=team_id, channel_id=channel_id, user_id=user_id)
+
+
+def _as_seen_by(
+    services: Services, build: Callable[..., T], *, team_id: str, channel_id: str, user_id: str
+) -> tuple[ProjectView, T]:
+    with services.db.read() as session, _channel_project(session, team_id, channel_id) as project:
+        return project, build(
+            session, team_id=team_id, project_id=project.id, now=services.now(), viewer_id=user_id
+        )
 
 
 def settings_to_edit(
     services: Services, *, team_id: str, channel_id: str, user_id: str
 ) -> tuple[ProjectView, ProjectSettings]:
     """The channel's project and its settings, for its owners and admins."""
-    with services.db.read() as session:
-        project = project_in_channel(session, team_id=team_id, channel_id=channel_id)
-        with speaking(project.locale):
-            project_for_manager(session, team_id=team_id, project_id=project.id, user_id=user_id)
-            return project, project_settings(session, team_id=team_id, project_id=project.id)
+    with services.db.read() as session, _channel_project(session, team_id, channel_id) as project:
+        project_for_manager(session, team_id=team_id, project_id=project.id, user_id=user_id)
+        return project, project_settings(session, team_id=team_id, project_id=project.id)
 
 
 def project_to_close(
     services: Services, *, team_id: str, channel_id: str, user_id: str
 ) -> tuple[ProjectView, Retrospective]:
     """The channel's project (owners and admins, not closed yet) and its retrospective as of now."""
-    with services.db.read() as session:
-        project = project_in_channel(session, team_id=team_id, channel_id=channel_id)
-        with speaking(project.locale):
-            project_for_manager(session, team_id=team_id, project_id=project.id, user_id=user_id)
-            if project.status == ProjectStatus.CLOSED:
-                raise UserError(N_("Project %(key)s is already closed."), key=project.key)
-            return project, retrospective(session, team_id=team_id, project_id=project.id, now=services.now())
+    with services.db.read() as session, _channel_project(session, team_id, channel_id) as project:
+        project_for_manager(session, team_id=team_id, project_id=project.id, user_id=user_id)
+        if project.status == ProjectStatus.CLOSED:
+            raise UserError(N_("Project %(key)s is already closed."), key=project.key)
+        return project, retrospective(session, team_id=team_id, project_id=project.id, now=services.now())
 
 
 def reopen(services: Services, *, team_id: str, channel_id: str, user_id: str) -> ProjectView:
-    with services.db.write() as session:
-        project = project_in_channel(session, team_id=team_id, channel_id=channel_id)
-        with speaking(project.locale):
-            return reopen_project(
-                session, team_id=team_id, project_id=project.id, user_id=user_id, now=services.now()
-            )
+    with services.db.write() as session, _channel_project(session, team_id, channel_id) as project:
+        return reopen_project(
+            session, team_id=team_id, project_id=project.id, user_id=user_id, now=services.now()
+        )
 
 
 def documents(
@@ -166,10 +176,8 @@ def documents(
 ) -> tuple[DocsIndex, dict[str, str]]:
     """The project's documents, each report's link as Slack gives it now (the file may have moved or gone),
     and the meeting summaries' links."""
-    with services.db.read() as session:
-        project = project_in_channel(session, team_id=team_id, channel_id=channel_id)
-        with speaking(project.locale):
-            index = docs_index(session, team_id=team_id, project_id=project.id, viewer_id=user_id)
+    with services.db.read() as session, _channel_project(session, team_id, channel_id) as project:
+        index = docs_index(session, team_id=team_id, project_id=project.id, viewer_id=user_id)
     with speaking(project.locale):
         linked = tuple(
             replace(d, permalink=gateway.file_permalink(file=d.file_id) if d.file_id else None)
@@ -179,12 +187,10 @@ def documents(
 
 
 def start_survey(services: Services, *, team_id: str, channel_id: str, user_id: str) -> StartedSurvey:
-    with services.db.write() as session:
-        project = project_in_channel(session, team_id=team_id, channel_id=channel_id)
-        with speaking(project.locale):
-            return start_on_demand_survey(
-                session, team_id=team_id, project_id=project.id, user_id=user_id, now=services.now()
-            )
+    with services.db.write() as session, _channel_project(session, team_id, channel_id) as project:
+        return start_on_demand_survey(
+            session, team_id=team_id, project_id=project.id, user_id=user_id, now=services.now()
+        )
 
 
 # -- the settings form ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot import ids
 from bot.domain import lifecycle
-from bot.domain.drafts import take_draft
+from bot.domain.drafts import submitted_draft
 from bot.domain.errors import N_, UserError, speaking
 from bot.domain.people import locale_of
 from bot.domain.projects import find_active_projects, list_projects
@@ -48,9 +48,7 @@ def save_new_record(
 ) -> NewFromForm:
     """The "new record" form as a record; raises ``UserError`` noted with the draft's language."""
     with services.db.write() as session:
-        draft = take_draft(session, team_id=team_id, draft_id=draft_id)
-        if draft is None:
-            raise UserError(N_("This form has expired. Please start again."), field=ids.BLOCK_TITLE)
+        draft = submitted_draft(session, team_id=team_id, draft_id=draft_id, field=ids.BLOCK_TITLE)
         with speaking(draft.get("locale", services.default_locale)):
             if form.project_id is None:
                 raise UserError(N_("Choose a project."), field=ids.BLOCK_PROJECT)

@@ -8,6 +8,7 @@ from bot.domain.projects import list_projects, project_for_channel
 from bot.domain.views import ProjectView
 from bot.services import Services
 from bot.slack.gateway import SlackGateway
+from bot.slack.payloads import MessageShortcut
 from storage.models import ProjectStatus
 
 
@@ -21,10 +22,10 @@ def shortcut_projects(
     return project, active
 
 
-def link_source(services: Services, gateway: SlackGateway, *, team_id: str, draft_id: str, channel_id: str,
-                ts: str) -> None:  # fmt: skip
+def link_source(services: Services, gateway: SlackGateway, shortcut: MessageShortcut, *, team_id: str,
+                draft_id: str) -> None:  # fmt: skip
     """After the form is open (its trigger expires in 3 s): the link back to the message, kept in the draft."""
-    link = gateway.permalink(channel=channel_id, ts=ts)
+    link = gateway.permalink(channel=shortcut.channel.id, ts=shortcut.message.ts)
     if link:
         with services.db.write() as session:
             update_draft(session, team_id=team_id, draft_id=draft_id, changes={"permalink": link})

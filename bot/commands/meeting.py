@@ -128,14 +128,7 @@ def add_to_meeting_shortcut(
                 "thread_root": shortcut.thread_root, "source_channel_id": shortcut.channel.id,
             },
         )  # fmt: skip
-        shortcut_steps.link_source(
-            services,
-            gateway,
-            team_id=team_id,
-            draft_id=draft_id,
-            channel_id=shortcut.channel.id,
-            ts=message.ts,
-        )
+        shortcut_steps.link_source(services, gateway, shortcut, team_id=team_id, draft_id=draft_id)
 
 
 # -- submission ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -185,33 +186,23 @@ def project_command(
     answer_command(body, respond, client, context, _dispatch)
 
 
+def _list(req: Asked, rest: str) -> None:
+    projects = steps.all_projects(req.services, team_id=req.team_id)
+    req.reply(render("project_list.j2", req.locale, projects=projects))
+
+
+SUBCOMMANDS: dict[str, Callable[[Asked, str], None]] = {
+    "new": _new, "link": _link, "unlink": _unlink, "list": _list, "status": _status, "settings": _settings,
+    "digest": _digest, "close": _close, "reopen": _reopen, "docs": _docs, "survey": _survey,
+}  # fmt: skip
+
+
 def _dispatch(req: Asked) -> None:
     sub, rest = split_subcommand(req.command.text)
     if sub in ("", "help"):
         req.reply(render("project_help.j2", req.locale))
-    elif sub == "new":
-        _new(req, rest)
-    elif sub == "link":
-        _link(req, rest)
-    elif sub == "unlink":
-        _unlink(req, rest)
-    elif sub == "list":
-        projects = steps.all_projects(req.services, team_id=req.team_id)
-        req.reply(render("project_list.j2", req.locale, projects=projects))
-    elif sub == "status":
-        _status(req, rest)
-    elif sub == "settings":
-        _settings(req, rest)
-    elif sub == "digest":
-        _digest(req, rest)
-    elif sub == "close":
-        _close(req, rest)
-    elif sub == "reopen":
-        _reopen(req, rest)
-    elif sub == "docs":
-        _docs(req, rest)
-    elif sub == "survey":
-        _survey(req, rest)
+    elif sub in SUBCOMMANDS:
+        SUBCOMMANDS[sub](req, rest)
     elif sub in PLANNED:
         raise UserError(N_("/project %(verb)s is not available in this version yet."), verb=sub)
     else:

@@ -40,6 +40,11 @@ def help_text(kind: Kind, locale: str) -> str:
     )
 
 
+def _by(req: Asked, kind: Kind) -> dict[str, Any]:
+    """The kind, workspace and person a step on one record needs."""
+    return {"kind": kind, "team_id": req.team_id, "user_id": req.command.user_id}
+
+
 def _key_and_rest(rest: str, verb: str, command: str) -> tuple[str, str]:
     key, _, remainder = rest.strip().partition(" ")
     if not key:
@@ -125,14 +130,7 @@ def _assign(req: Asked, kind: Kind, rest: str) -> None:
             key=key,
         )
     assignee = req.command.user_id if words == ["me"] else options.assignee_id
-    change = steps.assign(
-        req.services,
-        kind=kind,
-        team_id=req.team_id,
-        key=key,
-        assignee_id=assignee,
-        user_id=req.command.user_id,
-    )
+    change = steps.assign(req.services, key=key, assignee_id=assignee, **_by(req, kind))
     if assignee:
         _confirm(req, change, N_("%(key)s is now assigned to %(who)s."), who=mention(assignee))
     else:
@@ -147,30 +145,21 @@ def _due(req: Asked, kind: Kind, rest: str) -> None:
             command=req.command.command,
             key=key,
         )
-    change = steps.set_due(
-        req.services,
-        kind=kind,
-        team_id=req.team_id,
-        key=key,
-        due_text=remainder,
-        user_id=req.command.user_id,
-    )
+    change = steps.set_due(req.services, key=key, due_text=remainder, **_by(req, kind))
     due = change.record.due_date.isoformat() if change.record.due_date else "—"
     _confirm(req, change, N_("%(key)s is now due %(date)s."), date=due)
 
 
 def _comment(req: Asked, kind: Kind, rest: str) -> None:
     key, remainder = _key_and_rest(rest, "comment", req.command.command)
-    record = steps.comment(
-        req.services, kind=kind, team_id=req.team_id, key=key, text=remainder, user_id=req.command.user_id
-    )
+    record = steps.comment(req.services, key=key, text=remainder, **_by(req, kind))
     req.locale = record.locale
     req.reply(t(record.locale, "Comment added to %(key)s.", key=record.key))
 
 
 def _delete(req: Asked, kind: Kind, rest: str) -> None:
     key, _ = _key_and_rest(rest, "delete", req.command.command)
-    change = steps.delete(req.services, kind=kind, team_id=req.team_id, key=key, user_id=req.command.user_id)
+    change = steps.delete(req.services, key=key, **_by(req, kind))
     req.locale = change.record.locale
     if change.stale:
         req.reply(t(req.locale, lifecycle.LOST_RACE, key=change.record.key))
@@ -182,10 +171,7 @@ def _delete(req: Asked, kind: Kind, rest: str) -> None:
 def _move(req: Asked, kind: Kind, verb: str, rest: str) -> None:
     key, remainder = _key_and_rest(rest, verb, req.command.command)
 
-    change = steps.move(
-        req.services, kind=kind, team_id=req.team_id, key=key, verb=verb, user_id=req.command.user_id,
-        remainder=remainder,
-    )  # fmt: skip
+    change = steps.move(req.services, key=key, verb=verb, remainder=remainder, **_by(req, kind))
     _confirm(
         req,
         change,

@@ -67,14 +67,7 @@ def _handle(
                 "author_id": message.user if not message.bot_id else None,
             },
         )  # fmt: skip
-        shortcut_steps.link_source(
-            services,
-            gateway,
-            team_id=team_id,
-            draft_id=draft_id,
-            channel_id=shortcut.channel.id,
-            ts=message.ts,
-        )
+        shortcut_steps.link_source(services, gateway, shortcut, team_id=team_id, draft_id=draft_id)
 
 
 def _listener(kind: Kind) -> Callable[..., None]:
