@@ -1,4 +1,6 @@
-"""What every listener shares: the services, the tenant, and reporting errors after ``ack()``."""
+"""What every listener shares: the preamble of a slash command (:func:`answer_command`), a button click
+(:func:`on_click`) and a form submission (:func:`submitted`), the services and tenant, and reporting errors
+after ``ack()`` (the guard, ``bot.commands.guard``, apologises for anything else)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.domain.errors import LOCALE_NOTE, UserError, spoken
@@ -17,7 +19,7 @@ from bot.domain.people import person_locale
 from bot.i18n import error_text, t
 from bot.services import Services
 from bot.slack.gateway import SlackGateway
-from bot.slack.payloads import SlashCommand
+from bot.slack.payloads import SlashCommand, metadata_of
 
 log = logging.getLogger("aftercare.listeners")
 
@@ -148,9 +150,12 @@ def tell_clicker(body: dict[str, Any], respond: Callable[..., Any]) -> Reply:
     return tell
 
 
-@dataclass(frozen=True)
+@dataclass
 class Click:
-    """A button click: who, in which workspace, where, in which language, and how to answer only them."""
+    """A button click: who, in which workspace, where, in which language, and how to answer only them.
+
+    ``locale`` starts as the clicker's own and follows what the handler learns (the survey's, the nudge's).
+    """
 
     services: Services
     team_id: str
@@ -161,6 +166,8 @@ class Click:
     # The message the button is on ("" in App Home or a modal).
     channel: str
     ts: str
+    # Bolt's respond: replaces the clicked message when it is ephemeral.
+    respond: Callable[..., Any]
 
 
 def clicked(
@@ -180,4 +187,57 @@ def clicked(
         tell=tell_clicker(body, respond),
         channel=str(container.get("channel_id") or (body.get("channel") or {}).get("id") or ""),
         ts=str(container.get("message_ts") or ""),
+        respond=respond,
     )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A form submitted: by whom, in which workspace, and what the form carried in its metadata."""
+
+    services: Services
+    team_id: str
+    user_id: str
+    gateway: SlackGateway
+    meta: dict[str, Any]
+
+
+def submitted(
+    body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> Submission:
+    return Submission(
+        services=services_of(context),
+        team_id=tenant_of(context),
+        user_id=str(body["user"]["id"]),
+        gateway=SlackGateway(client),
+        meta=metadata_of(view),
+    )
+
+
+ClickHandler = Callable[[Click, dict[str, Any], dict[str, Any]], None]
+
+
+def on_click(handle: ClickHandler) -> Callable[..., None]:
+    """A button's listener: ``ack()``, the :class:`Click`, then ``handle(click, body, action)``.
+
+    A :class:`UserError` is told to the clicker in ``click.locale`` as it then stands; anything else goes
+    on to the guard (``bot.commands.guard``), which apologises.
+    """
+
+    def listener(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Callable[..., Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        click = clicked(body, respond, client, context)
+        with reporting(click.tell, lambda: click.locale):
+            handle(click, body, action)
+
+    listener.__name__ = handle.__name__
+    listener.__qualname__ = handle.__qualname__
+    listener.__doc__ = handle.__doc__
+    return listener

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot import record_forms as forms
-from bot.commands.common import reporting, services_of, tenant_of
+from bot.commands.common import Submission, reporting, services_of, submitted, tenant_of
 from bot.domain import lifecycle
 from bot.domain.errors import UserError, spoken
 from bot.flows import after_change, open_record_form
@@ -18,7 +18,7 @@ from bot.i18n import error_text, t
 from bot.slack import limits
 from bot.slack.blocks import modal_errors, no_project_modal
 from bot.slack.gateway import SlackGateway
-from bot.slack.payloads import metadata_of, parse_record_form
+from bot.slack.payloads import parse_record_form
 from bot.slack.project_picker import project_options
 
 log = logging.getLogger(__name__)
@@ -27,34 +27,30 @@ log = logging.getLogger(__name__)
 def _submit_new(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    services = services_of(context)
-    team_id = tenant_of(context)
-    user_id = body["user"]["id"]
+    sub = submitted(body, view, client, context)
     form = parse_record_form(view)
-    draft_id = str(metadata_of(view).get("draft", ""))
     try:
         saved = forms.save_new_record(
-            services, team_id=team_id, user_id=user_id, draft_id=draft_id, form=form
-        )
+            sub.services, team_id=sub.team_id, user_id=sub.user_id, draft_id=str(sub.meta.get("draft", "")),
+            form=form,
+        )  # fmt: skip
     except UserError as error:
-        ack(**modal_errors({_block_of(error): error_text(spoken(error, services.default_locale), error)}))
+        _refuse(ack, sub, error)
         return
     ack()
-    forms.confirm_new_record(services, SlackGateway(client), saved, user_id=user_id)
+    forms.confirm_new_record(sub.services, sub.gateway, saved, user_id=sub.user_id)
 
 
 def _submit_edit(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    services = services_of(context)
-    team_id = tenant_of(context)
-    user_id = body["user"]["id"]
+    sub = submitted(body, view, client, context)
     form = parse_record_form(view)
-    key = str(metadata_of(view).get("key", ""))
+    key = str(sub.meta.get("key", ""))
     try:
-        change = forms.edit_record(services, team_id=team_id, user_id=user_id, key=key, form=form)
+        change = forms.edit_record(sub.services, team_id=sub.team_id, user_id=sub.user_id, key=key, form=form)
     except UserError as error:
-        ack(**modal_errors({_block_of(error): error_text(spoken(error, services.default_locale), error)}))
+        _refuse(ack, sub, error)
         return
     if change.stale:
         ack(
@@ -64,7 +60,12 @@ def _submit_edit(
         )
         return
     ack()
-    after_change(services, SlackGateway(client), change, actor=user_id)
+    after_change(sub.services, sub.gateway, change, actor=sub.user_id)
+
+
+def _refuse(ack: Ack, sub: Submission, error: UserError) -> None:
+    """The form stays open with the problem next to its field, in the language the error was noted in."""
+    ack(**modal_errors({_block_of(error): error_text(spoken(error, sub.services.default_locale), error)}))
 
 
 def _block_of(error: UserError) -> str:

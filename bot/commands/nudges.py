@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot import nudge_steps as steps
-from bot.commands.common import clicked, reporting, services_of, tenant_of
+from bot.commands.common import Click, on_click, services_of, tenant_of
 from bot.domain.errors import N_, UserError
 from bot.flows import after_change
 from bot.i18n import error_text, normalise_locale, t
@@ -58,35 +58,23 @@ def _stale_text(locale: str, key: str) -> str:
     return t(locale, "%(key)s had changed since this reminder was sent: here is how it stands now.", key=key)
 
 
-def on_nudge_button(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Any,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
-    ack()
-    click = clicked(body, respond, client, context)
-    services, team_id, user_id, gateway, locale, tell = (
-        click.services, click.team_id, click.user_id, click.gateway, click.locale, click.tell,
-    )  # fmt: skip
-    channel, ts = click.channel, click.ts
-    with reporting(tell, lambda: locale):
-        ref = _ref(action.get("value"))
-        action_id = str(action["action_id"])
-        if action_id == ids.ACTION_NUDGE_SET_DATE:
-            _open_set_date(services, gateway, body, team_id, user_id, ref, channel, ts, tell)
-            return
-        change = steps.apply_button(services, team_id=team_id, user_id=user_id, action_id=action_id, ref=ref)
-        after_change(services, gateway, change, actor=user_id)
-        if channel and ts:
-            locale = steps.redraw_nudge(
-                services, gateway, team_id=team_id, user_id=user_id, channel=channel, ts=ts,
-                listed=ref["list"], more=ref["more"],
-            )  # fmt: skip
-        if change.stale:
-            tell(_stale_text(locale, change.record.key))
+@on_click
+def on_nudge_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
+    services, gateway, team_id, user_id = click.services, click.gateway, click.team_id, click.user_id
+    ref = _ref(action.get("value"))
+    action_id = str(action["action_id"])
+    if action_id == ids.ACTION_NUDGE_SET_DATE:
+        _open_set_date(services, gateway, body, team_id, user_id, ref, click.channel, click.ts, click.tell)
+        return
+    change = steps.apply_button(services, team_id=team_id, user_id=user_id, action_id=action_id, ref=ref)
+    after_change(services, gateway, change, actor=user_id)
+    if click.channel and click.ts:
+        click.locale = steps.redraw_nudge(
+            services, gateway, team_id=team_id, user_id=user_id, channel=click.channel, ts=click.ts,
+            listed=ref["list"], more=ref["more"],
+        )  # fmt: skip
+    if change.stale:
+        click.tell(_stale_text(click.locale, change.record.key))
 
 
 def _open_set_date(

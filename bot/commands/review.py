@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
+from slack_bolt import App
 
 from bot import ids
 from bot import review_steps as steps
-from bot.commands.common import clicked, reporting
+from bot.commands.common import Click, on_click
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
 from bot.flows import after_change
@@ -60,34 +59,20 @@ def _redraw(
         gateway.update(channel=str(channel), ts=str(ts), text=text, blocks=blocks)
 
 
-def on_review_action(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Any,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
-    ack()
-    click = clicked(body, respond, client, context)
-    services, team_id, user_id, gateway, locale, tell = (
-        click.services, click.team_id, click.user_id, click.gateway, click.locale, click.tell,
+@on_click
+def on_review_action(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
+    value = _value(action)
+    change = steps.apply_button(
+        click.services, team_id=click.team_id, user_id=click.user_id, action_id=str(action["action_id"]),
+        value=value,
     )  # fmt: skip
-    with reporting(tell, lambda: locale):
-        value = _value(action)
-        change = steps.apply_button(
-            services, team_id=team_id, user_id=user_id, action_id=str(action["action_id"]), value=value
-        )
-        after_change(services, gateway, change, actor=user_id)
-        _redraw(services, gateway, body, respond, change)
-        if change.stale:
-            tell(
-                t(
-                    locale,
-                    "%(key)s had changed since this review was drawn: here is how it stands now.",
-                    key=change.record.key,
-                )
-            )
+    after_change(click.services, click.gateway, change, actor=click.user_id)
+    _redraw(click.services, click.gateway, body, click.respond, change)
+    if change.stale:
+        click.tell(
+            t(click.locale, "%(key)s had changed since this review was drawn: here is how it stands now.",
+              key=change.record.key)
+        )  # fmt: skip
 
 
 def register(app: App) -> None:

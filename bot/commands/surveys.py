@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot import survey_answers as answers
-from bot.commands.common import clicked, reporting, services_of
+from bot.commands.common import Click, on_click, services_of
 from bot.domain import surveys
 from bot.domain.errors import N_, UserError
 from bot.i18n import error_text, normalise_locale
@@ -65,69 +65,43 @@ def _show_as_it_stands(
     _redraw(gateway, channel, ts, dm, locale)
 
 
-def on_score_button(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Any,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
+@on_click
+def on_score_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
     """A score button: store or change the score, then redraw the DM with it highlighted."""
-    ack()
-    click = clicked(body, respond, client, context)
-    services, user_id, gateway, locale, tell = (
-        click.services, click.user_id, click.gateway, click.locale, click.tell,
-    )  # fmt: skip
-    channel, ts = click.channel, click.ts
-    with reporting(tell, lambda: locale):
-        ref = _ref(action.get("value"))
-        score = ref.get("score")
-        if not isinstance(score, int):
-            raise UserError(BROKEN)
-        if ref.get("c"):
-            dm, locale = answers.answer(services, survey_id=ref["s"], user_id=user_id, score=score)
-            tell(saved_note(score=dm.score, closes_on=dm.closes_on, locale=locale))
-            return
-        try:
-            dm, locale = answers.answer(services, survey_id=ref["s"], user_id=user_id, score=score)
-        except UserError:
-            _show_as_it_stands(services, gateway, ref["s"], user_id, channel, ts)
-            raise
-        _redraw(gateway, channel, ts, dm, locale)
+    services, user_id = click.services, click.user_id
+    ref = _ref(action.get("value"))
+    score = ref.get("score")
+    if not isinstance(score, int):
+        raise UserError(BROKEN)
+    if ref.get("c"):
+        dm, click.locale = answers.answer(services, survey_id=ref["s"], user_id=user_id, score=score)
+        click.tell(saved_note(score=dm.score, closes_on=dm.closes_on, locale=click.locale))
+        return
+    try:
+        dm, click.locale = answers.answer(services, survey_id=ref["s"], user_id=user_id, score=score)
+    except UserError:
+        _show_as_it_stands(services, click.gateway, ref["s"], user_id, click.channel, click.ts)
+        raise
+    _redraw(click.gateway, click.channel, click.ts, dm, click.locale)
 
 
-def on_details_button(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Any,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
+@on_click
+def on_details_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
     """The "Add details" button: open the form with the person's current answer (the trigger expires in 3 s)."""
-    ack()
-    click = clicked(body, respond, client, context)
-    services, user_id, gateway, locale, tell = (
-        click.services, click.user_id, click.gateway, click.locale, click.tell,
-    )  # fmt: skip
-    channel, ts = click.channel, click.ts
-    with reporting(tell, lambda: locale):
-        ref = _ref(action.get("value"))
-        dm, locale = answers.as_it_stands(services, survey_id=ref["s"], user_id=user_id)
-        if dm.closed:
-            if not ref.get("c"):
-                _redraw(gateway, channel, ts, dm, locale)
-            raise UserError(
-                N_("This survey is closed: answers can no longer be given or changed. Thank you!")
-            )
-        metadata = {"s": dm.survey_id, "channel": channel, "ts": ts, "locale": locale}
-        if ref.get("c"):
-            metadata["c"] = 1
-        view = details_modal(dm, locale=locale, metadata=metadata)
-        sent = gateway.open_view(trigger_id=str(body.get("trigger_id", "")), view=view)
-        if not sent.ok:
-            raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+    ref = _ref(action.get("value"))
+    dm, click.locale = answers.as_it_stands(click.services, survey_id=ref["s"], user_id=click.user_id)
+    locale, channel, ts = click.locale, click.channel, click.ts
+    if dm.closed:
+        if not ref.get("c"):
+            _redraw(click.gateway, channel, ts, dm, locale)
+        raise UserError(N_("This survey is closed: answers can no longer be given or changed. Thank you!"))
+    metadata = {"s": dm.survey_id, "channel": channel, "ts": ts, "locale": locale}
+    if ref.get("c"):
+        metadata["c"] = 1
+    view = details_modal(dm, locale=locale, metadata=metadata)
+    sent = click.gateway.open_view(trigger_id=str(body.get("trigger_id", "")), view=view)
+    if not sent.ok:
+        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
 
 
 _FIELD_BLOCKS = {"score": ids.BLOCK_SURVEY_SCORE, "recommend": ids.BLOCK_SURVEY_RECOMMEND}
