@@ -75,6 +75,22 @@ def test_a_listener_imports_no_other_listener(path: Path) -> None:
     assert listener_imports(path.read_text(encoding="utf-8"), _module(path)) == []
 
 
+def test_only_the_app_factory_imports_the_listeners() -> None:
+    """Dependencies point one way: listeners call features, never the reverse (``bot/app.py`` registers them)."""
+    bot = COMMANDS.parent
+    importers = sorted(
+        str(path.relative_to(bot.parent))
+        for path in bot.rglob("*.py")
+        if COMMANDS not in path.parents
+        and any(
+            name == "bot.commands" or name.startswith("bot.commands.")
+            for _line, names in _imports(ast.parse(path.read_text(encoding="utf-8")))
+            for name in names
+        )
+    )
+    assert importers == ["bot/app.py"]
+
+
 def test_the_listener_modules_are_all_checked() -> None:
     assert {p.stem for p in LISTENERS} >= {
         "common",

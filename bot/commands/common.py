@@ -5,7 +5,6 @@ after ``ack()`` (the guard, ``bot.commands.guard``, apologises for anything else
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import LOCALE_NOTE, UserError, spoken
 from bot.domain.people import person_locale
-from bot.i18n import error_text, t
+from bot.i18n import error_text
 from bot.services import Services
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import SlashCommand, metadata_of
@@ -124,17 +123,6 @@ def answer_command(
             locale=services.default_locale,
         )
         handle(request)
-
-
-def apology(locale: str, what: str) -> str:
-    """Log the error being handled under a short reference, and say sorry with that reference (no traceback)."""
-    ref = uuid.uuid4().hex[:8]
-    log.exception("%s failed (ref %s)", what, ref)
-    return t(
-        locale,
-        "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
-        ref=ref,
-    )
 
 
 def tell_clicker(body: dict[str, Any], respond: Callable[..., Any]) -> Reply:

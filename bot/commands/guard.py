@@ -24,10 +24,9 @@ from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection import Args
 from slack_sdk import WebClient
 
-from bot.commands.common import apology
 from bot.domain.errors import LOCALE_NOTE, UserError
 from bot.domain.people import person_locale
-from bot.i18n import error_text
+from bot.i18n import apology, error_text
 from bot.services import Services
 from bot.slack.blocks import notice_modal
 from bot.slack.gateway import SlackGateway

@@ -12,12 +12,12 @@ from slack_sdk import WebClient
 from bot import ids
 from bot import project_steps as steps
 from bot.closure import close_and_report
-from bot.commands.common import Asked, answer_command, apology, services_of, tenant_of
+from bot.commands.common import Asked, answer_command, services_of, tenant_of
 from bot.domain.errors import N_, UserError, spoken
 from bot.domain.project_settings import FORM_FIELD, InvalidSettings
 from bot.domain.retrospective import check_closing_text
 from bot.domain.surveys import KIND_ON_DEMAND
-from bot.i18n import error_text, t
+from bot.i18n import apology, error_text, t
 from bot.parsing import parse_project_key, split_subcommand
 from bot.project_channels import DM_REFUSAL
 from bot.rendering import render
