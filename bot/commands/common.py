@@ -15,10 +15,13 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import LOCALE_NOTE, UserError, spoken
 from bot.domain.people import person_locale
+from bot.domain.views import ProjectView
 from bot.i18n import error_text
 from bot.services import Services
+from bot.shortcut_steps import shortcut_projects
+from bot.slack.blocks import no_project_modal
 from bot.slack.gateway import SlackGateway
-from bot.slack.payloads import SlashCommand, metadata_of
+from bot.slack.payloads import MessageShortcut, SlashCommand, metadata_of
 
 log = logging.getLogger("aftercare.listeners")
 
@@ -200,6 +203,50 @@ def submitted(
         gateway=SlackGateway(client),
         meta=metadata_of(view),
     )
+
+
+@dataclass
+class Shortcut:
+    """A message shortcut: the message, who and where, the projects its form can offer, in which language."""
+
+    services: Services
+    team_id: str
+    payload: MessageShortcut
+    gateway: SlackGateway
+    # The channel's project, if any, and every active project of the workspace (the form's picker).
+    project: ProjectView | None
+    active: list[ProjectView]
+    # The channel's project's language, else the default; errors are reported in it too.
+    locale: str
+
+    def no_project_form(self) -> bool:
+        """With no active project to log into, say so in a form instead; true when it did."""
+        if self.active:
+            return False
+        self.gateway.open_view(trigger_id=self.payload.trigger_id, view=no_project_modal(self.locale))
+        return True
+
+
+def answer_shortcut(
+    body: dict[str, Any],
+    respond: Callable[..., Any],
+    client: WebClient,
+    context: BoltContext,
+    handle: Callable[[Shortcut], None],
+) -> None:
+    """The preamble of every message shortcut (after its ``ack()``): parse it, find the projects, then
+    ``handle`` it; a :class:`UserError` is answered privately in the request's language."""
+    services = services_of(context)
+    request: Shortcut | None = None
+    with reporting(ephemeral_reply(respond), lambda: request.locale if request else services.default_locale):
+        payload = MessageShortcut.model_validate(body)
+        team_id = tenant_of(context)
+        project, active = shortcut_projects(services, team_id=team_id, channel_id=payload.channel.id)
+        request = Shortcut(
+            services=services, team_id=team_id, payload=payload, gateway=SlackGateway(client), project=project,
+            active=active, locale=project.locale if project else services.default_locale,
+        )  # fmt: skip
+        handle(request)
 
 
 ClickHandler = Callable[[Click, dict[str, Any], dict[str, Any]], None]

@@ -10,13 +10,13 @@ from slack_sdk import WebClient
 
 from bot import ids, shortcut_steps
 from bot import meeting_steps as steps
-from bot.commands.common import Asked, answer_command, ephemeral_reply, reporting, services_of, tenant_of
+from bot.commands.common import Asked, Shortcut, answer_command, answer_shortcut, services_of, tenant_of
 from bot.domain.errors import N_, UserError, spoken
 from bot.domain.meetings import MAX_MEETING_TITLE, MAX_NOTES, MeetingInvalid
 from bot.domain.projects import NOT_LINKED_YET
 from bot.i18n import error_text, t
 from bot.parsing import split_subcommand
-from bot.slack.blocks import MAX_INPUT, modal_errors, no_project_modal
+from bot.slack.blocks import MAX_INPUT, modal_errors
 from bot.slack.gateway import SlackGateway
 from bot.slack.meeting_blocks import (
     meeting_form_errors,
@@ -24,7 +24,7 @@ from bot.slack.meeting_blocks import (
     meeting_list_text,
     parse_meeting_form,
 )
-from bot.slack.payloads import MessageShortcut, metadata_of
+from bot.slack.payloads import metadata_of
 from bot.text import decode_slack_text, prefill
 from storage.models import ProjectStatus
 
@@ -79,56 +79,45 @@ def add_to_meeting_shortcut(
     ack: Ack, body: dict[str, Any], respond: Any, client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    services = services_of(context)
-    locale = [services.default_locale]
-    with reporting(ephemeral_reply(respond), lambda: locale[0]):
-        shortcut = MessageShortcut.model_validate(body)
-        team_id = tenant_of(context)
-        gateway = SlackGateway(client)
-        project, active = shortcut_steps.shortcut_projects(
-            services, team_id=team_id, channel_id=shortcut.channel.id
+    answer_shortcut(body, respond, client, context, _add_to_meeting)
+
+
+def _add_to_meeting(sc: Shortcut) -> None:
+    if sc.project and sc.project.status != ProjectStatus.ACTIVE:
+        raise UserError(CLOSED, key=sc.project.key)
+    if sc.no_project_form():
+        return
+    message = sc.payload.message
+    _, text = prefill(message.text, message.file_names)
+    full_text = text[:MAX_NOTES]
+    shown = full_text[:MAX_INPUT]
+    notices = []
+    if len(text) > MAX_NOTES:
+        notices.append(
+            t(
+                sc.locale,
+                "The message is longer than %(limit)s characters: only the first %(limit)s are kept in the notes.",
+                limit=MAX_NOTES,
+            )
         )
-        if project:
-            locale[0] = project.locale
-            if project.status != ProjectStatus.ACTIVE:
-                raise UserError(CLOSED, key=project.key)
-        if not active:
-            gateway.open_view(
-                trigger_id=shortcut.trigger_id,
-                view=no_project_modal(locale[0]),
+    elif len(full_text) > MAX_INPUT:
+        notices.append(
+            t(
+                sc.locale,
+                "The message is longer than %(limit)s characters: the form shows the start, and the whole text is saved.",
+                limit=MAX_INPUT,
             )
-            return
-        message = shortcut.message
-        _, text = prefill(message.text, message.file_names)
-        full_text = text[:MAX_NOTES]
-        shown = full_text[:MAX_INPUT]
-        notices = []
-        if len(text) > MAX_NOTES:
-            notices.append(
-                t(
-                    locale[0],
-                    "The message is longer than %(limit)s characters: only the first %(limit)s are kept in the notes.",
-                    limit=MAX_NOTES,
-                )
-            )
-        elif len(full_text) > MAX_INPUT:
-            notices.append(
-                t(
-                    locale[0],
-                    "The message is longer than %(limit)s characters: the form shows the start, and the whole text is saved.",
-                    limit=MAX_INPUT,
-                )
-            )
-        draft_id = steps.open_meeting_form(
-            services, gateway, team_id=team_id, locale=locale[0], trigger_id=shortcut.trigger_id,
-            user_id=shortcut.user.id, project=project, projects=active, channel_id=shortcut.channel.id,
-            notes=shown, notice=" ".join(notices) or None,
-            draft={
-                "full_text": full_text, "shown_text": shown, "message_ts": message.ts,
-                "thread_root": shortcut.thread_root, "source_channel_id": shortcut.channel.id,
-            },
-        )  # fmt: skip
-        shortcut_steps.link_source(services, gateway, shortcut, team_id=team_id, draft_id=draft_id)
+        )
+    draft_id = steps.open_meeting_form(
+        sc.services, sc.gateway, team_id=sc.team_id, locale=sc.locale, trigger_id=sc.payload.trigger_id,
+        user_id=sc.payload.user.id, project=sc.project, projects=sc.active, channel_id=sc.payload.channel.id,
+        notes=shown, notice=" ".join(notices) or None,
+        draft={
+            "full_text": full_text, "shown_text": shown, "message_ts": message.ts,
+            "thread_root": sc.payload.thread_root, "source_channel_id": sc.payload.channel.id,
+        },
+    )  # fmt: skip
+    shortcut_steps.link_source(sc.services, sc.gateway, sc.payload, team_id=sc.team_id, draft_id=draft_id)
 
 
 # -- submission ----------------------------------------------------------------------------------------
