@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.commands.common import apology
 from bot.domain.errors import UserError
 from bot.domain.retrospective import Closing
-from bot.i18n import error_text
+from bot.i18n import apology, error_text
 from bot.jobs.closing import ReportOutcome, close_project, deliver_report
 from bot.rendering import render
 from bot.services import Services

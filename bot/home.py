@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.directory import fetch_missing, with_directory
 from bot.domain.dashboard import dashboard
-from bot.domain.people import locale_of
+from bot.domain.people import locale_of, set_notify_assignments
 from bot.services import Services
 from bot.slack.home_blocks import home_view
 from storage.models import Person
@@ -121,3 +121,9 @@ def _refresh_now(services: Services, client: WebClient, team_id: str, wanted: li
         except Exception:
             log.exception("refresh_homes: App Home of %s in team %s failed", user_id, team_id)
     return published
+
+
+def set_assignment_dms(services: Services, *, team_id: str, user_id: str, enabled: bool) -> None:
+    """The App Home preference: whether the person is told by DM when a record is assigned to them."""
+    with services.db.write() as session:
+        set_notify_assignments(session, team_id=team_id, user_id=user_id, enabled=enabled)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gettext
 import io
+import logging
+import uuid
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -89,3 +91,18 @@ def language_name(locale: str) -> str:
     if locale in _LANGUAGE_NAMES:
         return _LANGUAGE_NAMES[locale]
     return Locale.parse(locale.replace("-", "_")).get_display_name(locale.replace("-", "_")) or locale
+
+
+# The apology is logged with the listeners' errors, whoever says it (a listener, the guard, the closing flow).
+_errors_log = logging.getLogger("aftercare.listeners")
+
+
+def apology(locale: str, what: str) -> str:
+    """Log the error being handled under a short reference, and say sorry with that reference (no traceback)."""
+    ref = uuid.uuid4().hex[:8]
+    _errors_log.exception("%s failed (ref %s)", what, ref)
+    return t(
+        locale,
+        "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
+        ref=ref,
+    )

@@ -45,7 +45,7 @@ def dms(slack: SlackHarness, user: str = "UALICE") -> list[str]:
 
 
 def test_a_slash_command(project: SlackHarness, mocker: Any, caplog: pytest.LogCaptureFixture) -> None:
-    mocker.patch("bot.commands.records.list_records", side_effect=boom)
+    mocker.patch("bot.record_steps.list_records", side_effect=boom)
     response = project.command("/issue", "list")
     assert (response.status, response.body) == (200, "")
     told(project.last_ephemeral(), caplog)
@@ -69,7 +69,7 @@ def test_a_button_that_fails_right_after_its_ack(
 def test_a_button_in_app_home_apologises_by_dm(
     home_ready: SlackHarness, mocker: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mocker.patch("bot.commands.home.set_notify_assignments", side_effect=boom)
+    mocker.patch("bot.home.set_notify_assignments", side_effect=boom)
     button = {"action_id": ids.ACTION_HOME_NOTIFY_ASSIGNMENTS, "value": json.dumps({"notify": False})}
     response = click(home_ready, button, in_home=True)
     assert response.status == 200
@@ -82,7 +82,7 @@ def test_a_form_shows_the_apology_in_place_and_keeps_what_was_typed(
 ) -> None:
     project.command("/issue", "new")
     view = project.opened_view()
-    mocker.patch("bot.commands.forms.create_record", side_effect=boom)
+    mocker.patch("bot.record_forms.create_record", side_effect=boom)
     response = project.submit_view(
         view,
         {
@@ -130,7 +130,7 @@ def test_a_message_shortcut(project: SlackHarness, mocker: Any, caplog: pytest.L
 def test_the_global_shortcut_apologises_by_dm(
     project: SlackHarness, mocker: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mocker.patch("bot.commands.forms.list_projects", side_effect=boom)
+    mocker.patch("bot.record_forms.list_projects", side_effect=boom)
     response = project.interact(
         {
             "type": "shortcut",

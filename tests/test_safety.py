@@ -73,7 +73,7 @@ def test_control_characters_are_dropped(project: SlackHarness) -> None:
 
 
 def test_an_error_after_ack_is_reported_not_swallowed(project: SlackHarness, mocker) -> None:  # type: ignore[no-untyped-def]
-    mocker.patch("bot.commands.records.create_record", side_effect=RuntimeError("disk on fire"))
+    mocker.patch("bot.record_steps.create_record", side_effect=RuntimeError("disk on fire"))
     response = project.command("/issue", "new Something")
     assert response.status == 200
     text = project.last_ephemeral()

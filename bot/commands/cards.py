@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
-from sqlalchemy.orm import Session
+from slack_bolt import Ack, App
 
 from bot import ids
-from bot.commands.common import clicked, reporting
+from bot import record_steps as steps
+from bot.commands.common import Click, on_click
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
 from bot.flows import after_change, open_edit_form, with_service_level
@@ -53,87 +52,38 @@ def _redraw_clicked(
     gateway.update(channel=channel, ts=ts, text=text, blocks=blocks)
 
 
-def _apply(
-    services: Services, team_id: str, user_id: str, action_id: str, value: dict[str, Any]
-) -> lifecycle.Change:
-    key, version = value["key"], value.get("v")
-    now = services.now()
-
-    def apply(session: Session) -> lifecycle.Change:
-        if action_id == ids.ACTION_CARD_ASSIGN_ME:
-            return lifecycle.assign(
-                session, team_id=team_id, key=key, assignee_id=user_id, user_id=user_id, now=now,
-                expected_version=version, taking=True,
-            )  # fmt: skip
-        verb = "close" if action_id == ids.ACTION_CARD_CLOSE else str(value.get("verb", ""))
-        return lifecycle.move(
-            session, team_id=team_id, key=key, verb=verb, user_id=user_id, now=now, expected_version=version
-        )
-
-    return lifecycle.change_once(services.db, team_id=team_id, key=key, apply=apply)
-
-
-def on_card_button(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Any,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
-    ack()
-    click = clicked(body, respond, client, context)
-    services, team_id, user_id, gateway, locale, tell = (
-        click.services, click.team_id, click.user_id, click.gateway, click.locale, click.tell,
-    )  # fmt: skip
-    with reporting(tell, lambda: locale):
-        value = _value(action)
-        if action["action_id"] == ids.ACTION_CARD_EDIT:
-            open_edit_form(
-                services, gateway, team_id=team_id, key=value["key"], kind=None, user_id=user_id,
-                trigger_id=str(body.get("trigger_id", "")),
-            )  # fmt: skip
-            return
-        change = _apply(services, team_id, user_id, action["action_id"], value)
-        after_change(services, gateway, change, actor=user_id)
-        _redraw_clicked(body, respond, gateway, change, services)
-        if change.stale:
-            tell(
-                t(
-                    locale,
-                    "%(key)s had changed since this card was drawn: here is how it stands now.",
-                    key=change.record.key,
-                )
-            )
-            if (body.get("container") or {}).get("type") == "view":
-                # A stale button in App Home: redraw the clicker's dashboard from current data.
-                refresh_homes(services, gateway.client, team_id, [user_id])
-
-
-def on_undo_delete(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Any,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
-    ack()
-    click = clicked(body, respond, client, context)
-    services, team_id, user_id, gateway, tell = (
-        click.services, click.team_id, click.user_id, click.gateway, click.tell,
-    )  # fmt: skip
-    with reporting(tell, lambda: click.locale):
-        value = _value(action)
-        change = lifecycle.change_once(
-            services.db, team_id=team_id, key=value["key"],
-            apply=lambda session: lifecycle.restore(
-                session, team_id=team_id, key=value["key"], user_id=user_id, now=services.now()
-            ),
+@on_click
+def on_card_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
+    services, gateway = click.services, click.gateway
+    value = _value(action)
+    if action["action_id"] == ids.ACTION_CARD_EDIT:
+        open_edit_form(
+            services, gateway, team_id=click.team_id, key=value["key"], kind=None, user_id=click.user_id,
+            trigger_id=str(body.get("trigger_id", "")),
         )  # fmt: skip
-        after_change(services, gateway, change, actor=user_id)
-        text, blocks = restored_blocks(change.record, change.record.locale)
-        respond(text=text, blocks=blocks, replace_original=True)
+        return
+    change = steps.card_button(
+        services, team_id=click.team_id, user_id=click.user_id, action_id=action["action_id"], value=value
+    )
+    after_change(services, gateway, change, actor=click.user_id)
+    _redraw_clicked(body, click.respond, gateway, change, services)
+    if change.stale:
+        click.tell(
+            t(click.locale, "%(key)s had changed since this card was drawn: here is how it stands now.",
+              key=change.record.key)
+        )  # fmt: skip
+        if (body.get("container") or {}).get("type") == "view":
+            # A stale button in App Home: redraw the clicker's dashboard from current data.
+            refresh_homes(services, gateway.client, click.team_id, [click.user_id])
+
+
+@on_click
+def on_undo_delete(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
+    value = _value(action)
+    change = steps.restore(click.services, team_id=click.team_id, key=value["key"], user_id=click.user_id)
+    after_change(click.services, click.gateway, change, actor=click.user_id)
+    text, blocks = restored_blocks(change.record, change.record.locale)
+    click.respond(text=text, blocks=blocks, replace_original=True)
 
 
 def on_link_button(ack: Ack) -> None:

@@ -1,22 +1,27 @@
-"""What every listener shares: the services, the tenant, and reporting errors after ``ack()``."""
+"""What every listener shares: the preamble of a slash command (:func:`answer_command`), a button click
+(:func:`on_click`) and a form submission (:func:`submitted`), the services and tenant, and reporting errors
+after ``ack()`` (the guard, ``bot.commands.guard``, apologises for anything else)."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.domain.errors import N_, UserError
-from bot.domain.people import locale_of
-from bot.i18n import error_text, t
+from bot.domain.errors import LOCALE_NOTE, UserError, spoken
+from bot.domain.people import person_locale
+from bot.domain.views import ProjectView
+from bot.i18n import error_text
 from bot.services import Services
+from bot.shortcut_steps import shortcut_projects
+from bot.slack.blocks import no_project_modal
 from bot.slack.gateway import SlackGateway
+from bot.slack.payloads import MessageShortcut, SlashCommand, metadata_of
 
 log = logging.getLogger("aftercare.listeners")
 
@@ -50,15 +55,6 @@ def ephemeral_reply(respond: Callable[..., Any]) -> Reply:
     return reply
 
 
-# The attribute under which :func:`reporting` notes, on an unexpected error, the language it was speaking.
-# What a record or meeting command says in a channel no project uses.
-NOT_LINKED = N_(
-    "This channel isn't linked to a project yet. Create one here with /project new ACME Acme Corp after-sales."
-)
-
-LOCALE_NOTE = "aftercare_locale"
-
-
 @contextmanager
 def reporting(reply: Reply, locale: Callable[[], str]) -> Iterator[None]:
     """Tell the person what they got wrong (a :class:`UserError`) through ``reply``, in ``locale()``.
@@ -70,22 +66,66 @@ def reporting(reply: Reply, locale: Callable[[], str]) -> Iterator[None]:
     try:
         yield
     except UserError as error:
-        reply(error_text(locale(), error, in_message=True))
+        reply(error_text(spoken(error, locale()), error, in_message=True))
     except Exception as error:
-        with suppress(Exception):  # the locale itself may need what just failed
-            setattr(error, LOCALE_NOTE, locale())
+        if not getattr(error, LOCALE_NOTE, None):  # a feature step may have noted it (``speaking``)
+            with suppress(Exception):  # the locale itself may need what just failed
+                setattr(error, LOCALE_NOTE, locale())
         raise
 
 
-def apology(locale: str, what: str) -> str:
-    """Log the error being handled under a short reference, and say sorry with that reference (no traceback)."""
-    ref = uuid.uuid4().hex[:8]
-    log.exception("%s failed (ref %s)", what, ref)
-    return t(
-        locale,
-        "Sorry, something went wrong on our side (ref %(ref)s). Please try again in a moment.",
-        ref=ref,
-    )
+@dataclass
+class Asked:
+    """A slash command, parsed once: who asked, in which workspace and channel, how to answer only them."""
+
+    services: Services
+    command: SlashCommand
+    team_id: str
+    # The Grid organisation (Bolt's context), stored with a new project so jobs find its installation.
+    enterprise_id: str | None
+    gateway: SlackGateway
+    reply: Reply
+    # Bolt's respond, for replies with blocks (only the person sees them).
+    respond: Callable[..., Any]
+    # Follows the channel's project once it is known (errors are reported in it too).
+    locale: str
+
+    def reply_blocks(self, text: str, blocks: list[dict[str, Any]]) -> None:
+        self.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+    def where(self) -> dict[str, str]:
+        """The workspace, channel and person a step of the channel's project needs."""
+        return {
+            "team_id": self.team_id,
+            "channel_id": self.command.channel_id,
+            "user_id": self.command.user_id,
+        }
+
+
+def answer_command(
+    body: dict[str, Any],
+    respond: Callable[..., Any],
+    client: WebClient,
+    context: BoltContext,
+    handle: Callable[[Asked], None],
+) -> None:
+    """The preamble of every slash command (after its ``ack()``): parse it, then ``handle`` it; a
+    :class:`UserError` is answered privately in the request's language, anything else goes on to the guard."""
+    services = services_of(context)
+    reply = ephemeral_reply(respond)
+    request: Asked | None = None
+    with reporting(reply, lambda: request.locale if request else services.default_locale):
+        request = Asked(
+            services=services,
+            command=SlashCommand.model_validate(body),
+            team_id=tenant_of(context),
+            enterprise_id=context.enterprise_id,
+            gateway=SlackGateway(client),
+            reply=reply,
+            respond=respond,
+            locale=services.default_locale,
+        )
+        handle(request)
 
 
 def tell_clicker(body: dict[str, Any], respond: Callable[..., Any]) -> Reply:
@@ -101,9 +141,12 @@ def tell_clicker(body: dict[str, Any], respond: Callable[..., Any]) -> Reply:
     return tell
 
 
-@dataclass(frozen=True)
+@dataclass
 class Click:
-    """A button click: who, in which workspace, where, in which language, and how to answer only them."""
+    """A button click: who, in which workspace, where, in which language, and how to answer only them.
+
+    ``locale`` starts as the clicker's own and follows what the handler learns (the survey's, the nudge's).
+    """
 
     services: Services
     team_id: str
@@ -114,6 +157,8 @@ class Click:
     # The message the button is on ("" in App Home or a modal).
     channel: str
     ts: str
+    # Bolt's respond: replaces the clicked message when it is ephemeral.
+    respond: Callable[..., Any]
 
 
 def clicked(
@@ -122,8 +167,7 @@ def clicked(
     services = services_of(context)
     team_id = tenant_of(context)
     user_id = str(body["user"]["id"])
-    with services.db.read() as session:
-        locale = locale_of(session, team_id=team_id, user_id=user_id, default=services.default_locale)
+    locale = person_locale(services.db, team_id=team_id, user_id=user_id, default=services.default_locale)
     container = body.get("container") or {}
     return Click(
         services=services,
@@ -134,4 +178,101 @@ def clicked(
         tell=tell_clicker(body, respond),
         channel=str(container.get("channel_id") or (body.get("channel") or {}).get("id") or ""),
         ts=str(container.get("message_ts") or ""),
+        respond=respond,
     )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A form submitted: by whom, in which workspace, and what the form carried in its metadata."""
+
+    services: Services
+    team_id: str
+    user_id: str
+    gateway: SlackGateway
+    meta: dict[str, Any]
+
+
+def submitted(
+    body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> Submission:
+    return Submission(
+        services=services_of(context),
+        team_id=tenant_of(context),
+        user_id=str(body["user"]["id"]),
+        gateway=SlackGateway(client),
+        meta=metadata_of(view),
+    )
+
+
+@dataclass
+class Shortcut:
+    """A message shortcut: the message, who and where, the projects its form can offer, in which language."""
+
+    services: Services
+    team_id: str
+    payload: MessageShortcut
+    gateway: SlackGateway
+    # The channel's project, if any, and every active project of the workspace (the form's picker).
+    project: ProjectView | None
+    active: list[ProjectView]
+    # The channel's project's language, else the default; errors are reported in it too.
+    locale: str
+
+    def no_project_form(self) -> bool:
+        """With no active project to log into, say so in a form instead; true when it did."""
+        if self.active:
+            return False
+        self.gateway.open_view(trigger_id=self.payload.trigger_id, view=no_project_modal(self.locale))
+        return True
+
+
+def answer_shortcut(
+    body: dict[str, Any],
+    respond: Callable[..., Any],
+    client: WebClient,
+    context: BoltContext,
+    handle: Callable[[Shortcut], None],
+) -> None:
+    """The preamble of every message shortcut (after its ``ack()``): parse it, find the projects, then
+    ``handle`` it; a :class:`UserError` is answered privately in the request's language."""
+    services = services_of(context)
+    request: Shortcut | None = None
+    with reporting(ephemeral_reply(respond), lambda: request.locale if request else services.default_locale):
+        payload = MessageShortcut.model_validate(body)
+        team_id = tenant_of(context)
+        project, active = shortcut_projects(services, team_id=team_id, channel_id=payload.channel.id)
+        request = Shortcut(
+            services=services, team_id=team_id, payload=payload, gateway=SlackGateway(client), project=project,
+            active=active, locale=project.locale if project else services.default_locale,
+        )  # fmt: skip
+        handle(request)
+
+
+ClickHandler = Callable[[Click, dict[str, Any], dict[str, Any]], None]
+
+
+def on_click(handle: ClickHandler) -> Callable[..., None]:
+    """A button's listener: ``ack()``, the :class:`Click`, then ``handle(click, body, action)``.
+
+    A :class:`UserError` is told to the clicker in ``click.locale`` as it then stands; anything else goes
+    on to the guard (``bot.commands.guard``), which apologises.
+    """
+
+    def listener(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Callable[..., Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        click = clicked(body, respond, client, context)
+        with reporting(click.tell, lambda: click.locale):
+            handle(click, body, action)
+
+    listener.__name__ = handle.__name__
+    listener.__qualname__ = handle.__qualname__
+    listener.__doc__ = handle.__doc__
+    return listener

@@ -11,11 +11,10 @@ from bot import ids
 from bot.card_level import forget_channel
 from bot.commands.common import services_of, tenant_of
 from bot.directory import store_members
-from bot.installations import installation_store
+from bot.installations import stop_sending
 from bot.jobs.base import DeliveryKind, JobContext
 from bot.jobs.customer import channel_shared_notices
 from bot.jobs.runner import Runner, job_client_factory
-from storage.ledger import mark_uninstalled
 
 log = logging.getLogger("aftercare.listeners.events")
 
@@ -38,10 +37,9 @@ def access_lost(event: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
     team_id = tenant_of(context)
     log.warning("Slack says %s for workspace %s: sending to it stops", event.get("type"), team_id)
-    with services.db.write() as session:
-        mark_uninstalled(session, team_id=team_id, now=services.now())
-    if services.settings.oauth_mode:
-        installation_store(services).delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
+    stop_sending(
+        services, team_id=team_id, enterprise_id=context.enterprise_id, installation_team_id=context.team_id
+    )
 
 
 def channel_shared(event: dict[str, Any], context: BoltContext) -> None:

@@ -9,172 +9,48 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import reporting, services_of, tenant_of
+from bot import record_forms as forms
+from bot.commands.common import Submission, reporting, services_of, submitted, tenant_of
 from bot.domain import lifecycle
-from bot.domain.drafts import take_draft
-from bot.domain.errors import N_, UserError
-from bot.domain.people import locale_of
-from bot.domain.projects import find_active_projects, list_projects
-from bot.domain.records import NewRecord, create_record, set_source
-from bot.domain.views import RecordView
-from bot.flows import after_change, open_record_form, post_record_card, reply_logged_in_thread
+from bot.domain.errors import UserError, spoken
+from bot.flows import after_change, open_record_form
 from bot.i18n import error_text, t
-from bot.parsing import parse_estimate
-from bot.services import Services
 from bot.slack import limits
 from bot.slack.blocks import modal_errors, no_project_modal
 from bot.slack.gateway import SlackGateway
-from bot.slack.payloads import RecordForm, metadata_of, parse_record_form
+from bot.slack.payloads import parse_record_form
 from bot.slack.project_picker import project_options
-from storage.models import Kind, Priority, ProjectStatus
 
 log = logging.getLogger(__name__)
-
-
-def _kind_fields(form: RecordForm) -> dict[str, Any]:
-    return {
-        "estimate_hours": parse_estimate(form.estimate) if form.estimate else None,
-        "probability": form.probability,
-        "impact": form.impact,
-        "mitigation": form.mitigation,
-    }
 
 
 def _submit_new(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    services = services_of(context)
-    team_id = tenant_of(context)
-    user_id = body["user"]["id"]
+    sub = submitted(body, view, client, context)
     form = parse_record_form(view)
-    draft_id = str(metadata_of(view).get("draft", ""))
-    locale = services.default_locale
     try:
-        with services.db.write() as session:
-            draft = take_draft(session, team_id=team_id, draft_id=draft_id)
-            if draft is None:
-                raise UserError(N_("This form has expired. Please start again."), field=ids.BLOCK_TITLE)
-            locale = draft.get("locale", locale)
-            if form.project_id is None:
-                raise UserError(N_("Choose a project."), field=ids.BLOCK_PROJECT)
-            description = form.description
-            full_text = draft.get("full_text")
-            # An untouched, cut-down description stands for the whole message.
-            if full_text and description == draft.get("shown_text"):
-                description = full_text
-            new = NewRecord(
-                kind=Kind(draft.get("kind") or form.kind or Kind.ISSUE),
-                title=form.title,
-                description=description,
-                assignee_id=form.assignee_id,
-                due_date=form.due_date,
-                priority=Priority(form.priority) if form.priority else None,
-                requester_id=draft.get("author_id"),
-                source_url=draft.get("permalink"),
-                source_channel_id=draft.get("source_channel_id"),
-                source_ts=draft.get("message_ts"),
-                **_kind_fields(form),
-            )
-            record = create_record(
-                session,
-                team_id=team_id,
-                project_id=form.project_id,
-                user_id=user_id,
-                new=new,
-                now=services.now(),
-            )
+        saved = forms.save_new_record(
+            sub.services, team_id=sub.team_id, user_id=sub.user_id, draft_id=str(sub.meta.get("draft", "")),
+            form=form,
+        )  # fmt: skip
     except UserError as error:
-        ack(**modal_errors({_block_of(error): error_text(locale, error)}))
+        _refuse(ack, sub, error)
         return
     ack()
-    gateway = SlackGateway(client)
-    try:
-        if draft.get("message_ts"):
-            _confirm_from_message(services, gateway, record, draft, user_id)
-        elif draft.get("global"):
-            _confirm_by_dm(services, gateway, record, user_id, card=True)
-        else:
-            channel = draft.get("channel_id") or record.project_channel_id
-            sent = post_record_card(services, gateway, record, channel=channel) if channel else None
-            if sent is None or not sent.ok:
-                _confirm_by_dm(services, gateway, record, user_id, card=False)
-        if record.assignee_id:
-            after_change(
-                services, gateway, lifecycle.Change(record, newly_assigned=record.assignee_id), actor=user_id
-            )
-    except Exception:
-        log.exception("confirming %s failed", record.key)
-        gateway.dm(user=user_id, text=t(record.locale, "Logged %(key)s.", key=record.key))
-
-
-def _confirm_by_dm(
-    services: Services, gateway: SlackGateway, record: RecordView, user_id: str, *, card: bool
-) -> None:
-    with services.db.read() as session:
-        locale = locale_of(session, team_id=record.team_id, user_id=user_id, default=record.locale)
-    text = t(locale, "Logged %(key)s.", key=record.key)
-    if card and record.project_channel_id:
-        sent = post_record_card(services, gateway, record, channel=record.project_channel_id)
-        if sent.ok:
-            text = t(
-                locale,
-                "Logged %(key)s and posted it in <#%(channel)s>.",
-                key=record.key,
-                channel=record.project_channel_id,
-            )
-    gateway.dm(user=user_id, text=text)
-
-
-def _confirm_from_message(
-    services: Services, gateway: SlackGateway, record: RecordView, draft: dict[str, Any], user_id: str
-) -> None:
-    channel = draft["source_channel_id"]
-    if not record.source_url:
-        link = gateway.permalink(channel=channel, ts=draft["message_ts"])
-        if link:
-            with services.db.write() as session:
-                set_source(session, record_id=record.id, url=link)
-    sent = reply_logged_in_thread(
-        gateway, record, channel=channel, thread_ts=draft["thread_root"], user_id=user_id
-    )
-    if not sent.ok:
-        gateway.dm(
-            user=user_id,
-            text=t(
-                record.locale,
-                "Logged %(key)s. I couldn't reply in the message's thread (%(error)s); invite me to the channel to see replies there.",
-                key=record.key,
-                error=sent.error,
-            ),
-        )
+    forms.confirm_new_record(sub.services, sub.gateway, saved, user_id=sub.user_id)
 
 
 def _submit_edit(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    services = services_of(context)
-    team_id = tenant_of(context)
-    user_id = body["user"]["id"]
+    sub = submitted(body, view, client, context)
     form = parse_record_form(view)
-    key = str(metadata_of(view).get("key", ""))
-    locale = services.default_locale
+    key = str(sub.meta.get("key", ""))
     try:
-        values = lifecycle.RecordEdit(
-            title=form.title,
-            description=form.description,
-            assignee_id=form.assignee_id,
-            due_date=form.due_date,
-            priority=Priority(form.priority or Priority.MEDIUM),
-            **_kind_fields(form),
-        )
-        change = lifecycle.change_once(
-            services.db, team_id=team_id, key=key,
-            apply=lambda session: lifecycle.edit(
-                session, team_id=team_id, key=key, values=values, user_id=user_id, now=services.now()
-            ),
-        )  # fmt: skip
+        change = forms.edit_record(sub.services, team_id=sub.team_id, user_id=sub.user_id, key=key, form=form)
     except UserError as error:
-        ack(**modal_errors({_block_of(error): error_text(locale, error)}))
+        _refuse(ack, sub, error)
         return
     if change.stale:
         ack(
@@ -184,7 +60,12 @@ def _submit_edit(
         )
         return
     ack()
-    after_change(services, SlackGateway(client), change, actor=user_id)
+    after_change(sub.services, sub.gateway, change, actor=sub.user_id)
+
+
+def _refuse(ack: Ack, sub: Submission, error: UserError) -> None:
+    """The form stays open with the problem next to its field, in the language the error was noted in."""
+    ack(**modal_errors({_block_of(error): error_text(spoken(error, sub.services.default_locale), error)}))
 
 
 def _block_of(error: UserError) -> str:
@@ -200,9 +81,7 @@ def global_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, context: 
     team_id = tenant_of(context)
     user_id = str(body["user"]["id"])
     gateway = SlackGateway(client)
-    with services.db.read() as session:
-        locale = locale_of(session, team_id=team_id, user_id=user_id, default=services.default_locale)
-        has_projects = any(p.status == ProjectStatus.ACTIVE for p in list_projects(session, team_id=team_id))
+    locale, has_projects = forms.shortcut_start(services, team_id=team_id, user_id=user_id)
 
     def tell(text: str) -> None:
         # A global shortcut has no channel and no response_url: problems are told by DM.
@@ -231,10 +110,9 @@ def project_suggestions(ack: Ack, body: dict[str, Any], context: BoltContext) ->
     services = services_of(context)
     try:
         team_id = tenant_of(context)
-        with services.db.read() as session:
-            found = find_active_projects(
-                session, team_id=team_id, text=str(body.get("value") or ""), limit=limits.SELECT_OPTIONS
-            )
+        found = forms.suggested_projects(
+            services, team_id=team_id, typed=str(body.get("value") or ""), limit=limits.SELECT_OPTIONS
+        )
     except Exception:
         log.exception("project suggestions failed")
         found = []

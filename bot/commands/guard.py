@@ -24,10 +24,9 @@ from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection import Args
 from slack_sdk import WebClient
 
-from bot.commands.common import LOCALE_NOTE, apology
-from bot.domain.errors import UserError
-from bot.domain.people import locale_of
-from bot.i18n import error_text
+from bot.domain.errors import LOCALE_NOTE, UserError
+from bot.domain.people import person_locale
+from bot.i18n import apology, error_text
 from bot.services import Services
 from bot.slack.blocks import notice_modal
 from bot.slack.gateway import SlackGateway
@@ -234,8 +233,7 @@ def _locale_for(args: Args, error: Exception) -> str:
     if not isinstance(services, Services) or not team or not user:
         return default
     try:
-        with services.db.read() as session:
-            return locale_of(session, team_id=str(team), user_id=str(user), default=default)
+        return person_locale(services.db, team_id=str(team), user_id=str(user), default=default)
     except Exception:  # the database may be what failed
         return default
 

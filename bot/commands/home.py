@@ -10,8 +10,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.commands.common import services_of, tenant_of
-from bot.domain.people import set_notify_assignments
-from bot.home import publish_home
+from bot.home import publish_home, set_assignment_dms
 from bot.slack.home_blocks import notify_choice
 
 log = logging.getLogger("aftercare.listeners.home")
@@ -34,8 +33,7 @@ def toggle_assignment_dms(ack: Ack, body: dict[str, Any], client: WebClient, con
     if wanted is None:
         log.warning("unreadable %s value from %s", ids.ACTION_HOME_NOTIFY_ASSIGNMENTS, user_id)
     else:
-        with services.db.write() as session:
-            set_notify_assignments(session, team_id=team_id, user_id=user_id, enabled=wanted)
+        set_assignment_dms(services, team_id=team_id, user_id=user_id, enabled=wanted)
     publish_home(services, client, team_id, user_id)
 
 

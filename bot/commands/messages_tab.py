@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from bot.commands.common import services_of, tenant_of
 from bot.domain.errors import N_
-from bot.domain.people import locale_of
+from bot.domain.people import person_locale
 from bot.i18n import t
 from bot.slack.gateway import SlackGateway
 
@@ -36,13 +36,12 @@ def direct_message(event: dict[str, Any], client: WebClient, context: BoltContex
         return
     services = services_of(context)
     try:
-        with services.db.read() as session:
-            locale = locale_of(
-                session,
-                team_id=tenant_of(context),
-                user_id=str(event["user"]),
-                default=services.default_locale,
-            )
+        locale = person_locale(
+            services.db,
+            team_id=tenant_of(context),
+            user_id=str(event["user"]),
+            default=services.default_locale,
+        )
         SlackGateway(client).post(
             channel=str(event["channel"]), text=t(locale, HELP), thread_ts=event.get("thread_ts")
         )

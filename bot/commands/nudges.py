@@ -16,25 +16,20 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
 
 from bot import ids
-from bot.commands.common import clicked, reporting, services_of, tenant_of
-from bot.domain import nudge_actions
+from bot import nudge_steps as steps
+from bot.commands.common import Click, on_click, services_of, tenant_of
 from bot.domain.errors import N_, UserError
-from bot.domain.lifecycle import Change, change_once
-from bot.domain.people import locale_of
 from bot.flows import after_change
 from bot.i18n import error_text, normalise_locale, t
 from bot.services import Services
 from bot.slack.blocks import modal_errors, notice_modal
 from bot.slack.gateway import SlackGateway
-from bot.slack.nudge_blocks import NUDGE_ITEMS_SHOWN, nudge_message, set_due_modal
+from bot.slack.nudge_blocks import NUDGE_ITEMS_SHOWN, set_due_modal
 from bot.slack.payloads import metadata_of
 
 log = logging.getLogger(__name__)
-
-SNOOZE_ACTIONS = {ids.ACTION_NUDGE_SNOOZE: 1, ids.ACTION_NUDGE_SNOOZE_WEEK: 7}
 
 
 def _ref(raw: str | None) -> dict[str, Any]:
@@ -59,79 +54,27 @@ def _ref(raw: str | None) -> dict[str, Any]:
     }
 
 
-def redraw_nudge(
-    services: Services,
-    gateway: SlackGateway,
-    *,
-    team_id: str,
-    user_id: str,
-    channel: str,
-    ts: str,
-    listed: list[str],
-    more: int,
-) -> str:
-    """Redraw the nudge at ``channel``/``ts`` from current data; returns the locale it was drawn in."""
-    with services.db.read() as session:
-        items = nudge_actions.listed_items(
-            session, team_id=team_id, keys=listed, user_id=user_id, now=services.now()
-        )
-        fallback = next((i.project_locale for i in items if i.project_locale), services.default_locale)
-        locale = locale_of(session, team_id=team_id, user_id=user_id, default=fallback)
-    text, blocks = nudge_message(items, locale=locale, more=more)
-    gateway.update(channel=channel, ts=ts, text=text, blocks=blocks)
-    return locale
-
-
 def _stale_text(locale: str, key: str) -> str:
     return t(locale, "%(key)s had changed since this reminder was sent: here is how it stands now.", key=key)
 
 
-def _apply(services: Services, team_id: str, user_id: str, action_id: str, ref: dict[str, Any]) -> Change:
-    now = services.now()
-
-    def apply(session: Session) -> Change:
-        if action_id == ids.ACTION_NUDGE_DONE:
-            return nudge_actions.mark_done(
-                session, team_id=team_id, key=ref["key"], user_id=user_id, now=now, expected_version=ref["v"]
-            )
-        days = ref["days"] if isinstance(ref["days"], int) else SNOOZE_ACTIONS[action_id]
-        return nudge_actions.snooze(
-            session, team_id=team_id, key=ref["key"], days=days, user_id=user_id, now=now,
-            expected_version=ref["v"],
+@on_click
+def on_nudge_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
+    services, gateway, team_id, user_id = click.services, click.gateway, click.team_id, click.user_id
+    ref = _ref(action.get("value"))
+    action_id = str(action["action_id"])
+    if action_id == ids.ACTION_NUDGE_SET_DATE:
+        _open_set_date(services, gateway, body, team_id, user_id, ref, click.channel, click.ts, click.tell)
+        return
+    change = steps.apply_button(services, team_id=team_id, user_id=user_id, action_id=action_id, ref=ref)
+    after_change(services, gateway, change, actor=user_id)
+    if click.channel and click.ts:
+        click.locale = steps.redraw_nudge(
+            services, gateway, team_id=team_id, user_id=user_id, channel=click.channel, ts=click.ts,
+            listed=ref["list"], more=ref["more"],
         )  # fmt: skip
-
-    return change_once(services.db, team_id=team_id, key=ref["key"], apply=apply)
-
-
-def on_nudge_button(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Any,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
-    ack()
-    click = clicked(body, respond, client, context)
-    services, team_id, user_id, gateway, locale, tell = (
-        click.services, click.team_id, click.user_id, click.gateway, click.locale, click.tell,
-    )  # fmt: skip
-    channel, ts = click.channel, click.ts
-    with reporting(tell, lambda: locale):
-        ref = _ref(action.get("value"))
-        action_id = str(action["action_id"])
-        if action_id == ids.ACTION_NUDGE_SET_DATE:
-            _open_set_date(services, gateway, body, team_id, user_id, ref, channel, ts, tell)
-            return
-        change = _apply(services, team_id, user_id, action_id, ref)
-        after_change(services, gateway, change, actor=user_id)
-        if channel and ts:
-            locale = redraw_nudge(
-                services, gateway, team_id=team_id, user_id=user_id, channel=channel, ts=ts,
-                listed=ref["list"], more=ref["more"],
-            )  # fmt: skip
-        if change.stale:
-            tell(_stale_text(locale, change.record.key))
+    if change.stale:
+        click.tell(_stale_text(click.locale, change.record.key))
 
 
 def _open_set_date(
@@ -145,16 +88,13 @@ def _open_set_date(
     ts: str,
     tell: Callable[[str], None],
 ) -> None:
-    with services.db.read() as session:
-        form = nudge_actions.check_new_due(
-            session, team_id=team_id, key=ref["key"], user_id=user_id, now=services.now(),
-            expected_version=ref["v"],
-        )  # fmt: skip
-        locale = locale_of(session, team_id=team_id, user_id=user_id, default=form.record.locale)
+    form, locale = steps.new_due_form(
+        services, team_id=team_id, user_id=user_id, key=ref["key"], version=ref["v"]
+    )
     record = form.record
     if form.stale:
         if channel and ts:
-            locale = redraw_nudge(
+            locale = steps.redraw_nudge(
                 services, gateway, team_id=team_id, user_id=user_id, channel=channel, ts=ts,
                 listed=ref["list"], more=ref["more"],
             )  # fmt: skip
@@ -204,13 +144,9 @@ def on_set_due_submit(
         picked = _picked_date(view)
         if picked is None:
             raise UserError(N_("Choose a date."))
-        change = change_once(
-            services.db, team_id=team_id, key=key,
-            apply=lambda session: nudge_actions.set_new_due(
-                session, team_id=team_id, key=key, due=picked, user_id=user_id, now=services.now(),
-                expected_version=version,
-            ),
-        )  # fmt: skip
+        change = steps.set_new_due(
+            services, team_id=team_id, user_id=user_id, key=key, due=picked, version=version
+        )
     except UserError as error:
         ack(**modal_errors({ids.BLOCK_NEW_DUE: error_text(locale, error)}))
         return
@@ -230,7 +166,7 @@ def on_set_due_submit(
         if isinstance(channel, str) and isinstance(ts, str) and channel and ts:
             listed = meta.get("list")
             more = meta.get("more")
-            redraw_nudge(
+            steps.redraw_nudge(
                 services, gateway, team_id=team_id, user_id=user_id, channel=channel, ts=ts,
                 listed=[k for k in listed if isinstance(k, str)] if isinstance(listed, list) else [key],
                 more=more if isinstance(more, int) else 0,

@@ -3,62 +3,32 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
+from bot import project_steps as steps
 from bot.closure import close_and_report
-from bot.commands.common import Reply, apology, ephemeral_reply, reporting, services_of, tenant_of
-from bot.domain.documents import docs_index
-from bot.domain.errors import N_, UserError
-from bot.domain.project_settings import (
-    FORM_FIELD,
-    InvalidSettings,
-    SavedSettings,
-    check_settings,
-    project_settings,
-    save_settings,
-    set_report_channel,
-)
-from bot.domain.projects import (
-    create_project,
-    link_channel,
-    list_projects,
-    prepare_link,
-    project_by_key,
-    project_for_channel,
-    project_for_manager,
-    project_in_channel,
-    reopen_project,
-    unlink_channel,
-)
-from bot.domain.retrospective import check_closing_text, retrospective
-from bot.domain.status import project_status
-from bot.domain.surveys import KIND_ON_DEMAND, start_on_demand_survey
-from bot.i18n import error_text, t
-from bot.jobs.digest import preview_digest
+from bot.commands.common import Asked, answer_command, services_of, tenant_of
+from bot.domain.errors import N_, UserError, spoken
+from bot.domain.project_settings import FORM_FIELD, InvalidSettings
+from bot.domain.retrospective import check_closing_text
+from bot.domain.surveys import KIND_ON_DEMAND
+from bot.i18n import apology, error_text, t
 from bot.parsing import parse_project_key, split_subcommand
-from bot.project_channels import DM_REFUSAL, ensure_bot_can_post, report_channel_problem, summary_links
+from bot.project_channels import DM_REFUSAL
 from bot.rendering import render
-from bot.services import Services
 from bot.slack.blocks import modal_errors
-from bot.slack.closure_blocks import (
-    CLOSE_FIELDS,
-    close_modal,
-    docs_message,
-    parse_close_form,
-)
+from bot.slack.closure_blocks import CLOSE_FIELDS, close_modal, docs_message, parse_close_form
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import SlashCommand, metadata_of
-from bot.slack.project_blocks import change_labels, parse_settings_form, settings_modal, status_text
+from bot.slack.project_blocks import change_labels, settings_modal, status_text
 from bot.slack.survey_blocks import started_text
 from bot.survey_people import learn_who_is_asked  # who is of another organisation (card, not DM)
 from bot.text import decode_slack_text
-from storage.models import ProjectStatus
 
 log = logging.getLogger(__name__)
 
@@ -70,66 +40,22 @@ def _refuse_direct_message(command: SlashCommand) -> None:
         raise UserError(DM_REFUSAL)
 
 
-@dataclass
-class _Request:
-    """One ``/project`` invocation: what every subcommand needs."""
-
-    services: Services
-    gateway: SlackGateway
-    command: SlashCommand
-    team_id: str
-    reply: Reply
-    # The Grid organisation (Bolt's context), stored with a new project so jobs find its installation.
-    enterprise_id: str | None = None
-    # Follows the channel's project once it is known (errors are reported in it too).
-    locale: str = field(default="en")
-    # Bolt's respond, for replies with blocks (only the person sees them).
-    respond: Any = None
-
-    def now(self) -> datetime:
-        return self.services.now()
-
-
 def _no_options(sub: str, rest: str) -> None:
     if rest:
         raise UserError(N_("/project %(verb)s takes no options."), verb=sub)
 
 
-def _new(req: _Request, rest: str) -> None:
-    services, command, team_id = req.services, req.command, req.team_id
+def _new(req: Asked, rest: str) -> None:
+    command = req.command
     _refuse_direct_message(command)
     key_text, _, name = rest.partition(" ")
     if not key_text:
         raise UserError(N_("Give a key and a name: /project new ACME Acme Corp after-sales"))
     key = parse_project_key(key_text)
-    name = decode_slack_text(name).strip()
-    with services.db.read() as session:
-        if project_by_key(session, team_id=team_id, key=key):
-            raise UserError(
-                N_("There is already a project %(key)s in this workspace. Pick another key."), key=key
-            )
-        linked = project_for_channel(session, team_id=team_id, channel_id=command.channel_id)
-        if linked:
-            raise UserError(
-                N_("This channel is already linked to project %(key)s. Use /project unlink first."),
-                key=linked.key,
-            )
-    if not name:
-        raise UserError(N_("Give the project a name: /project new %(key)s Acme Corp after-sales"), key=key)
-    ensure_bot_can_post(req.gateway, command.channel_id)
-    with services.db.write() as session:
-        project = create_project(
-            session,
-            team_id=team_id,
-            enterprise_id=req.enterprise_id,
-            key=key,
-            name=name,
-            channel_id=command.channel_id,
-            user_id=command.user_id,
-            timezone=services.default_timezone,
-            locale=services.default_locale,
-            now=services.now(),
-        )
+    project = steps.new_project(
+        req.services, req.gateway, team_id=req.team_id, enterprise_id=req.enterprise_id, key=key,
+        name=decode_slack_text(name).strip(), channel_id=command.channel_id, user_id=command.user_id,
+    )  # fmt: skip
     text = render(
         "project_created.j2", project.locale, user_id=command.user_id, key=project.key, name=project.name
     )
@@ -138,48 +64,27 @@ def _new(req: _Request, rest: str) -> None:
         req.reply(text)
 
 
-def _link(req: _Request, rest: str) -> None:
+def _link(req: Asked, rest: str) -> None:
     key_text, _, extra = rest.partition(" ")
     if not key_text:
         raise UserError(N_("Name the project to link: /project link ACME"))
     if extra.strip():
         raise UserError(N_("Give just the project key: /project link ACME"))
     key = parse_project_key(key_text.upper())
-    channel_id = req.command.channel_id
     _refuse_direct_message(req.command)
-    with req.services.db.read() as session:
-        project = prepare_link(
-            session, team_id=req.team_id, key=key, channel_id=channel_id, user_id=req.command.user_id
-        )
+    project = steps.link_project(
+        req.services, req.gateway, team_id=req.team_id, key=key, channel_id=req.command.channel_id,
+        user_id=req.command.user_id,
+    )  # fmt: skip
     req.locale = project.locale
-    # Slack is asked outside any transaction; the link is checked again when written.
-    ensure_bot_can_post(req.gateway, channel_id)
-    with req.services.db.write() as session:
-        project = link_channel(
-            session,
-            team_id=req.team_id,
-            key=key,
-            channel_id=channel_id,
-            user_id=req.command.user_id,
-            now=req.now(),
-        )
     req.reply(render("project_linked.j2", project.locale, key=project.key, name=project.name))
 
 
-def _unlink(req: _Request, rest: str) -> None:
+def _unlink(req: Asked, rest: str) -> None:
     _no_options("unlink", rest)
-    with req.services.db.write() as session:
-        req.locale = project_in_channel(
-            session, team_id=req.team_id, channel_id=req.command.channel_id
-        ).locale
-        result = unlink_channel(
-            session,
-            team_id=req.team_id,
-            channel_id=req.command.channel_id,
-            user_id=req.command.user_id,
-            now=req.now(),
-        )
+    result = steps.unlink_project(req.services, **req.where())
     project = result.project
+    req.locale = project.locale
     req.reply(
         render(
             "project_unlinked.j2",
@@ -192,79 +97,59 @@ def _unlink(req: _Request, rest: str) -> None:
     )
 
 
-def _status(req: _Request, rest: str) -> None:
+def _status(req: Asked, rest: str) -> None:
     _no_options("status", rest)
-    with req.services.db.read() as session:
-        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
-        req.locale = project.locale
-        snapshot = project_status(
-            session, team_id=req.team_id, project_id=project.id, now=req.now(), viewer_id=req.command.user_id
-        )
+    project, snapshot = steps.channel_status(req.services, **req.where())
+    req.locale = project.locale
     req.reply(status_text(snapshot, project.locale, internal=snapshot.internal))
 
 
-def _digest(req: _Request, rest: str) -> None:
+def _digest(req: Asked, rest: str) -> None:
     """A preview of the channel's project's next digest, only to the person who asked."""
     _no_options("digest", rest)
-    with req.services.db.read() as session:
-        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
-        req.locale = project.locale
-        preview = preview_digest(
-            session, team_id=req.team_id, project_id=project.id, now=req.now(), viewer_id=req.command.user_id
-        )
+    project, preview = steps.digest_preview(req.services, **req.where())
+    req.locale = project.locale
     for text, blocks in preview.messages:
-        req.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        req.reply_blocks(text, blocks)
 
 
-def _settings(req: _Request, rest: str) -> None:
+def _settings(req: Asked, rest: str) -> None:
     _no_options("settings", rest)
-    user_id = req.command.user_id
-    with req.services.db.read() as session:
-        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
-        req.locale = project.locale
-        project_for_manager(session, team_id=req.team_id, project_id=project.id, user_id=user_id)
-        settings = project_settings(session, team_id=req.team_id, project_id=project.id)
+    project, settings = steps.settings_to_edit(req.services, **req.where())
+    req.locale = project.locale
     view = settings_modal(
         project=project,
         settings=settings,
         locale=project.locale,
         metadata={"project_id": project.id, "channel_id": req.command.channel_id},
     )
+    _open(req, view)
+
+
+def _open(req: Asked, view: dict[str, Any]) -> None:
     sent = req.gateway.open_view(trigger_id=req.command.trigger_id, view=view)
     if not sent.ok:
         raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
 
 
-def _close(req: _Request, rest: str) -> None:
+def _close(req: Asked, rest: str) -> None:
     """Owners and admins only: a modal asks for the closing summary and lessons learned; closing is on submit."""
     _no_options("close", rest)
-    user_id, channel_id = req.command.user_id, req.command.channel_id
-    with req.services.db.read() as session:
-        project = project_in_channel(session, team_id=req.team_id, channel_id=channel_id)
-        req.locale = project.locale
-        project_for_manager(session, team_id=req.team_id, project_id=project.id, user_id=user_id)
-        if project.status == ProjectStatus.CLOSED:
-            raise UserError(N_("Project %(key)s is already closed."), key=project.key)
-        preview = retrospective(session, team_id=req.team_id, project_id=project.id, now=req.now())
+    project, preview = steps.project_to_close(req.services, **req.where())
+    req.locale = project.locale
     view = close_modal(
         project=project,
         locale=project.locale,
-        metadata={"project_id": project.id, "channel_id": channel_id},
+        metadata={"project_id": project.id, "channel_id": req.command.channel_id},
         preview=preview,
     )
-    sent = req.gateway.open_view(trigger_id=req.command.trigger_id, view=view)
-    if not sent.ok:
-        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+    _open(req, view)
 
 
-def _reopen(req: _Request, rest: str) -> None:
+def _reopen(req: Asked, rest: str) -> None:
     _no_options("reopen", rest)
-    with req.services.db.write() as session:
-        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
-        req.locale = project.locale
-        project = reopen_project(
-            session, team_id=req.team_id, project_id=project.id, user_id=req.command.user_id, now=req.now()
-        )
+    project = steps.reopen(req.services, **req.where())
+    req.locale = project.locale
     text = render(
         "project_reopened.j2", project.locale, user_id=req.command.user_id, key=project.key, name=project.name
     )
@@ -273,33 +158,19 @@ def _reopen(req: _Request, rest: str) -> None:
         req.reply(text)
 
 
-def _docs(req: _Request, rest: str) -> None:
+def _docs(req: Asked, rest: str) -> None:
     """The project's documents: retrospective reports, meeting notes, records' source messages."""
     _no_options("docs", rest)
-    with req.services.db.read() as session:
-        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
-        req.locale = project.locale
-        index = docs_index(session, team_id=req.team_id, project_id=project.id, viewer_id=req.command.user_id)
-    # Each report's link as Slack gives it now (the file may have moved or been deleted).
-    documents = tuple(
-        replace(d, permalink=req.gateway.file_permalink(file=d.file_id) if d.file_id else None)
-        for d in index.documents
-    )
-    text, blocks = docs_message(
-        replace(index, documents=documents), summary_links(req.gateway, index.meetings)
-    )
-    req.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    index, summaries = steps.documents(req.services, req.gateway, **req.where())
+    text, blocks = docs_message(index, summaries)
+    req.reply_blocks(text, blocks)
 
 
-def _survey(req: _Request, rest: str) -> None:
+def _survey(req: Asked, rest: str) -> None:
     """Start a survey of the channel's project now (owners and admins); the DMs follow in working hours."""
     _no_options("survey", rest)
-    with req.services.db.write() as session:
-        project = project_in_channel(session, team_id=req.team_id, channel_id=req.command.channel_id)
-        req.locale = project.locale
-        started = start_on_demand_survey(
-            session, team_id=req.team_id, project_id=project.id, user_id=req.command.user_id, now=req.now()
-        )
+    started = steps.start_survey(req.services, **req.where())
+    req.locale = started.locale
     text = started_text(
         key=started.project_key, name=started.project_name, kind=KIND_ON_DEMAND, count=started.recipients,
         closes_at=started.closes_at, timezone=started.timezone, locale=started.locale,
@@ -312,52 +183,30 @@ def project_command(
     ack: Ack, body: dict[str, Any], respond: Any, client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    services = services_of(context)
-    reply = ephemeral_reply(respond)
-    req: _Request | None = None
-    with reporting(reply, lambda: req.locale if req else services.default_locale):
-        command = SlashCommand.model_validate(body)
-        req = _Request(
-            services=services,
-            gateway=SlackGateway(client),
-            command=command,
-            team_id=tenant_of(context),
-            reply=reply,
-            enterprise_id=context.enterprise_id,
-            locale=services.default_locale,
-            respond=respond,
-        )
-        sub, rest = split_subcommand(command.text)
-        if sub in ("", "help"):
-            reply(render("project_help.j2", req.locale))
-        elif sub == "new":
-            _new(req, rest)
-        elif sub == "link":
-            _link(req, rest)
-        elif sub == "unlink":
-            _unlink(req, rest)
-        elif sub == "list":
-            with services.db.read() as session:
-                projects = list_projects(session, team_id=req.team_id)
-            reply(render("project_list.j2", req.locale, projects=projects))
-        elif sub == "status":
-            _status(req, rest)
-        elif sub == "settings":
-            _settings(req, rest)
-        elif sub == "digest":
-            _digest(req, rest)
-        elif sub == "close":
-            _close(req, rest)
-        elif sub == "reopen":
-            _reopen(req, rest)
-        elif sub == "docs":
-            _docs(req, rest)
-        elif sub == "survey":
-            _survey(req, rest)
-        elif sub in PLANNED:
-            raise UserError(N_("/project %(verb)s is not available in this version yet."), verb=sub)
-        else:
-            raise UserError(N_("Unknown subcommand %(sub)s. Try /project help."), sub=sub[:40])
+    answer_command(body, respond, client, context, _dispatch)
+
+
+def _list(req: Asked, rest: str) -> None:
+    projects = steps.all_projects(req.services, team_id=req.team_id)
+    req.reply(render("project_list.j2", req.locale, projects=projects))
+
+
+SUBCOMMANDS: dict[str, Callable[[Asked, str], None]] = {
+    "new": _new, "link": _link, "unlink": _unlink, "list": _list, "status": _status, "settings": _settings,
+    "digest": _digest, "close": _close, "reopen": _reopen, "docs": _docs, "survey": _survey,
+}  # fmt: skip
+
+
+def _dispatch(req: Asked) -> None:
+    sub, rest = split_subcommand(req.command.text)
+    if sub in ("", "help"):
+        req.reply(render("project_help.j2", req.locale))
+    elif sub in SUBCOMMANDS:
+        SUBCOMMANDS[sub](req, rest)
+    elif sub in PLANNED:
+        raise UserError(N_("/project %(verb)s is not available in this version yet."), verb=sub)
+    else:
+        raise UserError(N_("Unknown subcommand %(sub)s. Try /project help."), sub=sub[:40])
 
 
 # -- the settings modal ----------------------------------------------------------------------
@@ -374,44 +223,25 @@ def settings_submitted(
     confirmation only the person sees says what was saved and why a channel was refused.
     """
     services = services_of(context)
-    locale = services.default_locale
     team_id = tenant_of(context)
     user_id = str(body["user"]["id"])
     meta = metadata_of(view)
-    project_id = int(meta.get("project_id", 0))
     try:
-        with services.db.read() as session:
-            locale = project_for_manager(
-                session, team_id=team_id, project_id=project_id, user_id=user_id
-            ).locale
-            current = project_settings(session, team_id=team_id, project_id=project_id).report_channel_id
-        settings = check_settings(parse_settings_form(view))
-        wanted = settings.report_channel_id if settings.report_channel_id != current else None
-        if wanted:
-            if wanted.startswith("D"):  # told apart by its id, no need to ask Slack
-                raise UserError(N_("Choose a channel, not a direct message."), field="report_channel")
-            settings = replace(settings, report_channel_id=current)  # set once Slack has vouched for it
-        with services.db.write() as session:
-            saved = save_settings(
-                session, team_id=team_id, project_id=project_id, user_id=user_id, settings=settings,
-                now=services.now(),
-            )  # fmt: skip
+        submitted = steps.save_settings_form(
+            services, team_id=team_id, project_id=int(meta.get("project_id", 0)), user_id=user_id, view=view
+        )
     except InvalidSettings as invalid:
+        locale = spoken(invalid, services.default_locale)
         ack(**modal_errors({_block(e): error_text(locale, e) for e in invalid.errors}))
         return
     except UserError as error:
-        ack(**modal_errors({_block(error): error_text(locale, error)}))
+        ack(**modal_errors({_block(error): error_text(spoken(error, services.default_locale), error)}))
         return
     ack()
     gateway = SlackGateway(client)
-    refused = report_channel_problem(gateway, wanted) if wanted else None
-    if wanted and refused is None:
-        with services.db.write() as session:
-            channel_saved = set_report_channel(
-                session, team_id=team_id, project_id=project_id, user_id=user_id, channel_id=wanted,
-                now=services.now(),
-            )  # fmt: skip
-        saved = SavedSettings(project=channel_saved.project, changes=saved.changes + channel_saved.changes)
+    saved, refused = steps.vouch_report_channel(
+        services, gateway, submitted, team_id=team_id, user_id=user_id
+    )
     project = saved.project
     text = render(
         "project_settings_saved.j2",
@@ -448,18 +278,15 @@ def close_submitted(
         user_id = str(body["user"]["id"])
         meta = metadata_of(view)
         project_id = int(meta.get("project_id", 0))
-        with services.db.read() as session:
-            project = project_for_manager(session, team_id=team_id, project_id=project_id, user_id=user_id)
+        project = steps.closable_project(services, team_id=team_id, project_id=project_id, user_id=user_id)
         locale = project.locale
-        if project.status == ProjectStatus.CLOSED:
-            raise UserError(N_("Project %(key)s is already closed."), key=project.key)
         summary, lessons = check_closing_text(*parse_close_form(view))
     except UserError as error:
         block = CLOSE_FIELDS.get(error.field or "", ids.BLOCK_CLOSE_SUMMARY)
-        ack(**modal_errors({block: error_text(locale, error)}))
+        ack(**modal_errors({block: error_text(spoken(error, locale), error)}))
         return
-    except Exception:
-        ack(**modal_errors({ids.BLOCK_CLOSE_SUMMARY: apology(locale, "closing a project")}))
+    except Exception as error:
+        ack(**modal_errors({ids.BLOCK_CLOSE_SUMMARY: apology(spoken(error, locale), "closing a project")}))
         return
     ack()
     close_and_report(

@@ -9,23 +9,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
-from sqlalchemy.orm import Session
+from slack_bolt import App
 
 from bot import ids
-from bot.commands.common import clicked, reporting
+from bot import review_steps as steps
+from bot.commands.common import Click, on_click
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
-from bot.domain.risk_review import adjust_risk, confirm_risk, risk_review
 from bot.flows import after_change
 from bot.i18n import t
 from bot.services import Services
 from bot.slack.gateway import SlackGateway
 from bot.slack.review_blocks import message_layout, part_with, review_message
-from storage.models import Kind
-
-_FIELDS = {"p": "probability", "i": "impact"}
 
 
 def _value(action: dict[str, Any]) -> dict[str, Any]:
@@ -41,44 +36,6 @@ def _value(action: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _apply(
-    services: Services, team_id: str, user_id: str, action_id: str, value: dict[str, Any]
-) -> lifecycle.Change:
-    key, version = value["key"], value["v"]
-    now = services.now()
-
-    def apply(session: Session) -> lifecycle.Change:
-        if action_id == ids.ACTION_REVIEW_STILL_VALID:
-            return confirm_risk(
-                session, team_id=team_id, key=key, user_id=user_id, now=now, expected_version=version
-            )
-        if action_id == ids.ACTION_REVIEW_ADJUST:
-            delta = value.get("d")
-            return adjust_risk(
-                session,
-                team_id=team_id,
-                key=key,
-                field_name=_FIELDS.get(str(value.get("f")), ""),
-                delta=delta if isinstance(delta, int) else 0,
-                user_id=user_id,
-                now=now,
-                expected_version=version,
-            )
-        verb = "mitigate" if action_id == ids.ACTION_REVIEW_MITIGATING else "close"
-        return lifecycle.move(
-            session,
-            team_id=team_id,
-            key=key,
-            verb=verb,
-            user_id=user_id,
-            now=now,
-            kind=Kind.RISK,
-            expected_version=version,
-        )
-
-    return lifecycle.change_once(services.db, team_id=team_id, key=key, apply=apply)
-
-
 def _redraw(
     services: Services, gateway: SlackGateway, body: dict[str, Any], respond: Any, change: lifecycle.Change
 ) -> None:
@@ -88,19 +45,9 @@ def _redraw(
         return
     record = change.record
     layout = message_layout((body.get("message") or {}).get("blocks"))
-    now = services.now()
-    with services.db.read() as session:
-        if layout is not None:
-            keys, part, total = layout
-            review = risk_review(
-                session, team_id=record.team_id, project_id=record.project_id, now=now, keys=keys
-            )
-        else:
-            # The message's blocks were not sent along: rebuild the part of the review listing this risk.
-            review = risk_review(
-                session, team_id=record.team_id, project_id=record.project_id, now=now, including=record.key
-            )
+    review = steps.review_of(services, record, keys=layout[0] if layout is not None else None)
     if layout is not None:
+        _, part, total = layout
         text, blocks = review_message(review, review.risks, part=part, total=total)
     else:
         text, blocks = part_with(review, record.key)
@@ -112,32 +59,20 @@ def _redraw(
         gateway.update(channel=str(channel), ts=str(ts), text=text, blocks=blocks)
 
 
-def on_review_action(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Any,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
-    ack()
-    click = clicked(body, respond, client, context)
-    services, team_id, user_id, gateway, locale, tell = (
-        click.services, click.team_id, click.user_id, click.gateway, click.locale, click.tell,
+@on_click
+def on_review_action(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
+    value = _value(action)
+    change = steps.apply_button(
+        click.services, team_id=click.team_id, user_id=click.user_id, action_id=str(action["action_id"]),
+        value=value,
     )  # fmt: skip
-    with reporting(tell, lambda: locale):
-        value = _value(action)
-        change = _apply(services, team_id, user_id, str(action["action_id"]), value)
-        after_change(services, gateway, change, actor=user_id)
-        _redraw(services, gateway, body, respond, change)
-        if change.stale:
-            tell(
-                t(
-                    locale,
-                    "%(key)s had changed since this review was drawn: here is how it stands now.",
-                    key=change.record.key,
-                )
-            )
+    after_change(click.services, click.gateway, change, actor=click.user_id)
+    _redraw(click.services, click.gateway, body, click.respond, change)
+    if change.stale:
+        click.tell(
+            t(click.locale, "%(key)s had changed since this review was drawn: here is how it stands now.",
+              key=change.record.key)
+        )  # fmt: skip
 
 
 def register(app: App) -> None:

@@ -8,73 +8,52 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids
-from bot.commands.common import ephemeral_reply, reporting, services_of, tenant_of
-from bot.domain.drafts import update_draft
-from bot.domain.projects import list_projects, project_for_channel
+from bot import ids, shortcut_steps
+from bot.commands.common import Shortcut, answer_shortcut
 from bot.flows import open_record_form
 from bot.i18n import t
-from bot.slack.blocks import MAX_INPUT, no_project_modal
-from bot.slack.gateway import SlackGateway
-from bot.slack.payloads import MessageShortcut
+from bot.slack.blocks import MAX_INPUT
 from bot.text import prefill
-from storage.models import Kind, ProjectStatus
+from storage.models import Kind
 
 
 def _handle(
     kind: Kind, ack: Ack, body: dict[str, Any], respond: Any, client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    services = services_of(context)
-    locale = [services.default_locale]
-    with reporting(ephemeral_reply(respond), lambda: locale[0]):
-        shortcut = MessageShortcut.model_validate(body)
-        team_id = tenant_of(context)
-        gateway = SlackGateway(client)
-        with services.db.read() as session:
-            project = project_for_channel(session, team_id=team_id, channel_id=shortcut.channel.id)
-            has_projects = any(
-                p.status == ProjectStatus.ACTIVE for p in list_projects(session, team_id=team_id)
+    answer_shortcut(body, respond, client, context, lambda sc: _log_message(kind, body, sc))
+
+
+def _log_message(kind: Kind, body: dict[str, Any], sc: Shortcut) -> None:
+    if sc.no_project_form():
+        return
+    message = sc.payload.message
+    title, full_text = prefill(message.text, message.file_names)
+    shown = full_text[:MAX_INPUT]
+    notices = []
+    if len(full_text) > MAX_INPUT:
+        notices.append(
+            t(
+                sc.locale,
+                "The message is longer than %(limit)s characters: the form shows the start, and the whole text is saved.",
+                limit=MAX_INPUT,
             )
-        if project:
-            locale[0] = project.locale
-        if not has_projects:
-            gateway.open_view(
-                trigger_id=shortcut.trigger_id,
-                view=no_project_modal(locale[0]),
-            )
-            return
-        message = shortcut.message
-        title, full_text = prefill(message.text, message.file_names)
-        shown = full_text[:MAX_INPUT]
-        notices = []
-        if len(full_text) > MAX_INPUT:
-            notices.append(
-                t(
-                    locale[0],
-                    "The message is longer than %(limit)s characters: the form shows the start, and the whole text is saved.",
-                    limit=MAX_INPUT,
-                )
-            )
-        if not full_text:
-            notices.append(t(locale[0], "This message has no text: give the record a title."))
-        draft_id = open_record_form(
-            services, gateway, team_id=team_id, kind=kind, locale=locale[0], trigger_id=shortcut.trigger_id,
-            channel_id=shortcut.channel.id, user_id=str(body["user"]["id"]),
-            selected_project_id=project.id if project else None, title=title, description=shown,
-            notice=" ".join(notices) or None,
-            draft={
-                "full_text": full_text, "shown_text": shown, "message_ts": message.ts,
-                "thread_root": shortcut.thread_root, "source_channel_id": shortcut.channel.id,
-                # Messages posted by bots have no human author to record as requester.
-                "author_id": message.user if not message.bot_id else None,
-            },
-        )  # fmt: skip
-        # After the modal is open (its trigger expires in 3 s): the link back to the message.
-        link = gateway.permalink(channel=shortcut.channel.id, ts=message.ts)
-        if link:
-            with services.db.write() as session:
-                update_draft(session, team_id=team_id, draft_id=draft_id, changes={"permalink": link})
+        )
+    if not full_text:
+        notices.append(t(sc.locale, "This message has no text: give the record a title."))
+    draft_id = open_record_form(
+        sc.services, sc.gateway, team_id=sc.team_id, kind=kind, locale=sc.locale, trigger_id=sc.payload.trigger_id,
+        channel_id=sc.payload.channel.id, user_id=str(body["user"]["id"]),
+        selected_project_id=sc.project.id if sc.project else None, title=title, description=shown,
+        notice=" ".join(notices) or None,
+        draft={
+            "full_text": full_text, "shown_text": shown, "message_ts": message.ts,
+            "thread_root": sc.payload.thread_root, "source_channel_id": sc.payload.channel.id,
+            # Messages posted by bots have no human author to record as requester.
+            "author_id": message.user if not message.bot_id else None,
+        },
+    )  # fmt: skip
+    shortcut_steps.link_source(sc.services, sc.gateway, sc.payload, team_id=sc.team_id, draft_id=draft_id)
 
 
 def _listener(kind: Kind) -> Callable[..., None]:

@@ -20,10 +20,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands.common import clicked, reporting, services_of
+from bot import survey_answers as answers
+from bot.commands.common import Click, on_click, services_of
 from bot.domain import surveys
 from bot.domain.errors import N_, UserError
-from bot.domain.people import locale_of
 from bot.i18n import error_text, normalise_locale
 from bot.services import Services
 from bot.slack.blocks import modal_errors
@@ -31,7 +31,6 @@ from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import metadata_of
 from bot.slack.survey_blocks import details_modal, parse_details, survey_message
 from bot.slack.survey_card_blocks import saved_note
-from bot.survey_people import survey_key
 
 log = logging.getLogger(__name__)
 
@@ -60,93 +59,49 @@ def _show_as_it_stands(
 ) -> None:
     """After a refused change (closed survey), redraw the DM as it stands; strangers see nothing change."""
     try:
-        with services.db.read() as session:
-            dm = surveys.my_survey(
-                session, survey_id=survey_id, user_id=user_id, key=survey_key(services), now=services.now()
-            )
-            locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+        dm, locale = answers.as_it_stands(services, survey_id=survey_id, user_id=user_id)
     except UserError:
         return
     _redraw(gateway, channel, ts, dm, locale)
 
 
-def on_score_button(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Any,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
+@on_click
+def on_score_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
     """A score button: store or change the score, then redraw the DM with it highlighted."""
-    ack()
-    click = clicked(body, respond, client, context)
-    services, user_id, gateway, locale, tell = (
-        click.services, click.user_id, click.gateway, click.locale, click.tell,
-    )  # fmt: skip
-    channel, ts = click.channel, click.ts
-    with reporting(tell, lambda: locale):
-        ref = _ref(action.get("value"))
-        score = ref.get("score")
-        if not isinstance(score, int):
-            raise UserError(BROKEN)
-        if ref.get("c"):
-            with services.db.write() as session:
-                dm = surveys.answer(
-                    session, survey_id=ref["s"], user_id=user_id, key=survey_key(services), now=services.now(),
-                    score=score,
-                )  # fmt: skip
-                locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
-            tell(saved_note(score=dm.score, closes_on=dm.closes_on, locale=locale))
-            return
-        try:
-            with services.db.write() as session:
-                dm = surveys.answer(
-                    session, survey_id=ref["s"], user_id=user_id, key=survey_key(services), now=services.now(),
-                    score=score,
-                )  # fmt: skip
-                locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
-        except UserError:
-            _show_as_it_stands(services, gateway, ref["s"], user_id, channel, ts)
-            raise
-        _redraw(gateway, channel, ts, dm, locale)
+    services, user_id = click.services, click.user_id
+    ref = _ref(action.get("value"))
+    score = ref.get("score")
+    if not isinstance(score, int):
+        raise UserError(BROKEN)
+    if ref.get("c"):
+        dm, click.locale = answers.answer(services, survey_id=ref["s"], user_id=user_id, score=score)
+        click.tell(saved_note(score=dm.score, closes_on=dm.closes_on, locale=click.locale))
+        return
+    try:
+        dm, click.locale = answers.answer(services, survey_id=ref["s"], user_id=user_id, score=score)
+    except UserError:
+        _show_as_it_stands(services, click.gateway, ref["s"], user_id, click.channel, click.ts)
+        raise
+    _redraw(click.gateway, click.channel, click.ts, dm, click.locale)
 
 
-def on_details_button(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Any,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
+@on_click
+def on_details_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
     """The "Add details" button: open the form with the person's current answer (the trigger expires in 3 s)."""
-    ack()
-    click = clicked(body, respond, client, context)
-    services, user_id, gateway, locale, tell = (
-        click.services, click.user_id, click.gateway, click.locale, click.tell,
-    )  # fmt: skip
-    channel, ts = click.channel, click.ts
-    with reporting(tell, lambda: locale):
-        ref = _ref(action.get("value"))
-        with services.db.read() as session:
-            dm = surveys.my_survey(
-                session, survey_id=ref["s"], user_id=user_id, key=survey_key(services), now=services.now()
-            )
-            locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
-        if dm.closed:
-            if not ref.get("c"):
-                _redraw(gateway, channel, ts, dm, locale)
-            raise UserError(
-                N_("This survey is closed: answers can no longer be given or changed. Thank you!")
-            )
-        metadata = {"s": dm.survey_id, "channel": channel, "ts": ts, "locale": locale}
-        if ref.get("c"):
-            metadata["c"] = 1
-        view = details_modal(dm, locale=locale, metadata=metadata)
-        sent = gateway.open_view(trigger_id=str(body.get("trigger_id", "")), view=view)
-        if not sent.ok:
-            raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+    ref = _ref(action.get("value"))
+    dm, click.locale = answers.as_it_stands(click.services, survey_id=ref["s"], user_id=click.user_id)
+    locale, channel, ts = click.locale, click.channel, click.ts
+    if dm.closed:
+        if not ref.get("c"):
+            _redraw(click.gateway, channel, ts, dm, locale)
+        raise UserError(N_("This survey is closed: answers can no longer be given or changed. Thank you!"))
+    metadata = {"s": dm.survey_id, "channel": channel, "ts": ts, "locale": locale}
+    if ref.get("c"):
+        metadata["c"] = 1
+    view = details_modal(dm, locale=locale, metadata=metadata)
+    sent = click.gateway.open_view(trigger_id=str(body.get("trigger_id", "")), view=view)
+    if not sent.ok:
+        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
 
 
 _FIELD_BLOCKS = {"score": ids.BLOCK_SURVEY_SCORE, "recommend": ids.BLOCK_SURVEY_RECOMMEND}
@@ -170,12 +125,7 @@ def on_details_submit(
         details = surveys.Details(
             score=form.score, recommend=form.recommend, comment=form.comment, signed=form.signed
         )
-        with services.db.write() as session:
-            dm = surveys.answer(
-                session, survey_id=survey_id, user_id=user_id, key=survey_key(services), now=services.now(),
-                details=details,
-            )  # fmt: skip
-            locale = locale_of(session, team_id=dm.team_id, user_id=user_id, default=dm.project_locale)
+        dm, locale = answers.answer(services, survey_id=survey_id, user_id=user_id, details=details)
     except UserError as error:
         block = _FIELD_BLOCKS.get(error.field or "", ids.BLOCK_SURVEY_SCORE)
         ack(**modal_errors({block: error_text(locale, error)}))

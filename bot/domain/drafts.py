@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from bot.domain.errors import N_, UserError
 from storage.models import Draft
 
 DRAFT_LIFETIME = timedelta(days=2)
@@ -36,3 +37,12 @@ def take_draft(session: Session, *, team_id: str, draft_id: str) -> dict[str, An
     data = dict(draft.data)
     session.delete(draft)
     return data
+
+
+def submitted_draft(session: Session, *, team_id: str, draft_id: str, field: str) -> dict[str, Any]:
+    """:func:`take_draft` for a form being submitted: gone (used, or swept) is the person's to fix, shown at
+    ``field``."""
+    draft = take_draft(session, team_id=team_id, draft_id=draft_id)
+    if draft is None:
+        raise UserError(N_("This form has expired. Please start again."), field=field)
+    return draft

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -21,3 +23,28 @@ class UserError(Exception):
         self.message = message
         self.params = params
         self.field = field
+
+
+# The attribute under which an error notes the language it happened in (read by the listeners' reporting).
+LOCALE_NOTE = "aftercare_locale"
+
+
+@contextmanager
+def speaking(locale: str) -> Iterator[None]:
+    """Note on any error raised inside that it happened while speaking ``locale`` (a project's, once known).
+
+    The listener that reports the error (a :class:`UserError`'s text or the apology) then answers in that
+    language; an error already noted by an inner ``speaking`` keeps its note.
+    """
+    try:
+        yield
+    except Exception as error:
+        if not getattr(error, LOCALE_NOTE, None):
+            setattr(error, LOCALE_NOTE, locale)
+        raise
+
+
+def spoken(error: BaseException, default: str) -> str:
+    """The language noted on ``error`` by :func:`speaking`, else ``default``."""
+    noted = getattr(error, LOCALE_NOTE, None)
+    return noted if isinstance(noted, str) and noted else default

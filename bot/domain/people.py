@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.i18n import normalise_locale
+from storage.db import Database
 from storage.models import Person
 
 
@@ -85,6 +86,12 @@ def locale_of(session: Session, *, team_id: str, user_id: str, default: str) -> 
     """The person's Slack locale (for DMs and App Home), else ``default``."""
     row = _row(session, team_id, user_id)
     return normalise_locale(row.locale if row else None, default)
+
+
+def person_locale(db: Database, *, team_id: str, user_id: str, default: str) -> str:
+    """:func:`locale_of` in a read of its own: the language a listener answers a person in."""
+    with db.read() as session:
+        return locale_of(session, team_id=team_id, user_id=user_id, default=default)
 
 
 def is_workspace_admin(session: Session, *, team_id: str, user_id: str) -> bool:

@@ -112,6 +112,12 @@ NOT_LINKED = N_(
 )
 
 
+# What a record or meeting command says in a channel no project uses.
+NOT_LINKED_YET = N_(
+    "This channel isn't linked to a project yet. Create one here with /project new ACME Acme Corp after-sales."
+)
+
+
 def project_in_channel(session: Session, *, team_id: str, channel_id: str) -> ProjectView:
     """The project of ``channel_id``; a clear refusal when the channel has none."""
     project = project_for_channel(session, team_id=team_id, channel_id=channel_id)
