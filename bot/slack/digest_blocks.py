@@ -20,7 +20,7 @@ from bot.domain.workload import OVERLOAD_HOURS, OVERLOAD_ITEMS, Workload
 from bot.i18n import format_date, t
 from bot.labels import CHANGE_FIELDS, describe_change, kind_name, priority_name, status_name
 from bot.rendering import punctuation, render
-from bot.slack.blocks import MAX_SECTION_TEXT, Block, context, section, split_text
+from bot.slack.blocks import Block, context, section, split_text
 from bot.slack.kpi_text import decimal, duration, issue_satisfaction_text, on_time_text, score_text
 from bot.slack.sla_blocks import service_level_text
 from bot.text import escape
