@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.simulator import FakeSlack, command_body, sign  # noqa: E402
+from bot.demo.simulator import FakeSlack, command_body, sign  # noqa: E402
 
 SECRET = "0f3c9a1b2d4e6f708192a3b4c5d6e7f8"
 TEAM = "T0001"
@@ -317,7 +317,7 @@ def _floor_main(port: int) -> None:
     from slack_bolt.adapter.wsgi import SlackRequestHandler
     from slack_sdk import WebClient
 
-    from bot.settings import Settings
+    from bot.ops.settings import Settings
 
     logging.basicConfig(level=logging.WARNING)
     threads = Settings(_env_file=None).threads  # type: ignore[call-arg]

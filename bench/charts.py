@@ -31,9 +31,9 @@ assert str(ROOT) in sys.path  # _common puts the repository on the path for the 
 
 from jobs_at_scale import NOW, StatementCounter, build  # noqa: E402
 
+from bot.delivery.base import JobContext  # noqa: E402
 from bot.domain.charts import ChartSeries  # noqa: E402
 from bot.jobs import digest  # noqa: E402
-from bot.jobs.base import JobContext  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 
@@ -74,7 +74,7 @@ def main() -> None:
         f"  digest planned: {len(planned)} messages, {len(charts)} with a chart, {planning:.2f} s, "
         f"{counter.count} SQL statements ({ms(planning / max(len(planned), 1))} ms per project)"
     )
-    from bot.slack.charts import render_png
+    from bot.blocks.charts import render_png
 
     rss_before = _rss_mib()
     started = time.monotonic()

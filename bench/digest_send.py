@@ -1,6 +1,6 @@
 """A real (not dry) weekly digest run against a stand-in paced like Slack, and the in-doubt worst case.
 
-The stand-in answers ``chat.postMessage`` as Slack paces it (:meth:`bot.simulator.FakeSlack.pace`): one
+The stand-in answers ``chat.postMessage`` as Slack paces it (:meth:`bot.demo.simulator.FakeSlack.pace`): one
 message a second per channel and a workspace-wide budget (``--workspace-rate`` a second); beyond either,
 HTTP 429 with ``Retry-After``. 1,000 projects × 20 records (200 with ``--quick``), one workspace, each
 project with its own internal report channel: the run claims, checks the audience of, and posts one
@@ -34,12 +34,12 @@ from jobs_at_scale import NOW, build
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from bot.delivery.base import JobContext, Outgoing
+from bot.delivery.runner import HISTORY_INTERVAL, Runner, RunReport, job_client_factory
+from bot.demo.simulator import FakeSlack
 from bot.jobs import digest
-from bot.jobs.base import JobContext, Outgoing
-from bot.jobs.runner import HISTORY_INTERVAL, Runner, RunReport, job_client_factory
-from bot.services import Services
-from bot.settings import Settings
-from bot.simulator import FakeSlack
+from bot.ops.settings import Settings
+from bot.slack.services import Services
 from storage.db import Database
 from storage.models import Project
 

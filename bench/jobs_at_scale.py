@@ -32,11 +32,11 @@ from sqlalchemy import event, insert
 
 assert str(ROOT) in sys.path  # _common puts the repository on the path for the imports below
 
+from bot.delivery.base import JobContext, Planner  # noqa: E402
+from bot.delivery.runner import Runner, RunReport  # noqa: E402
 from bot.jobs import digest, nudges  # noqa: E402
-from bot.jobs.base import JobContext, Planner  # noqa: E402
-from bot.jobs.runner import Runner, RunReport  # noqa: E402
-from bot.services import Services  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.ops.settings import Settings  # noqa: E402
+from bot.slack.services import Services  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import HistoryEntry, Person, Project, ProjectChannel, ProjectMember, Record  # noqa: E402
 

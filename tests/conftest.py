@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url, text
 
-from bot.simulator import FakeSlack
+from bot.demo.simulator import FakeSlack
 from storage import migrate
 from storage.db import Database
 from storage.models import Base

@@ -17,11 +17,11 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.server import AftercareWSGI
-from bot.services import Services
-from bot.settings import Settings
-from bot.simulator import FakeSlack, command_body, event_body, payload_body, sign
+from bot.demo.simulator import FakeSlack, command_body, event_body, payload_body, sign
+from bot.ops.settings import Settings
+from bot.slack.app import create_app
+from bot.slack.server import AftercareWSGI
+from bot.slack.services import Services
 from storage.db import Database
 from storage.models import Record
 

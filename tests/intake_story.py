@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import ids
+from bot.slack import ids
 from storage.models import ChannelMessage, MemberRole, ProjectMember
 from tests.harness import TEAM, Response, SlackHarness
 

@@ -7,18 +7,18 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot import ids
-from bot import record_steps as steps
+from bot.blocks.basics import record_card
+from bot.blocks.record import restored_blocks
 from bot.commands.common import Click, on_click
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
-from bot.flows import after_change, open_edit_form, with_service_level
-from bot.home import refresh_homes
+from bot.features import record_steps as steps
+from bot.features.home import refresh_homes
+from bot.features.record_cards import after_change, open_edit_form, with_service_level
 from bot.i18n import t
-from bot.services import Services
-from bot.slack.blocks import record_card
+from bot.slack import ids
 from bot.slack.gateway import SlackGateway
-from bot.slack.record_blocks import restored_blocks
+from bot.slack.services import Services
 
 
 def _value(action: dict[str, Any]) -> dict[str, Any]:

@@ -13,15 +13,15 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.blocks.basics import no_project_modal
 from bot.domain.errors import LOCALE_NOTE, UserError, spoken
 from bot.domain.people import person_locale
 from bot.domain.views import ProjectView
+from bot.features.shortcut_steps import shortcut_projects
 from bot.i18n import error_text
-from bot.services import Services
-from bot.shortcut_steps import shortcut_projects
-from bot.slack.blocks import no_project_modal
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import MessageShortcut, SlashCommand, metadata_of
+from bot.slack.services import Services
 
 log = logging.getLogger("aftercare.listeners")
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot import ids
-from bot.card_level import forget_channel
 from bot.commands.common import services_of, tenant_of
-from bot.directory import store_members
-from bot.installations import stop_sending
-from bot.jobs.base import DeliveryKind, JobContext
-from bot.jobs.customer import channel_shared_notices
-from bot.jobs.runner import Runner, job_client_factory
+from bot.delivery.base import DeliveryKind, JobContext
+from bot.delivery.customer import channel_shared_notices
+from bot.delivery.runner import Runner, job_client_factory
+from bot.features.card_level import forget_channel
+from bot.slack import ids
+from bot.slack.directory import store_members
+from bot.slack.installations import stop_sending
 
 log = logging.getLogger("aftercare.listeners.events")
 

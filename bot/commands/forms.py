@@ -8,18 +8,17 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids
-from bot import record_forms as forms
+from bot.blocks.basics import modal_errors, no_project_modal
+from bot.blocks.project_picker import project_options
 from bot.commands.common import Submission, reporting, services_of, submitted, tenant_of
 from bot.domain import lifecycle
 from bot.domain.errors import UserError, spoken
-from bot.flows import after_change, open_record_form
+from bot.features import record_forms as forms
+from bot.features.record_cards import after_change, open_record_form
 from bot.i18n import error_text, t
-from bot.slack import limits
-from bot.slack.blocks import modal_errors, no_project_modal
+from bot.slack import ids, limits
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import parse_record_form
-from bot.slack.project_picker import project_options
 
 log = logging.getLogger(__name__)
 

@@ -24,12 +24,12 @@ from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection import Args
 from slack_sdk import WebClient
 
+from bot.blocks.basics import notice_modal
 from bot.domain.errors import LOCALE_NOTE, UserError
 from bot.domain.people import person_locale
 from bot.i18n import apology, error_text
-from bot.services import Services
-from bot.slack.blocks import notice_modal
 from bot.slack.gateway import SlackGateway
+from bot.slack.services import Services
 
 log = logging.getLogger("aftercare.listeners")
 

@@ -8,10 +8,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids
+from bot.blocks.home import notify_choice
 from bot.commands.common import services_of, tenant_of
-from bot.home import publish_home, set_assignment_dms
-from bot.slack.home_blocks import notify_choice
+from bot.features.home import publish_home, set_assignment_dms
+from bot.slack import ids
 
 log = logging.getLogger("aftercare.listeners.home")
 

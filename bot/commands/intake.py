@@ -21,10 +21,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids
-from bot import intake_steps as steps
 from bot.commands.common import clicked, services_of, tenant_of
 from bot.domain.customers import Organisation
+from bot.features import intake_steps as steps
+from bot.slack import ids
 from storage.models import Kind
 
 

@@ -8,24 +8,25 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids, shortcut_steps
-from bot import meeting_steps as steps
-from bot.commands.common import Asked, Shortcut, answer_command, answer_shortcut, services_of, tenant_of
-from bot.domain.errors import N_, UserError, spoken
-from bot.domain.meetings import MAX_MEETING_TITLE, MAX_NOTES, MeetingInvalid
-from bot.domain.projects import NOT_LINKED_YET
-from bot.i18n import error_text, t
-from bot.parsing import split_subcommand
-from bot.slack.blocks import MAX_INPUT, modal_errors
-from bot.slack.gateway import SlackGateway
-from bot.slack.meeting_blocks import (
+from bot.blocks.basics import MAX_INPUT, modal_errors
+from bot.blocks.meeting import (
     meeting_form_errors,
     meeting_help_text,
     meeting_list_text,
     parse_meeting_form,
 )
+from bot.commands.common import Asked, Shortcut, answer_command, answer_shortcut, services_of, tenant_of
+from bot.domain.errors import N_, UserError, spoken
+from bot.domain.meetings import MAX_MEETING_TITLE, MAX_NOTES, MeetingInvalid
+from bot.domain.parsing import split_subcommand
+from bot.domain.projects import NOT_LINKED_YET
+from bot.features import meeting_steps as steps
+from bot.features import shortcut_steps
+from bot.i18n import error_text, t
+from bot.slack import ids
+from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import metadata_of
-from bot.text import decode_slack_text, prefill
+from bot.slack.text import decode_slack_text, prefill
 from storage.models import ProjectStatus
 
 log = logging.getLogger(__name__)

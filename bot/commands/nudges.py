@@ -17,17 +17,17 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids
-from bot import nudge_steps as steps
+from bot.blocks.basics import modal_errors, notice_modal
+from bot.blocks.nudge import NUDGE_ITEMS_SHOWN, set_due_modal
 from bot.commands.common import Click, on_click, services_of, tenant_of
 from bot.domain.errors import N_, UserError
-from bot.flows import after_change
+from bot.features import nudge_steps as steps
+from bot.features.record_cards import after_change
 from bot.i18n import error_text, normalise_locale, t
-from bot.services import Services
-from bot.slack.blocks import modal_errors, notice_modal
+from bot.slack import ids
 from bot.slack.gateway import SlackGateway
-from bot.slack.nudge_blocks import NUDGE_ITEMS_SHOWN, set_due_modal
 from bot.slack.payloads import metadata_of
+from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -9,26 +9,26 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids
-from bot import project_steps as steps
-from bot.closure import close_and_report
+from bot.blocks.basics import modal_errors
+from bot.blocks.closure import CLOSE_FIELDS, close_modal, docs_message, parse_close_form
+from bot.blocks.project import change_labels, settings_modal, status_text
+from bot.blocks.rendering import render
+from bot.blocks.survey import started_text
 from bot.commands.common import Asked, answer_command, services_of, tenant_of
 from bot.domain.errors import N_, UserError, spoken
+from bot.domain.parsing import parse_project_key, split_subcommand
 from bot.domain.project_settings import FORM_FIELD, InvalidSettings
 from bot.domain.retrospective import check_closing_text
 from bot.domain.surveys import KIND_ON_DEMAND
+from bot.features import project_steps as steps
+from bot.features.channels import DM_REFUSAL
+from bot.features.closure import close_and_report
+from bot.features.survey_people import learn_who_is_asked  # who is of another organisation (card, not DM)
 from bot.i18n import apology, error_text, t
-from bot.parsing import parse_project_key, split_subcommand
-from bot.project_channels import DM_REFUSAL
-from bot.rendering import render
-from bot.slack.blocks import modal_errors
-from bot.slack.closure_blocks import CLOSE_FIELDS, close_modal, docs_message, parse_close_form
+from bot.slack import ids
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import SlashCommand, metadata_of
-from bot.slack.project_blocks import change_labels, settings_modal, status_text
-from bot.slack.survey_blocks import started_text
-from bot.survey_people import learn_who_is_asked  # who is of another organisation (card, not DM)
-from bot.text import decode_slack_text
+from bot.slack.text import decode_slack_text
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +270,7 @@ def close_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Validate and ack at once (no Slack call, no report built before ``ack()``); then close the project,
-    deliver its report and tell the person where it went (:func:`bot.closure.close_and_report`)."""
+    deliver its report and tell the person where it went (:func:`bot.features.closure.close_and_report`)."""
     services = services_of(context)
     locale = services.default_locale
     try:

@@ -8,20 +8,20 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids
-from bot import record_steps as steps
+from bot.blocks.record import deleted_blocks, record_detail_blocks, record_list_blocks
+from bot.blocks.rendering import render
 from bot.commands.common import Asked, answer_command
 from bot.commands.guard import after_ack
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
+from bot.domain.parsing import parse_record_key, parse_record_options, split_subcommand, tokens
 from bot.domain.statuses import LIFECYCLES
-from bot.flows import after_change, open_edit_form, open_record_form, post_record_card
+from bot.features import record_steps as steps
+from bot.features.record_cards import after_change, open_edit_form, open_record_form, post_record_card
 from bot.i18n import t
-from bot.labels import KIND_PLURALS, status_name
-from bot.parsing import parse_record_key, parse_record_options, split_subcommand, tokens
-from bot.rendering import render
-from bot.slack.record_blocks import deleted_blocks, record_detail_blocks, record_list_blocks
-from bot.text import decode_slack_text, mention, shorten
+from bot.i18n.labels import KIND_PLURALS, status_name
+from bot.slack import ids
+from bot.slack.text import decode_slack_text, mention, shorten
 from storage.models import Kind
 
 EXTRA_OPTIONS = {Kind.TASK: " [est:4h]", Kind.RISK: " [p:1-5] [i:1-5]"}

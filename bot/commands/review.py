@@ -11,16 +11,16 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot import ids
-from bot import review_steps as steps
+from bot.blocks.review import message_layout, part_with, review_message
 from bot.commands.common import Click, on_click
 from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
-from bot.flows import after_change
+from bot.features import review_steps as steps
+from bot.features.record_cards import after_change
 from bot.i18n import t
-from bot.services import Services
+from bot.slack import ids
 from bot.slack.gateway import SlackGateway
-from bot.slack.review_blocks import message_layout, part_with, review_message
+from bot.slack.services import Services
 
 
 def _value(action: dict[str, Any]) -> dict[str, Any]:

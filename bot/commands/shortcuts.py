@@ -8,12 +8,13 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids, shortcut_steps
+from bot.blocks.basics import MAX_INPUT
 from bot.commands.common import Shortcut, answer_shortcut
-from bot.flows import open_record_form
+from bot.features import shortcut_steps
+from bot.features.record_cards import open_record_form
 from bot.i18n import t
-from bot.slack.blocks import MAX_INPUT
-from bot.text import prefill
+from bot.slack import ids
+from bot.slack.text import prefill
 from storage.models import Kind
 
 

@@ -6,7 +6,7 @@ the signed request: someone the survey was not sent to is refused, and a closed
 survey accepts no more changes (its DM then loses its buttons).
 
 The same buttons sit on survey cards in a channel or an issue's thread (``"c": 1`` in their
-value, :mod:`bot.slack.survey_card_blocks`): a card is shared by everyone who sees it, so it is
+value, :mod:`bot.blocks.survey_card`): a card is shared by everyone who sees it, so it is
 never redrawn with an answer; whoever clicks is answered privately (ephemeral) instead.
 """
 
@@ -19,18 +19,18 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids
-from bot import survey_answers as answers
+from bot.blocks.basics import modal_errors
+from bot.blocks.survey import details_modal, parse_details, survey_message
+from bot.blocks.survey_card import saved_note
 from bot.commands.common import Click, on_click, services_of
 from bot.domain import surveys
 from bot.domain.errors import N_, UserError
+from bot.features import survey_answers as answers
 from bot.i18n import error_text, normalise_locale
-from bot.services import Services
-from bot.slack.blocks import modal_errors
+from bot.slack import ids
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import metadata_of
-from bot.slack.survey_blocks import details_modal, parse_details, survey_message
-from bot.slack.survey_card_blocks import saved_note
+from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The demo's own small Slack client side (the test suite has its own harness).
 
-:class:`Driver` signs each request as Slack does, hands it to :class:`bot.server.AftercareWSGI` in-process,
+:class:`Driver` signs each request as Slack does, hands it to :class:`bot.slack.server.AftercareWSGI` in-process,
 waits for the work listeners do after ``ack()``, and notes which person did what, so the
 transcript can show what each of them saw.
 """
@@ -21,13 +21,13 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot import ids
+from bot.delivery.runner import Runner, job_client_factory
+from bot.delivery.scheduler import tick
 from bot.demo.cast import CHANNEL, CHANNEL_NAME, REPORT, REPORT_NAME, TEAM
-from bot.jobs.runner import Runner, job_client_factory
-from bot.jobs.scheduler import tick
-from bot.server import AftercareWSGI
-from bot.services import Services
-from bot.simulator import Call, FakeSlack, command_body, event_body, payload_body, sign
+from bot.demo.simulator import Call, FakeSlack, command_body, event_body, payload_body, sign
+from bot.slack import ids
+from bot.slack.server import AftercareWSGI
+from bot.slack.services import Services
 
 
 class Clock:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import ids
 from bot.demo.cast import ALICE, BOB, CHANNEL, CHEN, KEY, REPORT, day, say
 from bot.demo.driver import Driver, blocks_of, button
+from bot.slack import ids
 
 
 def play(driver: Driver, locale: str) -> None:

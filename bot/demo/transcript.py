@@ -21,7 +21,7 @@ from bot.demo.blocks import (
     mrkdwn_html,
     mrkdwn_text,
 )
-from bot.simulator import Call
+from bot.demo.simulator import Call
 
 # -- from Slack calls to what was shown ---------------------------------------------------------
 

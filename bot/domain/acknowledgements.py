@@ -3,7 +3,7 @@
 A message is an acknowledgement when, once mentions, emoji (``:shortcode:`` and Unicode), punctuation and
 spaces are removed, nothing is left, or only words of the fixed English and Chinese lists below. Anything else
 — however short ("Server down", "打印机坏了") — is a possible request. The lists are fixed and tested
-(tests/test_acknowledgements.py); they are matched as whole phrases, so "ok" never hides "not ok".
+(tests/intake/test_acknowledgements.py); they are matched as whole phrases, so "ok" never hides "not ok".
 """
 
 from __future__ import annotations

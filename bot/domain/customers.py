@@ -24,8 +24,8 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.directory import store_members
-from bot.services import Services
+from bot.slack.directory import store_members
+from bot.slack.services import Services
 from storage.models import MemberRole, Person, Project, ProjectMember
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from bot.domain.records import NewRecord, create_record
 from bot.domain.service_levels import note_first_response
 from bot.domain.views import RecordView
-from bot.text import decode_slack_text
+from bot.slack.text import decode_slack_text
+from storage import queries
 from storage.db import Database
 from storage.models import ChannelMessage, Kind, Project, ProjectStatus, Record
 
@@ -50,8 +51,6 @@ class IntakeProject:
 
 
 def intake_project(session: Session, *, team_id: str, channel_id: str) -> IntakeProject | None:
-    from storage import queries
-
     project = queries.project_for_channel(session, team_id=team_id, channel_id=channel_id)
     if project is None:
         return None

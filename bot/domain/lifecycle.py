@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.domain.errors import N_, UserError
+from bot.domain.parsing import check_title, parse_record_key
 from bot.domain.permissions import require_record_change
 from bot.domain.records import MAX_DESCRIPTION, resolve_due
 from bot.domain.service_levels import on_priority_change, on_status_change
 from bot.domain.statuses import LIFECYCLES, Lifecycle, RequirementStatus, Verb
 from bot.domain.views import RecordView
-from bot.parsing import check_title, parse_record_key
-from bot.text import clean
+from bot.slack.text import clean
 from storage import queries
 from storage.db import Database
 from storage.models import HistoryEntry, Kind, Priority, Project, ProjectStatus, Record

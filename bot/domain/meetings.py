@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import N_, UserError
+from bot.domain.parsing import MAX_TITLE
 from bot.domain.records import NewRecord, create_record, project_today
 from bot.i18n import t
-from bot.parsing import MAX_TITLE
-from bot.text import clean
+from bot.slack.text import clean
 from storage import queries
 from storage.models import Kind, Meeting, Project, ProjectStatus, Record
 

@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import N_, UserError
+from bot.domain.parsing import parse_project_key
 from bot.domain.permissions import require_project_manager
 from bot.domain.views import ProjectView
-from bot.parsing import parse_project_key
 from storage import queries
 from storage.models import (
     HistoryEntry,

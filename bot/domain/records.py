@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from bot.dates import parse_date
+from bot.domain.dates import parse_date
 from bot.domain.errors import N_, UserError
+from bot.domain.parsing import check_title
 from bot.domain.service_levels import start_clocks
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import RecordView
-from bot.parsing import check_title
-from bot.text import clean
+from bot.slack.text import clean
 from storage import queries
 from storage.models import Kind, Priority, Project, ProjectStatus, Record
 

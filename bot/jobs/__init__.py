@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.jobs.base import DeliveryKind, JobContext, Planner
+from bot.delivery.base import DeliveryKind, JobContext, Planner
 
 if TYPE_CHECKING:
-    from bot.jobs.runner import ClientFor
-    from bot.services import Services
+    from bot.delivery.runner import ClientFor
+    from bot.slack.services import Services
 
 
 @dataclass(frozen=True)

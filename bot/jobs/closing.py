@@ -1,8 +1,8 @@
 """Closing a project, and its retrospective report delivered through the ledger like every job post.
 
 The report is an internal post — it goes where the audience policy sends internal posts
-(:mod:`bot.jobs.audience`) — and its Markdown file, uploaded in the same conversation after it
-(:mod:`bot.jobs.uploads`). Both are claimed under deterministic keys
+(:mod:`bot.delivery.audience`) — and its Markdown file, uploaded in the same conversation after it
+(:mod:`bot.delivery.uploads`). Both are claimed under deterministic keys
 (``retrospective:<team>:<project>:<document>:post`` and ``:file``; ``:<owner>`` for each DM copy) and
 sent by the runner at once. What could not be sent stays pending and the ``digest`` job retries it,
 never twice. When the report channel refuses the post for good, the owners get the report by DM.
@@ -16,13 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.domain.digest import weekly_digest
-from bot.domain.retrospective import Closing, close_with_retrospective
-from bot.jobs.base import DeliveryKind, JobContext, Outgoing
-from bot.jobs.charts import chart_spec
-from bot.jobs.runner import ClientFor, Runner, job_client_factory
-from bot.services import Services
-from bot.slack.closure_blocks import (
+from bot.blocks.closure import (
     customer_summary_message,
     document_filename,
     document_title,
@@ -30,6 +24,12 @@ from bot.slack.closure_blocks import (
     report_markdown,
     report_message,
 )
+from bot.delivery.base import DeliveryKind, JobContext, Outgoing
+from bot.delivery.charts import chart_spec
+from bot.delivery.runner import ClientFor, Runner, job_client_factory
+from bot.domain.digest import weekly_digest
+from bot.domain.retrospective import Closing, close_with_retrospective
+from bot.slack.services import Services
 from storage import ledger
 from storage.models import Delivery, DeliveryStatus, Project
 

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.blocks.customer_report import customer_report_message
+from bot.delivery.base import DeliveryKind, JobContext, Outgoing
+from bot.delivery.slots import is_due, iso_week
 from bot.domain.customer_report import customer_reports
 from bot.domain.rows import chunks
 from bot.jobs import digest
-from bot.jobs.base import DeliveryKind, JobContext, Outgoing
-from bot.jobs.slots import is_due, iso_week
-from bot.slack.customer_report_blocks import customer_report_message
 from storage.models import Delivery, Project, ProjectChannel
 
 log = logging.getLogger(__name__)

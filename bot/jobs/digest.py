@@ -1,7 +1,7 @@
 """The weekly digest job: which projects' digests are due, and what each one says.
 
 A planner (``plan(session, ctx)``): it reads only, and hands the ledger one
-:class:`~bot.jobs.base.Outgoing` per message under a deterministic key
+:class:`~bot.delivery.base.Outgoing` per message under a deterministic key
 ``digest:<team>:<project>:<ISO week of the slot>:<part>``. Each project's slot is
 its digest weekday and time in its own time zone; a slot missed while the process
 was down is still due until :data:`DIGEST_GRACE` has passed.
@@ -19,15 +19,15 @@ from zoneinfo import ZoneInfoNotFoundError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bot.blocks.basics import Block
+from bot.blocks.digest import digest_parts, preview_messages
+from bot.delivery.base import DeliveryKind, JobContext, Outgoing
+from bot.delivery.charts import chart_spec
+from bot.delivery.slots import is_due, iso_week, latest_weekly_slot, local_at, parse_hhmm
 from bot.domain.digest import weekly_digest, weekly_digests
 from bot.domain.errors import N_, UserError
 from bot.domain.people import get_person
 from bot.domain.rows import CHUNK, chunks
-from bot.jobs.base import DeliveryKind, JobContext, Outgoing
-from bot.jobs.charts import chart_spec
-from bot.jobs.slots import is_due, iso_week, latest_weekly_slot, local_at, parse_hhmm
-from bot.slack.blocks import Block
-from bot.slack.digest_blocks import digest_parts, preview_messages
 from storage.models import Delivery, Project, ProjectStatus
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class Claimed:
 
 def _planner_key(key: str, channel: str) -> str:
     """The planner's key of a ledger row: a DM copy's key is the planner's with ``:<owner>`` added, and its
-    stored channel is that owner (:meth:`bot.jobs.audience.Targets.keyed`), so the suffix is known, not parsed."""
+    stored channel is that owner (:meth:`bot.delivery.audience.Targets.keyed`), so the suffix is known, not parsed."""
     suffix = f":{channel}"
     return key.removesuffix(suffix) if channel and key.endswith(suffix) else key
 

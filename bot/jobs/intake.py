@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.blocks.intake import thread_update, triage_card
+from bot.delivery.audience import SharedChannels
+from bot.delivery.base import DeliveryKind, JobContext, Outgoing
+from bot.delivery.runner import Runner, job_client_factory
 from bot.domain.intake import IntakeProject, Message, triage_of
 from bot.domain.lifecycle import Change
-from bot.jobs.audience import SharedChannels
-from bot.jobs.base import DeliveryKind, JobContext, Outgoing
-from bot.jobs.runner import Runner, job_client_factory
-from bot.services import Services
 from bot.slack.gateway import SlackGateway
-from bot.slack.intake_blocks import thread_update, triage_card
+from bot.slack.services import Services
 from storage import ledger
 from storage.models import ChannelMessage, DeliveryStatus, MemberRole, Project, ProjectMember, Record
 

@@ -1,6 +1,6 @@
 """The satisfaction card of a resolved issue, posted in the issue's thread through the ledger.
 
-Called after a change is saved (:func:`bot.flows.after_change`), never inside its transaction: the
+Called after a change is saved (:func:`bot.features.record_cards.after_change`), never inside its transaction: the
 survey of this resolution is made (or found) in one short transaction, then the card is claimed under
 ``issue-csat:<team>:<record>:<resolution>`` and sent at once. A failed send stays pending and the
 ``surveys`` job retries it (kind ``survey``); a second call for the same resolution sends nothing.
@@ -14,13 +14,13 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
+from bot.blocks.survey_card import Card, survey_card
+from bot.delivery.base import DeliveryKind, JobContext, Outgoing
+from bot.delivery.runner import ClientFor, Runner, job_client_factory
 from bot.domain.issue_csat import IssueCard, issue_card_due
 from bot.domain.survey_schedule import mark_asked
 from bot.domain.surveys import KIND_ISSUE
-from bot.jobs.base import DeliveryKind, JobContext, Outgoing
-from bot.jobs.runner import ClientFor, Runner, job_client_factory
-from bot.services import Services
-from bot.slack.survey_card_blocks import Card, survey_card
+from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The nudges job: one DM a day per person with overdue work, and escalations to project owners.
 
-A planner (see :mod:`bot.jobs.base`): it reads, and hands the delivery ledger
+A planner (see :mod:`bot.delivery.base`): it reads, and hands the delivery ledger
 messages under deterministic keys, so planning the same instant twice — or from
 two schedulers — never sends twice.
 
@@ -21,6 +21,9 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
+from bot.blocks.nudge import ESCALATION_ITEMS_SHOWN, escalation_message, nudge_message
+from bot.delivery.base import DeliveryKind, JobContext, Outgoing
+from bot.delivery.slots import is_due, latest_daily_slot
 from bot.domain.nudge_actions import as_listed
 from bot.domain.nudges import (
     OverdueItem,
@@ -33,9 +36,6 @@ from bot.domain.nudges import (
 )
 from bot.domain.working_hours import valid_timezone
 from bot.i18n import normalise_locale
-from bot.jobs.base import DeliveryKind, JobContext, Outgoing
-from bot.jobs.slots import is_due, latest_daily_slot
-from bot.slack.nudge_blocks import ESCALATION_ITEMS_SHOWN, escalation_message, nudge_message
 
 JOB_ID = "nudges"
 NUDGE_GRACE = timedelta(hours=8)

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from bot.blocks.review import review_parts
+from bot.delivery.base import DeliveryKind, JobContext, Outgoing
+from bot.delivery.slots import is_due, latest_weekly_slot
 from bot.domain.risk_review import risk_reviews
-from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.digest import active_projects, base_key, claimed_reports, replay
-from bot.jobs.slots import is_due, latest_weekly_slot
-from bot.slack.review_blocks import review_parts
 from storage.models import Project
 
 log = logging.getLogger(__name__)

@@ -23,11 +23,11 @@ from functools import partial
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.blocks.sla import breach_message, warning_message
+from bot.delivery.base import DeliveryKind, JobContext, Outgoing
 from bot.domain.service_levels import AT_RISK, BREACHED, STOPPED, TARGETS, target_state
 from bot.i18n import normalise_locale
-from bot.jobs.base import DeliveryKind, JobContext, Outgoing
 from bot.jobs.digest import active_projects
-from bot.slack.sla_blocks import breach_message, warning_message
 from storage import queries
 from storage.models import Kind, MemberRole, Project, Record
 

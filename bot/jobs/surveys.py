@@ -1,6 +1,6 @@
 """The surveys job: pulse surveys, invitations and reminders by DM, and the results when a survey closes.
 
-A planner (see :mod:`bot.jobs.base`): it reads only, and hands the delivery ledger
+A planner (see :mod:`bot.delivery.base`): it reads only, and hands the delivery ledger
 messages under deterministic keys, whose ``on_claim`` records what was done in the
 claim's own transaction — so a second run, a restart or a second scheduler never
 sends anything twice, and nothing claimed is forgotten.
@@ -39,6 +39,11 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.blocks.basics import text_blocks
+from bot.blocks.survey import results_message, started_text, survey_message
+from bot.blocks.survey_card import Card, survey_card
+from bot.delivery.base import DeliveryKind, JobContext, Outgoing
+from bot.delivery.runner import ClientFor
 from bot.domain.survey_channel import unknown_people
 from bot.domain.survey_results import survey_results
 from bot.domain.survey_schedule import (
@@ -53,14 +58,9 @@ from bot.domain.survey_schedule import (
 )
 from bot.domain.surveys import KIND_PULSE, STATUS_OPEN, closing_time
 from bot.domain.working_hours import DEFAULT_WORKING_HOURS, WorkingHours, parse_working_hours, zone_of
+from bot.features.survey_people import learn_people
 from bot.i18n import normalise_locale
-from bot.jobs.base import DeliveryKind, JobContext, Outgoing
-from bot.jobs.runner import ClientFor
-from bot.services import Services
-from bot.slack.blocks import text_blocks
-from bot.slack.survey_blocks import results_message, started_text, survey_message
-from bot.slack.survey_card_blocks import Card, survey_card
-from bot.survey_people import learn_people
+from bot.slack.services import Services
 from storage import ledger
 from storage.models import DeliveryStatus, Person, Project, Survey, SurveyParticipant
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot import ids
+from bot.slack import ids
 
 
 class _Lenient(BaseModel):

@@ -1,0 +1,1 @@
+"""Block Kit and text builders: what Aftercare posts, built from plain views."""

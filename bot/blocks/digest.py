@@ -1,0 +1,297 @@
+"""The weekly digest as Slack messages: text from templates, structure in Block Kit, within Slack's limits.
+
+Pure: :class:`~bot.domain.digest.DigestData` in, ``(text, blocks)`` per message out.
+A long digest is split into parts (each at most :data:`MAX_BLOCKS` blocks and about
+:data:`MAX_PART_CHARS` characters; every section text at most 3,000 characters).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from bot.blocks.basics import Block, context, section, split_text
+from bot.blocks.kpi_text import decimal, duration, issue_satisfaction_text, on_time_text, score_text
+from bot.blocks.rendering import punctuation, render
+from bot.blocks.sla import service_level_text
+from bot.domain.digest import KPI_DAYS, DigestData, DigestItem, ScopeChange
+from bot.domain.kpis import OnTime
+from bot.domain.workload import OVERLOAD_HOURS, OVERLOAD_ITEMS, Workload
+from bot.i18n import format_date, t
+from bot.i18n.labels import CHANGE_FIELDS, describe_change, kind_name, priority_name, status_name
+from bot.slack.text import escape
+
+MAX_BLOCKS = 50
+# Readable messages: a part holds about this many characters of text before the next one starts.
+MAX_PART_CHARS = 12_000
+# At most this many records per list; the rest are counted ("…and 12 more.").
+MAX_LIST = 50
+MAX_TITLE = 150
+MAX_VALUE = 80
+# A response_url takes at most 5 messages.
+MAX_PREVIEW_MESSAGES = 5
+
+Part = tuple[str, list[Block]]
+
+# Kept under its old name for the modules that import it.
+SCOPE_FIELDS = CHANGE_FIELDS
+
+
+@lru_cache(maxsize=4096)
+def _date(value: date, locale: str) -> str:
+    """Dates repeat a lot in a digest (and across a thousand of them): format each once."""
+    return format_date(value, locale)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _week(data: DigestData) -> dict[str, date]:
+    """The week as people name it: from the previous slot's day to the day before this slot."""
+    zone = ZoneInfo(data.project.timezone)
+    start = data.week_start.astimezone(zone).date()
+    end = data.slot.astimezone(zone).date() - timedelta(days=1)
+    return {"start": start, "end": max(end, start)}
+
+
+def _base(data: DigestData) -> dict[str, Any]:
+    return {"key": data.project.key, "name": data.project.name, **_week(data)}
+
+
+def _record_line(mode: str, item: DigestItem, locale: str, zone: ZoneInfo) -> str:
+    """One record of a list, as a line of Slack text (user text escaped).
+
+    Built here rather than in the template: a digest lists up to 250 records and a weekly run
+    builds a thousand digests, and Jinja's per-item cost was most of the job's time.
+    """
+    pieces = [
+        f"• *{escape(item.key)}* {escape(_short(item.title, MAX_TITLE))}",
+        escape(kind_name(item.kind, locale)),
+    ]
+    if mode == "new":
+        pieces.append(escape(priority_name(item.priority, locale)))
+    if item.assignee_id:
+        pieces.append(f"<@{item.assignee_id}>")
+    if mode in ("done", "delivered") and item.closed_at:
+        pieces.append(escape(_date(item.closed_at.astimezone(zone).date(), locale)))
+    if mode in ("in_progress", "overdue") and item.due_date:
+        pieces.append(t(locale, "Due: %(date)s", date=escape(_date(item.due_date, locale))))
+    if mode == "overdue":
+        pieces.append(
+            t(locale, "1 day overdue")
+            if item.days_overdue == 1
+            else t(locale, "%(days)s days overdue", days=item.days_overdue)
+        )
+    return " · ".join(pieces)
+
+
+def _scope_change(change: ScopeChange, locale: str, zone: ZoneInfo) -> dict[str, Any]:
+    text = describe_change(change.field, change.old, change.new, locale)
+    return {
+        "key": change.key,
+        "title": _short(change.title, MAX_TITLE) if change.title else None,
+        "label": text.label,
+        "show_values": text.show_values,
+        "old": _short(text.old, MAX_VALUE) if text.old else text.old,
+        "new": _short(text.new, MAX_VALUE) if text.new else text.new,
+        "by": change.by,
+        "at": _date(change.at.astimezone(zone).date(), locale),
+    }
+
+
+def _workload_line(row: Workload, locale: str) -> str:
+    """One person's open work, as a line (built here for the reason :func:`_record_line` gives)."""
+    hours = f"{row.estimate_hours:g}"
+    work = t(
+        locale,
+        "tasks: %(tasks)s · issues: %(issues)s · estimated: %(hours)sh",
+        tasks=row.tasks,
+        issues=row.issues,
+        hours=hours,
+    )
+    mention = f"<@{row.user_id}>" if row.user_id else ""
+    line = f"• {mention}{punctuation(locale).colon}{work}"
+    if not row.overloaded:
+        return line
+    overloaded = t(locale, "overloaded")
+    return f"{line} · :warning: *{overloaded}*"
+
+
+def kpi_context(data: DigestData, locale: str) -> dict[str, Any]:
+    kpis = data.kpis
+    return {
+        "kpi_days": KPI_DAYS,
+        "on_time": on_time_text(OnTime(kpis.on_time, kpis.with_due_date), locale),
+        "resolution": duration(kpis.median_resolution, locale),
+        "exposure": t(
+            locale, "%(score)s (open risks: %(count)s)", score=kpis.risk_exposure, count=kpis.open_risks
+        ),
+        "satisfaction": "—" if kpis.satisfaction is None else score_text(kpis.satisfaction),
+        "issue_satisfaction": issue_satisfaction_text(kpis.issue_satisfaction, kpis.issue_answers, locale),
+    }
+
+
+def _records(mode: str, items: tuple[DigestItem, ...], locale: str, zone: ZoneInfo) -> str:
+    shown = items[:MAX_LIST]
+    return render(
+        "digest_records.j2",
+        locale,
+        digest={
+            "mode": mode,
+            "count": len(items),
+            "lines": [Markup(_record_line(mode, i, locale, zone)) for i in shown],
+            "more": len(items) - len(shown),
+        },
+    )
+
+
+def section_texts(data: DigestData) -> list[str]:
+    """Each part of the digest as text, in order (the first is the title)."""
+    locale = data.project.locale
+    zone = ZoneInfo(data.project.timezone)
+    texts = [render("digest_intro.j2", locale, digest=_base(data))]
+    for mode, items in (
+        ("done", data.done),
+        ("delivered", data.delivered),
+        ("in_progress", data.in_progress),
+        ("new", data.new),
+    ):
+        if items:
+            texts.append(_records(mode, items, locale, zone))
+    if data.scope_changes:
+        shown = data.scope_changes[:MAX_LIST]
+        texts.append(
+            render(
+                "digest_scope.j2",
+                locale,
+                digest={
+                    "count": len(data.scope_changes),
+                    "changes": [_scope_change(c, locale, zone) for c in shown],
+                    "more": len(data.scope_changes) - len(shown),
+                },
+            )
+        )
+    if data.overdue:
+        texts.append(_records("overdue", data.overdue, locale, zone))
+    texts.append(
+        render(
+            "digest_issues.j2",
+            locale,
+            digest={
+                "open_issues": sum(row.count for row in data.issues),
+                "issues": [
+                    {
+                        "priority_label": priority_name(row.priority, locale).capitalize(),
+                        "count": row.count,
+                        "median_days": decimal(row.median_days),
+                        "oldest_key": row.oldest_key,
+                        "oldest_days": row.oldest_days,
+                    }
+                    for row in data.issues
+                ],
+            },
+        )
+    )
+    texts.append(
+        render(
+            "digest_risks.j2",
+            locale,
+            digest={
+                "risks": [
+                    {
+                        "key": r.key,
+                        "title": _short(r.title, MAX_TITLE),
+                        "score": r.score,
+                        "probability": r.probability,
+                        "impact": r.impact,
+                        "status_label": status_name(r.status, locale),
+                        "owner_id": r.owner_id,
+                    }
+                    for r in data.top_risks
+                ]
+            },
+        )
+    )
+    texts.append(
+        render(
+            "digest_workload.j2",
+            locale,
+            digest={
+                "lines": [Markup(_workload_line(w, locale)) for w in data.workload],
+                "unassigned": data.unassigned,
+                "any_overloaded": any(w.overloaded for w in data.workload),
+                "overload_hours": f"{OVERLOAD_HOURS:g}",
+                "overload_items": OVERLOAD_ITEMS,
+            },
+        )
+    )
+    texts.append(render("digest_kpis.j2", locale, digest=kpi_context(data, locale)))
+    if data.service_levels is not None:
+        texts.append(service_level_text(data.service_levels, locale))
+    return texts
+
+
+def _label(key: str, part: int, total: int, locale: str) -> str:
+    return t(locale, "Weekly digest %(key)s · part %(part)s of %(total)s", key=key, part=part, total=total)
+
+
+def pack(blocks: list[tuple[str, Block]], *, label: Any) -> list[Part]:
+    """Pack ``(text, block)`` pairs into messages within Slack's limits; ``label(part, total)`` names each part."""
+    groups: list[list[tuple[str, Block]]] = [[]]
+    chars = 0
+    for text, block in blocks:
+        group = groups[-1]
+        # Two blocks of every part are kept: one for its label, one for a preview's note.
+        if group and (len(group) >= MAX_BLOCKS - 2 or chars + len(text) > MAX_PART_CHARS):
+            groups.append([])
+            group, chars = groups[-1], 0
+        group.append((text, block))
+        chars += len(text)
+    total = len(groups)
+    parts: list[Part] = []
+    for number, group in enumerate(groups, start=1):
+        if total > 1:
+            note = label(number, total)
+            # The first part ends with its label; the others start with it.
+            group = [*group, (note, context(note))] if number == 1 else [(note, context(note)), *group]
+        parts.append(("\n\n".join(text for text, _ in group), [block for _, block in group]))
+    return parts
+
+
+def digest_parts(data: DigestData) -> list[Part]:
+    """The digest as one or more messages: ``(text, blocks)`` each. A quiet week is one line."""
+    locale = data.project.locale
+    if data.quiet:
+        line = render("digest_quiet.j2", locale, digest=_base(data))
+        return [(line, [section(line)])]
+    blocks: list[tuple[str, Block]] = []
+    for text in section_texts(data):
+        for piece in split_text(text):
+            blocks.append((piece, section(piece)))
+    return pack(blocks, label=lambda part, total: _label(data.project.key, part, total, locale))
+
+
+def preview_messages(data: DigestData, *, slot: datetime) -> list[Part]:
+    """The digest planned for ``slot`` as a preview only the asker sees (at most 5 messages)."""
+    locale = data.project.locale
+    local = slot.astimezone(ZoneInfo(data.project.timezone))
+    note = t(
+        locale,
+        "Preview of the digest due %(date)s at %(time)s (%(timezone)s), as things stand now. Only you can see this.",
+        date=format_date(local.date(), locale),
+        time=local.strftime("%H:%M"),
+        timezone=data.project.timezone,
+    )
+    parts = digest_parts(data)
+    if len(parts) > MAX_PREVIEW_MESSAGES:
+        rest = len(parts) - (MAX_PREVIEW_MESSAGES - 1)
+        more = t(locale, "…and %(count)s more parts.", count=rest)
+        parts = [*parts[: MAX_PREVIEW_MESSAGES - 1], (more, [context(more)])]
+    text, blocks = parts[0]
+    parts[0] = (f"{note}\n\n{text}", [context(note), *blocks])
+    return parts

@@ -1,0 +1,175 @@
+"""The steps of ``/req``, ``/issue``, ``/task`` and ``/risk``, each one call for its listener
+(``bot/commands/records.py``): each opens its own transaction, and none holds it across a Slack call.
+
+Once the channel's project is known, an error raised inside is noted with its language
+(:func:`bot.domain.errors.speaking`), so the person is answered in it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.domain import lifecycle
+from bot.domain.errors import UserError, speaking
+from bot.domain.listing import HistoryView, RecordList, list_records, record_detail
+from bot.domain.parsing import parse_record_options
+from bot.domain.projects import NOT_LINKED_YET, project_for_channel
+from bot.domain.records import NewRecord, create_record
+from bot.domain.views import ProjectView, RecordView
+from bot.slack import ids
+from bot.slack.services import Services
+from bot.slack.text import decode_slack_text
+from storage.models import Kind
+
+
+def _project_in(session: Session, *, team_id: str, channel_id: str) -> ProjectView:
+    project = project_for_channel(session, team_id=team_id, channel_id=channel_id)
+    if project is None:
+        raise UserError(NOT_LINKED_YET)
+    return project
+
+
+def channel_project(services: Services, *, team_id: str, channel_id: str) -> ProjectView:
+    """The channel's project (``UserError`` when the channel has none)."""
+    with services.db.read() as session:
+        return _project_in(session, team_id=team_id, channel_id=channel_id)
+
+
+def help_locale(services: Services, *, team_id: str, channel_id: str) -> str | None:
+    """The language of the channel's project, if it has one."""
+    with services.db.read() as session:
+        project = project_for_channel(session, team_id=team_id, channel_id=channel_id)
+    return project.locale if project else None
+
+
+def new_record(
+    services: Services, *, kind: Kind, team_id: str, channel_id: str, user_id: str, rest: str
+) -> tuple[ProjectView, RecordView]:
+    """One transaction for the whole record (the project looked up in it): one commit per ``/issue new``."""
+    with services.db.write() as session:
+        project = _project_in(session, team_id=team_id, channel_id=channel_id)
+        with speaking(project.locale):
+            options = parse_record_options(rest, kind)
+            new = NewRecord(
+                kind=kind,
+                title=options.title,
+                assignee_id=options.assignee_id,
+                due_text=options.due_text,
+                priority=options.priority,
+                estimate_hours=options.estimate_hours,
+                probability=options.probability,
+                impact=options.impact,
+            )
+            record = create_record(
+                session, team_id=team_id, project_id=project.id, user_id=user_id, new=new, now=services.now()
+            )
+    return project, record
+
+
+def listing(
+    services: Services, *, kind: Kind, team_id: str, channel_id: str, user_id: str, scope: str
+) -> tuple[ProjectView, RecordList]:
+    project = channel_project(services, team_id=team_id, channel_id=channel_id)
+    with speaking(project.locale), services.db.read() as session:
+        return project, list_records(
+            session, team_id=team_id, project_id=project.id, kind=kind, scope=scope, user_id=user_id,
+            now=services.now(),
+        )  # fmt: skip
+
+
+def detail(
+    services: Services, *, kind: Kind, team_id: str, key: str, now: datetime
+) -> tuple[RecordView, list[HistoryView]]:
+    with services.db.read() as session:
+        return record_detail(session, team_id=team_id, key=key, kind=kind, now=now)
+
+
+def assign(
+    services: Services, *, kind: Kind, team_id: str, key: str, assignee_id: str | None, user_id: str
+) -> lifecycle.Change:
+    return lifecycle.change_once(
+        services.db, team_id=team_id, key=key,
+        apply=lambda session: lifecycle.assign(
+            session, team_id=team_id, key=key, assignee_id=assignee_id, user_id=user_id, now=services.now(),
+            kind=kind,
+        ),
+    )  # fmt: skip
+
+
+def set_due(
+    services: Services, *, kind: Kind, team_id: str, key: str, due_text: str, user_id: str
+) -> lifecycle.Change:
+    return lifecycle.change_once(
+        services.db, team_id=team_id, key=key,
+        apply=lambda session: lifecycle.set_due(
+            session, team_id=team_id, key=key, due_text=due_text, user_id=user_id, now=services.now(), kind=kind,
+        ),
+    )  # fmt: skip
+
+
+def comment(services: Services, *, kind: Kind, team_id: str, key: str, text: str, user_id: str) -> RecordView:
+    with services.db.write() as session:
+        return lifecycle.comment(
+            session, team_id=team_id, key=key, text=decode_slack_text(text), user_id=user_id, now=services.now(),
+            kind=kind,
+        )  # fmt: skip
+
+
+def delete(services: Services, *, kind: Kind, team_id: str, key: str, user_id: str) -> lifecycle.Change:
+    return lifecycle.change_once(
+        services.db, team_id=team_id, key=key,
+        apply=lambda session: lifecycle.delete(
+            session, team_id=team_id, key=key, user_id=user_id, now=services.now(), kind=kind
+        ),
+    )  # fmt: skip
+
+
+def move(
+    services: Services, *, kind: Kind, team_id: str, key: str, verb: str, user_id: str, remainder: str
+) -> lifecycle.Change:
+    """A status move by its verb; a risk's ``mitigate`` with text also stores that text as its plan."""
+
+    def apply(session: Session) -> lifecycle.Change:
+        change = lifecycle.move(
+            session, team_id=team_id, key=key, verb=verb, user_id=user_id, now=services.now(), kind=kind
+        )
+        if kind is Kind.RISK and verb == "mitigate" and remainder:
+            change = lifecycle.set_mitigation(
+                session, team_id=team_id, key=key, plan=decode_slack_text(remainder), user_id=user_id,
+                now=services.now(), previous=change,
+            )  # fmt: skip
+        return change
+
+    return lifecycle.change_once(services.db, team_id=team_id, key=key, apply=apply)
+
+
+def card_button(
+    services: Services, *, team_id: str, user_id: str, action_id: str, value: dict[str, Any]
+) -> lifecycle.Change:
+    """A record card's "Assign to me", "Close" or status move, once, at the version the card was drawn at."""
+    key, version = value["key"], value.get("v")
+    now = services.now()
+
+    def apply(session: Session) -> lifecycle.Change:
+        if action_id == ids.ACTION_CARD_ASSIGN_ME:
+            return lifecycle.assign(
+                session, team_id=team_id, key=key, assignee_id=user_id, user_id=user_id, now=now,
+                expected_version=version, taking=True,
+            )  # fmt: skip
+        verb = "close" if action_id == ids.ACTION_CARD_CLOSE else str(value.get("verb", ""))
+        return lifecycle.move(
+            session, team_id=team_id, key=key, verb=verb, user_id=user_id, now=now, expected_version=version
+        )
+
+    return lifecycle.change_once(services.db, team_id=team_id, key=key, apply=apply)
+
+
+def restore(services: Services, *, team_id: str, key: str, user_id: str) -> lifecycle.Change:
+    """The Undo of a delete."""
+    return lifecycle.change_once(
+        services.db, team_id=team_id, key=key,
+        apply=lambda session: lifecycle.restore(session, team_id=team_id, key=key, user_id=user_id, now=services.now()),
+    )  # fmt: skip

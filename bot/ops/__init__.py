@@ -1,0 +1,1 @@
+"""Operations: the command line, `aftercare check`, export and import, settings, logging."""

@@ -1,0 +1,1 @@
+"""The delivery ledger, the audience policy, the scheduler, Slack's limits on sending."""

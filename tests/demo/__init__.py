@@ -1,0 +1,1 @@
+"""The demo and the stand-in Slack it runs on."""

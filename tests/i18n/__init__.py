@@ -1,0 +1,1 @@
+"""Languages, dates and option parsing."""

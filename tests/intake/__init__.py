@@ -1,0 +1,1 @@
+"""Customer intake and service levels."""

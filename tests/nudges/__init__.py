@@ -1,0 +1,1 @@
+"""Nudges about overdue work and their buttons."""

@@ -1,0 +1,1 @@
+"""The command line, export and import, settings, logs, migrations."""

@@ -1,0 +1,1 @@
+"""Projects: the /project command, settings, status, closing and its report."""

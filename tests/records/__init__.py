@@ -1,0 +1,1 @@
+"""Requirements, issues, tasks and risks: commands, cards, moves."""

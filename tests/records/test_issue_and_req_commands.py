@@ -1,0 +1,170 @@
+"""`/issue new` and `/req new` through signed requests, the real Bolt app, the fake Slack API and a real database."""
+
+from datetime import date
+
+import pytest
+
+from bot.slack import ids
+from tests.harness import SlackHarness
+
+
+def test_issue_new_with_every_option(project: SlackHarness) -> None:
+    response = project.command("/issue", "new Printer jams on tray 2 <@UBOB|bob> due:2026-12-01 !high")
+    assert response.status == 200
+
+    [record] = project.records()
+    assert (record.key, record.kind, record.status) == ("ACME-1", "issue", "open")
+    assert record.title == "Printer jams on tray 2"
+    assert (record.created_by, record.assignee_id) == ("UALICE", "UBOB")
+    assert (record.due_date, record.priority) == (date(2026, 12, 1), "high")
+
+    card, dm = project.fake.calls_to("chat.postMessage")
+    assert card.args["channel"] == "CPROJ"
+    assert "ACME-1" in card.args["text"]
+    # The assignee hears about it once, by DM.
+    assert dm.args["channel"] == "UBOB" and "<@UALICE> assigned ACME-1 to you" in dm.args["text"]
+    context = card.args["blocks"][1]["elements"][0]["text"]
+    assert "Priority: high" in context and "<@UBOB>" in context and "Dec 1, 2026" in context
+    assert record.card_ts is not None  # remembered for redraws
+
+
+def test_req_new_uses_the_same_sequence(project: SlackHarness) -> None:
+    project.command("/issue", "new First")
+    project.command("/req", "new Export to Excel !low")
+    project.command("/task", "new Write the manual est:4h")
+    project.command("/risk", "new Supplier delay p:3 i:4")
+    records = project.records()
+    assert [(r.key, r.kind, r.status) for r in records] == [
+        ("ACME-1", "issue", "open"),
+        ("ACME-2", "requirement", "proposed"),
+        ("ACME-3", "task", "open"),
+        ("ACME-4", "risk", "open"),
+    ]
+    assert records[2].estimate_hours == 4.0
+    assert (records[3].probability, records[3].impact, records[3].score) == (3, 4, 12)
+
+
+def test_natural_dates_resolve_in_the_project_time_zone(slack: SlackHarness) -> None:
+    from datetime import UTC, datetime
+
+    # 2026-11-26 20:00 UTC is already Friday 04:00 in Shanghai.
+    slack.services.clock = lambda: datetime(2026, 11, 26, 20, 0, tzinfo=UTC)
+    slack.services.settings.aftercare_timezone = "Asia/Shanghai"
+    slack.command("/project", "new ACME Acme")
+    slack.command("/issue", "new Call back due:明天")
+    slack.command("/issue", "new Ship the fix due:下周五")
+    slack.command("/issue", "new Check logs due:tomorrow")
+    assert [r.due_date for r in slack.records()] == [
+        date(2026, 11, 28),
+        date(2026, 12, 4),
+        date(2026, 11, 28),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("new Broken due:2026-02-30", "2026-02-30 is not a real date"),
+        ("new Broken !urgent", "!urgent is not a priority"),
+        ("new due:friday !high", "A title is needed"),
+        ("new " + "x" * 201, "the limit is 200"),
+        ("frobnicate ACME-1", "Unknown subcommand frobnicate"),
+        ("new Broken due:someday", "I can't read someday as a date"),
+    ],
+)
+def test_bad_input_gets_a_clear_private_answer_and_saves_nothing(
+    project: SlackHarness, text: str, needle: str
+) -> None:
+    response = project.command("/issue", text)
+    assert response.status == 200
+    assert needle in project.last_ephemeral()
+    assert project.records() == []
+    assert project.fake.calls_to("chat.postMessage") == []
+    # The reply goes through response_url as ephemeral: only the person sees it.
+    assert project.fake.calls_to("response_url")[-1].args["response_type"] == "ephemeral"
+
+
+def test_help_and_no_text_answer_with_usage(project: SlackHarness) -> None:
+    project.command("/issue", "help")
+    assert "/issue new" in project.last_ephemeral()
+    project.command("/req", "")
+    assert "/req new" in project.last_ephemeral()
+
+
+def test_channel_without_project_is_told_how_to_link_one(slack: SlackHarness) -> None:
+    slack.command("/issue", "new Printer jams", channel="COTHER")
+    assert "/project new" in slack.last_ephemeral()
+    assert slack.records() == []
+
+
+def test_no_title_opens_a_modal_and_submitting_it_stores_the_issue(project: SlackHarness) -> None:
+    project.command("/issue", "new")
+    view = project.opened_view()
+    assert view["callback_id"] == ids.VIEW_NEW_RECORD
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    # The channel's project is preselected.
+    assert blocks[ids.BLOCK_PROJECT]["element"]["initial_option"]["text"]["text"].startswith("ACME")
+    project_id = blocks[ids.BLOCK_PROJECT]["element"]["initial_option"]["value"]
+
+    response = project.submit_view(
+        view,
+        {
+            ids.BLOCK_PROJECT: {
+                ids.ACTION_PROJECT: {"type": "static_select", "selected_option": {"value": project_id}}
+            },
+            ids.BLOCK_TITLE: {ids.ACTION_TITLE: {"type": "plain_text_input", "value": "打印机卡纸 “tray 2”"}},
+            ids.BLOCK_DESCRIPTION: {
+                ids.ACTION_DESCRIPTION: {"type": "plain_text_input", "value": "It's jammed 🙁"}
+            },
+            ids.BLOCK_ASSIGNEE: {ids.ACTION_ASSIGNEE: {"type": "users_select", "selected_user": "UBOB"}},
+            ids.BLOCK_DUE: {ids.ACTION_DUE: {"type": "datepicker", "selected_date": "2026-12-03"}},
+            ids.BLOCK_PRIORITY: {
+                ids.ACTION_PRIORITY: {"type": "static_select", "selected_option": {"value": "critical"}}
+            },
+        },
+    )
+    assert response.status == 200
+    assert response.body == ""  # the modal closes
+    [record] = project.records()
+    assert (record.key, record.title, record.description) == (
+        "ACME-1",
+        "打印机卡纸 “tray 2”",
+        "It's jammed 🙁",
+    )
+    assert (record.assignee_id, record.due_date, record.priority) == ("UBOB", date(2026, 12, 3), "critical")
+    card, dm = project.fake.calls_to("chat.postMessage")
+    assert card.args["channel"] == "CPROJ" and "ACME-1" in card.args["text"]
+    assert dm.args["channel"] == "UBOB"
+    # Quotes and emoji are shown intact, not HTML-escaped.
+    assert "“tray 2”" in card.args["text"] and "&#39;" not in str(card.args)
+
+
+def test_modal_errors_are_shown_inside_the_modal(project: SlackHarness) -> None:
+    project.command("/req", "new")
+    view = project.opened_view()
+    response = project.submit_view(
+        view, {ids.BLOCK_TITLE: {ids.ACTION_TITLE: {"type": "plain_text_input", "value": "   "}}}
+    )
+    assert response.status == 200
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {ids.BLOCK_PROJECT: "Choose a project."},
+    }
+    assert project.records() == []
+
+
+def test_modal_title_error_points_at_the_title(project: SlackHarness) -> None:
+    project.command("/req", "new")
+    view = project.opened_view()
+    project_id = view["blocks"][0]["element"]["initial_option"]["value"]
+    response = project.submit_view(
+        view,
+        {
+            ids.BLOCK_PROJECT: {
+                ids.ACTION_PROJECT: {"type": "static_select", "selected_option": {"value": project_id}}
+            },
+            ids.BLOCK_TITLE: {ids.ACTION_TITLE: {"type": "plain_text_input", "value": "   "}},
+        },
+    )
+    assert response.json()["errors"] == {ids.BLOCK_TITLE: "A title is needed."}
+    assert project.records() == []

@@ -1,0 +1,1 @@
+"""The weekly digest, the risk review, the customer report and their figures."""

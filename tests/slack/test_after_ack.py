@@ -1,0 +1,263 @@
+"""Post-ack work: acks never wait for it, App Home redraws coalesce per person, nothing is lost."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.demo.simulator import FakeSlack, command_body, sign
+from bot.slack.after_ack import AfterAck
+from storage.models import Record
+from tests.harness import SIGNING_SECRET, TEAM, SlackHarness
+
+
+class _Gate:
+    """The stand-in answers ``chat.postMessage`` only when released (at the latest after 2 s)."""
+
+    def __init__(self, slack: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.open = threading.Event()
+        self.answered = 0
+        self._lock = threading.Lock()
+        original = slack.fake.answer
+
+        def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
+            if method == "chat.postMessage":
+                self.open.wait(timeout=2.0)
+                with self._lock:
+                    self.answered += 1
+            return original(method, args, token=token)
+
+        monkeypatch.setattr(slack.fake, "answer", answer)
+
+
+def _acked_at_once(slack: SlackHarness, text: str, *, number: int) -> tuple[int, str]:
+    """Send ``/issue <text>`` through the WSGI app without waiting for what follows the ack."""
+    slack.acting("UALICE", TEAM, "CPROJ", mentioned=text)
+    body = command_body(
+        command="/issue", text=text, user_id="UALICE", channel_id="CPROJ", team_id=TEAM,
+        response_url=slack.fake.response_url(f"burst{number}"), channel_name="general",
+    )  # fmt: skip
+    raw = body.encode()
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events", "QUERY_STRING": "", "SERVER_NAME": "localhost",
+        "SERVER_PORT": "3000", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(len(raw)),
+    }  # fmt: skip
+    environ["wsgi.input"] = io.BytesIO(raw)
+    for key, value in sign(SIGNING_SECRET, body).items():
+        environ["HTTP_" + key.upper().replace("-", "_")] = value
+    status: list[str] = []
+    chunks = slack.wsgi(environ, lambda s, _h, _e=None: status.append(s))
+    return int(status[0].split()[0]), b"".join(chunks).decode()
+
+
+def test_acks_do_not_wait_for_a_slow_slack_even_beyond_the_listener_pool(
+    project: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """12 /issue new while Slack takes 2 s to answer each card: all 12 are acknowledged before any card is
+    answered (the listener pool has 8 threads), then every card reaches Slack and its ts is stored."""
+    gate = _Gate(project, monkeypatch)
+    answers = [_acked_at_once(project, f"new Burst item {n}", number=n) for n in range(12)]
+    answered_when_acked = gate.answered
+    gate.open.set()
+    project.drain()
+
+    assert answers == [(200, "")] * 12
+    assert answered_when_acked == 0
+    cards = [m for m in project.fake.posted("CPROJ") if "Burst item" in str(m.get("text"))]
+    assert len(cards) == 12
+    records = project.records()
+    assert sorted(r.title for r in records) == sorted(f"Burst item {n}" for n in range(12))
+    assert all(r.card_channel_id == "CPROJ" and r.card_ts for r in records)
+    # One transaction remembered the cards of the burst, not one each.
+    assert project.services.after_ack is not None
+    assert project.services.after_ack.stats.flushes < 12
+
+
+def _views_for(slack: SlackHarness, user: str) -> list[dict[str, Any]]:
+    views = []
+    for call in slack.fake.calls_to("views.publish"):
+        if call.args.get("user_id") == user:
+            view = call.args["view"]
+            views.append(json.loads(view) if isinstance(view, str) else view)
+    return views
+
+
+def test_home_redraws_within_a_burst_are_coalesced_per_person(
+    project: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six records assigned to Bob in a burst: six cards and six DMs, but Bob's and Alice's Homes drawn once
+    each, from the state after the burst (all six records on Bob's)."""
+    project.services.after_ack = AfterAck(project.background, workers=1)
+    gate = _Gate(project, monkeypatch)
+    answers = [_acked_at_once(project, f"new Thing {n} <@UBOB|bob>", number=n) for n in range(6)]
+    gate.open.set()
+    project.drain()
+
+    assert answers == [(200, "")] * 6
+    assert len([m for m in project.fake.posted("CPROJ") if "Thing" in str(m.get("text"))]) == 6
+    dms = [c for c in project.fake.calls_to("chat.postMessage") if c.args.get("channel") == "UBOB"]
+    assert len(dms) == 6
+    bob = _views_for(project, "UBOB")
+    assert len(bob) == 1
+    assert len(_views_for(project, "UALICE")) == 1
+    shown = json.dumps(bob[0])
+    assert all(f"ACME-{n}" in shown for n in range(1, 7))
+    assert project.services.after_ack.stats.coalesced >= 8
+    with project.db.read() as session:
+        assert len(list(session.scalars(select(Record.id)))) == 6
+
+
+# -- the queue itself (no Slack, no threads) -----------------------------------------------------------
+
+
+class _Manual(Executor):
+    """An executor that runs nothing until told: the test decides when drainers run."""
+
+    def __init__(self) -> None:
+        self.waiting: list[Callable[[], Any]] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.waiting.append(lambda: fn(*args, **kwargs))
+        return Future()
+
+    def run_all(self) -> None:
+        while self.waiting:
+            self.waiting.pop(0)()
+
+
+def test_work_runs_before_redraws_and_redraws_merge_per_key() -> None:
+    pool = _Manual()
+    queue = AfterAck(pool, workers=1)
+    done: list[str] = []
+    assert queue.redraw(("home", "T", "U1"), lambda: done.append("home U1"))
+    queue.submit(lambda: done.append("card 1"))
+    assert not queue.redraw(("home", "T", "U1"), lambda: done.append("home U1 again"))
+    queue.batch("ts", 1, lambda items: done.append(f"ts {items}"))
+    queue.batch("ts", 2, lambda items: done.append(f"ts {items}"))
+    queue.submit(lambda: done.append("card 2"))
+    assert len(pool.waiting) == 1  # one drainer for all of it
+    pool.run_all()
+    assert done == ["card 1", "card 2", "ts [1, 2]", "home U1"]
+    assert queue.stats.coalesced == 1
+    assert queue.pending() == 0
+
+
+def test_back_pressure_drops_the_oldest_redraws_before_running_work_in_the_listener_thread() -> None:
+    pool = _Manual()
+    queue = AfterAck(pool, workers=1, capacity=2, max_redraws=2)
+    done: list[str] = []
+    for user in ("U1", "U2", "U3"):
+        queue.redraw(("home", "T", user), lambda user=user: done.append(user))  # type: ignore[misc]
+    assert queue.stats.dropped_redraws == 1
+    queue.submit(lambda: done.append("a"))
+    queue.submit(lambda: done.append("b"))
+    queue.submit(lambda: done.append("c"))  # the queue is full: runs here, now
+    assert done == ["c"]
+    assert queue.stats.inline == 1
+    pool.run_all()
+    assert done == ["c", "a", "b", "U2", "U3"]
+
+
+def test_a_failing_item_does_not_stop_the_queue() -> None:
+    pool = _Manual()
+    queue = AfterAck(pool, workers=1)
+    done: list[str] = []
+
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    queue.submit(boom)
+    queue.submit(lambda: done.append("after"))
+    pool.run_all()
+    assert done == ["after"]
+    assert queue.stats.failed == 1
+
+
+def _app_with_marked_listener(
+    process_before_response: bool, ran: list[str], api_url: str
+) -> tuple[Any, AfterAck, _Manual]:
+    from slack_bolt import App, BoltContext
+    from slack_sdk import WebClient
+
+    from bot.commands.guard import after_ack, guarding
+    from bot.ops.settings import Settings
+    from bot.slack.services import Services
+
+    pool = _Manual()
+    queue = AfterAck(pool, workers=1)
+    services = Services(settings=Settings(_env_file=None), db=None, after_ack=queue)  # type: ignore[arg-type,call-arg]
+    app = App(
+        signing_secret="x", client=WebClient(token="xoxb-x", base_url=api_url), token_verification_enabled=False,
+        request_verification_enabled=False,
+        process_before_response=process_before_response,
+    )  # fmt: skip
+
+    def inject(context: BoltContext, next: Callable[[], None]) -> None:
+        context["services"] = services
+        next()
+
+    app.use(inject)
+
+    def issue(ack: Any) -> None:
+        ack()
+        ran.append("body")
+
+    guarding(app).command("/issue")(after_ack(issue))
+    return app, queue, pool
+
+
+@pytest.mark.parametrize("faas", [False, True])
+def test_process_before_response_runs_the_body_before_answering(faas: bool, fake_slack: FakeSlack) -> None:
+    """On FaaS (process_before_response) nothing may run after the response: the body is not deferred."""
+    from slack_bolt import BoltRequest
+
+    ran: list[str] = []
+    app, _queue, pool = _app_with_marked_listener(faas, ran, fake_slack.url)
+    body = command_body(
+        command="/issue", text="new X", user_id="UALICE", channel_id="CPROJ", team_id=TEAM,
+        response_url="https://hooks.example/r", channel_name="general",
+    )  # fmt: skip
+    response = app.dispatch(
+        BoltRequest(body=body, headers={"content-type": ["application/x-www-form-urlencoded"]})
+    )
+    assert response.status == 200
+    if faas:
+        assert ran == ["body"] and pool.waiting == []
+    else:
+        assert ran == [] and len(pool.waiting) == 1  # queued behind the ack
+        pool.run_all()
+        assert ran == ["body"]
+
+
+def test_shutdown_finishes_everything_queued() -> None:
+    """A stopping process loses nothing people asked for: the queue is drained before it ends."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    started = threading.Event()
+    release = threading.Event()
+    done: list[int] = []
+    queue = AfterAck(ThreadPoolExecutor(max_workers=1), workers=1, owns_executor=True)
+
+    def first() -> None:
+        started.set()
+        release.wait(timeout=5)
+        done.append(0)
+
+    queue.submit(first)
+    assert started.wait(timeout=5)
+    for n in range(1, 6):
+        queue.submit(lambda n=n: done.append(n))  # type: ignore[misc]
+    queue.redraw(("home", "T", "U1"), lambda: done.append(99))
+    release.set()
+    queue.shutdown()
+    assert done == [0, 1, 2, 3, 4, 5, 99]
+    queue.submit(lambda: done.append(6))  # after shutdown: still done, in the caller's thread
+    assert done[-1] == 6

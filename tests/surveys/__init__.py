@@ -1,0 +1,1 @@
+"""Satisfaction surveys: team DMs, customer cards, an issue's rating."""
