@@ -139,7 +139,7 @@ def project(slack: SlackHarness) -> SlackHarness:
 @pytest.fixture
 def home_ready(slack: SlackHarness) -> SlackHarness:
     """A workspace whose directory is synced, with Alice's App Home drawn once (then calls forgotten)."""
-    from tests.test_app_home import open_home
+    from tests.home.test_app_home import open_home
 
     slack.fake.responders["users.list"] = lambda args: {
         "ok": True,

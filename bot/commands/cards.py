@@ -7,18 +7,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.blocks.basics import record_card
 from bot.blocks.record import restored_blocks
 from bot.commands.common import Click, on_click
-from bot.domain import lifecycle
 from bot.domain.errors import N_, UserError
 from bot.features import record_steps as steps
-from bot.features.home import refresh_homes
-from bot.features.record_cards import after_change, open_edit_form, with_service_level
+from bot.features.record_cards import open_edit_form
 from bot.i18n import t
 from bot.slack import ids
-from bot.slack.gateway import SlackGateway
-from bot.slack.services import Services
 
 
 def _value(action: dict[str, Any]) -> dict[str, Any]:
@@ -31,27 +26,6 @@ def _value(action: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _redraw_clicked(
-    body: dict[str, Any], respond: Any, gateway: SlackGateway, change: lifecycle.Change, services: Services
-) -> None:
-    """Show the record's current state on the message whose button was clicked."""
-    container = body.get("container") or {}
-    if container.get("type") != "message":
-        return  # App Home: refreshed by after_change
-    record = change.record
-    text, blocks = record_card(record)
-    if container.get("is_ephemeral"):
-        respond(text=text, blocks=blocks, replace_original=True)
-        return
-    channel, ts = container.get("channel_id"), container.get("message_ts")
-    if not channel or not ts:
-        return
-    if change.changed and (channel, ts) == (record.card_channel_id, record.card_ts):
-        return  # after_change already redrew the record's own card
-    blocks = with_service_level(services, gateway, record, channel, blocks)  # internal channels only
-    gateway.update(channel=channel, ts=ts, text=text, blocks=blocks)
-
-
 @on_click
 def on_card_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
     services, gateway = click.services, click.gateway
@@ -62,26 +36,22 @@ def on_card_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -
             trigger_id=str(body.get("trigger_id", "")),
         )  # fmt: skip
         return
-    change = steps.card_button(
-        services, team_id=click.team_id, user_id=click.user_id, action_id=action["action_id"], value=value
-    )
-    after_change(services, gateway, change, actor=click.user_id)
-    _redraw_clicked(body, click.respond, gateway, change, services)
+    container = body.get("container") or {}
+    change = steps.press_card_button(
+        services, gateway, team_id=click.team_id, user_id=click.user_id, action_id=action["action_id"],
+        value=value, container=container, respond=click.respond,
+    )  # fmt: skip
     if change.stale:
         click.tell(
             t(click.locale, "%(key)s had changed since this card was drawn: here is how it stands now.",
               key=change.record.key)
         )  # fmt: skip
-        if (body.get("container") or {}).get("type") == "view":
-            # A stale button in App Home: redraw the clicker's dashboard from current data.
-            refresh_homes(services, gateway.client, click.team_id, [click.user_id])
 
 
 @on_click
 def on_undo_delete(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
     value = _value(action)
-    change = steps.restore(click.services, team_id=click.team_id, key=value["key"], user_id=click.user_id)
-    after_change(click.services, click.gateway, change, actor=click.user_id)
+    change = steps.restore(click.services, click.gateway, team_id=click.team_id, key=value["key"], user_id=click.user_id)
     text, blocks = restored_blocks(change.record, change.record.locale)
     click.respond(text=text, blocks=blocks, replace_original=True)
 

@@ -8,10 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 
 from bot.commands.common import services_of, tenant_of
-from bot.delivery.base import DeliveryKind, JobContext
-from bot.delivery.customer import channel_shared_notices
-from bot.delivery.runner import Runner, job_client_factory
-from bot.features.card_level import forget_channel
+from bot.features.channels import channel_became_shared
 from bot.slack import ids
 from bot.slack.directory import store_members
 from bot.slack.installations import stop_sending
@@ -48,15 +45,7 @@ def channel_shared(event: dict[str, Any], context: BoltContext) -> None:
     channel = event.get("channel")
     if not isinstance(channel, str) or not channel:
         return
-    services = services_of(context)
-    team_id = tenant_of(context)
-    forget_channel(services, team_id, channel)  # its cards stop showing service-level figures at once
-    runner = Runner(services, job_client_factory(services), sleep=lambda _seconds: None)
-    runner.run(
-        [lambda session, _ctx: channel_shared_notices(session, team_id=team_id, channel=channel)],
-        JobContext(now=services.now(), team_id=team_id),
-        kinds=[DeliveryKind.CHANNEL_SHARED],
-    )
+    channel_became_shared(services_of(context), team_id=tenant_of(context), channel=channel)
 
 
 def register(app: App) -> None:

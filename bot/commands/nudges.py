@@ -66,13 +66,11 @@ def on_nudge_button(click: Click, body: dict[str, Any], action: dict[str, Any]) 
     if action_id == ids.ACTION_NUDGE_SET_DATE:
         _open_set_date(services, gateway, body, team_id, user_id, ref, click.channel, click.ts, click.tell)
         return
-    change = steps.apply_button(services, team_id=team_id, user_id=user_id, action_id=action_id, ref=ref)
-    after_change(services, gateway, change, actor=user_id)
-    if click.channel and click.ts:
-        click.locale = steps.redraw_nudge(
-            services, gateway, team_id=team_id, user_id=user_id, channel=click.channel, ts=click.ts,
-            listed=ref["list"], more=ref["more"],
-        )  # fmt: skip
+    change, locale = steps.press_nudge_button(
+        services, gateway, team_id=team_id, user_id=user_id, action_id=action_id, ref=ref, channel=click.channel,
+        ts=click.ts,
+    )  # fmt: skip
+    click.locale = locale or click.locale
     if change.stale:
         click.tell(_stale_text(click.locale, change.record.key))
 

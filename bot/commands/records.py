@@ -17,7 +17,7 @@ from bot.domain.errors import N_, UserError
 from bot.domain.parsing import parse_record_key, parse_record_options, split_subcommand, tokens
 from bot.domain.statuses import LIFECYCLES
 from bot.features import record_steps as steps
-from bot.features.record_cards import after_change, open_edit_form, open_record_form, post_record_card
+from bot.features.record_cards import open_edit_form, open_record_form
 from bot.i18n import t
 from bot.i18n.labels import KIND_PLURALS, status_name
 from bot.slack import ids
@@ -62,24 +62,16 @@ def _new(req: Asked, kind: Kind, rest: str) -> None:
             trigger_id=req.command.trigger_id, channel_id=req.command.channel_id, user_id=req.command.user_id,
         )  # fmt: skip
         return
-    project, record = steps.new_record(req.services, rest=rest, kind=kind, **req.where())
-    req.locale = project.locale
-    sent = post_record_card(req.services, req.gateway, record, channel=req.command.channel_id)
-    if not sent.ok:
+    logged = steps.log_record(req.services, req.gateway, rest=rest, kind=kind, **req.where())
+    req.locale = logged.project.locale
+    if logged.card_error:
         req.reply(
             t(
-                project.locale,
+                req.locale,
                 "Logged %(key)s, but I couldn't post its card here (%(error)s).",
-                key=record.key,
-                error=sent.error,
+                key=logged.record.key,
+                error=logged.card_error,
             )
-        )
-    if record.assignee_id:
-        after_change(
-            req.services,
-            req.gateway,
-            lifecycle.Change(record, newly_assigned=record.assignee_id),
-            actor=req.command.user_id,
         )
 
 
@@ -115,7 +107,6 @@ def _confirm(req: Asked, change: lifecycle.Change, message: str, **params: Any) 
     if not change.changed:
         req.reply(t(req.locale, "Nothing to change: %(key)s is already like that.", key=change.record.key))
         return
-    after_change(req.services, req.gateway, change, actor=req.command.user_id)
     req.reply(t(req.locale, message, key=change.record.key, **params))
 
 
@@ -130,7 +121,7 @@ def _assign(req: Asked, kind: Kind, rest: str) -> None:
             key=key,
         )
     assignee = req.command.user_id if words == ["me"] else options.assignee_id
-    change = steps.assign(req.services, key=key, assignee_id=assignee, **_by(req, kind))
+    change = steps.assign(req.services, req.gateway, key=key, assignee_id=assignee, **_by(req, kind))
     if assignee:
         _confirm(req, change, N_("%(key)s is now assigned to %(who)s."), who=mention(assignee))
     else:
@@ -145,7 +136,7 @@ def _due(req: Asked, kind: Kind, rest: str) -> None:
             command=req.command.command,
             key=key,
         )
-    change = steps.set_due(req.services, key=key, due_text=remainder, **_by(req, kind))
+    change = steps.set_due(req.services, req.gateway, key=key, due_text=remainder, **_by(req, kind))
     due = change.record.due_date.isoformat() if change.record.due_date else "—"
     _confirm(req, change, N_("%(key)s is now due %(date)s."), date=due)
 
@@ -159,19 +150,18 @@ def _comment(req: Asked, kind: Kind, rest: str) -> None:
 
 def _delete(req: Asked, kind: Kind, rest: str) -> None:
     key, _ = _key_and_rest(rest, "delete", req.command.command)
-    change = steps.delete(req.services, key=key, **_by(req, kind))
+    change = steps.delete(req.services, req.gateway, key=key, **_by(req, kind))
     req.locale = change.record.locale
     if change.stale:
         req.reply(t(req.locale, lifecycle.LOST_RACE, key=change.record.key))
         return
-    after_change(req.services, req.gateway, change, actor=req.command.user_id)
     req.reply_blocks(*deleted_blocks(change.record, change.record.locale))
 
 
 def _move(req: Asked, kind: Kind, verb: str, rest: str) -> None:
     key, remainder = _key_and_rest(rest, verb, req.command.command)
 
-    change = steps.move(req.services, key=key, verb=verb, remainder=remainder, **_by(req, kind))
+    change = steps.move(req.services, req.gateway, key=key, verb=verb, remainder=remainder, **_by(req, kind))
     _confirm(
         req,
         change,

@@ -141,6 +141,23 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def history_line(
+    record: Record, name: str, old: Any, new: Any, *, by: str, now: datetime, scope: bool = False
+) -> HistoryEntry:
+    """One line of a record's history: a field changed from ``old`` to ``new`` (values written as text)."""
+    return HistoryEntry(
+        team_id=record.team_id,
+        project_id=record.project_id,
+        record_key=record.key,
+        field=name,
+        old=_text(old),
+        new=_text(new),
+        by=by,
+        at=now,
+        scope_change=scope,
+    )
+
+
 def _set(
     session: Session, record: Record, name: str, value: Any, *, by: str, now: datetime, scope: bool
 ) -> bool:
@@ -148,19 +165,7 @@ def _set(
     if old == value:
         return False
     setattr(record, name, value)
-    session.add(
-        HistoryEntry(
-            team_id=record.team_id,
-            project_id=record.project_id,
-            record_key=record.key,
-            field=name,
-            old=_text(old),
-            new=_text(value),
-            by=by,
-            at=now,
-            scope_change=scope,
-        )
-    )
+    session.add(history_line(record, name, old, value, by=by, now=now, scope=scope))
     return True
 
 
@@ -373,18 +378,7 @@ def comment(
         raise UserError(N_("Write the comment after the key: comment %(key)s <text>."), key=record.key)
     if len(text) > MAX_COMMENT:
         raise UserError(N_("A comment can have at most %(limit)s characters."), limit=MAX_COMMENT)
-    session.add(
-        HistoryEntry(
-            team_id=record.team_id,
-            project_id=record.project_id,
-            record_key=record.key,
-            field="comment",
-            old=None,
-            new=text,
-            by=user_id,
-            at=now,
-        )
-    )
+    session.add(history_line(record, "comment", None, text, by=user_id, now=now))
     # Not through the ORM: that would check the version, and a comment must not lose to a click.
     session.execute(update(Record).where(Record.id == record.id).values(updated_at=now))
     return RecordView.of(record, project)

@@ -8,20 +8,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import N_, UserError
-from bot.domain.lifecycle import Change, load
+from bot.domain.lifecycle import Change, history_line, load
 from bot.domain.permissions import require_record_change
 from bot.domain.rows import Row, chunks, one_line
 from bot.domain.status import open_condition
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import ProjectView, RecordView
-from storage.models import HistoryEntry, Kind, Person, Project, ProjectStatus, Record
+from storage.models import Kind, Person, Project, ProjectStatus, Record
 
 # A risk not reviewed for this long is flagged in the risk review.
 REVIEW_STALE_DAYS = 14
@@ -230,23 +229,6 @@ def _check_writable(record: Record, project: Project) -> None:
         raise UserError(N_("%(key)s is already %(status)s."), key=record.key, status=record.status)
 
 
-def _history(
-    session: Session, record: Record, name: str, old: Any, new: Any, *, by: str, now: datetime
-) -> None:
-    session.add(
-        HistoryEntry(
-            team_id=record.team_id,
-            project_id=record.project_id,
-            record_key=record.key,
-            field=name,
-            old=None if old is None else (old.isoformat() if isinstance(old, datetime) else str(old)),
-            new=None if new is None else (new.isoformat() if isinstance(new, datetime) else str(new)),
-            by=by,
-            at=now,
-        )
-    )
-
-
 def confirm_risk(
     session: Session, *, team_id: str, key: str, user_id: str, now: datetime, expected_version: int | None
 ) -> Change:
@@ -259,7 +241,7 @@ def confirm_risk(
         return Change(RecordView.of(record, project), changed=False, stale=True)
     _check_writable(record, project)
     require_record_change(session, record=record, user_id=user_id)
-    _history(session, record, "last_reviewed_at", record.last_reviewed_at, now, by=user_id, now=now)
+    session.add(history_line(record, "last_reviewed_at", record.last_reviewed_at, now, by=user_id, now=now))
     record.last_reviewed_at = now
     record.version += 1
     record.updated_at = now
@@ -294,7 +276,7 @@ def adjust_risk(
     value = old + delta
     if not 1 <= value <= 5:
         return Change(RecordView.of(record, project), changed=False)
-    _history(session, record, field_name, old, value, by=user_id, now=now)
+    session.add(history_line(record, field_name, old, value, by=user_id, now=now))
     setattr(record, field_name, value)
     record.last_reviewed_at = now
     record.version += 1

@@ -9,9 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.delivery.base import DeliveryKind, JobContext
+from bot.delivery.customer import channel_shared_notices
+from bot.delivery.runner import Runner, job_client_factory
 from bot.domain.documents import IndexedMeeting
 from bot.domain.errors import N_, UserError
+from bot.features.card_level import forget_channel
 from bot.slack.gateway import ChannelInfo, SlackGateway
+from bot.slack.services import Services
 
 DM_REFUSAL = N_("Projects live in channels, not in direct messages. Run this in the project's channel.")
 
@@ -123,3 +128,16 @@ def report_channel_problem(gateway: SlackGateway, channel_id: str) -> UserError 
             field="report_channel",
         )
     return None
+
+
+def channel_became_shared(services: Services, *, team_id: str, channel: str) -> None:
+    """A channel was shared with another organisation: its cards stop showing service-level figures at once,
+    and the owners of each project using it are told once, through the ledger, that the internal posts made
+    there before are now visible to the other organisation."""
+    forget_channel(services, team_id, channel)
+    runner = Runner(services, job_client_factory(services), sleep=lambda _seconds: None)
+    runner.run(
+        [lambda session, _ctx: channel_shared_notices(session, team_id=team_id, channel=channel)],
+        JobContext(now=services.now(), team_id=team_id),
+        kinds=[DeliveryKind.CHANNEL_SHARED],
+    )

@@ -12,6 +12,7 @@ from bot.blocks.nudge import nudge_message
 from bot.domain import nudge_actions
 from bot.domain.lifecycle import Change, change_once
 from bot.domain.people import locale_of
+from bot.features.record_cards import after_change
 from bot.slack import ids
 from bot.slack.gateway import SlackGateway
 from bot.slack.services import Services
@@ -84,3 +85,27 @@ def set_new_due(
             expected_version=version,
         ),
     )  # fmt: skip
+
+
+def press_nudge_button(
+    services: Services,
+    gateway: SlackGateway,
+    *,
+    team_id: str,
+    user_id: str,
+    action_id: str,
+    ref: dict[str, Any],
+    channel: str | None,
+    ts: str | None,
+) -> tuple[Change, str | None]:
+    """A nudge's button: the record changed once, what follows it, and the reminder redrawn in place from
+    current data; returns the change and the language the reminder speaks (when it was redrawn)."""
+    change = apply_button(services, team_id=team_id, user_id=user_id, action_id=action_id, ref=ref)
+    after_change(services, gateway, change, actor=user_id)
+    locale = None
+    if channel and ts:
+        locale = redraw_nudge(
+            services, gateway, team_id=team_id, user_id=user_id, channel=channel, ts=ts,
+            listed=ref["list"], more=ref["more"],
+        )  # fmt: skip
+    return change, locale

@@ -115,6 +115,26 @@ def notify_assignee(services: Services, gateway: SlackGateway, change: Change, *
     )
 
 
+def redraw_clicked(
+    services: Services, gateway: SlackGateway, change: Change, container: dict[str, Any], respond: Any
+) -> None:
+    """Show the record's current state on the message whose button was clicked (App Home: ``after_change``)."""
+    if container.get("type") != "message":
+        return
+    record = change.record
+    text, blocks = record_card(record)
+    if container.get("is_ephemeral"):
+        respond(text=text, blocks=blocks, replace_original=True)
+        return
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if not channel or not ts:
+        return
+    if change.changed and (channel, ts) == (record.card_channel_id, record.card_ts):
+        return  # after_change already redrew the record's own card
+    blocks = with_service_level(services, gateway, record, channel, blocks)  # internal channels only
+    gateway.update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
 def after_change(services: Services, gateway: SlackGateway, change: Change, *, actor: str) -> None:
     """Everything that follows a change: the card redrawn, the new assignee told, dashboards refreshed."""
     if not change.changed:

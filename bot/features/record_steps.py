@@ -7,6 +7,8 @@ Once the channel's project is known, an error raised inside is noted with its la
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +21,10 @@ from bot.domain.parsing import parse_record_options
 from bot.domain.projects import NOT_LINKED_YET, project_for_channel
 from bot.domain.records import NewRecord, create_record
 from bot.domain.views import ProjectView, RecordView
+from bot.features.home import refresh_homes
+from bot.features.record_cards import after_change, post_record_card, redraw_clicked
 from bot.slack import ids
+from bot.slack.gateway import SlackGateway
 from bot.slack.services import Services
 from bot.slack.text import decode_slack_text
 from storage.models import Kind
@@ -30,6 +35,14 @@ def _project_in(session: Session, *, team_id: str, channel_id: str) -> ProjectVi
     if project is None:
         raise UserError(NOT_LINKED_YET)
     return project
+
+
+def _followed(
+    services: Services, gateway: SlackGateway, user_id: str, change: lifecycle.Change
+) -> lifecycle.Change:
+    """A change saved, then what follows it (cards redrawn, the new assignee told, dashboards refreshed)."""
+    after_change(services, gateway, change, actor=user_id)
+    return change
 
 
 def channel_project(services: Services, *, team_id: str, channel_id: str) -> ProjectView:
@@ -69,6 +82,37 @@ def new_record(
     return project, record
 
 
+@dataclass(frozen=True)
+class Logged:
+    """A record logged from a command: where it lives, and why its card is not in the channel, if it is not."""
+
+    project: ProjectView
+    record: RecordView
+    card_error: str | None
+
+
+def log_record(
+    services: Services,
+    gateway: SlackGateway,
+    *,
+    kind: Kind,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    rest: str,
+) -> Logged:
+    """``/issue new …``: the record stored, its card posted in the channel, the assignee told."""
+    project, record = new_record(
+        services, kind=kind, team_id=team_id, channel_id=channel_id, user_id=user_id, rest=rest
+    )
+    sent = post_record_card(services, gateway, record, channel=channel_id)
+    if record.assignee_id:
+        after_change(
+            services, gateway, lifecycle.Change(record, newly_assigned=record.assignee_id), actor=user_id
+        )
+    return Logged(project, record, None if sent.ok else sent.error)
+
+
 def listing(
     services: Services, *, kind: Kind, team_id: str, channel_id: str, user_id: str, scope: str
 ) -> tuple[ProjectView, RecordList]:
@@ -88,26 +132,40 @@ def detail(
 
 
 def assign(
-    services: Services, *, kind: Kind, team_id: str, key: str, assignee_id: str | None, user_id: str
+    services: Services,
+    gateway: SlackGateway,
+    *,
+    kind: Kind,
+    team_id: str,
+    key: str,
+    assignee_id: str | None,
+    user_id: str,
 ) -> lifecycle.Change:
-    return lifecycle.change_once(
+    return _followed(services, gateway, user_id, lifecycle.change_once(
         services.db, team_id=team_id, key=key,
         apply=lambda session: lifecycle.assign(
             session, team_id=team_id, key=key, assignee_id=assignee_id, user_id=user_id, now=services.now(),
             kind=kind,
         ),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def set_due(
-    services: Services, *, kind: Kind, team_id: str, key: str, due_text: str, user_id: str
+    services: Services,
+    gateway: SlackGateway,
+    *,
+    kind: Kind,
+    team_id: str,
+    key: str,
+    due_text: str,
+    user_id: str,
 ) -> lifecycle.Change:
-    return lifecycle.change_once(
+    return _followed(services, gateway, user_id, lifecycle.change_once(
         services.db, team_id=team_id, key=key,
         apply=lambda session: lifecycle.set_due(
             session, team_id=team_id, key=key, due_text=due_text, user_id=user_id, now=services.now(), kind=kind,
         ),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def comment(services: Services, *, kind: Kind, team_id: str, key: str, text: str, user_id: str) -> RecordView:
@@ -118,17 +176,27 @@ def comment(services: Services, *, kind: Kind, team_id: str, key: str, text: str
         )  # fmt: skip
 
 
-def delete(services: Services, *, kind: Kind, team_id: str, key: str, user_id: str) -> lifecycle.Change:
-    return lifecycle.change_once(
+def delete(
+    services: Services, gateway: SlackGateway, *, kind: Kind, team_id: str, key: str, user_id: str
+) -> lifecycle.Change:
+    return _followed(services, gateway, user_id, lifecycle.change_once(
         services.db, team_id=team_id, key=key,
         apply=lambda session: lifecycle.delete(
             session, team_id=team_id, key=key, user_id=user_id, now=services.now(), kind=kind
         ),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def move(
-    services: Services, *, kind: Kind, team_id: str, key: str, verb: str, user_id: str, remainder: str
+    services: Services,
+    gateway: SlackGateway,
+    *,
+    kind: Kind,
+    team_id: str,
+    key: str,
+    verb: str,
+    user_id: str,
+    remainder: str,
 ) -> lifecycle.Change:
     """A status move by its verb; a risk's ``mitigate`` with text also stores that text as its plan."""
 
@@ -143,7 +211,9 @@ def move(
             )  # fmt: skip
         return change
 
-    return lifecycle.change_once(services.db, team_id=team_id, key=key, apply=apply)
+    return _followed(
+        services, gateway, user_id, lifecycle.change_once(services.db, team_id=team_id, key=key, apply=apply)
+    )
 
 
 def card_button(
@@ -167,9 +237,32 @@ def card_button(
     return lifecycle.change_once(services.db, team_id=team_id, key=key, apply=apply)
 
 
-def restore(services: Services, *, team_id: str, key: str, user_id: str) -> lifecycle.Change:
+def press_card_button(
+    services: Services,
+    gateway: SlackGateway,
+    *,
+    team_id: str,
+    user_id: str,
+    action_id: str,
+    value: dict[str, Any],
+    container: dict[str, Any],
+    respond: Callable[..., Any],
+) -> lifecycle.Change:
+    """A card button pressed: the move made once, what follows it, and the clicked message redrawn; a stale
+    button in App Home redraws the clicker's dashboard from current data."""
+    change = card_button(services, team_id=team_id, user_id=user_id, action_id=action_id, value=value)
+    after_change(services, gateway, change, actor=user_id)
+    redraw_clicked(services, gateway, change, container, respond)
+    if change.stale and container.get("type") == "view":
+        refresh_homes(services, gateway.client, team_id, [user_id])
+    return change
+
+
+def restore(
+    services: Services, gateway: SlackGateway, *, team_id: str, key: str, user_id: str
+) -> lifecycle.Change:
     """The Undo of a delete."""
-    return lifecycle.change_once(
+    return _followed(services, gateway, user_id, lifecycle.change_once(
         services.db, team_id=team_id, key=key,
         apply=lambda session: lifecycle.restore(session, team_id=team_id, key=key, user_id=user_id, now=services.now()),
-    )  # fmt: skip
+    ))  # fmt: skip

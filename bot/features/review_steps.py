@@ -3,14 +3,18 @@ its own transaction, and the review it sits in read again to be redrawn."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.blocks.review import message_layout, part_with, review_message
 from bot.domain import lifecycle
 from bot.domain.risk_review import RiskReview, adjust_risk, confirm_risk, risk_review
 from bot.domain.views import RecordView
+from bot.features.record_cards import after_change
 from bot.slack import ids
+from bot.slack.gateway import SlackGateway
 from bot.slack.services import Services
 from storage.models import Kind
 
@@ -68,3 +72,44 @@ def review_of(services: Services, record: RecordView, *, keys: list[str] | None)
         return risk_review(
             session, team_id=record.team_id, project_id=record.project_id, now=now, including=record.key
         )
+
+
+def redraw_review(
+    services: Services, gateway: SlackGateway, body: dict[str, Any], respond: Any, change: lifecycle.Change
+) -> None:
+    """Rebuild the clicked review message from current data, with the risks it listed."""
+    container = body.get("container") or {}
+    if container.get("type") != "message":
+        return
+    record = change.record
+    layout = message_layout((body.get("message") or {}).get("blocks"))
+    review = review_of(services, record, keys=layout[0] if layout is not None else None)
+    if layout is not None:
+        _, part, total = layout
+        text, blocks = review_message(review, review.risks, part=part, total=total)
+    else:
+        text, blocks = part_with(review, record.key)
+    if container.get("is_ephemeral"):
+        respond(text=text, blocks=blocks, replace_original=True)
+        return
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if channel and ts:
+        gateway.update(channel=str(channel), ts=str(ts), text=text, blocks=blocks)
+
+
+def press_review_button(
+    services: Services,
+    gateway: SlackGateway,
+    *,
+    team_id: str,
+    user_id: str,
+    action_id: str,
+    value: dict[str, Any],
+    body: dict[str, Any],
+    respond: Callable[..., Any],
+) -> lifecycle.Change:
+    """A risk-review button: the risk changed once, what follows it, and the review message rebuilt in place."""
+    change = apply_button(services, team_id=team_id, user_id=user_id, action_id=action_id, value=value)
+    after_change(services, gateway, change, actor=user_id)
+    redraw_review(services, gateway, body, respond, change)
+    return change

@@ -18,8 +18,8 @@ from bot.delivery.runner import Runner, job_client_factory
 from bot.demo.simulator import FakeSlack
 from bot.demo.workspace import SlackHttpError
 from bot.slack.services import Services
+from tests.delivery.test_delivery_ledger import Clock, ctx, planner, rows
 from tests.harness import SlackHarness, joined
-from tests.test_delivery_ledger import Clock, ctx, planner, rows
 
 CHANNELS = ("CFAN1", "CFAN2", "CFAN3")
 

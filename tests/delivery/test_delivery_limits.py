@@ -25,11 +25,11 @@ from bot.slack.services import Services
 from storage import ledger
 from storage.db import Database
 from storage.models import Delivery, Project, Workspace
+from tests.delivery.test_delivery_ledger import Clock, ctx, make_runner, planner, rows
 from tests.harness import SIGNING_SECRET, SlackHarness
-from tests.test_cli import output, run, run_all, scratch_postgres
-from tests.test_delivery_ledger import Clock, ctx, make_runner, planner, rows
-from tests.test_jobs_cli import NOW, seeded, settings
-from tests.test_jobs_cli import deliveries as count_deliveries
+from tests.ops.test_cli import output, run, run_all, scratch_postgres
+from tests.ops.test_jobs_cli import NOW, seeded, settings
+from tests.ops.test_jobs_cli import deliveries as count_deliveries
 
 HISTORY = "conversations.history"
 

@@ -10,7 +10,7 @@ from typing import Any
 from bot.delivery.runner import job_client_factory
 from bot.slack import ids
 from tests.harness import TEAM, SlackHarness, acked_before, click
-from tests.test_app_home import published, texts
+from tests.home.test_app_home import published, texts
 
 
 def cards(slack: SlackHarness) -> list[dict[str, Any]]:

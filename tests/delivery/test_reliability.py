@@ -27,8 +27,8 @@ from storage import ledger
 from storage.db import Database
 from storage.models import Delivery, HistoryEntry, Person, Project, Record
 from tests.harness import TEAM, SlackHarness, click, find_button
-from tests.test_cli import aftercare_command, clean_env, output
-from tests.test_jobs_cli import NOW, seeded, settings
+from tests.ops.test_cli import aftercare_command, clean_env, output
+from tests.ops.test_jobs_cli import NOW, seeded, settings
 
 NUDGE_KEY = "nudge:T0001:UBOB:2026-12-07"
 

@@ -9,8 +9,8 @@ from bot.delivery.runner import Runner, job_client_factory
 from bot.delivery.scheduler import tick
 from bot.domain.people import upsert_member
 from bot.slack.services import Services
+from tests.delivery.test_delivery_ledger import Clock
 from tests.harness import SlackHarness, joined
-from tests.test_delivery_ledger import Clock
 
 PEOPLE = {"USHA": "Asia/Shanghai", "UBER": "Europe/Berlin", "UNYC": "America/New_York"}
 
@@ -78,8 +78,8 @@ def test_one_failing_job_does_not_stop_the_others(project: SlackHarness, mocker)
         ]
 
     mocker.patch("bot.jobs.nudges.plan", side_effect=RuntimeError("boom"))
-    mocker.patch.dict(JOBS, {"zz-fine": Job("zz-fine", "test.fine", ("fine",), "tests.test_scheduler:FINE")})
-    mocker.patch("tests.test_scheduler.FINE", fine, create=True)
+    mocker.patch.dict(JOBS, {"zz-fine": Job("zz-fine", "test.fine", ("fine",), "tests.delivery.test_scheduler:FINE")})
+    mocker.patch("tests.delivery.test_scheduler.FINE", fine, create=True)
     clock = Clock(datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
     services, runner = _runner(project, clock)
     tick(services, runner)

@@ -21,8 +21,8 @@ from bot.delivery.runner import Runner, RunReport
 from bot.slack.services import Services
 from storage.db import Database
 from storage.models import Project
+from tests.delivery.test_delivery_ledger import START, Clock, ctx, make_runner, planner, rows
 from tests.harness import SlackHarness, joined
-from tests.test_delivery_ledger import START, Clock, ctx, make_runner, planner, rows
 
 
 def _hold_first_posts_until_both_arrive(slack: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> None:

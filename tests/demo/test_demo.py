@@ -20,7 +20,7 @@ from bot.demo.simulator import Call, FakeSlack
 from bot.demo.transcript import blocks_html, home_changes, mrkdwn_html, mrkdwn_text
 from bot.ops.cli import main
 from bot.slack import ids
-from tests.test_i18n import mixed_punctuation
+from tests.i18n.test_i18n import mixed_punctuation
 
 
 @dataclass(frozen=True)

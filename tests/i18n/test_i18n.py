@@ -16,7 +16,7 @@ from bot.blocks.rendering import environment, render
 from bot.domain.errors import UserError
 from bot.i18n import error_text, normalise_locale, t, translations
 from bot.i18n.catalog import extract_messages, load_catalog, main, placeholders
-from tests.test_closure import TEMPLATE_CONTEXT as CLOSURE_CONTEXT
+from tests.projects.test_closure import TEMPLATE_CONTEXT as CLOSURE_CONTEXT
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TEMPLATES = sorted(p.name for p in resources.files("aftercare_templates").iterdir() if p.name.endswith(".j2"))

@@ -20,7 +20,7 @@ from tests.intake_story import (
     share_with_customer,
     ts,
 )
-from tests.test_import import db2, exported, pg_second, restore  # noqa: F401 (fixtures)
+from tests.ops.test_import import db2, exported, pg_second, restore  # noqa: F401 (fixtures)
 
 
 def _at(value: str) -> datetime:

@@ -21,7 +21,7 @@ from tests.intake_story import (
     stored,
     ts,
 )
-from tests.test_project_settings import _open, _state
+from tests.projects.test_project_settings import _open, _state
 
 
 def _person(slack: SlackHarness, user_id: str) -> Person | None:

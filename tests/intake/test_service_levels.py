@@ -23,7 +23,7 @@ from bot.domain.service_levels import (
 from bot.slack import ids
 from storage.models import Priority, Project, Record
 from tests.harness import SlackHarness
-from tests.test_sla_job import MON, _log, _record
+from tests.intake.test_sla_job import MON, _log, _record
 
 
 def _at(slack: SlackHarness, when: datetime) -> None:
@@ -145,7 +145,7 @@ def _reply_blocks_text(slack: SlackHarness) -> str:
 
 
 def test_show_list_breaching_and_home_show_the_state_but_channel_cards_do_not(acme: SlackHarness) -> None:
-    from tests.test_app_home import open_home, published
+    from tests.home.test_app_home import open_home, published
 
     first = _log(acme, "Printer down", priority=Priority.HIGH)  # first response due 13:00
     worst = _log(acme, "Site down", priority=Priority.CRITICAL)  # due 10:00

@@ -12,8 +12,8 @@ from bot.domain.service_levels import note_first_response
 from storage.db import Database
 from storage.models import Priority, Project, Record
 from tests.harness import SlackHarness
-from tests.test_import import db2, exported, pg_second, restore  # noqa: F401  (fixtures)
-from tests.test_sla_job import MON, _log, _ours, _run
+from tests.intake.test_sla_job import MON, _log, _ours, _run
+from tests.ops.test_import import db2, exported, pg_second, restore  # noqa: F401  (fixtures)
 
 
 def test_service_level_fields_round_trip_and_a_restore_sends_nothing_already_past(

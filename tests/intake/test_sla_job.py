@@ -18,8 +18,8 @@ from bot.slack import ids
 from bot.slack.services import Services
 from storage.db import Database
 from storage.models import Delivery, Priority, Project, Record
+from tests.delivery.test_delivery_ledger import Clock
 from tests.harness import TEAM, SlackHarness, click, find_button
-from tests.test_delivery_ledger import Clock
 
 MON = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 UTC, the harness's instant
 
@@ -206,8 +206,8 @@ def test_jobs_run_sla_from_the_command_line(tmp_path: Any, fake_slack: Any) -> N
     """``aftercare jobs run sla --now … [--dry-run]``: the dry run writes nothing; the real run sends once."""
     from bot.domain.projects import create_project
     from storage import migrate
-    from tests.test_cli import output, run
-    from tests.test_jobs_cli import deliveries, settings
+    from tests.ops.test_cli import output, run
+    from tests.ops.test_jobs_cli import deliveries, settings
 
     url = f"sqlite:///{tmp_path / 'sla.db'}"
     db = Database(url)

@@ -16,8 +16,8 @@ from bot.ops.check import run_check
 from bot.slack.services import Services
 from storage.models import Delivery, Project, Record
 from tests.harness import HARNESS_NOW, SlackHarness
-from tests.test_closure import close
-from tests.test_closure import data as data  # the known data set, closed below
+from tests.projects.test_closure import close
+from tests.projects.test_closure import data as data  # the known data set, closed below
 
 SLOT = HARNESS_NOW  # Monday 09:00 UTC: ACME's digest slot
 

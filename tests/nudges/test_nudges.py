@@ -21,7 +21,7 @@ from bot.jobs.nudges import NUDGE_GRACE, plan
 from bot.slack import ids
 from storage.models import HistoryEntry, Kind, Project, Record
 from tests.harness import TEAM, SlackHarness, click, find_button
-from tests.test_closure import close
+from tests.projects.test_closure import close
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 MONDAY = date(2026, 11, 30)

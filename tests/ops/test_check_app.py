@@ -14,7 +14,7 @@ from bot.slack import ids
 from bot.slack.manifest import build_manifest, render_manifest
 from storage.models import Project
 from tests.harness import SlackHarness
-from tests.test_cli import check_settings, migrated, output, problem_lines, run
+from tests.ops.test_cli import check_settings, migrated, output, problem_lines, run
 
 __all__ = ["migrated"]  # the fixture, for these tests
 

@@ -36,9 +36,9 @@ from storage.models import (
 )
 from tests.conftest import migrated_schema, truncate_all
 from tests.harness import TEAM, SlackHarness
-from tests.test_cli import output, run, run_all
-from tests.test_closure import build, close
-from tests.test_meetings import _values
+from tests.meetings.test_meetings import _values
+from tests.ops.test_cli import output, run, run_all
+from tests.projects.test_closure import build, close
 
 LATER = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from storage import migrate
 from storage.db import Database
 from storage.models import Delivery, Kind
 from tests.harness import joined
-from tests.test_cli import output, run, run_all, scratch_postgres
+from tests.ops.test_cli import output, run, run_all, scratch_postgres
 
 NOW = "2026-12-07T09:30:00+00:00"  # a Monday, 09:30 in UTC
 

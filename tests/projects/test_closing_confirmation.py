@@ -8,9 +8,9 @@ from sqlalchemy import update
 
 from storage.models import Project
 from tests.harness import SlackHarness
-from tests.test_closing_customer import shared as shared  # ACME's channel shared with the customer
-from tests.test_closure import CLOSED, close
-from tests.test_closure import data as data
+from tests.projects.test_closing_customer import shared as shared  # ACME's channel shared with the customer
+from tests.projects.test_closure import CLOSED, close
+from tests.projects.test_closure import data as data
 
 
 def _told(slack: SlackHarness) -> str:

@@ -20,8 +20,8 @@ from bot.jobs import JOBS
 from bot.slack.services import Services
 from storage.models import Delivery
 from tests.harness import CAST, SlackHarness
-from tests.test_closure import CLOSED, close
-from tests.test_closure import data as data  # the known data set, closed in these tests
+from tests.projects.test_closure import CLOSED, close
+from tests.projects.test_closure import data as data  # the known data set, closed in these tests
 
 SUMMARY_KEY = "closing_summary:T0001:ACME:1"
 

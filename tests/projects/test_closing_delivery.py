@@ -19,9 +19,17 @@ from bot.jobs import JOBS
 from bot.slack.services import Services
 from storage.models import Delivery, Document, Project
 from tests.harness import SlackHarness
-from tests.test_charts import no_chart
-from tests.test_closure import CLOSED, _close_values, _documents, _message_text, _posts, _status, close
-from tests.test_closure import data as data  # the known data set, closed in these tests
+from tests.projects.test_closure import (
+    CLOSED,
+    _close_values,
+    _documents,
+    _message_text,
+    _posts,
+    _status,
+    close,
+)
+from tests.projects.test_closure import data as data  # the known data set, closed in these tests
+from tests.reports.test_charts import no_chart
 
 BASE = "retrospective:T0001:ACME:1"
 

@@ -24,7 +24,7 @@ from bot.ops.export import export_data
 from bot.slack import ids
 from storage.models import Document, MemberRole, Project, ProjectMember, Survey, SurveyResponse
 from tests.harness import TEAM, SlackHarness, joined
-from tests.test_charts import no_chart
+from tests.reports.test_charts import no_chart
 
 CREATED = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 CLOSED = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

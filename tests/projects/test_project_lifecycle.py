@@ -12,7 +12,7 @@ from bot.domain.people import upsert_member
 from bot.ops.export import export_data
 from storage.models import Project, ProjectChannel
 from tests.harness import TEAM, SlackHarness
-from tests.test_closure import close
+from tests.projects.test_closure import close
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

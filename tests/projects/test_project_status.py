@@ -12,7 +12,7 @@ from bot.domain.people import upsert_member
 from bot.domain.status import KindCount, RiskLine, Workload, project_status
 from storage.models import Kind, Project, Record
 from tests.harness import TEAM, SlackHarness
-from tests.test_closure import close
+from tests.projects.test_closure import close
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday; already Friday 01:00 in Auckland
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.harness import SlackHarness
-from tests.test_project_settings import _open, _row, _state
+from tests.projects.test_project_settings import _open, _row, _state
 
 
 def test_a_public_report_channel_is_joined_when_set(project: SlackHarness) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.domain.service_levels import start_clocks
 from storage.models import MemberRole, Priority, Project, ProjectMember, Record
 from tests.harness import SlackHarness
-from tests.test_sla_job import MON
+from tests.intake.test_sla_job import MON
 
 
 def _at(slack: SlackHarness, when: datetime) -> None:

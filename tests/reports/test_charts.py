@@ -247,7 +247,7 @@ def no_chart(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_retrospective_carries_the_project_weeks_as_a_chart(project: SlackHarness) -> None:
-    from tests.test_closure import CLOSED, close
+    from tests.projects.test_closure import CLOSED, close
 
     with project.db.write() as session:
         session.execute(update(Project).where(Project.key == "ACME").values(created_at=at(11, 2, 8)))

@@ -23,7 +23,7 @@ from bot.slack.services import Services
 from storage.db import Database
 from storage.models import Kind, MemberRole, Project, ProjectMember, Record
 from tests.harness import HARNESS_NOW, TEAM, SlackHarness
-from tests.test_i18n import mixed_punctuation
+from tests.i18n.test_i18n import mixed_punctuation
 
 SLOT = HARNESS_NOW  # Monday 09:00 UTC: ACME's digest slot
 STORY = SLOT - timedelta(days=3)  # the week's work happens on Friday

@@ -19,7 +19,7 @@ from bot.domain.retrospective import retrospective
 from bot.domain.status import project_status
 from bot.domain.workload import workload
 from tests.harness import TEAM, SlackHarness
-from tests.test_digest import SLOT, _acme, _build, _plan, _set_project, at
+from tests.reports.test_digest import SLOT, _acme, _build, _plan, _set_project, at
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

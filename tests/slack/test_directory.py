@@ -17,7 +17,7 @@ from bot.slack.app import web_client
 from bot.slack.directory import ensure_directory, sync_directory
 from storage.models import DirectorySync, Person
 from tests.harness import HARNESS_NOW, TEAM, SlackHarness, acked_before, click
-from tests.test_app_home import open_home, published, sections, texts
+from tests.home.test_app_home import open_home, published, sections, texts
 
 PAGE_1 = [
     {"id": "UALICE", "name": "alice", "real_name": "Alice Liddell", "tz": "Asia/Shanghai", "locale": "zh-CN",

@@ -153,7 +153,7 @@ def test_an_unknown_subcommand_is_echoed_escaped(project: SlackHarness) -> None:
 
 
 def test_a_hostile_project_name_and_closing_notes_never_ping(slack: SlackHarness) -> None:
-    from tests.test_closure import close
+    from tests.projects.test_closure import close
 
     slack.command("/project", f"new ACME {wire(HOSTILE)}")
     slack.command("/issue", f"new {wire(HOSTILE)}")

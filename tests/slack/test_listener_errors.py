@@ -14,7 +14,7 @@ from slack_bolt import Ack
 from bot.commands.guard import guarding
 from bot.slack import ids
 from tests.harness import TEAM, SlackHarness, click, find_button
-from tests.test_app_home import open_home
+from tests.home.test_app_home import open_home
 
 APOLOGY = re.compile(r"Sorry, something went wrong on our side \(ref ([0-9a-f]{8})\)")
 

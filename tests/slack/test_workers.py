@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bot.demo.simulator import FakeSlack
 from storage.db import Database
 from storage.models import Record
-from tests.test_cli import output, run, scratch_postgres
-from tests.test_serve_e2e import SECRET, serving
+from tests.ops.test_cli import output, run, scratch_postgres
+from tests.slack.test_serve_e2e import SECRET, serving
 
 
 def _children(pid: int) -> list[int]:

@@ -20,7 +20,7 @@ from bot.slack import ids
 from storage.db import Database
 from storage.models import Delivery, HistoryEntry, Project, Record, Survey, SurveyParticipant, SurveyResponse
 from tests.harness import HARNESS_NOW, TEAM, SlackHarness, click, find_button
-from tests.test_import import db2, exported, pg_second, restore  # noqa: F401 (fixtures)
+from tests.ops.test_import import db2, exported, pg_second, restore  # noqa: F401 (fixtures)
 
 THREAD = "1790000000.000100"  # the customer's message the issue was logged from
 

@@ -15,7 +15,7 @@ from bot.domain.survey_channel import of_another_organisation
 from bot.jobs.surveys import plan
 from storage.models import Person, Project, SurveyResponse
 from tests.harness import TEAM, SlackHarness
-from tests.test_surveys import (
+from tests.surveys.test_surveys import (
     START,
     Clock,
     add_member,
@@ -169,7 +169,7 @@ def test_another_organisation_is_read_from_the_home_workspace(home: str | None, 
 
 
 def test_the_closing_survey_reaches_a_customer_of_another_organisation(project: SlackHarness, clock: Clock) -> None:
-    from tests.test_closure import close
+    from tests.projects.test_closure import close
 
     project.fake.add_user("UFAR", team_id="TCUSTOMER", tz="UTC")
     add_member(project, "UFAR")
