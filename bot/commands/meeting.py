@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks.basics import MAX_INPUT, modal_errors
+from bot.blocks.basics import modal_errors
 from bot.blocks.meeting import (
     meeting_form_errors,
     meeting_help_text,
@@ -22,11 +22,11 @@ from bot.domain.parsing import split_subcommand
 from bot.domain.projects import NOT_LINKED_YET
 from bot.features import meeting_steps as steps
 from bot.features import shortcut_steps
-from bot.i18n import error_text, t
+from bot.i18n import error_text
 from bot.slack import ids
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import metadata_of
-from bot.slack.text import decode_slack_text, prefill
+from bot.slack.text import decode_slack_text
 from storage.models import ProjectStatus
 
 log = logging.getLogger(__name__)
@@ -89,32 +89,13 @@ def _add_to_meeting(sc: Shortcut) -> None:
     if sc.no_project_form():
         return
     message = sc.payload.message
-    _, text = prefill(message.text, message.file_names)
-    full_text = text[:MAX_NOTES]
-    shown = full_text[:MAX_INPUT]
-    notices = []
-    if len(text) > MAX_NOTES:
-        notices.append(
-            t(
-                sc.locale,
-                "The message is longer than %(limit)s characters: only the first %(limit)s are kept in the notes.",
-                limit=MAX_NOTES,
-            )
-        )
-    elif len(full_text) > MAX_INPUT:
-        notices.append(
-            t(
-                sc.locale,
-                "The message is longer than %(limit)s characters: the form shows the start, and the whole text is saved.",
-                limit=MAX_INPUT,
-            )
-        )
+    form = shortcut_steps.prefilled(sc.payload, sc.locale, keep=MAX_NOTES)
     draft_id = steps.open_meeting_form(
         sc.services, sc.gateway, team_id=sc.team_id, locale=sc.locale, trigger_id=sc.payload.trigger_id,
         user_id=sc.payload.user.id, project=sc.project, projects=sc.active, channel_id=sc.payload.channel.id,
-        notes=shown, notice=" ".join(notices) or None,
+        notes=form.shown, notice=form.notice,
         draft={
-            "full_text": full_text, "shown_text": shown, "message_ts": message.ts,
+            "full_text": form.full_text, "shown_text": form.shown, "message_ts": message.ts,
             "thread_root": sc.payload.thread_root, "source_channel_id": sc.payload.channel.id,
         },
     )  # fmt: skip

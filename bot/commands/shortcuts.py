@@ -8,13 +8,11 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks.basics import MAX_INPUT
 from bot.commands.common import Shortcut, answer_shortcut
 from bot.features import shortcut_steps
 from bot.features.record_cards import open_record_form
 from bot.i18n import t
 from bot.slack import ids
-from bot.slack.text import prefill
 from storage.models import Kind
 
 
@@ -29,26 +27,17 @@ def _log_message(kind: Kind, body: dict[str, Any], sc: Shortcut) -> None:
     if sc.no_project_form():
         return
     message = sc.payload.message
-    title, full_text = prefill(message.text, message.file_names)
-    shown = full_text[:MAX_INPUT]
-    notices = []
-    if len(full_text) > MAX_INPUT:
-        notices.append(
-            t(
-                sc.locale,
-                "The message is longer than %(limit)s characters: the form shows the start, and the whole text is saved.",
-                limit=MAX_INPUT,
-            )
-        )
-    if not full_text:
+    form = shortcut_steps.prefilled(sc.payload, sc.locale)
+    notices = [form.notice] if form.notice else []
+    if not form.full_text:
         notices.append(t(sc.locale, "This message has no text: give the record a title."))
     draft_id = open_record_form(
         sc.services, sc.gateway, team_id=sc.team_id, kind=kind, locale=sc.locale, trigger_id=sc.payload.trigger_id,
         channel_id=sc.payload.channel.id, user_id=str(body["user"]["id"]),
-        selected_project_id=sc.project.id if sc.project else None, title=title, description=shown,
+        selected_project_id=sc.project.id if sc.project else None, title=form.title, description=form.shown,
         notice=" ".join(notices) or None,
         draft={
-            "full_text": full_text, "shown_text": shown, "message_ts": message.ts,
+            "full_text": form.full_text, "shown_text": form.shown, "message_ts": message.ts,
             "thread_root": sc.payload.thread_root, "source_channel_id": sc.payload.channel.id,
             # Messages posted by bots have no human author to record as requester.
             "author_id": message.user if not message.bot_id else None,
