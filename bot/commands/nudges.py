@@ -110,9 +110,7 @@ def _open_set_date(
     view = set_due_modal(
         key=record.key, title=record.title, locale=locale, initial=form.initial, metadata=metadata
     )
-    sent = gateway.open_view(trigger_id=str(body.get("trigger_id", "")), view=view)
-    if not sent.ok:
-        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+    gateway.open_form(trigger_id=str(body.get("trigger_id", "")), view=view)
 
 
 def _picked_date(view: dict[str, Any]) -> date | None:

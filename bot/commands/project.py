@@ -127,9 +127,7 @@ def _settings(req: Asked, rest: str) -> None:
 
 
 def _open(req: Asked, view: dict[str, Any]) -> None:
-    sent = req.gateway.open_view(trigger_id=req.command.trigger_id, view=view)
-    if not sent.ok:
-        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+    req.gateway.open_form(trigger_id=req.command.trigger_id, view=view)
 
 
 def _close(req: Asked, rest: str) -> None:

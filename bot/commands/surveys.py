@@ -99,9 +99,7 @@ def on_details_button(click: Click, body: dict[str, Any], action: dict[str, Any]
     if ref.get("c"):
         metadata["c"] = 1
     view = details_modal(dm, locale=locale, metadata=metadata)
-    sent = click.gateway.open_view(trigger_id=str(body.get("trigger_id", "")), view=view)
-    if not sent.ok:
-        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+    click.gateway.open_form(trigger_id=str(body.get("trigger_id", "")), view=view)
 
 
 _FIELD_BLOCKS = {"score": ids.BLOCK_SURVEY_SCORE, "recommend": ids.BLOCK_SURVEY_RECOMMEND}

@@ -84,9 +84,7 @@ def open_meeting_form(
         notes=notes,
         notice=notice,
     )
-    sent = gateway.open_view(trigger_id=trigger_id, view=view)
-    if not sent.ok:
-        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+    gateway.open_form(trigger_id=trigger_id, view=view)
     return draft_id
 
 

@@ -12,7 +12,6 @@ from bot.blocks.rendering import render
 from bot.blocks.sla import state_line
 from bot.domain import lifecycle
 from bot.domain.drafts import save_draft
-from bot.domain.errors import N_, UserError
 from bot.domain.lifecycle import Change
 from bot.domain.people import locale_of, wants_assignment_dms
 from bot.domain.projects import list_projects
@@ -196,9 +195,7 @@ def open_record_form(
         description=description,
         notice=notice,
     )
-    sent = gateway.open_view(trigger_id=trigger_id, view=view)
-    if not sent.ok:
-        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+    gateway.open_form(trigger_id=trigger_id, view=view)
     return draft_id
 
 
@@ -214,6 +211,4 @@ def open_edit_form(
 ) -> None:
     with services.db.read() as session:
         record = lifecycle.editable(session, team_id=team_id, key=key, kind=kind, user_id=user_id)
-    sent = gateway.open_view(trigger_id=trigger_id, view=edit_modal(record, record.locale))
-    if not sent.ok:
-        raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
+    gateway.open_form(trigger_id=trigger_id, view=edit_modal(record, record.locale))

@@ -24,6 +24,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.domain.errors import N_, UserError
+
 log = logging.getLogger(__name__)
 
 # -- retries of the listeners' calls -----------------------------------------------------------------
@@ -227,6 +229,12 @@ class SlackGateway:
 
     def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> Sent:
         return self._call("views.open", trigger_id=trigger_id, view=view)
+
+    def open_form(self, *, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open a modal for the person who clicked or typed; a ``UserError`` they are told of if Slack refuses."""
+        sent = self.open_view(trigger_id=trigger_id, view=view)
+        if not sent.ok:
+            raise UserError(N_("I couldn't open the form (%(error)s). Please try again."), error=sent.error)
 
     def permalink(self, *, channel: str, ts: str) -> str | None:
         try:
