@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.commands import cards
 from bot.domain import lifecycle
+from bot.features import record_steps
 from bot.slack import ids
 from storage.models import HistoryEntry, Kind, Record
 from tests.harness import HARNESS_NOW, Response, SlackHarness, click, find_button
@@ -169,7 +169,7 @@ def test_a_comment_at_the_same_instant_as_a_click_is_kept(project: SlackHarness,
     if not project.db.is_sqlite:
         # The comment reads the task with the click, and saves only once the click has saved.
         both_read, click_saved = threading.Barrier(2, timeout=20), threading.Event()
-        real_load, real_after = lifecycle.load, cards.after_change
+        real_load, real_after = lifecycle.load, record_steps.after_change
 
         def load(*args: Any, **kwargs: Any) -> Any:
             found = real_load(*args, **kwargs)
@@ -183,7 +183,7 @@ def test_a_comment_at_the_same_instant_as_a_click_is_kept(project: SlackHarness,
             real_after(*args, **kwargs)
 
         mocker.patch.object(lifecycle, "load", load)
-        mocker.patch.object(cards, "after_change", after_change)
+        mocker.patch.object(record_steps, "after_change", after_change)
 
     def send(i: int) -> Response:
         if i == 0:
