@@ -5,9 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +16,7 @@ from slack_bolt import Ack, BoltContext
 from sqlalchemy import select
 
 from bot.app import create_app
+from bot.demo.clock import Clock, DrainableExecutor
 from bot.server import AftercareWSGI
 from bot.services import Services
 from bot.settings import Settings
@@ -27,33 +26,6 @@ from storage.models import Record
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5".replace("y", "e").replace("z", "f")
 TEAM = "T0001"
-
-
-class DrainableExecutor(ThreadPoolExecutor):
-    """A listener pool the test can wait on, so work done after ``ack()`` is finished before asserting."""
-
-    def __init__(self, name: str = "test-listener") -> None:
-        super().__init__(max_workers=8, thread_name_prefix=name)
-        self._futures: list[Future[Any]] = []
-        self._lock = Lock()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = super().submit(fn, *args, **kwargs)
-        with self._lock:
-            self._futures.append(future)
-        return future
-
-    def drain(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                pending = [f for f in self._futures if not f.done()]
-                self._futures = pending
-            if not pending:
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError("listeners did not finish")
-            time.sleep(0.005)
 
 
 @dataclass
@@ -89,7 +61,12 @@ def joined(fake: FakeSlack, *channels: str) -> None:
 
 class SlackHarness:
     def __init__(
-        self, fake: FakeSlack, db: Database, *, settings: Settings | None = None, clock: Any = None
+        self,
+        fake: FakeSlack,
+        db: Database,
+        *,
+        settings: Settings | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.fake = fake
         self.db = db
@@ -106,7 +83,7 @@ class SlackHarness:
             settings=self.settings, db=db, clock=clock or (lambda: HARNESS_NOW), sleep=self.slept.append
         )
         seed_workspace(fake)
-        self.executor = DrainableExecutor()
+        self.executor = DrainableExecutor("test-listener")
         # The app's background pool (slow work no ack waits for), drained with the listeners.
         self.background = DrainableExecutor("test-background")
         self.app = create_app(self.services, executor=self.executor, background=self.background)
@@ -144,6 +121,12 @@ class SlackHarness:
         text = b"".join(chunks).decode()
         self.drain()
         return Response(status=int(status[0].split()[0]), body=text, headers=response_headers)
+
+    def use_clock(self, clock: Clock) -> Clock:
+        """The bot's and Slack's time from now on: ``clock``, which moves only when the test moves it."""
+        self.services.clock = clock
+        self.fake.clock = clock.monotonic
+        return clock
 
     def drain(self) -> None:
         """Wait for the listeners' work after ``ack()``, then for what they left to the background pool."""

@@ -199,7 +199,12 @@ def test_a_dry_run_renders_nothing_and_calls_no_one(
     import bot.jobs.charts as charts
 
     drawn: list[Any] = []
-    monkeypatch.setattr(charts, "render_png", lambda *args: drawn.append(args) or b"")
+
+    def render_png(*args: Any) -> bytes:
+        drawn.append(args)
+        return b""
+
+    monkeypatch.setattr(charts, "render_png", render_png)
     report = _runner(weeks, SLOT).dry_run([digest.plan], JobContext(now=SLOT))
     assert report.planned == 1 and "Weekly digest" in report.lines[0]
     assert drawn == []

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,12 +50,13 @@ def clean_env(**settings: str) -> dict[str, str]:
 
 
 def run(
-    args: list[str], cwd: Path, timeout: float = TIMEOUT, **settings: str
+    args: list[str], cwd: Path, env: Mapping[str, str] | None = None, /, *, timeout: float = TIMEOUT, **settings: str
 ) -> subprocess.CompletedProcess[str]:
+    """``aftercare ARGS`` in ``cwd`` with the settings of ``env`` and ``settings`` (nothing else of ours)."""
     return subprocess.run(
         [*aftercare_command(), *args],
         cwd=cwd,
-        env=clean_env(**settings),
+        env=clean_env(**{**(env or {}), **settings}),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -403,7 +404,7 @@ def problem_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
 
 def test_check_all_good(tmp_path: Path, fake_slack: FakeSlack) -> None:
     assert run(["db", "upgrade"], tmp_path).returncode == 0
-    result = run(["check"], tmp_path, **check_settings(fake_slack))
+    result = run(["check"], tmp_path, check_settings(fake_slack))
     assert result.returncode == 0, output(result)
     assert problem_lines(result) == []
     [auth] = fake_slack.calls_to("auth.test")
@@ -418,7 +419,7 @@ def test_check_reports_missing_scopes(
     tmp_path: Path, fake_slack: FakeSlack, migrated: Path, missing: tuple[str, ...]
 ) -> None:
     fake_slack.state.scopes = tuple(s for s in ids.BOT_SCOPES if s not in missing)
-    result = run(["check"], tmp_path, **check_settings(fake_slack))
+    result = run(["check"], tmp_path, check_settings(fake_slack))
     assert result.returncode == 1, output(result)
     [line] = problem_lines(result)
     for scope in missing:
@@ -432,7 +433,7 @@ def test_check_with_slack_unreachable_prints_only_its_own_lines(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
     settings = check_settings(fake_slack, SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
-    result = run(["check"], tmp_path, **settings)
+    result = run(["check"], tmp_path, settings)
     assert result.returncode == 1, output(result)
     [line] = problem_lines(result)
     assert line.startswith("PROBLEM  Slack could not be reached at http://127.0.0.1:")
@@ -441,7 +442,7 @@ def test_check_with_slack_unreachable_prints_only_its_own_lines(
 
 def test_check_reports_a_refused_token(tmp_path: Path, fake_slack: FakeSlack, migrated: Path) -> None:
     fake_slack.fail("auth.test", error="invalid_auth")
-    result = run(["check"], tmp_path, **check_settings(fake_slack))
+    result = run(["check"], tmp_path, check_settings(fake_slack))
     assert result.returncode == 1, output(result)
     [line] = problem_lines(result)
     assert "invalid_auth" in line
@@ -451,7 +452,7 @@ def test_check_reports_a_refused_token(tmp_path: Path, fake_slack: FakeSlack, mi
 def test_check_reports_every_problem_not_only_the_first(tmp_path: Path, fake_slack: FakeSlack) -> None:
     # No `db upgrade` first: check says the database will be created at start, and creates nothing itself.
     result = run(
-        ["check"], tmp_path, **check_settings(fake_slack, SLACK_BOT_TOKEN="", AFTERCARE_TIMEZONE="Mars/Base")
+        ["check"], tmp_path, check_settings(fake_slack, SLACK_BOT_TOKEN="", AFTERCARE_TIMEZONE="Mars/Base")
     )
     assert result.returncode == 1, output(result)
     problems = problem_lines(result)

@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 
+from bot.demo.clock import Clock
 from bot.jobs.fanout import Sender
 from bot.jobs.runner import Runner, job_client_factory
 from bot.services import Services
 from bot.simulator import FakeSlack
 from bot.simulator_workspace import SlackHttpError
 from tests.harness import SlackHarness, joined
-from tests.test_delivery_ledger import Clock, ctx, planner, rows
+from tests.test_delivery_ledger import START, ctx, planner, rows
 
 CHANNELS = ("CFAN1", "CFAN2", "CFAN3")
 
@@ -48,7 +49,7 @@ def _posted_keys(fake: FakeSlack, channel: str) -> list[str]:
 def test_channels_are_sent_in_parallel_each_at_one_post_a_second(
     slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock()
+    clock = Clock(START)
     pace = slack.fake.pace(channel_interval=1.0, workspace_rate=50)
     # Slack holds the first two posts until both have arrived: two channels' posts are in flight at once.
     both = threading.Barrier(2, timeout=5)
@@ -85,7 +86,7 @@ def test_channels_are_sent_in_parallel_each_at_one_post_a_second(
 
 
 def test_one_worker_sends_in_plan_order(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     pace = slack.fake.pace()
     keys = _three_a_channel()
     _runner(slack, clock, workers=1).run([planner(*keys)], ctx(clock))
@@ -96,7 +97,7 @@ def test_one_worker_sends_in_plan_order(slack: SlackHarness) -> None:
 def test_a_long_retry_after_pauses_every_channel_of_the_workspace(slack: SlackHarness) -> None:
     """Slack's 429 says wait 20 s: the run sends nothing more to that workspace, in any channel; the
     messages stay pending for a later run (nothing retried in a loop)."""
-    clock = Clock()
+    clock = Clock(START)
     slack.fake.fail("chat.postMessage", status=429, retry_after=20)
     keys = [("digest:T0001:A:1", "CFAN1"), ("digest:T0001:B:1", "CFAN2"), ("digest:T0001:C:1", "CFAN3")]
     report = _runner(slack, clock, workers=1).run([planner(*keys)], ctx(clock))
@@ -115,7 +116,7 @@ def test_a_short_retry_after_pauses_the_other_workers_too(
 ) -> None:
     """CFAN1's first post meets a 429 (Retry-After 3) while CFAN2's first is in flight: CFAN2's next post,
     on another worker, waits out the same pause — then everything is sent, each once."""
-    clock = Clock()
+    clock = Clock(START)
     pace = slack.fake.pace()
     paused = threading.Event()
     refused: list[float] = []

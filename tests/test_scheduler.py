@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot.demo.clock import Clock
 from bot.domain.people import upsert_member
 from bot.jobs.runner import Runner, job_client_factory
 from bot.jobs.scheduler import tick
 from bot.services import Services
 from tests.harness import SlackHarness, joined
-from tests.test_delivery_ledger import Clock
 
 PEOPLE = {"USHA": "Asia/Shanghai", "UBER": "Europe/Berlin", "UNYC": "America/New_York"}
 
@@ -59,7 +59,7 @@ def test_a_restart_mid_day_sends_a_missed_nudge_once(project: SlackHarness) -> N
     tick(services, _runner(project, clock)[1])
     assert len([m for m in project.fake.posted("UBER") if m.get("metadata")]) == 1
     # Out of the grace window, a missed slot is not sent late in the evening.
-    clock.now = datetime(2026, 12, 8, 20, 0, tzinfo=UTC)
+    clock.at(datetime(2026, 12, 8, 20, 0, tzinfo=UTC))
     tick(services, runner)
     assert len([m for m in project.fake.posted("UBER") if m.get("metadata")]) == 1
 

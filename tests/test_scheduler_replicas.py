@@ -16,13 +16,14 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from bot.demo.clock import Clock
 from bot.jobs.base import JobContext, Outgoing, Planner
 from bot.jobs.runner import Runner, RunReport
 from bot.services import Services
 from storage.db import Database
 from storage.models import Project
 from tests.harness import SlackHarness, joined
-from tests.test_delivery_ledger import START, Clock, ctx, make_runner, planner, rows
+from tests.test_delivery_ledger import START, ctx, make_runner, planner, rows
 
 
 def _hold_first_posts_until_both_arrive(slack: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,7 +48,7 @@ def _hold_first_posts_until_both_arrive(slack: SlackHarness, monkeypatch: pytest
 def test_two_scheduler_replicas_split_the_messages_and_never_double(
     slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock()
+    clock = Clock(START)
     keys = [(f"nudge:T0001:U{n}:2026-12-07", f"U{n}") for n in range(20)]
     for n in range(20):
         slack.fake.add_user(f"U{n}")
@@ -109,7 +110,7 @@ def test_two_replicas_split_the_audience_checks_too(
 ) -> None:
     """Each report channel's audience (``conversations.info``, ``conversations.members``) is asked by one
     replica only — the one that claims its message — and each replica asks about some."""
-    clock = Clock()
+    clock = Clock(START)
     project_ids = _projects_reporting_to_their_own_channels(slack, 20)
     plan = _internal_planner(project_ids)
     other_db = Database(slack.db.url.render_as_string(hide_password=False))

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import ids
+from bot.demo.clock import Clock
 from bot.domain.records import NewRecord, create_record
 from bot.jobs import JOBS, sla
 from bot.jobs.base import JobContext
@@ -19,7 +20,6 @@ from bot.services import Services
 from storage.db import Database
 from storage.models import Delivery, Priority, Project, Record
 from tests.harness import TEAM, SlackHarness, click, find_button
-from tests.test_delivery_ledger import Clock
 
 MON = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 UTC, the harness's instant
 
@@ -232,9 +232,9 @@ def test_jobs_run_sla_from_the_command_line(tmp_path: Any, fake_slack: Any) -> N
         "sla-breach:T0001:ACME-1:first_response" in dry.stdout and "2 message(s) would be sent" in dry.stdout
     )
     assert deliveries(url) == 0
-    real = run(["jobs", "run", "sla", *at], tmp_path, **settings(fake_slack, url))
+    real = run(["jobs", "run", "sla", *at], tmp_path, settings(fake_slack, url))
     assert real.returncode == 0 and "2 sent" in real.stdout, output(real)
-    again = run(["jobs", "run", "sla", *at], tmp_path, **settings(fake_slack, url))
+    again = run(["jobs", "run", "sla", *at], tmp_path, settings(fake_slack, url))
     assert again.returncode == 0 and "0 sent" in again.stdout, output(again)
     assert len([m for m in fake_slack.posted("UBOB") if m.get("metadata")]) == 1
 

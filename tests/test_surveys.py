@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from bot import ids
 from bot.commands.surveys import register
+from bot.demo.clock import Clock
 from bot.domain.people import upsert_member
 from bot.domain.survey_results import survey_results
 from bot.domain.surveys import latest_satisfaction, latest_satisfaction_scores
@@ -37,25 +38,6 @@ START = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 KINDS = JOBS["surveys"].kinds
 
 
-class Clock:
-    """The bot's, the job's and fake Slack's clock; the runner's sleeper advances it instead of sleeping."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-    def at(self, when: datetime) -> None:
-        self.now = when
-
-
 @pytest.fixture(autouse=True)
 def survey_listeners(slack: SlackHarness) -> None:
     """The survey buttons and form on the app (harmless once ``register_all`` has them too: the first match runs)."""
@@ -64,10 +46,7 @@ def survey_listeners(slack: SlackHarness) -> None:
 
 @pytest.fixture
 def clock(slack: SlackHarness) -> Clock:
-    clock = Clock()
-    slack.services.clock = clock
-    slack.fake.clock = clock.monotonic
-    return clock
+    return slack.use_clock(Clock(START))
 
 
 def person(slack: SlackHarness, user: str, tz: str, locale: str = "en-US", **extra: Any) -> None:
