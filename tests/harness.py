@@ -17,6 +17,9 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.demo.clock import Clock, DrainableExecutor
+from bot.jobs import JOBS
+from bot.jobs.base import JobContext
+from bot.jobs.runner import Runner, RunReport, job_client_factory
 from bot.server import AftercareWSGI
 from bot.services import Services
 from bot.settings import Settings
@@ -268,6 +271,16 @@ class SlackHarness:
     def records(self) -> list[Record]:
         with self.db.read() as session:
             return list(session.scalars(select(Record).order_by(Record.id)))
+
+
+def run_job(harness: SlackHarness, name: str, now: datetime) -> RunReport:
+    """``aftercare jobs run NAME --now NOW``, in process (Slack's pauses take no time)."""
+    services = Services(settings=harness.settings, db=harness.db, clock=lambda: now)
+    runner = Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
+    job = JOBS[name]
+    planner = job.load()
+    assert planner is not None
+    return runner.run([planner], JobContext(now=now), kinds=job.kinds)
 
 
 def find_button(blocks: list[dict[str, Any]], action_id: str, verb: str | None = None) -> dict[str, Any]:

@@ -8,23 +8,18 @@ import shutil
 import socket
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
-import psycopg
 import pytest
 import yaml
-from psycopg import sql
-from sqlalchemy.engine import make_url
 
 from bot import ids
 from bot.manifest import render_manifest
 from bot.simulator import FakeSlack
 from storage import migrate
 from storage.db import Database
-from tests.conftest import postgres_url
+from tests.conftest import free_port, scratch_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "8f742231b10e8888abcd99eeefff85a5"
@@ -111,29 +106,6 @@ def assert_stopped_cleanly(
         assert any(name in line for line in problem_lines), (name, result.stderr)
     if lines is not None:
         assert len(problem_lines) == lines, result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def scratch_postgres(prefix: str) -> Iterator[str]:
-    """A PostgreSQL database of its own (created and dropped here), apart from the suite's ``test`` database."""
-    base = postgres_url()
-    if base is None:
-        pytest.skip("PostgreSQL is not reachable (set AFTERCARE_TEST_POSTGRES to a URL)")
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 # -- missing and malformed settings ----------------------------------------------------------------

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.demo.clock import Clock
-from bot.jobs.base import JobContext, Outgoing
+from bot.jobs.base import JobContext, Outgoing, Planner
 from bot.jobs.runner import Runner, job_client_factory
 from bot.services import Services
 from bot.simulator import FakeSlack
@@ -27,8 +28,8 @@ def report_channels(fake_slack: FakeSlack) -> None:
     joined(fake_slack, "CREPORT", "CBETA", "C1", "C2")
 
 
-def planner(*items: tuple[str, str]):  # type: ignore[no-untyped-def]
-    def plan(session, ctx):  # type: ignore[no-untyped-def]
+def planner(*items: tuple[str, str]) -> Planner:
+    def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key=key, team_id="T0001", kind="digest", text=f"message {key}", blocks=[], channel=channel)
                 for key, channel in items]  # fmt: skip
 
@@ -210,7 +211,7 @@ def test_internal_posts_go_to_owners_until_a_report_channel_is_set(project: Slac
         assert acme is not None
         project_id = acme.id
 
-    def plan(session, ctx):  # type: ignore[no-untyped-def]
+    def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="digest:T0001:ACME:2026-W50:1", team_id="T0001", kind="digest", text="weekly", blocks=[],
                          report_project_id=project_id, project_id=project_id)]  # fmt: skip
 
@@ -222,7 +223,7 @@ def test_internal_posts_go_to_owners_until_a_report_channel_is_set(project: Slac
     with project.db.write() as session:
         session.get(Project, project_id).report_channel_id = "CSHARED"  # type: ignore[union-attr]
 
-    def plan2(session, ctx):  # type: ignore[no-untyped-def]
+    def plan2(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="review:T0001:ACME:2026-W50", team_id="T0001", kind="review", text="r", blocks=[],
                          report_project_id=project_id)]  # fmt: skip
 
@@ -232,7 +233,7 @@ def test_internal_posts_go_to_owners_until_a_report_channel_is_set(project: Slac
     with project.db.write() as session:
         session.get(Project, project_id).report_channel_id = "CINTERNAL"  # type: ignore[union-attr]
 
-    def plan3(session, ctx):  # type: ignore[no-untyped-def]
+    def plan3(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="review:T0001:ACME:2026-W51", team_id="T0001", kind="review", text="r", blocks=[],
                          report_project_id=project_id)]  # fmt: skip
 
@@ -245,7 +246,7 @@ def test_on_claim_runs_once_with_the_claim(slack: SlackHarness) -> None:
     runner = make_runner(slack, clock)
     calls: list[int] = []
 
-    def plan(session, ctx):  # type: ignore[no-untyped-def]
+    def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="escalation:T0001:ACME:UALICE:2026-12-07", team_id="T0001", kind="escalation",
                          text="late", blocks=[], channel="UALICE", on_claim=lambda s: calls.append(1))]  # fmt: skip
 
@@ -316,7 +317,7 @@ def test_owners_hear_once_when_a_report_channel_fails_for_good(project: SlackHar
         acme.report_channel_id = "CARCHIVED"
         project_id = acme.id
 
-    def plan(session, ctx):  # type: ignore[no-untyped-def]
+    def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="digest:T0001:ACME:2026-W50:1", team_id="T0001", kind="digest", text="weekly",
                          blocks=[], report_project_id=project_id, project_id=project_id)]  # fmt: skip
 

@@ -15,10 +15,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.demo.clock import Clock
 from bot.domain.projects import create_project
-from bot.jobs.base import Outgoing
+from bot.jobs.base import JobContext, Outgoing
 from bot.jobs.runner import Runner, job_client_factory
 from bot.services import Services
 from bot.settings import Settings
@@ -26,8 +27,9 @@ from bot.simulator import FakeSlack, command_body
 from storage import ledger
 from storage.db import Database
 from storage.models import Delivery, Project, Workspace
+from tests.conftest import scratch_postgres
 from tests.harness import SIGNING_SECRET, SlackHarness
-from tests.test_cli import output, run, run_all, scratch_postgres
+from tests.test_cli import output, run, run_all
 from tests.test_delivery_ledger import START, ctx, make_runner, planner, rows
 from tests.test_jobs_cli import NOW, seeded, settings
 from tests.test_jobs_cli import deliveries as count_deliveries
@@ -344,7 +346,7 @@ def test_grid_workspaces_and_org_wide_installs_get_their_posts(fake_slack: FakeS
     fake_slack.reset_calls()
     runner = Runner(services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic)
 
-    def plan(session, ctx):  # type: ignore[no-untyped-def]
+    def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="digest:T0001:ACME:2026-W50:1", team_id="T0001", kind="digest", text="a", blocks=[],
                          channel="CPROJ"),
                 Outgoing(key="digest:T0002:BETA:2026-W50:1", team_id="T0002", kind="digest", text="b", blocks=[],
@@ -360,7 +362,7 @@ def test_grid_workspaces_and_org_wide_installs_get_their_posts(fake_slack: FakeS
         ledger.mark_uninstalled(session, team_id="E2", now=clock.now)
     clock.advance(hours=1)
 
-    def beta(session, ctx):  # type: ignore[no-untyped-def]
+    def beta(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="digest:T0002:BETA:2026-W51:1", team_id="T0002", kind="digest", text="b2", blocks=[],
                          channel="CBETA")]  # fmt: skip
 

@@ -13,8 +13,9 @@ from bot.simulator import FakeSlack
 from storage import migrate
 from storage.db import Database
 from storage.models import Delivery, Kind
+from tests.conftest import scratch_postgres
 from tests.harness import joined
-from tests.test_cli import output, run, run_all, scratch_postgres
+from tests.test_cli import output, run, run_all
 
 NOW = "2026-12-07T09:30:00+00:00"  # a Monday, 09:30 in UTC
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from pytest_mock import MockerFixture
+from sqlalchemy.orm import Session
+
 from bot.demo.clock import Clock
 from bot.domain.people import upsert_member
+from bot.jobs.base import JobContext
 from bot.jobs.runner import Runner, job_client_factory
 from bot.jobs.scheduler import tick
 from bot.services import Services
@@ -64,13 +68,13 @@ def test_a_restart_mid_day_sends_a_missed_nudge_once(project: SlackHarness) -> N
     assert len([m for m in project.fake.posted("UBER") if m.get("metadata")]) == 1
 
 
-def test_one_failing_job_does_not_stop_the_others(project: SlackHarness, mocker) -> None:  # type: ignore[no-untyped-def]
+def test_one_failing_job_does_not_stop_the_others(project: SlackHarness, mocker: MockerFixture) -> None:
     from bot.jobs import JOBS, Job
     from bot.jobs.base import Outgoing
 
     joined(project.fake, "C1")
 
-    def fine(session, ctx):  # type: ignore[no-untyped-def]
+    def fine(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [
             Outgoing(
                 key="fine:T0001:1", team_id="T0001", kind="fine", text="still here", blocks=[], channel="C1"
