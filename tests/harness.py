@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,6 +14,7 @@ from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
 
+import pytest
 from slack_bolt import Ack, BoltContext
 from sqlalchemy import select
 
@@ -273,14 +276,61 @@ class SlackHarness:
             return list(session.scalars(select(Record).order_by(Record.id)))
 
 
+def job_runner(
+    harness: SlackHarness, clock: Clock | datetime, *, db: Database | None = None, workers: int = 1
+) -> Runner:
+    """A job runner as ``aftercare jobs run`` builds one, on the harness's settings and database (or ``db``).
+
+    At a fixed instant, the runner's pauses take no time. On a :class:`Clock`, the runner, the jobs and the
+    stand-in Slack all read that clock, and the runner's pauses move it on.
+    """
+    now: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    monotonic: Callable[[], float]
+    if isinstance(clock, Clock):
+        harness.fake.clock = clock.monotonic
+        now, sleep, monotonic = clock, clock.sleep, clock.monotonic
+    else:
+        instant = clock
+        now, sleep, monotonic = (lambda: instant), (lambda _s: None), (lambda: 0.0)
+    services = Services(settings=harness.settings, db=db or harness.db, clock=now)
+    return Runner(services, job_client_factory(services), sleep=sleep, monotonic=monotonic, workers=workers)
+
+
 def run_job(harness: SlackHarness, name: str, now: datetime) -> RunReport:
     """``aftercare jobs run NAME --now NOW``, in process (Slack's pauses take no time)."""
-    services = Services(settings=harness.settings, db=harness.db, clock=lambda: now)
-    runner = Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
+    runner = job_runner(harness, now)
     job = JOBS[name]
     planner = job.load()
     assert planner is not None
     return runner.run([planner], JobContext(now=now), kinds=job.kinds)
+
+
+def hold_first_posts_until_both_arrive(harness: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Slack answers the first two ``chat.postMessage`` only once both have arrived (two in flight at once).
+
+    Returns a list that gets True for each of the two answered together; a broken barrier (5 s: only one
+    post ever came) adds nothing, for the test's asserts to say so.
+    """
+    both = threading.Barrier(2, timeout=5)
+    seen: list[int] = []
+    overlapped: list[bool] = []
+    lock = Lock()
+    original = harness.fake.answer
+
+    def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
+        if method == "chat.postMessage":
+            with lock:
+                seen.append(1)
+                first_two = len(seen) <= 2
+            if first_two:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    both.wait()
+                    overlapped.append(True)
+        return original(method, args, token=token)
+
+    monkeypatch.setattr(harness.fake, "answer", answer)
+    return overlapped
 
 
 def find_button(blocks: list[dict[str, Any]], action_id: str, verb: str | None = None) -> dict[str, Any]:

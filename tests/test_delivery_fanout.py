@@ -6,7 +6,6 @@ clock, and records when each post was accepted; nothing here reads the wall cloc
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import threading
 from typing import Any
@@ -15,11 +14,10 @@ import pytest
 
 from bot.demo.clock import Clock
 from bot.jobs.fanout import Sender
-from bot.jobs.runner import Runner, job_client_factory
-from bot.services import Services
+from bot.jobs.runner import Runner
 from bot.simulator import FakeSlack
 from bot.simulator_workspace import SlackHttpError
-from tests.harness import SlackHarness, joined
+from tests.harness import SlackHarness, hold_first_posts_until_both_arrive, job_runner, joined
 from tests.test_delivery_ledger import START, ctx, planner, rows
 
 CHANNELS = ("CFAN1", "CFAN2", "CFAN3")
@@ -31,11 +29,7 @@ def fan_channels(fake_slack: FakeSlack) -> None:
 
 
 def _runner(slack: SlackHarness, clock: Clock, workers: int) -> Runner:
-    services = Services(settings=slack.settings, db=slack.db, clock=clock)
-    slack.fake.clock = clock.monotonic
-    return Runner(
-        services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic, workers=workers
-    )
+    return job_runner(slack, clock, workers=workers)
 
 
 def _three_a_channel() -> list[tuple[str, str]]:
@@ -52,24 +46,7 @@ def test_channels_are_sent_in_parallel_each_at_one_post_a_second(
     clock = Clock(START)
     pace = slack.fake.pace(channel_interval=1.0, workspace_rate=50)
     # Slack holds the first two posts until both have arrived: two channels' posts are in flight at once.
-    both = threading.Barrier(2, timeout=5)
-    held: list[int] = []
-    overlapped: list[bool] = []
-    lock = threading.Lock()
-    original = slack.fake.answer
-
-    def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
-        if method == "chat.postMessage":
-            with lock:
-                held.append(1)
-                first_two = len(held) <= 2
-            if first_two:
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    both.wait()
-                    overlapped.append(True)
-        return original(method, args, token=token)
-
-    monkeypatch.setattr(slack.fake, "answer", answer)
+    overlapped = hold_first_posts_until_both_arrive(slack, monkeypatch)
     keys = _three_a_channel()
     report = _runner(slack, clock, workers=3).run([planner(*keys)], ctx(clock))
 

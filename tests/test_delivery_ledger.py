@@ -11,13 +11,12 @@ from sqlalchemy.orm import Session
 
 from bot.demo.clock import Clock
 from bot.jobs.base import JobContext, Outgoing, Planner
-from bot.jobs.runner import Runner, job_client_factory
-from bot.services import Services
+from bot.jobs.runner import Runner
 from bot.simulator import FakeSlack
 from storage import ledger
 from storage.db import Database
 from storage.models import Delivery
-from tests.harness import SlackHarness, joined
+from tests.harness import SlackHarness, job_runner, joined
 
 START = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 
@@ -37,9 +36,7 @@ def planner(*items: tuple[str, str]) -> Planner:
 
 
 def make_runner(slack: SlackHarness, clock: Clock, db: Database | None = None) -> Runner:
-    services = Services(settings=slack.settings, db=db or slack.db, clock=clock)
-    slack.fake.clock = clock.monotonic
-    return Runner(services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic)
+    return job_runner(slack, clock, db=db)
 
 
 def rows(db: Database) -> list[Delivery]:

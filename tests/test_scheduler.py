@@ -11,20 +11,17 @@ from sqlalchemy.orm import Session
 from bot.demo.clock import Clock
 from bot.domain.people import upsert_member
 from bot.jobs.base import JobContext
-from bot.jobs.runner import Runner, job_client_factory
+from bot.jobs.runner import Runner
 from bot.jobs.scheduler import tick
 from bot.services import Services
-from tests.harness import SlackHarness, joined
+from tests.harness import SlackHarness, job_runner, joined
 
 PEOPLE = {"USHA": "Asia/Shanghai", "UBER": "Europe/Berlin", "UNYC": "America/New_York"}
 
 
 def _runner(slack: SlackHarness, clock: Clock) -> tuple[Services, Runner]:
-    services = Services(settings=slack.settings, db=slack.db, clock=clock)
-    slack.fake.clock = clock.monotonic
-    return services, Runner(
-        services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic
-    )
+    runner = job_runner(slack, clock)
+    return runner.services, runner
 
 
 def test_people_in_three_time_zones_get_one_nudge_at_their_own_nine(project: SlackHarness) -> None:

@@ -22,27 +22,8 @@ from bot.jobs.runner import Runner, RunReport
 from bot.services import Services
 from storage.db import Database
 from storage.models import Project
-from tests.harness import SlackHarness, joined
+from tests.harness import SlackHarness, hold_first_posts_until_both_arrive, joined
 from tests.test_delivery_ledger import START, ctx, make_runner, planner, rows
-
-
-def _hold_first_posts_until_both_arrive(slack: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> None:
-    both = threading.Barrier(2, timeout=5)
-    seen: list[int] = []
-    lock = threading.Lock()
-    original = slack.fake.answer
-
-    def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
-        if method == "chat.postMessage":
-            with lock:
-                seen.append(1)
-                first_two = len(seen) <= 2
-            if first_two:  # a broken barrier: only one runner ever posted (the asserts say so)
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    both.wait()
-        return original(method, args, token=token)
-
-    monkeypatch.setattr(slack.fake, "answer", answer)
 
 
 def test_two_scheduler_replicas_split_the_messages_and_never_double(
@@ -57,7 +38,7 @@ def test_two_scheduler_replicas_split_the_messages_and_never_double(
     runners = [make_runner(slack, clock), make_runner(slack, clock, other_db)]
     reports: dict[int, RunReport] = {}
     start = threading.Barrier(2)
-    _hold_first_posts_until_both_arrive(slack, monkeypatch)
+    hold_first_posts_until_both_arrive(slack, monkeypatch)
 
     def go(number: int, runner: Runner) -> None:
         start.wait()

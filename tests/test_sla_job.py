@@ -15,11 +15,10 @@ from bot.demo.clock import Clock
 from bot.domain.records import NewRecord, create_record
 from bot.jobs import JOBS, sla
 from bot.jobs.base import JobContext
-from bot.jobs.runner import Runner, job_client_factory
-from bot.services import Services
+from bot.jobs.runner import Runner
 from storage.db import Database
 from storage.models import Delivery, Priority, Project, Record
-from tests.harness import TEAM, SlackHarness, click, find_button
+from tests.harness import TEAM, SlackHarness, click, find_button, job_runner
 
 MON = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 UTC, the harness's instant
 
@@ -40,9 +39,7 @@ def _log(slack: SlackHarness, title: str, *, priority: Priority = Priority.HIGH,
 
 
 def _runner(slack: SlackHarness, clock: Clock, db: Database | None = None) -> Runner:
-    services = Services(settings=slack.settings, db=db or slack.db, clock=clock)
-    slack.fake.clock = clock.monotonic
-    return Runner(services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic)
+    return job_runner(slack, clock, db=db)
 
 
 def _run(slack: SlackHarness, at: datetime, db: Database | None = None) -> Any:
