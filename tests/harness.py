@@ -306,8 +306,10 @@ def run_job(harness: SlackHarness, name: str, now: datetime) -> RunReport:
     return runner.run([planner], JobContext(now=now), kinds=job.kinds)
 
 
-def hold_first_posts_until_both_arrive(harness: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Slack answers the first two ``chat.postMessage`` only once both have arrived (two in flight at once).
+def answer_first_two_together(
+    harness: SlackHarness, monkeypatch: pytest.MonkeyPatch, method: str = "chat.postMessage"
+) -> list[bool]:
+    """Slack answers the first two calls of ``method`` only once both have arrived (two in flight at once).
 
     Returns a list that gets True for each of the two answered together; a broken barrier (5 s: only one
     post ever came) adds nothing, for the test's asserts to say so.
@@ -317,9 +319,10 @@ def hold_first_posts_until_both_arrive(harness: SlackHarness, monkeypatch: pytes
     overlapped: list[bool] = []
     lock = Lock()
     original = harness.fake.answer
+    held = method
 
     def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
-        if method == "chat.postMessage":
+        if method == held:
             with lock:
                 seen.append(1)
                 first_two = len(seen) <= 2

@@ -17,7 +17,7 @@ from bot.jobs.fanout import Sender
 from bot.jobs.runner import Runner
 from bot.simulator import FakeSlack
 from bot.simulator_workspace import SlackHttpError
-from tests.harness import SlackHarness, hold_first_posts_until_both_arrive, job_runner, joined
+from tests.harness import SlackHarness, answer_first_two_together, job_runner, joined
 from tests.test_delivery_ledger import START, ctx, planner, rows
 
 CHANNELS = ("CFAN1", "CFAN2", "CFAN3")
@@ -46,7 +46,7 @@ def test_channels_are_sent_in_parallel_each_at_one_post_a_second(
     clock = Clock(START)
     pace = slack.fake.pace(channel_interval=1.0, workspace_rate=50)
     # Slack holds the first two posts until both have arrived: two channels' posts are in flight at once.
-    overlapped = hold_first_posts_until_both_arrive(slack, monkeypatch)
+    overlapped = answer_first_two_together(slack, monkeypatch)
     keys = _three_a_channel()
     report = _runner(slack, clock, workers=3).run([planner(*keys)], ctx(clock))
 

@@ -8,9 +8,7 @@ until both have arrived, so each runner is known to be sending at the same time 
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from typing import Any
 
 import pytest
 from slack_sdk import WebClient
@@ -22,7 +20,7 @@ from bot.jobs.runner import Runner, RunReport
 from bot.services import Services
 from storage.db import Database
 from storage.models import Project
-from tests.harness import SlackHarness, hold_first_posts_until_both_arrive, joined
+from tests.harness import SlackHarness, answer_first_two_together, joined
 from tests.test_delivery_ledger import START, ctx, make_runner, planner, rows
 
 
@@ -38,7 +36,7 @@ def test_two_scheduler_replicas_split_the_messages_and_never_double(
     runners = [make_runner(slack, clock), make_runner(slack, clock, other_db)]
     reports: dict[int, RunReport] = {}
     start = threading.Barrier(2)
-    hold_first_posts_until_both_arrive(slack, monkeypatch)
+    answer_first_two_together(slack, monkeypatch)
 
     def go(number: int, runner: Runner) -> None:
         start.wait()
@@ -104,22 +102,8 @@ def test_two_replicas_split_the_audience_checks_too(
         sleep=clock.sleep,
         monotonic=clock.monotonic,
     )
-    both = threading.Barrier(2, timeout=5)
-    asked: list[int] = []
-    lock = threading.Lock()
-    original = slack.fake.answer
-
-    def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
-        if method == "conversations.info":  # the first two checks wait for each other: both replicas at work
-            with lock:
-                asked.append(1)
-                first_two = len(asked) <= 2
-            if first_two:
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    both.wait()
-        return original(method, args, token=token)
-
-    monkeypatch.setattr(slack.fake, "answer", answer)
+    # The first two checks wait for each other: both replicas at work.
+    answer_first_two_together(slack, monkeypatch, "conversations.info")
     start = threading.Barrier(2)
     reports: dict[int, RunReport] = {}
 
