@@ -154,7 +154,9 @@ def test_without_files_write_the_digest_goes_without_its_chart(
     assert weeks.fake.calls_to("files.completeUploadExternal") == []
 
 
-def test_invalid_blocks_sends_the_message_without_the_picture(weeks: SlackHarness) -> None:
+def test_invalid_blocks_sends_the_message_without_the_picture(
+    weeks: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Slack loses the file between files.info and the post: the image block is refused.
     original = weeks.fake.answer
 
@@ -165,7 +167,7 @@ def test_invalid_blocks_sends_the_message_without_the_picture(weeks: SlackHarnes
                     upload["deleted"] = True
         return original(method, args, token=token)
 
-    weeks.fake.answer = answer  # type: ignore[method-assign]
+    monkeypatch.setattr(weeks.fake, "answer", answer)
     report = job_runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
     assert report.sent == 1
     refused, sent = weeks.fake.calls_to("chat.postMessage")

@@ -218,7 +218,7 @@ def test_internal_posts_go_to_owners_until_a_report_channel_is_set(project: Slac
     # A report channel shared with another organisation is never used.
     project.fake.add_channel("CSHARED", is_ext_shared=True)
     with project.db.write() as session:
-        session.get(Project, project_id).report_channel_id = "CSHARED"  # type: ignore[union-attr]
+        session.get_one(Project, project_id).report_channel_id = "CSHARED"
 
     def plan2(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="review:T0001:ACME:2026-W50", team_id="T0001", kind="review", text="r", blocks=[],
@@ -228,7 +228,7 @@ def test_internal_posts_go_to_owners_until_a_report_channel_is_set(project: Slac
     assert project.fake.posted("CSHARED") == []
     project.fake.add_channel("CINTERNAL")
     with project.db.write() as session:
-        session.get(Project, project_id).report_channel_id = "CINTERNAL"  # type: ignore[union-attr]
+        session.get_one(Project, project_id).report_channel_id = "CINTERNAL"
 
     def plan3(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="review:T0001:ACME:2026-W51", team_id="T0001", kind="review", text="r", blocks=[],

@@ -374,7 +374,7 @@ def test_grid_workspaces_and_org_wide_installs_get_their_posts(fake_slack: FakeS
     [post] = fake_slack.calls_to("chat.postMessage")
     assert post.headers["authorization"] == "Bearer xoxb-org-wide-2"
     with db.read() as session:
-        assert session.get(Workspace, "E2").uninstalled_at is None  # type: ignore[union-attr]
+        assert session.get_one(Workspace, "E2").uninstalled_at is None
     harness.executor.shutdown(wait=True)
 
 
@@ -398,7 +398,7 @@ def test_a_new_working_token_after_uninstall_resumes_sending(tmp_path: Path, fak
     assert resumed.returncode == 0 and "1 sent" in resumed.stdout, output(resumed)
     assert len(fake_slack.posted("UBOB")) == 1
     with database.read() as session:
-        assert session.get(Workspace, "T0001").uninstalled_at is None  # type: ignore[union-attr]
+        assert session.get_one(Workspace, "T0001").uninstalled_at is None
     database.dispose()
 
 

@@ -531,7 +531,7 @@ def test_nobody_answered(project: SlackHarness, clock: Clock) -> None:
 def test_the_digest_kpi_is_the_latest_closed_survey(project: SlackHarness, clock: Clock) -> None:
     survey_id = _answer_all(project, clock, {"UA": (2, None, False)})
     with project.db.read() as session:
-        project_id = session.get(Survey, survey_id).project_id  # type: ignore[union-attr]
+        project_id = session.get_one(Survey, survey_id).project_id
         assert (
             latest_satisfaction_scores(session, project_ids=[project_id], before=START + timedelta(days=30))
             == {}
