@@ -23,10 +23,13 @@ import argparse
 import contextlib
 import multiprocessing
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import jobs_at_scale
 from _common import machine, migrated, scratch_postgres
@@ -62,6 +65,20 @@ def _replica(url: str, api_url: str, workers: int, charts: bool) -> RunReport:
         db.dispose()
 
 
+class CountingFakeSlack(FakeSlack):
+    """The stand-in Slack, counting the Web API calls it was asked for, by method."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.methods: Counter[str] = Counter()
+        self._methods_lock = threading.Lock()
+
+    def handle(self, handler: BaseHTTPRequestHandler, method: str, args: dict[str, Any]) -> None:
+        with self._methods_lock:  # the stand-in answers on several threads
+            self.methods[method] += 1
+        super().handle(handler, method, args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -91,16 +108,9 @@ def main() -> None:
                 session.execute(
                     update(Project).where(Project.id == p + 1).values(report_channel_id=f"R{p:06d}")
                 )
-        fake = FakeSlack()
+        fake = CountingFakeSlack()
         pace = fake.pace(channel_interval=1.0, workspace_rate=args.workspace_rate)
-        methods: Counter[str] = Counter()
-        answer = fake.handle
-
-        def counted(handler: object, method: str, call: dict[str, object]) -> None:
-            methods[method] += 1
-            answer(handler, method, call)  # type: ignore[arg-type]
-
-        fake.handle = counted  # type: ignore[method-assign]
+        methods = fake.methods
         fake.state.team_id = fake.workspace.team_id = "T0000"  # the fixture's one workspace
         fake.workspace.teams = {"T0000"}
         fake.start()

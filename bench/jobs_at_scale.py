@@ -191,7 +191,8 @@ class StatementCounter:
         event.remove(self.engine, "before_cursor_execute", self._seen)
 
 
-def dry_run(url: str, planner: Planner) -> Callable[[], RunReport]:
+def dry_run(url: str, planner: Planner) -> tuple[Callable[[], RunReport], Database]:
+    """A dry run of ``planner`` against ``url``, to call again and again, and its database (to dispose of)."""
     settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
     db = Database(url)
     runner = Runner(Services(settings=settings, db=db), lambda _team: None)
@@ -200,14 +201,12 @@ def dry_run(url: str, planner: Planner) -> Callable[[], RunReport]:
     def go() -> RunReport:
         return runner.dry_run([planner], ctx)
 
-    go.db = db  # type: ignore[attr-defined]
-    return go
+    return go, db
 
 
 def measure(url: str, planner: Planner) -> tuple[int, float, int, float]:
     """(messages, seconds, statements, peak MiB) of one dry run of ``planner``."""
-    go = dry_run(url, planner)
-    db: Database = go.db  # type: ignore[attr-defined]
+    go, db = dry_run(url, planner)
     try:
         go()  # warm: imports, connections, caches
         counter = StatementCounter(db)

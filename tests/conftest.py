@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 from sqlalchemy import make_url, text
 
 from bot.demo.simulator import FakeSlack
@@ -37,6 +40,30 @@ def postgres_url() -> str | None:
         except Exception:
             _pg_checked[url] = False
     return url if _pg_checked[url] else None
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on just now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def scratch_postgres(prefix: str) -> Iterator[str]:
+    """A PostgreSQL database of its own (created and dropped here), apart from the suite's ``test`` database."""
+    base = postgres_url()
+    if base is None:
+        pytest.skip("PostgreSQL is not reachable (set AFTERCARE_TEST_POSTGRES to a URL)")
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")

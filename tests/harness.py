@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
-import time
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
 
+import pytest
 from slack_bolt import Ack, BoltContext
 from sqlalchemy import select
 
+from bot.delivery.base import JobContext
+from bot.delivery.runner import Runner, RunReport, job_client_factory
+from bot.demo.clock import Clock, DrainableExecutor
 from bot.demo.simulator import FakeSlack, command_body, event_body, payload_body, sign
+from bot.jobs import JOBS
 from bot.ops.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.server import AftercareWSGI
@@ -27,33 +32,6 @@ from storage.models import Record
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5".replace("y", "e").replace("z", "f")
 TEAM = "T0001"
-
-
-class DrainableExecutor(ThreadPoolExecutor):
-    """A listener pool the test can wait on, so work done after ``ack()`` is finished before asserting."""
-
-    def __init__(self, name: str = "test-listener") -> None:
-        super().__init__(max_workers=8, thread_name_prefix=name)
-        self._futures: list[Future[Any]] = []
-        self._lock = Lock()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = super().submit(fn, *args, **kwargs)
-        with self._lock:
-            self._futures.append(future)
-        return future
-
-    def drain(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                pending = [f for f in self._futures if not f.done()]
-                self._futures = pending
-            if not pending:
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError("listeners did not finish")
-            time.sleep(0.005)
 
 
 @dataclass
@@ -89,7 +67,12 @@ def joined(fake: FakeSlack, *channels: str) -> None:
 
 class SlackHarness:
     def __init__(
-        self, fake: FakeSlack, db: Database, *, settings: Settings | None = None, clock: Any = None
+        self,
+        fake: FakeSlack,
+        db: Database,
+        *,
+        settings: Settings | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.fake = fake
         self.db = db
@@ -106,7 +89,7 @@ class SlackHarness:
             settings=self.settings, db=db, clock=clock or (lambda: HARNESS_NOW), sleep=self.slept.append
         )
         seed_workspace(fake)
-        self.executor = DrainableExecutor()
+        self.executor = DrainableExecutor("test-listener")
         # The app's background pool (slow work no ack waits for), drained with the listeners.
         self.background = DrainableExecutor("test-background")
         self.app = create_app(self.services, executor=self.executor, background=self.background)
@@ -144,6 +127,12 @@ class SlackHarness:
         text = b"".join(chunks).decode()
         self.drain()
         return Response(status=int(status[0].split()[0]), body=text, headers=response_headers)
+
+    def use_clock(self, clock: Clock) -> Clock:
+        """The bot's and Slack's time from now on: ``clock``, which moves only when the test moves it."""
+        self.services.clock = clock
+        self.fake.clock = clock.monotonic
+        return clock
 
     def drain(self) -> None:
         """Wait for the listeners' work after ``ack()``, then for what they left to the background pool."""
@@ -285,6 +274,66 @@ class SlackHarness:
     def records(self) -> list[Record]:
         with self.db.read() as session:
             return list(session.scalars(select(Record).order_by(Record.id)))
+
+
+def job_runner(
+    harness: SlackHarness, clock: Clock | datetime, *, db: Database | None = None, workers: int = 1
+) -> Runner:
+    """A job runner as ``aftercare jobs run`` builds one, on the harness's settings and database (or ``db``).
+
+    At a fixed instant, the runner's pauses take no time. On a :class:`Clock`, the runner, the jobs and the
+    stand-in Slack all read that clock, and the runner's pauses move it on.
+    """
+    now: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    monotonic: Callable[[], float]
+    if isinstance(clock, Clock):
+        harness.fake.clock = clock.monotonic
+        now, sleep, monotonic = clock, clock.sleep, clock.monotonic
+    else:
+        instant = clock
+        now, sleep, monotonic = (lambda: instant), (lambda _s: None), (lambda: 0.0)
+    services = Services(settings=harness.settings, db=db or harness.db, clock=now)
+    return Runner(services, job_client_factory(services), sleep=sleep, monotonic=monotonic, workers=workers)
+
+
+def run_job(harness: SlackHarness, name: str, now: datetime) -> RunReport:
+    """``aftercare jobs run NAME --now NOW``, in process (Slack's pauses take no time)."""
+    runner = job_runner(harness, now)
+    job = JOBS[name]
+    planner = job.load()
+    assert planner is not None
+    return runner.run([planner], JobContext(now=now), kinds=job.kinds)
+
+
+def answer_first_two_together(
+    harness: SlackHarness, monkeypatch: pytest.MonkeyPatch, method: str = "chat.postMessage"
+) -> list[bool]:
+    """Slack answers the first two calls of ``method`` only once both have arrived (two in flight at once).
+
+    Returns a list that gets True for each of the two answered together; a broken barrier (5 s: only one
+    post ever came) adds nothing, for the test's asserts to say so.
+    """
+    both = threading.Barrier(2, timeout=5)
+    seen: list[int] = []
+    overlapped: list[bool] = []
+    lock = Lock()
+    original = harness.fake.answer
+    held = method
+
+    def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
+        if method == held:
+            with lock:
+                seen.append(1)
+                first_two = len(seen) <= 2
+            if first_two:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    both.wait()
+                    overlapped.append(True)
+        return original(method, args, token=token)
+
+    monkeypatch.setattr(harness.fake, "answer", answer)
+    return overlapped
 
 
 def find_button(blocks: list[dict[str, Any]], action_id: str, verb: str | None = None) -> dict[str, Any]:

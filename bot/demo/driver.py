@@ -10,10 +10,7 @@ from __future__ import annotations
 import io
 import json
 import secrets
-import threading
-import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,53 +21,11 @@ from slack_bolt import App
 from bot.delivery.runner import Runner, job_client_factory
 from bot.delivery.scheduler import tick
 from bot.demo.cast import CHANNEL, CHANNEL_NAME, REPORT, REPORT_NAME, TEAM
+from bot.demo.clock import Clock, DrainableExecutor
 from bot.demo.simulator import Call, FakeSlack, command_body, event_body, payload_body, sign
 from bot.slack import ids
 from bot.slack.server import AftercareWSGI
 from bot.slack.services import Services
-
-
-class Clock:
-    """The bot's, the jobs' and fake Slack's clock; the runner's pacing sleeps advance it instead."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-
-class DrainableExecutor(ThreadPoolExecutor):
-    """The listener pool; after each request the driver waits for the work done after ``ack()``."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=4, thread_name_prefix="demo-listener")
-        self._futures: list[Future[Any]] = []
-        self._lock = threading.Lock()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = super().submit(fn, *args, **kwargs)
-        with self._lock:
-            self._futures.append(future)
-        return future
-
-    def drain(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                self._futures = [f for f in self._futures if not f.done()]
-                pending = bool(self._futures)
-            if not pending:
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError("the app's listeners did not finish")
-            time.sleep(0.002)
 
 
 @dataclass
@@ -93,7 +48,9 @@ class Driver:
     ) -> None:
         self.fake = fake
         self.services = services
-        self.clock: Clock = services.clock  # type: ignore[assignment]
+        if not isinstance(services.clock, Clock):
+            raise TypeError("the demo's services run on a bot.demo.clock.Clock")
+        self.clock = services.clock
         self.executor = executor
         self.wsgi = AftercareWSGI(app, services.db)
         self.secret = secret
@@ -184,7 +141,7 @@ class Driver:
             status.append(s)
 
         text = b"".join(self.wsgi(environ, start_response)).decode()
-        self.executor.drain()
+        self.executor.drain(timeout=20.0)
         code = int(status[0].split()[0])
         if code != 200:
             raise DemoError(f"the app answered {code}: {text[:200]}")
@@ -292,7 +249,9 @@ class Driver:
             "api_app_id": "A0001",
             "token": "deprecated",
             "trigger_id": f"trigger-{secrets.token_hex(4)}",
-            "actions": [{**button, "block_id": "b", "type": "button", "action_ts": f"{time.time():.6f}"}],
+            "actions": [
+                {**button, "block_id": "b", "type": "button", "action_ts": f"{self.clock.monotonic():.6f}"}
+            ],
             "is_enterprise_install": False,
         }
         if channel is None:  # a button on the App Home
@@ -330,7 +289,7 @@ class Driver:
     def run_until(self, until: datetime, *, every: timedelta = timedelta(hours=1)) -> None:
         """Move the clock to ``until``, running the scheduler's tick as it goes (one step per job run)."""
         while self.clock.now < until:
-            self.clock.now = min(self.clock.now + every, until)
+            self.clock.at(min(self.clock.now + every, until))
             with self.step(None, "") as step:
                 tick(self.services, self.runner)
             if not step.calls:

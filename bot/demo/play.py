@@ -60,7 +60,7 @@ def run_demo(locale: str = "en", html_path: Path | str = DEFAULT_HTML, out: Text
     fake.add_channel(script.REPORT, name=script.REPORT_NAME, members=team)
     clock = script.Clock(script.START)
     fake.clock = clock.monotonic
-    executor = script.DrainableExecutor()
+    executor = script.DrainableExecutor("demo-listener", max_workers=4)
     secret = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="aftercare-demo-") as tmp:
         db = Database(f"sqlite:///{Path(tmp) / 'demo.db'}")

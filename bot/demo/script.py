@@ -25,7 +25,8 @@ from bot.demo.cast import (
     day,
     iso,
 )
-from bot.demo.driver import Clock, DemoError, DrainableExecutor, Driver, Step, blocks_of, button, form_state
+from bot.demo.clock import Clock, DrainableExecutor
+from bot.demo.driver import DemoError, Driver, Step, blocks_of, button, form_state
 
 
 def play(driver: Driver, locale: str) -> None:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs
 
 from bot.demo.simulator_content import HISTORY_INTERVAL, HISTORY_PAGE, ContentApi
@@ -176,7 +176,7 @@ class FakeSlack(ContentApi):
     def response_url(self, name: str = "r") -> str:
         return f"{self.base}response/{name}"
 
-    def start(self) -> FakeSlack:
+    def start(self) -> Self:
         self._thread.start()
         return self
 

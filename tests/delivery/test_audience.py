@@ -14,20 +14,18 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.delivery.base import JobContext
-from bot.delivery.runner import Runner, job_client_factory
+from bot.delivery.runner import Runner
 from bot.demo.simulator import FakeSlack
 from bot.jobs import digest
-from bot.slack.services import Services
 from storage.models import Delivery, MemberRole, Person, Project, ProjectMember
-from tests.harness import HARNESS_NOW, TEAM, SlackHarness
+from tests.harness import HARNESS_NOW, TEAM, SlackHarness, job_runner
 
 # ACME's digest is due at the harness's instant (Monday 09:00 in UTC).
 SLOT = HARNESS_NOW
 
 
 def _runner(slack: SlackHarness, now: datetime = SLOT) -> Runner:
-    services = Services(settings=slack.settings, db=slack.db, clock=lambda: now)
-    return Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
+    return job_runner(slack, now)
 
 
 def _set_project(slack: SlackHarness, **values: Any) -> None:

@@ -6,7 +6,6 @@ clock, and records when each post was accepted; nothing here reads the wall cloc
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import threading
 from typing import Any
@@ -14,12 +13,12 @@ from typing import Any
 import pytest
 
 from bot.delivery.fanout import Sender
-from bot.delivery.runner import Runner, job_client_factory
+from bot.delivery.runner import Runner
+from bot.demo.clock import Clock
 from bot.demo.simulator import FakeSlack
 from bot.demo.workspace import SlackHttpError
-from bot.slack.services import Services
-from tests.delivery.test_delivery_ledger import Clock, ctx, planner, rows
-from tests.harness import SlackHarness, joined
+from tests.delivery.test_delivery_ledger import START, ctx, planner, rows
+from tests.harness import SlackHarness, answer_first_two_together, job_runner, joined
 
 CHANNELS = ("CFAN1", "CFAN2", "CFAN3")
 
@@ -30,11 +29,7 @@ def fan_channels(fake_slack: FakeSlack) -> None:
 
 
 def _runner(slack: SlackHarness, clock: Clock, workers: int) -> Runner:
-    services = Services(settings=slack.settings, db=slack.db, clock=clock)
-    slack.fake.clock = clock.monotonic
-    return Runner(
-        services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic, workers=workers
-    )
+    return job_runner(slack, clock, workers=workers)
 
 
 def _three_a_channel() -> list[tuple[str, str]]:
@@ -48,27 +43,10 @@ def _posted_keys(fake: FakeSlack, channel: str) -> list[str]:
 def test_channels_are_sent_in_parallel_each_at_one_post_a_second(
     slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock()
+    clock = Clock(START)
     pace = slack.fake.pace(channel_interval=1.0, workspace_rate=50)
     # Slack holds the first two posts until both have arrived: two channels' posts are in flight at once.
-    both = threading.Barrier(2, timeout=5)
-    held: list[int] = []
-    overlapped: list[bool] = []
-    lock = threading.Lock()
-    original = slack.fake.answer
-
-    def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
-        if method == "chat.postMessage":
-            with lock:
-                held.append(1)
-                first_two = len(held) <= 2
-            if first_two:
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    both.wait()
-                    overlapped.append(True)
-        return original(method, args, token=token)
-
-    monkeypatch.setattr(slack.fake, "answer", answer)
+    overlapped = answer_first_two_together(slack, monkeypatch)
     keys = _three_a_channel()
     report = _runner(slack, clock, workers=3).run([planner(*keys)], ctx(clock))
 
@@ -85,7 +63,7 @@ def test_channels_are_sent_in_parallel_each_at_one_post_a_second(
 
 
 def test_one_worker_sends_in_plan_order(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     pace = slack.fake.pace()
     keys = _three_a_channel()
     _runner(slack, clock, workers=1).run([planner(*keys)], ctx(clock))
@@ -96,7 +74,7 @@ def test_one_worker_sends_in_plan_order(slack: SlackHarness) -> None:
 def test_a_long_retry_after_pauses_every_channel_of_the_workspace(slack: SlackHarness) -> None:
     """Slack's 429 says wait 20 s: the run sends nothing more to that workspace, in any channel; the
     messages stay pending for a later run (nothing retried in a loop)."""
-    clock = Clock()
+    clock = Clock(START)
     slack.fake.fail("chat.postMessage", status=429, retry_after=20)
     keys = [("digest:T0001:A:1", "CFAN1"), ("digest:T0001:B:1", "CFAN2"), ("digest:T0001:C:1", "CFAN3")]
     report = _runner(slack, clock, workers=1).run([planner(*keys)], ctx(clock))
@@ -115,7 +93,7 @@ def test_a_short_retry_after_pauses_the_other_workers_too(
 ) -> None:
     """CFAN1's first post meets a 429 (Retry-After 3) while CFAN2's first is in flight: CFAN2's next post,
     on another worker, waits out the same pause — then everything is sent, each once."""
-    clock = Clock()
+    clock = Clock(START)
     pace = slack.fake.pace()
     paused = threading.Event()
     refused: list[float] = []

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from bot.delivery.base import JobContext, Outgoing
-from bot.delivery.runner import Runner, job_client_factory
+from bot.delivery.base import JobContext, Outgoing, Planner
+from bot.delivery.runner import Runner
+from bot.demo.clock import Clock
 from bot.demo.simulator import FakeSlack
-from bot.slack.services import Services
 from storage import ledger
 from storage.db import Database
 from storage.models import Delivery
-from tests.harness import SlackHarness, joined
+from tests.harness import SlackHarness, job_runner, joined
 
 START = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 
@@ -26,29 +27,8 @@ def report_channels(fake_slack: FakeSlack) -> None:
     joined(fake_slack, "CREPORT", "CBETA", "C1", "C2")
 
 
-class Clock:
-    """The job's and the ledger's clock, and a sleeper that advances it instead of sleeping."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-def planner(*items: tuple[str, str]):  # type: ignore[no-untyped-def]
-    def plan(session, ctx):  # type: ignore[no-untyped-def]
+def planner(*items: tuple[str, str]) -> Planner:
+    def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key=key, team_id="T0001", kind="digest", text=f"message {key}", blocks=[], channel=channel)
                 for key, channel in items]  # fmt: skip
 
@@ -56,9 +36,7 @@ def planner(*items: tuple[str, str]):  # type: ignore[no-untyped-def]
 
 
 def make_runner(slack: SlackHarness, clock: Clock, db: Database | None = None) -> Runner:
-    services = Services(settings=slack.settings, db=db or slack.db, clock=clock)
-    slack.fake.clock = clock.monotonic
-    return Runner(services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic)
+    return job_runner(slack, clock, db=db)
 
 
 def rows(db: Database) -> list[Delivery]:
@@ -71,7 +49,7 @@ def ctx(clock: Clock) -> JobContext:
 
 
 def test_a_second_run_posts_nothing_twice(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     plan = planner(("digest:T0001:ACME:2026-W50:1", "CREPORT"))
     first = runner.run([plan], ctx(clock))
@@ -84,7 +62,7 @@ def test_a_second_run_posts_nothing_twice(slack: SlackHarness) -> None:
 
 
 def test_two_schedulers_at_once_post_once(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     keys = [(f"nudge:T0001:U{n}:2026-12-07", f"U{n}") for n in range(12)]
     for n in range(12):
         slack.fake.add_user(f"U{n}")
@@ -109,7 +87,7 @@ def test_two_schedulers_at_once_post_once(slack: SlackHarness) -> None:
 
 
 def test_slack_down_then_up_loses_nothing_and_doubles_nothing(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     plan = planner(("digest:T0001:ACME:2026-W50:1", "CREPORT"), ("digest:T0001:BETA:2026-W50:1", "CBETA"))
     slack.fake.fail("chat.postMessage", status=500, times=2)
@@ -132,7 +110,7 @@ def test_slack_down_then_up_loses_nothing_and_doubles_nothing(slack: SlackHarnes
 
 
 def test_a_send_whose_answer_was_lost_is_not_doubled(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     plan = planner(("review:T0001:ACME:2026-W50", "CREPORT"))
     slack.fake.fail("chat.postMessage", status=503, accept=True)  # posted, but the answer is an error
@@ -146,7 +124,7 @@ def test_a_send_whose_answer_was_lost_is_not_doubled(slack: SlackHarness) -> Non
 
 
 def test_a_dm_whose_answer_timed_out_is_found_in_the_dm_history(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     plan = planner(("nudge:T0001:UBOB:2026-12-07", "UBOB"))
     slack.fake.fail("chat.postMessage", delay=11, accept=True)  # longer than the client's 10 s timeout
@@ -159,7 +137,7 @@ def test_a_dm_whose_answer_timed_out_is_found_in_the_dm_history(slack: SlackHarn
 
 
 def test_a_crash_after_claiming_is_resolved_from_history(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     key = "digest:T0001:ACME:2026-W50:1"
     # A process claimed and took the lease, then died (whether Slack got the message is unknown).
@@ -177,7 +155,7 @@ def test_a_crash_after_claiming_is_resolved_from_history(slack: SlackHarness) ->
 
 
 def test_permanent_errors_are_failed_and_never_retried(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     slack.fake.add_channel("CGONE", is_private=True, is_member=False)  # the bot was removed from it
     plan = planner(("digest:T0001:ACME:2026-W50:1", "CGONE"))
@@ -193,7 +171,7 @@ def test_permanent_errors_are_failed_and_never_retried(slack: SlackHarness) -> N
 
 
 def test_rate_limits_are_honoured_without_real_sleeping(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     slack.fake.fail("chat.postMessage", status=429, retry_after=3)
     runner.run([planner(("a:T0001:1", "C1"))], ctx(clock))
@@ -209,7 +187,7 @@ def test_rate_limits_are_honoured_without_real_sleeping(slack: SlackHarness) -> 
 
 
 def test_posting_paces_itself_per_channel(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     runner.run(
         [planner(("p:T0001:1", "C1"), ("p:T0001:2", "C1"), ("p:T0001:3", "C2"), ("p:T0001:4", "C1"))],
@@ -223,14 +201,14 @@ def test_internal_posts_go_to_owners_until_a_report_channel_is_set(project: Slac
     from storage.models import Project
 
     project.fake.add_channel("CPROJ", name="acme", is_ext_shared=True)  # shared with the customer
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(project, clock)
     with project.db.read() as session:
         acme = session.scalar(select(Project))
         assert acme is not None
         project_id = acme.id
 
-    def plan(session, ctx):  # type: ignore[no-untyped-def]
+    def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="digest:T0001:ACME:2026-W50:1", team_id="T0001", kind="digest", text="weekly", blocks=[],
                          report_project_id=project_id, project_id=project_id)]  # fmt: skip
 
@@ -240,9 +218,9 @@ def test_internal_posts_go_to_owners_until_a_report_channel_is_set(project: Slac
     # A report channel shared with another organisation is never used.
     project.fake.add_channel("CSHARED", is_ext_shared=True)
     with project.db.write() as session:
-        session.get(Project, project_id).report_channel_id = "CSHARED"  # type: ignore[union-attr]
+        session.get_one(Project, project_id).report_channel_id = "CSHARED"
 
-    def plan2(session, ctx):  # type: ignore[no-untyped-def]
+    def plan2(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="review:T0001:ACME:2026-W50", team_id="T0001", kind="review", text="r", blocks=[],
                          report_project_id=project_id)]  # fmt: skip
 
@@ -250,9 +228,9 @@ def test_internal_posts_go_to_owners_until_a_report_channel_is_set(project: Slac
     assert project.fake.posted("CSHARED") == []
     project.fake.add_channel("CINTERNAL")
     with project.db.write() as session:
-        session.get(Project, project_id).report_channel_id = "CINTERNAL"  # type: ignore[union-attr]
+        session.get_one(Project, project_id).report_channel_id = "CINTERNAL"
 
-    def plan3(session, ctx):  # type: ignore[no-untyped-def]
+    def plan3(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="review:T0001:ACME:2026-W51", team_id="T0001", kind="review", text="r", blocks=[],
                          report_project_id=project_id)]  # fmt: skip
 
@@ -261,11 +239,11 @@ def test_internal_posts_go_to_owners_until_a_report_channel_is_set(project: Slac
 
 
 def test_on_claim_runs_once_with_the_claim(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     calls: list[int] = []
 
-    def plan(session, ctx):  # type: ignore[no-untyped-def]
+    def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="escalation:T0001:ACME:UALICE:2026-12-07", team_id="T0001", kind="escalation",
                          text="late", blocks=[], channel="UALICE", on_claim=lambda s: calls.append(1))]  # fmt: skip
 
@@ -275,7 +253,7 @@ def test_on_claim_runs_once_with_the_claim(slack: SlackHarness) -> None:
 
 
 def test_dry_run_reads_only(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     report = runner.dry_run([planner(("digest:T0001:ACME:2026-W50:1", "CREPORT"))], ctx(clock))
     assert report.planned == 1 and "message digest:T0001:ACME:2026-W50:1" in report.lines[0]
@@ -283,7 +261,7 @@ def test_dry_run_reads_only(slack: SlackHarness) -> None:
 
 
 def test_an_uninstalled_workspace_gets_nothing(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     slack.fake.fail("chat.postMessage", status=500)
     runner.run([planner(("d:T0001:1", "C1"))], ctx(clock))
@@ -312,7 +290,7 @@ def test_fake_slack_history_keeps_metadata(fake_slack: FakeSlack) -> None:
 def test_check_names_failed_deliveries(slack: SlackHarness) -> None:
     from bot.ops.check import run_check
 
-    clock = Clock()
+    clock = Clock(START)
     slack.fake.add_channel("CGONE", is_private=True, is_member=False)  # the bot was removed from it
     make_runner(slack, clock).run([planner(("digest:T0001:ACME:2026-W50:1", "CGONE"))], ctx(clock))
     report = run_check(
@@ -327,7 +305,7 @@ def test_check_names_failed_deliveries(slack: SlackHarness) -> None:
 def test_owners_hear_once_when_a_report_channel_fails_for_good(project: SlackHarness) -> None:
     from storage.models import Project
 
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(project, clock)
     project.fake.add_channel("CARCHIVED", is_archived=True)
     with project.db.write() as session:
@@ -336,7 +314,7 @@ def test_owners_hear_once_when_a_report_channel_fails_for_good(project: SlackHar
         acme.report_channel_id = "CARCHIVED"
         project_id = acme.id
 
-    def plan(session, ctx):  # type: ignore[no-untyped-def]
+    def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="digest:T0001:ACME:2026-W50:1", team_id="T0001", kind="digest", text="weekly",
                          blocks=[], report_project_id=project_id, project_id=project_id)]  # fmt: skip
 
@@ -372,7 +350,7 @@ def test_check_names_a_report_channel_shared_with_another_organisation(project: 
 def test_an_in_doubt_send_that_cannot_be_checked_fails_visibly_instead_of_doubling(
     slack: SlackHarness,
 ) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     plan = planner(("digest:T0001:ACME:2026-W50:1", "CREPORT"))
     slack.fake.fail("chat.postMessage", status=503, accept=True)

@@ -15,9 +15,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from bot.delivery.base import Outgoing
+from bot.delivery.base import JobContext, Outgoing
 from bot.delivery.runner import Runner, job_client_factory
+from bot.demo.clock import Clock
 from bot.demo.simulator import FakeSlack, command_body
 from bot.domain.projects import create_project
 from bot.ops.settings import Settings
@@ -25,9 +27,10 @@ from bot.slack.services import Services
 from storage import ledger
 from storage.db import Database
 from storage.models import Delivery, Project, Workspace
-from tests.delivery.test_delivery_ledger import Clock, ctx, make_runner, planner, rows
+from tests.conftest import scratch_postgres
+from tests.delivery.test_delivery_ledger import START, ctx, make_runner, planner, rows
 from tests.harness import SIGNING_SECRET, SlackHarness
-from tests.ops.test_cli import output, run, run_all, scratch_postgres
+from tests.ops.test_cli import output, run, run_all
 from tests.ops.test_jobs_cli import NOW, seeded, settings
 from tests.ops.test_jobs_cli import deliveries as count_deliveries
 
@@ -111,7 +114,7 @@ def test_stand_in_replies_keep_the_same_rules(fake_slack: FakeSlack) -> None:
 
 
 def test_accepted_then_internal_error_is_not_resent_and_ends_sent(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     slack.fake.add_channel("CREPORT")
     plan = planner(("digest:T0001:ACME:2026-W50:1", "CREPORT"))
@@ -136,7 +139,7 @@ def test_accepted_then_internal_error_is_not_resent_and_ends_sent(slack: SlackHa
 @pytest.mark.parametrize("error", ["internal_error", "fatal_error", "service_unavailable", "request_timeout",
                                    "ratelimited"])  # fmt: skip
 def test_transient_errors_are_retried_and_sent_once(slack: SlackHarness, error: str) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     slack.fake.add_channel("CREPORT")
     plan = planner(("digest:T0001:ACME:2026-W50:1", "CREPORT"))
@@ -152,7 +155,7 @@ def test_transient_errors_are_retried_and_sent_once(slack: SlackHarness, error: 
 
 
 def test_an_unknown_error_is_retried_a_few_times_then_failed_visibly(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     slack.fake.add_channel("CREPORT")
     plan = planner(("digest:T0001:ACME:2026-W50:1", "CREPORT"))
@@ -171,7 +174,7 @@ def test_an_unknown_error_is_retried_a_few_times_then_failed_visibly(slack: Slac
 
 
 def test_twenty_in_doubt_deliveries_settle_within_the_history_budget(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     channels = [f"C{n:02d}" for n in range(20)]
     for channel in channels:
@@ -198,7 +201,7 @@ def test_twenty_in_doubt_deliveries_settle_within_the_history_budget(slack: Slac
 
 
 def test_a_check_pages_through_a_busy_window_across_runs(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     slack.fake.add_channel("CBUSY")
     key = "digest:T0001:ACME:2026-W50:1"
@@ -222,7 +225,7 @@ def test_a_check_pages_through_a_busy_window_across_runs(slack: SlackHarness) ->
 
 
 def test_one_history_page_settles_every_in_doubt_message_on_it(slack: SlackHarness) -> None:
-    clock = Clock()
+    clock = Clock(START)
     runner = make_runner(slack, clock)
     slack.fake.add_channel("CREPORT")
     plan = planner(*[(f"review:T0001:P{n}:2026-W50", "CREPORT") for n in range(3)])
@@ -240,7 +243,7 @@ def test_one_history_page_settles_every_in_doubt_message_on_it(slack: SlackHarne
 def _in_doubt_nudges(tmp_path: Path, fake: FakeSlack, url: str) -> None:
     seeded(tmp_path, url, people=8)
     fake.fail("chat.postMessage", status=503, times=50)
-    first = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, **settings(fake, url))
+    first = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, settings(fake, url))
     assert first.returncode == 1, output(first)
     fake.state.failures.clear()
 
@@ -277,14 +280,14 @@ def test_an_outage_at_now_is_retried_by_a_run_an_hour_later(tmp_path: Path, fake
     url = seeded(tmp_path)
     env = settings(fake_slack, url)
     fake_slack.fail("chat.postMessage", status=503)
-    down = run(["jobs", "run", "digest", "--now", NOW], tmp_path, **env)
+    down = run(["jobs", "run", "digest", "--now", NOW], tmp_path, env)
     assert down.returncode == 1 and "stay pending" in down.stderr, output(down)
     assert fake_slack.posted() == []
     # The same instant again: the retry is not due yet (it was scheduled from --now, not the wall clock).
-    again = run(["jobs", "run", "digest", "--now", NOW], tmp_path, **env)
+    again = run(["jobs", "run", "digest", "--now", NOW], tmp_path, env)
     assert "0 sent" in again.stdout and fake_slack.posted() == [], output(again)
     later = (datetime.fromisoformat(NOW) + timedelta(hours=1)).isoformat()
-    up = run(["jobs", "run", "digest", "--now", later], tmp_path, **env)
+    up = run(["jobs", "run", "digest", "--now", later], tmp_path, env)
     assert up.returncode == 0 and "1 sent" in up.stdout, output(up)
     [digest] = fake_slack.posted("UALICE")
     assert digest["metadata"]["event_payload"]["key"].startswith("digest:T0001:ACME:2026-W50")
@@ -323,7 +326,7 @@ def install(services: Services, *, enterprise_id: str, team_id: str | None, toke
 
 
 def test_grid_workspaces_and_org_wide_installs_get_their_posts(fake_slack: FakeSlack, db: Database) -> None:
-    clock = Clock()
+    clock = Clock(START)
     fake_slack.clock = clock.monotonic
     harness = SlackHarness(fake_slack, db, settings=oauth_settings(fake_slack, db), clock=clock)
     services = harness.services
@@ -343,7 +346,7 @@ def test_grid_workspaces_and_org_wide_installs_get_their_posts(fake_slack: FakeS
     fake_slack.reset_calls()
     runner = Runner(services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic)
 
-    def plan(session, ctx):  # type: ignore[no-untyped-def]
+    def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="digest:T0001:ACME:2026-W50:1", team_id="T0001", kind="digest", text="a", blocks=[],
                          channel="CPROJ"),
                 Outgoing(key="digest:T0002:BETA:2026-W50:1", team_id="T0002", kind="digest", text="b", blocks=[],
@@ -359,7 +362,7 @@ def test_grid_workspaces_and_org_wide_installs_get_their_posts(fake_slack: FakeS
         ledger.mark_uninstalled(session, team_id="E2", now=clock.now)
     clock.advance(hours=1)
 
-    def beta(session, ctx):  # type: ignore[no-untyped-def]
+    def beta(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [Outgoing(key="digest:T0002:BETA:2026-W51:1", team_id="T0002", kind="digest", text="b2", blocks=[],
                          channel="CBETA")]  # fmt: skip
 
@@ -371,7 +374,7 @@ def test_grid_workspaces_and_org_wide_installs_get_their_posts(fake_slack: FakeS
     [post] = fake_slack.calls_to("chat.postMessage")
     assert post.headers["authorization"] == "Bearer xoxb-org-wide-2"
     with db.read() as session:
-        assert session.get(Workspace, "E2").uninstalled_at is None  # type: ignore[union-attr]
+        assert session.get_one(Workspace, "E2").uninstalled_at is None
     harness.executor.shutdown(wait=True)
 
 
@@ -387,15 +390,15 @@ def test_a_new_working_token_after_uninstall_resumes_sending(tmp_path: Path, fak
     env = settings(fake_slack, url)
     # The uninstalled token is revoked: nothing goes out.
     fake_slack.fail("auth.test", error="token_revoked")
-    stopped = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, **env)
+    stopped = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, env)
     assert stopped.returncode == 0, output(stopped)
     assert fake_slack.posted() == [] and count_deliveries(url) == 0
     # Installed again, started with the new token: auth.test answers for this workspace, sending resumes.
-    resumed = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, **{**env, "SLACK_BOT_TOKEN": "xoxb-new"})
+    resumed = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, {**env, "SLACK_BOT_TOKEN": "xoxb-new"})
     assert resumed.returncode == 0 and "1 sent" in resumed.stdout, output(resumed)
     assert len(fake_slack.posted("UBOB")) == 1
     with database.read() as session:
-        assert session.get(Workspace, "T0001").uninstalled_at is None  # type: ignore[union-attr]
+        assert session.get_one(Workspace, "T0001").uninstalled_at is None
     database.dispose()
 
 

@@ -5,22 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.delivery.runner import Runner, job_client_factory
+from pytest_mock import MockerFixture
+from sqlalchemy.orm import Session
+
+from bot.delivery.base import JobContext
+from bot.delivery.runner import Runner
 from bot.delivery.scheduler import tick
+from bot.demo.clock import Clock
 from bot.domain.people import upsert_member
 from bot.slack.services import Services
-from tests.delivery.test_delivery_ledger import Clock
-from tests.harness import SlackHarness, joined
+from tests.harness import SlackHarness, job_runner, joined
 
 PEOPLE = {"USHA": "Asia/Shanghai", "UBER": "Europe/Berlin", "UNYC": "America/New_York"}
 
 
 def _runner(slack: SlackHarness, clock: Clock) -> tuple[Services, Runner]:
-    services = Services(settings=slack.settings, db=slack.db, clock=clock)
-    slack.fake.clock = clock.monotonic
-    return services, Runner(
-        services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic
-    )
+    runner = job_runner(slack, clock)
+    return runner.services, runner
 
 
 def test_people_in_three_time_zones_get_one_nudge_at_their_own_nine(project: SlackHarness) -> None:
@@ -59,18 +60,18 @@ def test_a_restart_mid_day_sends_a_missed_nudge_once(project: SlackHarness) -> N
     tick(services, _runner(project, clock)[1])
     assert len([m for m in project.fake.posted("UBER") if m.get("metadata")]) == 1
     # Out of the grace window, a missed slot is not sent late in the evening.
-    clock.now = datetime(2026, 12, 8, 20, 0, tzinfo=UTC)
+    clock.at(datetime(2026, 12, 8, 20, 0, tzinfo=UTC))
     tick(services, runner)
     assert len([m for m in project.fake.posted("UBER") if m.get("metadata")]) == 1
 
 
-def test_one_failing_job_does_not_stop_the_others(project: SlackHarness, mocker) -> None:  # type: ignore[no-untyped-def]
+def test_one_failing_job_does_not_stop_the_others(project: SlackHarness, mocker: MockerFixture) -> None:
     from bot.delivery.base import Outgoing
     from bot.jobs import JOBS, Job
 
     joined(project.fake, "C1")
 
-    def fine(session, ctx):  # type: ignore[no-untyped-def]
+    def fine(session: Session, ctx: JobContext) -> list[Outgoing]:
         return [
             Outgoing(
                 key="fine:T0001:1", team_id="T0001", kind="fine", text="still here", blocks=[], channel="C1"

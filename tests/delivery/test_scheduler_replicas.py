@@ -8,9 +8,7 @@ until both have arrived, so each runner is known to be sending at the same time 
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from typing import Any
 
 import pytest
 from slack_sdk import WebClient
@@ -18,36 +16,18 @@ from sqlalchemy.orm import Session
 
 from bot.delivery.base import JobContext, Outgoing, Planner
 from bot.delivery.runner import Runner, RunReport
+from bot.demo.clock import Clock
 from bot.slack.services import Services
 from storage.db import Database
 from storage.models import Project
-from tests.delivery.test_delivery_ledger import START, Clock, ctx, make_runner, planner, rows
-from tests.harness import SlackHarness, joined
-
-
-def _hold_first_posts_until_both_arrive(slack: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> None:
-    both = threading.Barrier(2, timeout=5)
-    seen: list[int] = []
-    lock = threading.Lock()
-    original = slack.fake.answer
-
-    def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
-        if method == "chat.postMessage":
-            with lock:
-                seen.append(1)
-                first_two = len(seen) <= 2
-            if first_two:  # a broken barrier: only one runner ever posted (the asserts say so)
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    both.wait()
-        return original(method, args, token=token)
-
-    monkeypatch.setattr(slack.fake, "answer", answer)
+from tests.delivery.test_delivery_ledger import START, ctx, make_runner, planner, rows
+from tests.harness import SlackHarness, answer_first_two_together, joined
 
 
 def test_two_scheduler_replicas_split_the_messages_and_never_double(
     slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock()
+    clock = Clock(START)
     keys = [(f"nudge:T0001:U{n}:2026-12-07", f"U{n}") for n in range(20)]
     for n in range(20):
         slack.fake.add_user(f"U{n}")
@@ -56,7 +36,7 @@ def test_two_scheduler_replicas_split_the_messages_and_never_double(
     runners = [make_runner(slack, clock), make_runner(slack, clock, other_db)]
     reports: dict[int, RunReport] = {}
     start = threading.Barrier(2)
-    _hold_first_posts_until_both_arrive(slack, monkeypatch)
+    answer_first_two_together(slack, monkeypatch)
 
     def go(number: int, runner: Runner) -> None:
         start.wait()
@@ -109,7 +89,7 @@ def test_two_replicas_split_the_audience_checks_too(
 ) -> None:
     """Each report channel's audience (``conversations.info``, ``conversations.members``) is asked by one
     replica only — the one that claims its message — and each replica asks about some."""
-    clock = Clock()
+    clock = Clock(START)
     project_ids = _projects_reporting_to_their_own_channels(slack, 20)
     plan = _internal_planner(project_ids)
     other_db = Database(slack.db.url.render_as_string(hide_password=False))
@@ -122,22 +102,8 @@ def test_two_replicas_split_the_audience_checks_too(
         sleep=clock.sleep,
         monotonic=clock.monotonic,
     )
-    both = threading.Barrier(2, timeout=5)
-    asked: list[int] = []
-    lock = threading.Lock()
-    original = slack.fake.answer
-
-    def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
-        if method == "conversations.info":  # the first two checks wait for each other: both replicas at work
-            with lock:
-                asked.append(1)
-                first_two = len(asked) <= 2
-            if first_two:
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    both.wait()
-        return original(method, args, token=token)
-
-    monkeypatch.setattr(slack.fake, "answer", answer)
+    # The first two checks wait for each other: both replicas at work.
+    answer_first_two_together(slack, monkeypatch, "conversations.info")
     start = threading.Barrier(2)
     reports: dict[int, RunReport] = {}
 

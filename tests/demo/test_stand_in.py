@@ -8,28 +8,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.demo.clock import Clock
 from bot.demo.simulator import BOT_ID, BOT_USER_ID, FakeSlack, event_body, with_enterprise
 from tests.harness import TEAM, SlackHarness
 
 
-class Clock:
-    def __init__(self, now: float = 1_795_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime.fromtimestamp(1_795_000_000, UTC))
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
+def fake(clock: Clock) -> Iterator[FakeSlack]:
     fake = FakeSlack().start()
-    fake.clock = Clock()
+    fake.clock = clock.monotonic
     fake.add_user("UALICE", tz="Europe/Berlin", locale="en-US")
     fake.add_user("UBOB")
     fake.add_channel("CMEMBER", name="acme", members=["UALICE"])
@@ -281,19 +280,17 @@ def test_users_info_answers_for_people_of_another_organisation(fake: FakeSlack, 
     assert error_of(client.users_info, user="UNOBODY") == "user_not_found"
 
 
-def test_users_list_is_rate_limited_as_tier_2(fake: FakeSlack, client: WebClient) -> None:
-    clock = fake.clock
-    assert isinstance(clock, Clock)
+def test_users_list_is_rate_limited_as_tier_2(fake: FakeSlack, client: WebClient, clock: Clock) -> None:
     for _ in range(20):
         assert client.users_list()["ok"]
-        clock.now += 1
+        clock.advance(seconds=1)
     with pytest.raises(SlackApiError) as limited:
         client.users_list()
     assert (limited.value.response.status_code, limited.value.response["error"]) == (429, "ratelimited")
     assert limited.value.response.headers["Retry-After"] == "40"
     # Another workspace (token) has its own budget.
     assert WebClient(token="xoxb-other", base_url=fake.url).users_list()["ok"]
-    clock.now += 40
+    clock.advance(seconds=40)
     assert client.users_list()["ok"]
 
 

@@ -376,7 +376,8 @@ def test_templates_found() -> None:
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_template_context_known(template: str) -> None:
     env = environment("en")
-    source = env.loader.get_source(env, template)[0]  # type: ignore[union-attr]
+    assert env.loader is not None
+    source = env.loader.get_source(env, template)[0]
     needed = meta.find_undeclared_variables(env.parse(source)) - set(env.globals) - {"locale"}
     assert needed <= set(CONTEXT), f"add {sorted(needed - set(CONTEXT))} to CONTEXT in {__file__}"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,8 +21,8 @@ BER, NY, SH = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), ZoneInfo(
 STD = "Mon-Fri 09:00-18:00"
 
 
-def at(zone: ZoneInfo, *parts: int) -> datetime:
-    return datetime(*parts, tzinfo=zone)  # type: ignore[misc]
+def at(zone: tzinfo, year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=zone)
 
 
 # (hours, holidays, zone, start, minutes to add, expected instant)

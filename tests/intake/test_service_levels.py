@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -32,7 +33,7 @@ def _at(slack: SlackHarness, when: datetime) -> None:
 
 def _set_priority(slack: SlackHarness, key: str, priority: str) -> None:
     slack.command("/issue", f"edit {key}")
-    values = {
+    values: dict[str, dict[str, Any]] = {
         ids.BLOCK_TITLE: {ids.ACTION_TITLE: {"type": "plain_text_input", "value": "Printer down"}},
         ids.BLOCK_PRIORITY: {ids.ACTION_PRIORITY: {"type": "static_select", "selected_option": {"value": priority}}},
     }  # fmt: skip

@@ -11,15 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.delivery.base import JobContext
-from bot.delivery.runner import Runner, job_client_factory
+from bot.delivery.runner import Runner
+from bot.demo.clock import Clock
 from bot.domain.records import NewRecord, create_record
 from bot.jobs import JOBS, sla
 from bot.slack import ids
-from bot.slack.services import Services
 from storage.db import Database
 from storage.models import Delivery, Priority, Project, Record
-from tests.delivery.test_delivery_ledger import Clock
-from tests.harness import TEAM, SlackHarness, click, find_button
+from tests.harness import TEAM, SlackHarness, click, find_button, job_runner
 
 MON = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 UTC, the harness's instant
 
@@ -40,9 +39,7 @@ def _log(slack: SlackHarness, title: str, *, priority: Priority = Priority.HIGH,
 
 
 def _runner(slack: SlackHarness, clock: Clock, db: Database | None = None) -> Runner:
-    services = Services(settings=slack.settings, db=db or slack.db, clock=clock)
-    slack.fake.clock = clock.monotonic
-    return Runner(services, job_client_factory(services), sleep=clock.sleep, monotonic=clock.monotonic)
+    return job_runner(slack, clock, db=db)
 
 
 def _run(slack: SlackHarness, at: datetime, db: Database | None = None) -> Any:
@@ -232,9 +229,9 @@ def test_jobs_run_sla_from_the_command_line(tmp_path: Any, fake_slack: Any) -> N
         "sla-breach:T0001:ACME-1:first_response" in dry.stdout and "2 message(s) would be sent" in dry.stdout
     )
     assert deliveries(url) == 0
-    real = run(["jobs", "run", "sla", *at], tmp_path, **settings(fake_slack, url))
+    real = run(["jobs", "run", "sla", *at], tmp_path, settings(fake_slack, url))
     assert real.returncode == 0 and "2 sent" in real.stdout, output(real)
-    again = run(["jobs", "run", "sla", *at], tmp_path, **settings(fake_slack, url))
+    again = run(["jobs", "run", "sla", *at], tmp_path, settings(fake_slack, url))
     assert again.returncode == 0 and "0 sent" in again.stdout, output(again)
     assert len([m for m in fake_slack.posted("UBOB") if m.get("metadata")]) == 1
 

@@ -9,13 +9,9 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select, update
 
-from bot.delivery.base import JobContext
-from bot.delivery.runner import Runner, job_client_factory
-from bot.jobs import JOBS
 from bot.ops.check import run_check
-from bot.slack.services import Services
 from storage.models import Delivery, Project, Record
-from tests.harness import HARNESS_NOW, SlackHarness
+from tests.harness import HARNESS_NOW, SlackHarness, run_job
 from tests.projects.test_closure import close
 from tests.projects.test_closure import data as data  # the known data set, closed below
 
@@ -36,15 +32,6 @@ def project(project: SlackHarness) -> SlackHarness:
     project.fake.add_user("UCUST", team_id="TOTHER")
     project.fake.reset_calls()
     return project
-
-
-def _digest_job(slack: SlackHarness, now: Any) -> Any:
-    services = Services(settings=slack.settings, db=slack.db, clock=lambda: now)
-    runner = Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
-    job = JOBS["digest"]
-    planner = job.load()
-    assert planner is not None
-    return runner.run([planner], JobContext(now=now), kinds=job.kinds)
 
 
 def _notices(slack: SlackHarness, user: str = "UALICE") -> list[str]:
@@ -70,7 +57,7 @@ def test_an_unreachable_customer_is_told_to_the_owners_once_and_listed_by_check(
 ) -> None:
     project.fake.add_channel("CPROJ", members=["UALICE", "UCUST"], **channel)
 
-    first = _digest_job(project, SLOT)
+    first = run_job(project, "digest", SLOT)
 
     assert first.failed == 1
     with project.db.read() as session:
@@ -84,14 +71,14 @@ def test_an_unreachable_customer_is_told_to_the_owners_once_and_listed_by_check(
     ]
 
     # A week later the report fails again: the owners are not told twice.
-    _digest_job(project, SLOT + timedelta(days=7))
+    run_job(project, "digest", SLOT + timedelta(days=7))
     assert len(_notices(project)) == 1
     assert len(_check_problems(project)) == 1
 
 
 def test_a_reachable_customer_is_not_listed(project: SlackHarness) -> None:
     project.fake.add_channel("CPROJ", is_ext_shared=True, members=["UALICE", "UCUST"])
-    _digest_job(project, SLOT)
+    run_job(project, "digest", SLOT)
     assert _notices(project) == [] and _check_problems(project) == []
 
 

@@ -34,7 +34,7 @@ def test_check_names_each_setting_the_manifest_lacks(
     manifest["features"]["shortcuts"] = manifest["features"]["shortcuts"][1:]
     (tmp_path / "manifest.yml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
 
-    result = run(["check"], tmp_path, **check_settings(fake_slack))
+    result = run(["check"], tmp_path, check_settings(fake_slack))
 
     assert result.returncode == 1, output(result)
     problems = "\n".join(problem_lines(result))
@@ -56,7 +56,7 @@ def test_check_passes_the_manifest_the_bot_prints(
 ) -> None:
     path = tmp_path / "app.yml"
     path.write_text(render_manifest(url="https://aftercare.example.com"), encoding="utf-8")
-    result = run(["check", "--manifest", str(path)], tmp_path, **check_settings(fake_slack))
+    result = run(["check", "--manifest", str(path)], tmp_path, check_settings(fake_slack))
     assert result.returncode == 0, output(result)
     assert f"app manifest {path} has every setting the bot needs" in result.stdout
 

@@ -8,23 +8,18 @@ import shutil
 import socket
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
-import psycopg
 import pytest
 import yaml
-from psycopg import sql
-from sqlalchemy.engine import make_url
 
 from bot.demo.simulator import FakeSlack
 from bot.slack import ids
 from bot.slack.manifest import render_manifest
 from storage import migrate
 from storage.db import Database
-from tests.conftest import postgres_url
+from tests.conftest import free_port, scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "8f742231b10e8888abcd99eeefff85a5"
@@ -50,12 +45,13 @@ def clean_env(**settings: str) -> dict[str, str]:
 
 
 def run(
-    args: list[str], cwd: Path, timeout: float = TIMEOUT, **settings: str
+    args: list[str], cwd: Path, env: Mapping[str, str] | None = None, /, *, timeout: float = TIMEOUT, **settings: str
 ) -> subprocess.CompletedProcess[str]:
+    """``aftercare ARGS`` in ``cwd`` with the settings of ``env`` and ``settings`` (nothing else of ours)."""
     return subprocess.run(
         [*aftercare_command(), *args],
         cwd=cwd,
-        env=clean_env(**settings),
+        env=clean_env(**{**(env or {}), **settings}),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -110,29 +106,6 @@ def assert_stopped_cleanly(
         assert any(name in line for line in problem_lines), (name, result.stderr)
     if lines is not None:
         assert len(problem_lines) == lines, result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def scratch_postgres(prefix: str) -> Iterator[str]:
-    """A PostgreSQL database of its own (created and dropped here), apart from the suite's ``test`` database."""
-    base = postgres_url()
-    if base is None:
-        pytest.skip("PostgreSQL is not reachable (set AFTERCARE_TEST_POSTGRES to a URL)")
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 # -- missing and malformed settings ----------------------------------------------------------------
@@ -403,7 +376,7 @@ def problem_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
 
 def test_check_all_good(tmp_path: Path, fake_slack: FakeSlack) -> None:
     assert run(["db", "upgrade"], tmp_path).returncode == 0
-    result = run(["check"], tmp_path, **check_settings(fake_slack))
+    result = run(["check"], tmp_path, check_settings(fake_slack))
     assert result.returncode == 0, output(result)
     assert problem_lines(result) == []
     [auth] = fake_slack.calls_to("auth.test")
@@ -418,7 +391,7 @@ def test_check_reports_missing_scopes(
     tmp_path: Path, fake_slack: FakeSlack, migrated: Path, missing: tuple[str, ...]
 ) -> None:
     fake_slack.state.scopes = tuple(s for s in ids.BOT_SCOPES if s not in missing)
-    result = run(["check"], tmp_path, **check_settings(fake_slack))
+    result = run(["check"], tmp_path, check_settings(fake_slack))
     assert result.returncode == 1, output(result)
     [line] = problem_lines(result)
     for scope in missing:
@@ -432,7 +405,7 @@ def test_check_with_slack_unreachable_prints_only_its_own_lines(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
     settings = check_settings(fake_slack, SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
-    result = run(["check"], tmp_path, **settings)
+    result = run(["check"], tmp_path, settings)
     assert result.returncode == 1, output(result)
     [line] = problem_lines(result)
     assert line.startswith("PROBLEM  Slack could not be reached at http://127.0.0.1:")
@@ -441,7 +414,7 @@ def test_check_with_slack_unreachable_prints_only_its_own_lines(
 
 def test_check_reports_a_refused_token(tmp_path: Path, fake_slack: FakeSlack, migrated: Path) -> None:
     fake_slack.fail("auth.test", error="invalid_auth")
-    result = run(["check"], tmp_path, **check_settings(fake_slack))
+    result = run(["check"], tmp_path, check_settings(fake_slack))
     assert result.returncode == 1, output(result)
     [line] = problem_lines(result)
     assert "invalid_auth" in line
@@ -451,7 +424,7 @@ def test_check_reports_a_refused_token(tmp_path: Path, fake_slack: FakeSlack, mi
 def test_check_reports_every_problem_not_only_the_first(tmp_path: Path, fake_slack: FakeSlack) -> None:
     # No `db upgrade` first: check says the database will be created at start, and creates nothing itself.
     result = run(
-        ["check"], tmp_path, **check_settings(fake_slack, SLACK_BOT_TOKEN="", AFTERCARE_TIMEZONE="Mars/Base")
+        ["check"], tmp_path, check_settings(fake_slack, SLACK_BOT_TOKEN="", AFTERCARE_TIMEZONE="Mars/Base")
     )
     assert result.returncode == 1, output(result)
     problems = problem_lines(result)

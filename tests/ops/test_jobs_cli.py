@@ -13,8 +13,9 @@ from bot.domain.records import NewRecord, create_record
 from storage import migrate
 from storage.db import Database
 from storage.models import Delivery, Kind
+from tests.conftest import scratch_postgres
 from tests.harness import joined
-from tests.ops.test_cli import output, run, run_all, scratch_postgres
+from tests.ops.test_cli import output, run, run_all
 
 NOW = "2026-12-07T09:30:00+00:00"  # a Monday, 09:30 in UTC
 
@@ -67,10 +68,10 @@ def test_dry_run_prints_what_would_go_out_and_writes_nothing(tmp_path: Path) -> 
 
 def test_a_real_run_posts_once_and_a_second_run_nothing(tmp_path: Path, fake_slack: FakeSlack) -> None:
     url = seeded(tmp_path)
-    first = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, **settings(fake_slack, url))
+    first = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, settings(fake_slack, url))
     assert first.returncode == 0, output(first)
     assert "1 sent" in first.stdout
-    second = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, **settings(fake_slack, url))
+    second = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, settings(fake_slack, url))
     assert second.returncode == 0 and "0 sent, 1 already sent" in second.stdout, output(second)
     [dm] = fake_slack.posted("UBOB")
     assert "Renew the certificate" in str(dm)
@@ -81,7 +82,7 @@ def test_an_undeliverable_message_stays_pending_and_exits_non_zero(
 ) -> None:
     url = seeded(tmp_path)
     fake_slack.fail("chat.postMessage", status=500, times=5)
-    result = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, **settings(fake_slack, url))
+    result = run(["jobs", "run", "nudges", "--now", NOW], tmp_path, settings(fake_slack, url))
     assert result.returncode == 1, output(result)
     assert "stay pending" in result.stderr and "Traceback" not in output(result)
 

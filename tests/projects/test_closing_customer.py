@@ -8,18 +8,14 @@ next `digest` job run and never doubled.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.delivery.base import JobContext
-from bot.delivery.runner import Runner, job_client_factory
-from bot.jobs import JOBS
-from bot.slack.services import Services
 from storage.models import Delivery
-from tests.harness import CAST, SlackHarness
+from tests.harness import CAST, SlackHarness, run_job
 from tests.projects.test_closure import CLOSED, close
 from tests.projects.test_closure import data as data  # the known data set, closed in these tests
 
@@ -51,15 +47,6 @@ def _deliveries(slack: SlackHarness) -> list[tuple[str, str, str]]:
     with slack.db.read() as session:
         rows = session.scalars(select(Delivery).order_by(Delivery.id))
         return [(d.key, d.channel, d.status) for d in rows if not d.key.startswith("failed:")]
-
-
-def _run_digest_job(slack: SlackHarness, now: datetime) -> Any:
-    services = Services(settings=slack.settings, db=slack.db, clock=lambda: now)
-    runner = Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
-    job = JOBS["digest"]
-    planner = job.load()
-    assert planner is not None
-    return runner.run([planner], JobContext(now=now), kinds=job.kinds)
 
 
 def test_closing_in_a_shared_channel_tells_the_customer_and_keeps_the_lessons_internal(
@@ -99,8 +86,8 @@ def test_a_closing_summary_that_could_not_be_sent_is_retried_by_the_digest_job_n
     with shared.fake.state.lock:  # Slack is back
         shared.fake.state.failures.clear()
 
-    _run_digest_job(shared, CLOSED + timedelta(hours=1))
-    _run_digest_job(shared, CLOSED + timedelta(hours=2))
+    run_job(shared, "digest", CLOSED + timedelta(hours=1))
+    run_job(shared, "digest", CLOSED + timedelta(hours=2))
 
     assert [_key(m) for m in shared.fake.posted("CPROJ") if _key(m) == SUMMARY_KEY] == [SUMMARY_KEY]
     posts = [_key(m) for m in shared.fake.posted("UALICE") if _key(m).startswith("retrospective:")]

@@ -6,19 +6,15 @@ And ``/project docs`` links the report with the permalink Slack gives now (``fil
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 import bot.features.closure as closure_flow
-from bot.delivery.base import JobContext
-from bot.delivery.runner import Runner, job_client_factory
-from bot.jobs import JOBS
-from bot.slack.services import Services
 from storage.models import Delivery, Document, Project
-from tests.harness import SlackHarness
+from tests.harness import SlackHarness, run_job
 from tests.projects.test_closure import (
     CLOSED,
     _close_values,
@@ -46,16 +42,6 @@ def _deliveries(slack: SlackHarness) -> list[tuple[str, str, str]]:
             select(Delivery).where(Delivery.kind.startswith("retrospective")).order_by(Delivery.id)
         )
         return [(d.key, d.channel, d.status) for d in rows]
-
-
-def _run_digest_job(slack: SlackHarness, now: datetime) -> Any:
-    """``aftercare jobs run digest --now NOW``, in process."""
-    services = Services(settings=slack.settings, db=slack.db, clock=lambda: now)
-    runner = Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
-    job = JOBS["digest"]
-    planner = job.load()
-    assert planner is not None
-    return runner.run([planner], JobContext(now=now), kinds=job.kinds)
 
 
 @pytest.fixture
@@ -109,7 +95,7 @@ def test_a_report_that_could_not_be_sent_is_retried_by_the_digest_job_once(closi
     assert "I couldn't post the retrospective report (http_503)" in confirmation.args["text"]
 
     later = CLOSED + timedelta(hours=1)
-    run = _run_digest_job(closing, later)
+    run = run_job(closing, "digest", later)
     assert (run.sent, run.pending, run.failed) == (2, 0, 0)
     [post] = closing.fake.posted("CREPORT")
     assert "Requirements: 3 requested" in _message_text(post)
@@ -121,7 +107,7 @@ def test_a_report_that_could_not_be_sent_is_retried_by_the_digest_job_once(closi
 
     # Once: the next runs find nothing to send.
     closing.fake.reset_calls()
-    again = _run_digest_job(closing, later + timedelta(hours=1))
+    again = run_job(closing, "digest", later + timedelta(hours=1))
     assert again.sent == 0 and closing.fake.calls_to("chat.postMessage") == []
     assert closing.fake.calls_to("files.getUploadURLExternal") == []
 
@@ -141,7 +127,7 @@ def test_an_upload_whose_answer_was_lost_is_looked_up_not_repeated(
         assert file_row.file_id == closing.fake.uploads("CREPORT")[0]["id"]
 
     closing.fake.reset_calls()
-    run = _run_digest_job(closing, CLOSED + timedelta(hours=1))
+    run = run_job(closing, "digest", CLOSED + timedelta(hours=1))
     assert (run.sent, run.pending) == (1, 0)
     assert [c.args.get("file") for c in closing.fake.calls_to("files.info")] == [file_row.file_id]
     assert closing.fake.calls_to("files.getUploadURLExternal") == []
@@ -157,7 +143,7 @@ def test_an_upload_that_never_completed_is_made_again(
     closing.fake.fail("files.completeUploadExternal", status=500)  # not done: the file was never shared
     close(closing)
     assert closing.fake.uploads("CREPORT") == []
-    run = _run_digest_job(closing, CLOSED + timedelta(hours=1))
+    run = run_job(closing, "digest", CLOSED + timedelta(hours=1))
     assert run.sent == 1
     [upload] = closing.fake.uploads("CREPORT")
     assert _documents(closing)[0].file_id == upload["id"]

@@ -623,7 +623,8 @@ RETRO_TEMPLATES = sorted(
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
 def test_every_retro_template_renders(template: str, locale: str) -> None:
     env = environment(locale)
-    source = env.loader.get_source(env, template)[0]  # type: ignore[union-attr]
+    assert env.loader is not None
+    source = env.loader.get_source(env, template)[0]
     assert meta.find_undeclared_variables(env.parse(source)) - set(env.globals) - {"locale"} <= set(
         TEMPLATE_CONTEXT
     )

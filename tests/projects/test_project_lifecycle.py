@@ -36,7 +36,7 @@ def _links(slack: SlackHarness) -> list[tuple[str, str, str]]:
             .join(Project, Project.id == ProjectChannel.project_id)
             .order_by(ProjectChannel.id)
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [(team_id, channel_id, key) for team_id, channel_id, key in rows]
 
 
 def _make_admin(slack: SlackHarness, user_id: str = "UADMIN") -> None:

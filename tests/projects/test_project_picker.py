@@ -142,7 +142,7 @@ def _project_id(slack: SlackHarness, key: str) -> int:
 def test_submitting_the_form_with_a_chosen_project_logs_the_record(many: SlackHarness) -> None:
     view = _open_global_form(many)
     (chosen,) = _options(many, view, "P147")
-    values = {
+    values: dict[str, dict[str, Any]] = {
         ids.BLOCK_PROJECT: {ids.ACTION_PROJECT: {"type": "external_select", "selected_option": chosen}},
         ids.BLOCK_KIND: {
             ids.ACTION_KIND: {"type": "static_select", "selected_option": {"text": {}, "value": "task"}}

@@ -201,7 +201,7 @@ def test_edit_form_round_trip(project: SlackHarness) -> None:
     blocks = {b.get("block_id"): b for b in view["blocks"]}
     assert blocks[ids.BLOCK_TITLE]["element"]["initial_value"] == "Vendor lock-in"
     assert blocks[ids.BLOCK_PROBABILITY]["element"]["initial_option"]["value"] == "2"
-    values = {
+    values: dict[str, dict[str, Any]] = {
         ids.BLOCK_TITLE: {ids.ACTION_TITLE: {"type": "plain_text_input", "value": "Vendor lock-in (cloud)"}},
         ids.BLOCK_PRIORITY: {
             ids.ACTION_PRIORITY: {"type": "static_select", "selected_option": {"value": "high"}}

@@ -19,7 +19,7 @@ from bot.domain.charts import ChartSeries, WeekPoint
 from bot.jobs import digest
 from storage import ledger
 from storage.models import Delivery, Project, Survey, SurveyResponse
-from tests.harness import SlackHarness
+from tests.harness import SlackHarness, job_runner
 
 # Monday 9 November 2026, 09:00 UTC: ACME's digest slot (ISO week 46), its week from Monday 2 November.
 SLOT = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)
@@ -74,14 +74,6 @@ def weeks(project: SlackHarness) -> SlackHarness:
     return project
 
 
-def _runner(slack: SlackHarness, now: datetime) -> Any:
-    from bot.delivery.runner import Runner, job_client_factory
-    from bot.slack.services import Services
-
-    services = Services(settings=slack.settings, db=slack.db, clock=lambda: now)
-    return Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
-
-
 def _stored(slack: SlackHarness) -> Delivery:
     with slack.db.read() as session:
         found = ledger.by_key(session, key=KEY)
@@ -113,7 +105,7 @@ def test_the_series_is_the_digest_figures_week_by_week(weeks: SlackHarness) -> N
 
 
 def test_the_digest_carries_its_chart_uploaded_privately(weeks: SlackHarness) -> None:
-    report = _runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
+    report = job_runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
     assert (report.sent, report.pending, report.failed) == (1, 0, 0)
     (started,) = weeks.fake.calls_to("files.getUploadURLExternal")
     assert started.args["filename"] == "ACME-2026-W46.png"
@@ -135,12 +127,12 @@ def test_the_digest_carries_its_chart_uploaded_privately(weeks: SlackHarness) ->
 
 def test_an_in_doubt_send_reuses_its_file(weeks: SlackHarness) -> None:
     weeks.fake.fail("chat.postMessage", status=500)  # refused: not posted, in doubt
-    first = _runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
+    first = job_runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
     assert first.pending == 1
     file_id = _stored(weeks).file_id
     assert file_id is not None
     later = datetime(2026, 11, 9, 11, 0, tzinfo=UTC)
-    second = _runner(weeks, later).run([digest.plan], JobContext(now=later))
+    second = job_runner(weeks, later).run([digest.plan], JobContext(now=later))
     assert second.sent == 1
     assert len(weeks.fake.calls_to("files.getUploadURLExternal")) == 1  # never uploaded twice
     (posted,) = _digests(weeks)
@@ -152,7 +144,7 @@ def test_without_files_write_the_digest_goes_without_its_chart(
 ) -> None:
     weeks.fake.state.scopes = tuple(s for s in weeks.fake.state.scopes if s != "files:write")
     with caplog.at_level(logging.WARNING, logger="aftercare.jobs"):
-        report = _runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
+        report = job_runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
     assert report.sent == 1
     (posted,) = weeks.fake.calls_to("chat.postMessage")
     assert all(block["type"] != "image" for block in _blocks(posted))
@@ -162,7 +154,9 @@ def test_without_files_write_the_digest_goes_without_its_chart(
     assert weeks.fake.calls_to("files.completeUploadExternal") == []
 
 
-def test_invalid_blocks_sends_the_message_without_the_picture(weeks: SlackHarness) -> None:
+def test_invalid_blocks_sends_the_message_without_the_picture(
+    weeks: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Slack loses the file between files.info and the post: the image block is refused.
     original = weeks.fake.answer
 
@@ -173,8 +167,8 @@ def test_invalid_blocks_sends_the_message_without_the_picture(weeks: SlackHarnes
                     upload["deleted"] = True
         return original(method, args, token=token)
 
-    weeks.fake.answer = answer  # type: ignore[method-assign]
-    report = _runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
+    monkeypatch.setattr(weeks.fake, "answer", answer)
+    report = job_runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
     assert report.sent == 1
     refused, sent = weeks.fake.calls_to("chat.postMessage")
     assert _blocks(refused)[-1]["type"] == "image"
@@ -199,13 +193,18 @@ def test_a_dry_run_renders_nothing_and_calls_no_one(
     import bot.delivery.charts as charts
 
     drawn: list[Any] = []
-    monkeypatch.setattr(charts, "render_png", lambda *args: drawn.append(args) or b"")
-    report = _runner(weeks, SLOT).dry_run([digest.plan], JobContext(now=SLOT))
+
+    def render_png(*args: Any) -> bytes:
+        drawn.append(args)
+        return b""
+
+    monkeypatch.setattr(charts, "render_png", render_png)
+    report = job_runner(weeks, SLOT).dry_run([digest.plan], JobContext(now=SLOT))
     assert report.planned == 1 and "Weekly digest" in report.lines[0]
     assert drawn == []
     assert weeks.fake.calls == []
     # The same patch sees a real send draw (so the dry run's empty list means something).
-    _runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
+    job_runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
     assert len(drawn) == 1
 
 
@@ -273,13 +272,13 @@ def test_the_retrospective_carries_the_project_weeks_as_a_chart(project: SlackHa
 
 def test_the_message_waits_until_slack_shows_the_file(weeks: SlackHarness) -> None:
     weeks.fake.fail("files.info", error="file_not_found")  # completed, but not seen yet
-    first = _runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
+    first = job_runner(weeks, SLOT).run([digest.plan], JobContext(now=SLOT))
     assert (first.sent, first.pending) == (0, 1)
     assert weeks.fake.calls_to("chat.postMessage") == []
     stored = _stored(weeks)
     assert (stored.status, stored.error) == ("pending", "waiting_for_chart_file") and stored.file_id
     later = datetime(2026, 11, 9, 9, 5, tzinfo=UTC)
-    second = _runner(weeks, later).run([digest.plan], JobContext(now=later))
+    second = job_runner(weeks, later).run([digest.plan], JobContext(now=later))
     assert second.sent == 1
     assert len(weeks.fake.calls_to("files.getUploadURLExternal")) == 1
     (posted,) = _digests(weeks)

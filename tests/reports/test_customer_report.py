@@ -15,14 +15,13 @@ import pytest
 from sqlalchemy import event, select, update
 
 from bot.delivery.base import JobContext
-from bot.delivery.runner import Runner, job_client_factory
+from bot.delivery.runner import Runner
 from bot.demo.simulator import FakeSlack
 from bot.jobs.customer_report import digest_job
 from bot.slack import limits
-from bot.slack.services import Services
 from storage.db import Database
 from storage.models import Kind, MemberRole, Project, ProjectMember, Record
-from tests.harness import HARNESS_NOW, TEAM, SlackHarness
+from tests.harness import HARNESS_NOW, TEAM, SlackHarness, job_runner
 from tests.i18n.test_i18n import mixed_punctuation
 
 SLOT = HARNESS_NOW  # Monday 09:00 UTC: ACME's digest slot
@@ -69,8 +68,7 @@ def week(fake_slack: FakeSlack, db: Database) -> Iterator[SlackHarness]:
 
 
 def _runner(slack: SlackHarness) -> Runner:
-    services = Services(settings=slack.settings, db=slack.db, clock=lambda: SLOT)
-    return Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
+    return job_runner(slack, SLOT)
 
 
 def _share(fake: FakeSlack, channel: str = "CPROJ") -> None:

@@ -19,7 +19,7 @@ from bot.domain.records import NewRecord, create_record
 from bot.jobs import digest
 from storage import ledger
 from storage.models import Kind, Project, Record
-from tests.harness import TEAM, SlackHarness
+from tests.harness import TEAM, SlackHarness, job_runner
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -372,18 +372,10 @@ def test_project_digest_needs_a_project_and_no_options(slack: SlackHarness) -> N
 # -- through the delivery ledger -------------------------------------------------------------------
 
 
-def _runner(slack: SlackHarness, now: datetime) -> Any:
-    from bot.delivery.runner import Runner, job_client_factory
-    from bot.slack.services import Services
-
-    services = Services(settings=slack.settings, db=slack.db, clock=lambda: now)
-    return Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
-
-
 def test_the_digest_goes_out_once_through_the_ledger(data: SlackHarness) -> None:
     data.fake.add_channel("CREPORT", name="acme-internal")
     _set_project(data, report_channel_id="CREPORT")
-    first = _runner(data, SLOT).run([digest.plan], JobContext(now=SLOT))
+    first = job_runner(data, SLOT).run([digest.plan], JobContext(now=SLOT))
     assert (first.sent, first.pending, first.failed) == (1, 0, 0)
     (posted,) = data.fake.calls_to("chat.postMessage")
     assert posted.args["channel"] == "CREPORT" and "*Weekly digest · ACME*" in posted.args["text"]
@@ -391,15 +383,15 @@ def test_the_digest_goes_out_once_through_the_ledger(data: SlackHarness) -> None
     later = datetime(2026, 11, 9, 16, 0, tzinfo=SHANGHAI)  # BETA (UTC) is not due yet
     _do(data, later, "/task", "new Something new this afternoon due:2026-11-01")
     data.fake.reset_calls()
-    second = _runner(data, later).run([digest.plan], JobContext(now=later))
+    second = job_runner(data, later).run([digest.plan], JobContext(now=later))
     assert (second.sent, second.already_sent) == (0, 1)
     assert data.fake.calls_to("chat.postMessage") == []
-    dry = _runner(data, later).dry_run([digest.plan], JobContext(now=later))
+    dry = job_runner(data, later).dry_run([digest.plan], JobContext(now=later))
     assert (dry.planned, dry.already_sent) == (0, 1)
 
 
 def test_dry_run_prints_the_digest_and_claims_nothing(data: SlackHarness) -> None:
-    report = _runner(data, SLOT).dry_run([digest.plan], JobContext(now=SLOT, project_key="ACME"))
+    report = job_runner(data, SLOT).dry_run([digest.plan], JobContext(now=SLOT, project_key="ACME"))
     assert report.planned == 1 and "*Weekly digest · ACME*" in report.lines[0]
     with data.db.read() as session:
         assert ledger.statuses(session, keys=["digest:T0001:ACME:2026-W46:1"]) == {}

@@ -16,7 +16,7 @@ from bot.domain.people import upsert_member
 from bot.jobs import risk_review
 from bot.slack import ids
 from storage.models import HistoryEntry, Project, Record
-from tests.harness import TEAM, SlackHarness, click, find_button
+from tests.harness import TEAM, SlackHarness, click, find_button, job_runner
 
 # Thursday 12 November 2026, 10:00 UTC: the default review slot of a UTC project, ISO week 46.
 SLOT = datetime(2026, 11, 12, 10, 0, tzinfo=UTC)
@@ -321,14 +321,9 @@ def test_the_harness_click_works_too(risks: SlackHarness) -> None:
 
 
 def test_a_posted_review_is_redrawn_in_place(risks: SlackHarness) -> None:
-    from bot.delivery.runner import Runner, job_client_factory
-    from bot.slack.services import Services
-
     risks.fake.add_channel(REPORT, name="acme-internal")
     _set(risks, Project, Project.key == "ACME", report_channel_id=REPORT)
-    services = Services(settings=risks.settings, db=risks.db, clock=lambda: SLOT)
-    runner = Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
-    assert runner.run([risk_review.plan], JobContext(now=SLOT)).sent == 1
+    assert job_runner(risks, SLOT).run([risk_review.plan], JobContext(now=SLOT)).sent == 1
     (posted,) = risks.fake.calls_to("chat.postMessage")
     blocks = posted.args["blocks"]
     blocks = json.loads(blocks) if isinstance(blocks, str) else blocks

@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from functools import partial
 from typing import Any
 
 import pytest
@@ -155,7 +156,7 @@ def test_back_pressure_drops_the_oldest_redraws_before_running_work_in_the_liste
     queue = AfterAck(pool, workers=1, capacity=2, max_redraws=2)
     done: list[str] = []
     for user in ("U1", "U2", "U3"):
-        queue.redraw(("home", "T", user), lambda user=user: done.append(user))  # type: ignore[misc]
+        queue.redraw(("home", "T", user), partial(done.append, user))
     assert queue.stats.dropped_redraws == 1
     queue.submit(lambda: done.append("a"))
     queue.submit(lambda: done.append("b"))
@@ -254,7 +255,7 @@ def test_shutdown_finishes_everything_queued() -> None:
     queue.submit(first)
     assert started.wait(timeout=5)
     for n in range(1, 6):
-        queue.submit(lambda n=n: done.append(n))  # type: ignore[misc]
+        queue.submit(partial(done.append, n))
     queue.redraw(("home", "T", "U1"), lambda: done.append(99))
     release.set()
     queue.shutdown()

@@ -12,21 +12,17 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.delivery.base import JobContext
-from bot.delivery.runner import Runner, job_client_factory
 from bot.jobs import risk_review
 from bot.slack import ids
-from bot.slack.services import Services
 from storage.models import Record
-from tests.harness import SlackHarness, click, find_button
+from tests.harness import SlackHarness, click, find_button, job_runner
 
 # Thursday 12 November 2026, 10:00 UTC: the default review slot of a UTC project.
 SLOT = datetime(2026, 11, 12, 10, 0, tzinfo=UTC)
 
 
 def _post_review(slack: SlackHarness) -> list[dict[str, Any]]:
-    services = Services(settings=slack.settings, db=slack.db, clock=lambda: SLOT)
-    runner = Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
-    result = runner.run([risk_review.plan], JobContext(now=SLOT))
+    result = job_runner(slack, SLOT).run([risk_review.plan], JobContext(now=SLOT))
     assert slack.fake.invalid == [], slack.fake.invalid
     assert result.sent == 1
     (call,) = slack.fake.calls_to("chat.postMessage")

@@ -153,7 +153,7 @@ def test_initial_option_inside_option_groups_is_found() -> None:
 # -- text objects are never empty --------------------------------------------------------------------
 
 
-EMPTY_TEXT_CASES = {
+EMPTY_TEXT_CASES: dict[str, list[dict[str, Any]]] = {
     "section text": [{"type": "section", "text": mrkdwn("")}],
     "section field": [{"type": "section", "fields": [mrkdwn("ok"), mrkdwn("")]}],
     "header": [{"type": "header", "text": plain("")}],
@@ -381,7 +381,7 @@ def test_option_urls_belong_to_overflow_menus_only() -> None:
 
 
 def test_option_description_is_at_most_75() -> None:
-    element = {
+    element: dict[str, Any] = {
         "type": "radio_buttons",
         "action_id": "r",
         "options": [{**option(1), "description": plain("d" * 76)}],

@@ -16,14 +16,13 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.delivery.audience import SharedChannels, internal_targets, project_audience
-from bot.delivery.base import JobContext
-from bot.delivery.runner import Runner, job_client_factory
+from bot.delivery.runner import job_client_factory
 from bot.demo.simulator import FakeSlack
-from bot.jobs import JOBS, risk_review
+from bot.jobs import risk_review
 from bot.jobs.closing import close_project, deliver_report
 from bot.slack.services import Services
 from storage.models import Delivery, MemberRole, Project, ProjectMember, Record
-from tests.harness import HARNESS_NOW, TEAM, SlackHarness
+from tests.harness import HARNESS_NOW, TEAM, SlackHarness, run_job
 
 SLOT = HARNESS_NOW  # Monday 09:00 UTC: ACME's digest (and, set below, risk review) slot
 DM = "owners by DM"
@@ -113,15 +112,6 @@ def _services(slack: SlackHarness) -> Services:
     return Services(settings=slack.settings, db=slack.db, clock=lambda: SLOT)
 
 
-def _run(slack: SlackHarness, job: str) -> None:
-    services = _services(slack)
-    runner = Runner(services, job_client_factory(services), sleep=lambda _s: None, monotonic=lambda: 0.0)
-    spec = JOBS[job]
-    planner = spec.load()
-    assert planner is not None
-    runner.run([planner], JobContext(now=SLOT), kinds=spec.kinds)
-
-
 def _where(slack: SlackHarness, prefix: str) -> str:
     """Where the ledger sent the posts whose key starts with ``prefix`` (one place, or "not posted")."""
     with slack.db.read() as session:
@@ -158,8 +148,8 @@ def test_every_post_goes_where_the_table_says(
         with acme.db.write() as session:
             session.execute(update(Project).values(report_channel_id="CREPORT"))
 
-    _run(acme, "digest")
-    _run(acme, "risk-review")
+    run_job(acme, "digest", SLOT)
+    run_job(acme, "risk-review", SLOT)
     policy = _policy(acme)
     with acme.db.read() as session:
         owner = session.scalar(select(Project.created_by))

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from pytest_mock import MockerFixture
 
 from bot.demo.simulator import command_body
 from tests.harness import SlackHarness
@@ -72,7 +73,7 @@ def test_control_characters_are_dropped(project: SlackHarness) -> None:
     assert project.records()[0].title == "Bell and null"
 
 
-def test_an_error_after_ack_is_reported_not_swallowed(project: SlackHarness, mocker) -> None:  # type: ignore[no-untyped-def]
+def test_an_error_after_ack_is_reported_not_swallowed(project: SlackHarness, mocker: MockerFixture) -> None:
     mocker.patch("bot.features.record_steps.create_record", side_effect=RuntimeError("disk on fire"))
     response = project.command("/issue", "new Something")
     assert response.status == 200

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from bot.demo.simulator import Call, FakeSlack, command_body, sign
 from storage.db import Database
 from storage.models import Project, Record
-from tests.ops.test_cli import aftercare_command, clean_env, free_port, scratch_postgres
+from tests.conftest import free_port, scratch_postgres
+from tests.ops.test_cli import aftercare_command, clean_env
 
 SECRET = "0f3c9a1b2d4e6f708192a3b4c5d6e7f8"
 TEAM = "T0001"

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from bot.demo.simulator import FakeSlack
 from storage.db import Database
 from storage.models import Record
-from tests.ops.test_cli import output, run, scratch_postgres
+from tests.conftest import scratch_postgres
+from tests.ops.test_cli import output, run
 from tests.slack.test_serve_e2e import SECRET, serving
 
 

@@ -11,13 +11,13 @@ from sqlalchemy import select, update
 from bot.delivery.base import JobContext
 from bot.delivery.runner import Runner, job_client_factory
 from bot.delivery.scheduler import run_job as scheduler_run_job
+from bot.demo.clock import Clock
 from bot.domain.survey_channel import of_another_organisation
 from bot.jobs.surveys import plan
 from storage.models import Person, Project, SurveyResponse
 from tests.harness import TEAM, SlackHarness
 from tests.surveys.test_surveys import (
     START,
-    Clock,
     add_member,
     cards,
     dms,
@@ -33,10 +33,7 @@ from tests.surveys.test_surveys import (
 
 @pytest.fixture
 def clock(slack: SlackHarness) -> Clock:
-    clock = Clock()
-    slack.services.clock = clock
-    slack.fake.clock = clock.monotonic
-    return clock
+    return slack.use_clock(Clock(START))
 
 
 @pytest.fixture
@@ -92,7 +89,7 @@ def test_one_card_for_the_other_organisation_and_dms_for_this_workspace(mixed: S
     run_job(slack, clock, noon + timedelta(days=4))
     assert len(cards(slack)) == 2
     with slack.db.read() as session:
-        assert sorted(r.score for r in session.scalars(select(SurveyResponse))) == [3, 5]
+        assert sorted(score or 0 for score in session.scalars(select(SurveyResponse.score))) == [3, 5]
 
     # Closed: the card refuses answers privately, and is never redrawn.
     closing = START + timedelta(days=7)

@@ -13,6 +13,7 @@ from bot.blocks.survey import results_message
 from bot.commands.surveys import register
 from bot.delivery.base import JobContext
 from bot.delivery.runner import Runner, RunReport, job_client_factory
+from bot.demo.clock import Clock
 from bot.domain.people import upsert_member
 from bot.domain.survey_results import survey_results
 from bot.domain.surveys import latest_satisfaction, latest_satisfaction_scores
@@ -37,25 +38,6 @@ START = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 KINDS = JOBS["surveys"].kinds
 
 
-class Clock:
-    """The bot's, the job's and fake Slack's clock; the runner's sleeper advances it instead of sleeping."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-    def at(self, when: datetime) -> None:
-        self.now = when
-
-
 @pytest.fixture(autouse=True)
 def survey_listeners(slack: SlackHarness) -> None:
     """The survey buttons and form on the app (harmless once ``register_all`` has them too: the first match runs)."""
@@ -64,10 +46,7 @@ def survey_listeners(slack: SlackHarness) -> None:
 
 @pytest.fixture
 def clock(slack: SlackHarness) -> Clock:
-    clock = Clock()
-    slack.services.clock = clock
-    slack.fake.clock = clock.monotonic
-    return clock
+    return slack.use_clock(Clock(START))
 
 
 def person(slack: SlackHarness, user: str, tz: str, locale: str = "en-US", **extra: Any) -> None:
@@ -552,7 +531,7 @@ def test_nobody_answered(project: SlackHarness, clock: Clock) -> None:
 def test_the_digest_kpi_is_the_latest_closed_survey(project: SlackHarness, clock: Clock) -> None:
     survey_id = _answer_all(project, clock, {"UA": (2, None, False)})
     with project.db.read() as session:
-        project_id = session.get(Survey, survey_id).project_id  # type: ignore[union-attr]
+        project_id = session.get_one(Survey, survey_id).project_id
         assert (
             latest_satisfaction_scores(session, project_ids=[project_id], before=START + timedelta(days=30))
             == {}
