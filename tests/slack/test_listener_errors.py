@@ -119,7 +119,7 @@ def test_a_form_that_fails_after_its_ack_apologises_by_dm(
 
 
 def test_a_message_shortcut(project: SlackHarness, mocker: Any, caplog: pytest.LogCaptureFixture) -> None:
-    mocker.patch("bot.commands.shortcuts.prefill", side_effect=boom)
+    mocker.patch("bot.features.shortcut_steps.prefill", side_effect=boom)
     response = project.message_shortcut(
         ids.SHORTCUT_LOG_ISSUE, {"ts": "1700000000.000100", "text": "It broke", "user": "UCUST"}
     )
