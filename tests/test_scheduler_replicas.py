@@ -300,3 +300,37 @@ def test_a_chunk_reads_only_its_own_projects(slack: SlackHarness) -> None:
         chunk = active_projects(session, JobContext(now=START, projects=(project_ids[1], project_ids[1])))
     assert [p.id for p in every] == project_ids
     assert [p.id for p in chunk] == [project_ids[1]]
+
+
+def test_a_chunks_messages_go_out_while_the_next_chunk_is_planned(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack holds the first digest until the second chunk's planning has begun: one replica sends a
+    chunk while it plans the next (sent one after the other, the hold would time out)."""
+    monkeypatch.setattr(planning, "PLAN_CHUNK", 5)
+    clock = Clock()
+    project_ids = _projects_reporting_to_their_own_channels(slack, 10)
+    second_chunk_planning = threading.Event()
+    first_post_saw_it: list[bool] = []
+    original = slack.fake.answer
+
+    def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
+        if method == "chat.postMessage" and not first_post_saw_it:
+            first_post_saw_it.append(second_chunk_planning.wait(5))
+        return original(method, args, token=token)
+
+    monkeypatch.setattr(slack.fake, "answer", answer)
+    planned: Planned = []
+    digest_like = _chunked_planner(planned)
+
+    def plan(session: Session, job: JobContext) -> list[Outgoing]:
+        if planned:
+            second_chunk_planning.set()
+        return digest_like(session, job)
+
+    report = make_runner(slack, clock).run([plan], ctx(clock), chunked="digest")
+    assert [chunk for _who, chunk, _ids in planned] == _chunks(project_ids, 5)
+    assert first_post_saw_it == [True]
+    posted = [m["metadata"]["event_payload"]["key"] for m in slack.fake.posted()]
+    assert sorted(posted) == sorted(f"digest:T0001:P{n:02d}:2026-W50" for n in range(10))
+    assert report.sent == 10

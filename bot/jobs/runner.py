@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -166,17 +167,24 @@ class Runner:
 
         if chunked and not ctx.team_id and not ctx.project_key:
             turns = PlanningTurns(self.services, chunked)
-            for chunk in turns.chunks():
-                token = turns.take(chunk)
-                if token is None:
-                    continue  # another replica plans it (or just did)
-                try:
-                    claim(self.plan(planners, replace(ctx, projects=chunk.projects)))
-                except BaseException:
-                    turns.give_back(chunk, token)
-                    raise
-                turns.done(chunk, token)
-                send()
+            # Each chunk's messages are sent (one pass at a time, on a thread of their own) while the next
+            # chunk is planned: the sends wait on Slack's pace, the planning on the database and the CPU.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aftercare-pass") as passes:
+                sending: list[Future[None]] = []
+                for chunk in turns.chunks():
+                    token = turns.take(chunk)
+                    if token is None:
+                        continue  # another replica plans it (or just did)
+                    try:
+                        claim(self.plan(planners, replace(ctx, projects=chunk.projects)))
+                    except BaseException:
+                        turns.give_back(chunk, token)
+                        raise
+                    turns.done(chunk, token)
+                    if not sending or sending[-1].running() or sending[-1].done():
+                        sending.append(passes.submit(send))  # a pass still waiting will see this chunk too
+            for future in sending:
+                future.result()
         else:
             claim(self.plan(planners, ctx))
         send()
