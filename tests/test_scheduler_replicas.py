@@ -169,8 +169,7 @@ def test_two_replicas_split_the_audience_checks_too(
         str(c.args.get("channel")) for c in infos if "xoxb-replica-2" in c.headers.get("authorization", "")
     }
     assert 0 < len(by_second) < 20  # both replicas asked about some
-    posted = [m["metadata"]["event_payload"]["key"] for m in slack.fake.posted()]
-    assert sorted(posted) == sorted(f"digest:T0001:P{n:02d}:2026-W50" for n in range(20))  # none twice
+    assert _posted_keys(slack) == _digest_keys(20)  # none twice
     assert reports[0].sent + reports[1].sent == 20
 
 
@@ -210,14 +209,30 @@ def _chunks(project_ids: list[int], size: int) -> list[tuple[int, int]]:
     return sorted({((i - 1) // size * size + 1, (i - 1) // size * size + size) for i in project_ids})
 
 
+def _in_chunks_of_five(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch, count: int, *, meet: threading.Barrier | None = None
+) -> tuple[Clock, list[int], Planned, Planner]:
+    """``count`` projects planned five at a time: the clock, their ids, who planned what, the planner."""
+    monkeypatch.setattr(planning, "PLAN_CHUNK", 5)
+    project_ids = _projects_reporting_to_their_own_channels(slack, count)
+    planned: Planned = []
+    return Clock(), project_ids, planned, _chunked_planner(planned, meet=meet)
+
+
+def _posted_keys(slack: SlackHarness) -> list[str]:
+    return sorted(m["metadata"]["event_payload"]["key"] for m in slack.fake.posted())
+
+
+def _digest_keys(count: int) -> list[str]:
+    return sorted(f"digest:T0001:P{n:02d}:2026-W50" for n in range(count))
+
+
 def test_two_replicas_plan_different_chunks_each_chunk_once(
     slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(planning, "PLAN_CHUNK", 5)
-    clock = Clock()
-    project_ids = _projects_reporting_to_their_own_channels(slack, 20)
-    planned: Planned = []
-    plan = _chunked_planner(planned, meet=threading.Barrier(2, timeout=5))
+    clock, project_ids, planned, plan = _in_chunks_of_five(
+        slack, monkeypatch, 20, meet=threading.Barrier(2, timeout=5)
+    )
     other_db = Database(slack.db.url.render_as_string(hide_password=False))
     runners = [make_runner(slack, clock), make_runner(slack, clock, other_db)]
     start = threading.Barrier(2)
@@ -240,8 +255,7 @@ def test_two_replicas_plan_different_chunks_each_chunk_once(
     assert {who for who, _chunk, _ids in planned} == {"replica-0", "replica-1"}  # both planned some
     assert sorted(i for _who, _chunk, ids in planned for i in ids) == sorted(project_ids)  # a chunk: its own
     assert reports[0].planned + reports[1].planned == 20
-    posted = [m["metadata"]["event_payload"]["key"] for m in slack.fake.posted()]
-    assert sorted(posted) == sorted(f"digest:T0001:P{n:02d}:2026-W50" for n in range(20))  # every one, once
+    assert _posted_keys(slack) == _digest_keys(20)  # every one, once
     assert reports[0].sent + reports[1].sent == 20
     assert {r.status for r in rows(slack.db)} == {"sent"}
     # One planning row per chunk, reused run after run; the audience turns' rows are gone.
@@ -251,11 +265,7 @@ def test_two_replicas_plan_different_chunks_each_chunk_once(
 def test_a_dead_replicas_planning_turn_is_taken_over_and_nothing_goes_twice(
     slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(planning, "PLAN_CHUNK", 5)
-    clock = Clock()
-    project_ids = _projects_reporting_to_their_own_channels(slack, 20)
-    planned: Planned = []
-    plan = _chunked_planner(planned)
+    clock, project_ids, planned, plan = _in_chunks_of_five(slack, monkeypatch, 20)
     dead, alive = make_runner(slack, clock), make_runner(slack, clock)
     # The dead replica took the first chunk's turn and claimed its first project's digest, then died.
     turns = planning.PlanningTurns(dead.services, "digest")
@@ -288,8 +298,7 @@ def test_a_dead_replicas_planning_turn_is_taken_over_and_nothing_goes_twice(
     later = alive.run([plan], ctx(clock), chunked="digest")
     assert first.projects in [chunk for _who, chunk, _ids in planned]
     assert (later.sent, later.already_sent) == (4, 16)
-    posted = [m["metadata"]["event_payload"]["key"] for m in slack.fake.posted()]
-    assert sorted(posted) == sorted(f"digest:T0001:P{n:02d}:2026-W50" for n in range(20))  # none twice
+    assert _posted_keys(slack) == _digest_keys(20)  # none twice
     assert _turn_rows(slack.db) == {"plan": 4}  # the same rows, reused
 
 
@@ -307,9 +316,7 @@ def test_a_chunks_messages_go_out_while_the_next_chunk_is_planned(
 ) -> None:
     """Slack holds the first digest until the second chunk's planning has begun: one replica sends a
     chunk while it plans the next (sent one after the other, the hold would time out)."""
-    monkeypatch.setattr(planning, "PLAN_CHUNK", 5)
-    clock = Clock()
-    project_ids = _projects_reporting_to_their_own_channels(slack, 10)
+    clock, project_ids, planned, digest_like = _in_chunks_of_five(slack, monkeypatch, 10)
     second_chunk_planning = threading.Event()
     first_post_saw_it: list[bool] = []
     original = slack.fake.answer
@@ -320,8 +327,6 @@ def test_a_chunks_messages_go_out_while_the_next_chunk_is_planned(
         return original(method, args, token=token)
 
     monkeypatch.setattr(slack.fake, "answer", answer)
-    planned: Planned = []
-    digest_like = _chunked_planner(planned)
 
     def plan(session: Session, job: JobContext) -> list[Outgoing]:
         if planned:
@@ -331,6 +336,5 @@ def test_a_chunks_messages_go_out_while_the_next_chunk_is_planned(
     report = make_runner(slack, clock).run([plan], ctx(clock), chunked="digest")
     assert [chunk for _who, chunk, _ids in planned] == _chunks(project_ids, 5)
     assert first_post_saw_it == [True]
-    posted = [m["metadata"]["event_payload"]["key"] for m in slack.fake.posted()]
-    assert sorted(posted) == sorted(f"digest:T0001:P{n:02d}:2026-W50" for n in range(10))
+    assert _posted_keys(slack) == _digest_keys(10)
     assert report.sent == 10

@@ -1,6 +1,8 @@
 """The delivery ledger at work: plan, claim, send at Slack's pace, record — never twice, never lost.
 
-1. Planners say what is due at the job's instant (reading only).
+1. Planners say what is due at the job's instant (reading only). A chunked job (the digest) is planned a
+   chunk of projects at a time, each chunk by the replica holding its planning turn
+   (:mod:`bot.jobs.planning`), its messages sent while the next chunk is planned.
 2. Each message is claimed under its deterministic key (unique constraint), with
    the planner's ``on_claim`` in the same transaction; its audience is asked by the
    claiming replica only (:mod:`bot.jobs.claims`).
