@@ -5,7 +5,8 @@ message a second per channel and a workspace-wide budget (``--workspace-rate`` a
 HTTP 429 with ``Retry-After``. 1,000 projects × 20 records (200 with ``--quick``), one workspace, each
 project with its own internal report channel: the run claims, checks the audience of, and posts one
 digest per channel through the delivery ledger, ``--workers`` sends at a time across channels, with
-``--replicas`` scheduler processes. Reports the run's duration beside its floor — the pacing floor,
+``--replicas`` scheduler processes (each planning the chunks of projects whose planning turn it takes, as
+the scheduler does: :mod:`bot.delivery.planning`). Reports the run's duration beside its floor — the pacing floor,
 every message at the workspace budget, the fastest Slack allows — the 429s met and the Slack calls
 made. SQLite (the scheduler's default store), or one PostgreSQL with ``--postgresql``.
 
@@ -59,8 +60,13 @@ def _replica(url: str, api_url: str, workers: int, charts: bool) -> RunReport:
     try:
         services = Services(settings=settings, db=db)
         runner = Runner(services, job_client_factory(services), workers=workers)
-        report = runner.run([digest.plan if charts else _without_charts], JobContext(now=NOW), kinds=None)
-        return RunReport(sent=report.sent, pending=report.pending, failed=report.failed)
+        # As the scheduler runs the digest job: a chunk of projects at a time, each in one replica's turn.
+        report = runner.run(
+            [digest.plan if charts else _without_charts], JobContext(now=NOW), kinds=None, chunked="digest"
+        )
+        return RunReport(
+            planned=report.planned, sent=report.sent, pending=report.pending, failed=report.failed
+        )
     finally:
         db.dispose()
 
@@ -142,7 +148,8 @@ def main() -> None:
         f"{args.workers} workers, {'PostgreSQL' if args.postgresql else 'SQLite'}, "
         f"{'no charts' if args.no_charts else 'charts'}, workspace budget {args.workspace_rate:.0f}/s: "
         f"{seconds:.1f} s (pacing floor {floor:.1f} s, ×{seconds / floor:.1f}) — {report.sent} sent, "
-        f"{report.pending} pending, {report.failed} failed; {posts} chat.postMessage "
+        f"{report.pending} pending, {report.failed} failed; planned by each replica: "
+        f"{' + '.join(str(r.planned) for r in reports)}; {posts} chat.postMessage "
         f"({pace.refused['channel']} refused by channel pace, {pace.refused['workspace']} by the workspace "
         "budget); other calls: "
         + ", ".join(f"{m} {n}" for m, n in methods.most_common() if m != "chat.postMessage")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -167,13 +167,57 @@ def hold_budget(session: Session, *, team_id: str, method: str, until: datetime)
     )
 
 
-def release_budget(session: Session, *, team_id: str, method: str, now: datetime) -> None:
-    """Give a turn taken with :func:`take_budget` back early: the next caller may take it at once."""
+def take_turn(
+    session: Session, *, team_id: str, method: str, now: datetime, lease: timedelta
+) -> datetime | None:
+    """Take a turn kept in ``api_budgets`` (a project's audience, a chunk's planning) for ``lease``.
+
+    The lease's end when taken — the turn's token, which :func:`pass_turn` and :func:`drop_turns` ask
+    for, so a replica whose lease lapsed never touches the turn another replica took since — or None
+    when another process holds it. One atomic ``UPDATE``: two processes never both get it.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    token = now + lease
+    session.execute(
+        insert(ApiBudget)
+        .values(team_id=team_id, method=method, next_at=now)
+        .on_conflict_do_nothing(index_elements=["team_id", "method"])
+    )
+    taken = session.execute(
+        update(ApiBudget)
+        .where(ApiBudget.team_id == team_id, ApiBudget.method == method, ApiBudget.next_at <= now)
+        .values(next_at=token)
+        .execution_options(synchronize_session=False)
+    )
+    return token if getattr(taken, "rowcount", 0) else None
+
+
+def pass_turn(session: Session, *, team_id: str, method: str, token: datetime, next_at: datetime) -> None:
+    """A turn this process holds (``token``) may be taken again from ``next_at`` on."""
     session.execute(
         update(ApiBudget)
-        .where(ApiBudget.team_id == team_id, ApiBudget.method == method, ApiBudget.next_at > now)
-        .values(next_at=now)
+        .where(ApiBudget.team_id == team_id, ApiBudget.method == method, ApiBudget.next_at == token)
+        .values(next_at=next_at)
         .execution_options(synchronize_session=False)
+    )
+
+
+def drop_turns(
+    session: Session, *, held: Sequence[tuple[str, str, datetime]], prefix: str, now: datetime
+) -> None:
+    """Turns done with: the rows of those this process still holds (team, method, token) are deleted, and
+    so are the free rows under ``prefix`` (lapsed, or left by an earlier version): the table does not grow."""
+    for team_id, method, token in held:
+        session.execute(
+            delete(ApiBudget).where(
+                ApiBudget.team_id == team_id, ApiBudget.method == method, ApiBudget.next_at == token
+            )
+        )
+    session.execute(
+        delete(ApiBudget).where(
+            ApiBudget.method.startswith(prefix, autoescape=True), ApiBudget.next_at <= now
+        )
     )
 
 

@@ -53,6 +53,9 @@ class JobContext:
     default_timezone: str = "UTC"
     # Working hours for survey invitations (AFTERCARE_SURVEY_HOURS), in each recipient's time zone.
     survey_hours: str = "Mon-Fri 09:00-17:00"
+    # A planning chunk (:mod:`bot.delivery.planning`): only the projects whose id is in this range, both ends
+    # included; None: every project in scope. Honoured by the planners of a job marked ``chunked``.
+    projects: tuple[int, int] | None = None
 
 
 class JobClock:

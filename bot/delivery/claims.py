@@ -6,8 +6,9 @@ so that they split this work instead of each asking about every channel, a repli
 project's *audience turn* — a row of ``api_budgets`` taken with one atomic ``UPDATE``, as the history
 budget is — and only then asks Slack and claims that project's messages. A replica that finds the turn
 taken leaves those messages to the one holding it; a message already in the ledger is not asked about
-again (one that went to the owners by DM is: its copies' keys end with ``:<owner>``). Turns are given back when the replica's claiming is done (a crashed replica's lapse after
-:data:`AUDIENCE_TURN`; the next tick claims what it left).
+again (one that went to the owners by DM is: its copies' keys end with ``:<owner>``). Turns are given
+back — their rows deleted — when the replica's claiming is done (a crashed replica's lapse after
+:data:`AUDIENCE_TURN`, and are deleted by the next give-back; the next tick claims what it left).
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from bot.slack.services import Services
 from storage import ledger
 
 AUDIENCE_TURN = ledger.LEASE
+TURN_PREFIX = "audience:"
 
 
 def turn_method(project_id: int) -> str:
     """The ``api_budgets`` method naming one project's audience turn."""
-    return f"audience:{project_id}"
+    return f"{TURN_PREFIX}{project_id}"
 
 
 def project_of(item: Outgoing) -> int | None:
@@ -75,7 +77,7 @@ class Claimer:
                 by_project.setdefault(project, []).append(item)
         held = self._held([i for group in by_project.values() for i in group])
         turns: dict[int, bool] = {}
-        taken: list[tuple[str, int]] = []
+        taken: list[tuple[str, str, datetime]] = []
         try:
             for item in items:
                 if stopped(item.team_id):
@@ -91,9 +93,10 @@ class Claimer:
                 if item.key in held:
                     continue
                 if project not in turns:
-                    turns[project] = self._take_turn(item.team_id, project)
-                    if turns[project]:
-                        taken.append((item.team_id, project))
+                    token = self._take_turn(item.team_id, project)
+                    turns[project] = token is not None
+                    if token is not None:
+                        taken.append((item.team_id, turn_method(project), token))
                         # Another replica may have claimed them since the first look, and given the turn back.
                         held |= self._held(by_project[project])
                 if not turns[project] or item.key in held:
@@ -125,18 +128,16 @@ class Claimer:
         with self.services.db.read() as session:
             return set(ledger.statuses(session, keys=[item.key for item in items]))
 
-    def _take_turn(self, team_id: str, project_id: int) -> bool:
+    def _take_turn(self, team_id: str, project_id: int) -> datetime | None:
         with self.services.db.write() as session:
-            next_turn = ledger.take_budget(
+            return ledger.take_turn(
                 session, team_id=team_id, method=turn_method(project_id), now=self.services.now(),
-                interval=AUDIENCE_TURN,
+                lease=AUDIENCE_TURN,
             )  # fmt: skip
-        return next_turn is None
 
-    def _give_back(self, taken: Sequence[tuple[str, int]]) -> None:
+    def _give_back(self, taken: Sequence[tuple[str, str, datetime]]) -> None:
+        """The turns' rows are deleted (and any lapsed ones): the next replica may take them at once."""
         if not taken:
             return
-        now = self.services.now()
         with self.services.db.write() as session:
-            for team_id, project_id in taken:
-                ledger.release_budget(session, team_id=team_id, method=turn_method(project_id), now=now)
+            ledger.drop_turns(session, held=taken, prefix=TURN_PREFIX, now=self.services.now())

@@ -1,6 +1,8 @@
 """The delivery ledger at work: plan, claim, send at Slack's pace, record — never twice, never lost.
 
-1. Planners say what is due at the job's instant (reading only).
+1. Planners say what is due at the job's instant (reading only). A chunked job (the digest) is planned a
+   chunk of projects at a time, each chunk by the replica holding its planning turn
+   (:mod:`bot.delivery.planning`), its messages sent while the next chunk is planned.
 2. Each message is claimed under its deterministic key (unique constraint), with
    the planner's ``on_claim`` in the same transaction; its audience is asked by the
    claiming replica only (:mod:`bot.delivery.claims`).
@@ -19,6 +21,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +44,7 @@ from bot.delivery.outcomes import (
     RunReport,
     failure_of,
 )
+from bot.delivery.planning import PlanningTurns
 from bot.delivery.uploads import upload
 from bot.domain.people import locale_of
 from bot.domain.permissions import project_owners
@@ -112,12 +117,22 @@ class Runner:
         return report
 
     def run(
-        self, planners: Sequence[Planner], ctx: JobContext, *, kinds: Sequence[str] | None = None
+        self,
+        planners: Sequence[Planner],
+        ctx: JobContext,
+        *,
+        kinds: Sequence[str] | None = None,
+        chunked: str | None = None,
     ) -> RunReport:
+        """Plan, claim and send what is due at ``ctx.now``.
+
+        ``chunked`` (a job's name; its planners honour ``ctx.projects``): planned a chunk of projects at a
+        time, each chunk only in this replica's planning turn (:mod:`bot.delivery.planning`), what is due sent
+        after each chunk — so replicas split the planning as well as the sends. Not for a run scoped to a
+        workspace or a project (``jobs run --team/--project``): that one plans its scope at once.
+        """
         report = RunReport()
         clock = JobClock(ctx.now, self.monotonic)
-        items = self.plan(planners, ctx)
-        report.planned = len(items)
         stopped: dict[str, bool] = {}
 
         def is_stopped(team_id: str) -> bool:
@@ -125,23 +140,56 @@ class Runner:
                 stopped[team_id] = self._workspace_stopped(team_id, clock.now())
             return stopped[team_id]
 
-        Claimer(self.services, SharedChannels(self.services, self.client_for)).claim_all(
-            items, clock, is_stopped
-        )
-        with self.services.db.read() as session:
-            work = ledger.due(
-                session, now=clock.now(), real_now=self.services.now(), team_id=ctx.team_id, kinds=kinds
-            )
+        claimer = Claimer(self.services, SharedChannels(self.services, self.client_for))
+        planned: set[str] = set()
+        attempted: set[int] = set()
+
+        def claim(items: list[Outgoing]) -> None:
+            report.planned += len(items)
+            claimer.claim_all(items, clock, is_stopped)
+            planned.update(i.key for i in items)
+            with self.services.db.read() as session:
+                report.already_sent += sum(
+                    1
+                    for status in ledger.statuses(session, keys=[i.key for i in items]).values()
+                    if status == DeliveryStatus.SENT
+                )
+
+        def send() -> None:
+            """What is due now and not tried in this run yet (this replica's claims and the others')."""
+            with self.services.db.read() as session:
+                work = ledger.due(
+                    session, now=clock.now(), real_now=self.services.now(), team_id=ctx.team_id, kinds=kinds
+                )
             if ctx.project_key:
-                keys = {i.key for i in items}
-                work = [d for d in work if any(d.key.startswith(k) for k in keys)]
-            planned_keys = [i.key for i in items]
-            report.already_sent = sum(
-                1
-                for status in ledger.statuses(session, keys=planned_keys).values()
-                if status == DeliveryStatus.SENT
-            )
-        fan_out(work, lambda delivery: self._deliver(delivery, report, clock), self.workers)
+                work = [d for d in work if any(d.key.startswith(k) for k in planned)]
+            work = [d for d in work if d.id not in attempted]
+            attempted.update(d.id for d in work)
+            fan_out(work, lambda delivery: self._deliver(delivery, report, clock), self.workers)
+
+        if chunked and not ctx.team_id and not ctx.project_key:
+            turns = PlanningTurns(self.services, chunked)
+            # Each chunk's messages are sent (one pass at a time, on a thread of their own) while the next
+            # chunk is planned: the sends wait on Slack's pace, the planning on the database and the CPU.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aftercare-pass") as passes:
+                sending: list[Future[None]] = []
+                for chunk in turns.chunks():
+                    token = turns.take(chunk)
+                    if token is None:
+                        continue  # another replica plans it (or just did)
+                    try:
+                        claim(self.plan(planners, replace(ctx, projects=chunk.projects)))
+                    except BaseException:
+                        turns.give_back(chunk, token)
+                        raise
+                    turns.done(chunk, token)
+                    if not sending or sending[-1].running() or sending[-1].done():
+                        sending.append(passes.submit(send))  # a pass still waiting will see this chunk too
+            for future in sending:
+                future.result()
+        else:
+            claim(self.plan(planners, ctx))
+        send()
         # Owners hear about posts that failed for good (claimed just now, in _record).
         with self.services.db.read() as session:
             notices = ledger.due(

@@ -36,7 +36,8 @@ def run_job(name: str, services: Services, runner: Runner, ctx: JobContext) -> R
             prepare(services, runner.client_for, ctx)
         except Exception:
             log.exception("preparing the %s job failed", name)
-    return runner.run([planner], ctx, kinds=job.kinds)
+    # Replicas split a chunked job's planning (bot.delivery.planning); `jobs run` plans it at once.
+    return runner.run([planner], ctx, kinds=job.kinds, chunked=job.name if job.chunked else None)
 
 
 def tick(services: Services, runner: Runner) -> None:

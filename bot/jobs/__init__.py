@@ -28,6 +28,9 @@ class Job:
     planner: str
     # Run before planning, outside any transaction: ``module:function(services, client_for, ctx)``.
     prepare: str | None = None
+    # Its planner reads only the projects in ``ctx.projects``: scheduler replicas split its planning, a
+    # chunk of projects each (bot.delivery.planning).
+    chunked: bool = False
 
     def load_prepare(self) -> Callable[[Services, ClientFor, JobContext], None] | None:
         if self.prepare is None:
@@ -66,6 +69,7 @@ JOBS: dict[str, Job] = {
             DeliveryKind.TRIAGE,
         ),
         "bot.jobs.customer_report:digest_job",
+        chunked=True,
     ),
     "nudges": Job(
         "nudges", "aftercare.nudges", (DeliveryKind.NUDGE, DeliveryKind.ESCALATION), "bot.jobs.nudges:plan"

@@ -37,7 +37,7 @@ DIGEST_GRACE = timedelta(hours=12)
 
 
 def active_projects(session: Session, ctx: JobContext) -> list[Project]:
-    """The active projects in the job's scope (``--team``, ``--project``)."""
+    """The active projects in the job's scope (``--team``, ``--project``, a planning chunk)."""
     query = (
         select(Project).where(Project.status == ProjectStatus.ACTIVE).order_by(Project.team_id, Project.key)
     )
@@ -45,6 +45,8 @@ def active_projects(session: Session, ctx: JobContext) -> list[Project]:
         query = query.where(Project.team_id == ctx.team_id)
     if ctx.project_key:
         query = query.where(Project.key == ctx.project_key.upper())
+    if ctx.projects:
+        query = query.where(Project.id.between(*ctx.projects))
     return list(session.scalars(query))
 
 
