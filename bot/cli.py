@@ -38,14 +38,15 @@ def _settings(need: Need) -> Settings:
     return settings
 
 
-def _database(settings: Settings, *, migrate: bool = True, must_exist: bool = False):  # type: ignore[no-untyped-def]
-    """Open (and migrate) the store; ``must_exist`` for commands that only read: they never create one."""
+def _database(settings: Settings, *, migrate: bool = True, must_exist: bool = False, read_only: bool = False):  # type: ignore[no-untyped-def]
+    """Open (and migrate) the store; ``must_exist`` for commands that only read: they never create one;
+    ``read_only`` (a dry run) migrates nothing either: it refuses a schema that is not at the head."""
     from sqlalchemy.engine import make_url
 
-    from storage import migrate as migrations
     from storage.db import Database
 
     shown = settings.database_url.split("@")[-1]
+    current = True
     url = make_url(settings.database_url)
     on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
     if must_exist and on_disk and not Path(str(url.database)).exists():
@@ -53,10 +54,20 @@ def _database(settings: Settings, *, migrate: bool = True, must_exist: bool = Fa
     try:
         db = Database(settings.database_url)
         db.ping()
-        if migrate:
+        if read_only:
+            from storage.schema_version import is_current
+
+            current = is_current(db)
+        elif migrate:
+            from storage import migrate as migrations  # Alembic: about a third of a second to import
+
             migrations.upgrade(db)
     except Exception as exc:
         _fail(f"cannot open the database ({shown}): {_reason(exc)}")
+    if read_only and not current:
+        _fail(
+            f"the database ({shown}) is not at the current schema; run `aftercare db upgrade` first", code=1
+        )
     return db
 
 
@@ -70,11 +81,11 @@ def _reason(exc: Exception) -> str:
     return re.sub(r"^\([\w.]+\)\s*", "", reason)
 
 
-def _services(need: Need, *, must_exist: bool = False):  # type: ignore[no-untyped-def]
+def _services(need: Need, *, must_exist: bool = False, read_only: bool = False):  # type: ignore[no-untyped-def]
     from bot.services import Services
 
     settings = _settings(need)
-    return Services(settings=settings, db=_database(settings, must_exist=must_exist))
+    return Services(settings=settings, db=_database(settings, must_exist=must_exist, read_only=read_only))
 
 
 def _app(services, **kwargs):  # type: ignore[no-untyped-def]
@@ -206,7 +217,9 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     from bot.jobs.base import JobContext
 
     now = _parse_now(args.now)
-    services = _services(Need.NOTHING if args.dry_run else Need.API, must_exist=args.dry_run)
+    services = _services(
+        Need.NOTHING if args.dry_run else Need.API, must_exist=args.dry_run, read_only=args.dry_run
+    )
     job = JOBS[args.name]
     planner = job.load()
     if planner is None:

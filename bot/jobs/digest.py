@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.domain.digest import weekly_digest, weekly_digests
+from bot.domain.digest import DigestData, weekly_digest, weekly_digests
 from bot.domain.errors import N_, UserError
 from bot.domain.people import get_person
 from bot.domain.rows import CHUNK, chunks
@@ -139,8 +139,9 @@ def replay(claimed: list[Claimed], *, team_id: str, kind: str, project_id: int) 
     ]
 
 
-def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
-    """Every digest message due at ``ctx.now`` and not claimed yet."""
+def pending(session: Session, ctx: JobContext) -> tuple[list[Outgoing], list[tuple[Project, datetime]]]:
+    """The digests due at ``ctx.now``: those already claimed, planned again from the ledger, and the
+    projects (with their slots) whose digest is still to be built."""
     due: list[tuple[Project, datetime]] = []
     for project in active_projects(session, ctx):
         try:
@@ -158,35 +159,45 @@ def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         done = claimed.get(base_key(KIND, project.team_id, project.key, slot))
         if done:
             outgoing += replay(done, team_id=project.team_id, kind=KIND, project_id=project.id)
-    due = [(p, slot) for p, slot in due if base_key(KIND, p.team_id, p.key, slot) not in claimed]
+    return outgoing, [(p, slot) for p, slot in due if base_key(KIND, p.team_id, p.key, slot) not in claimed]
+
+
+def messages(data: DigestData) -> list[Outgoing]:
+    """One project's digest as the messages to send (none when building it fails)."""
+    view = data.project
+    try:
+        parts = digest_parts(data)
+    except Exception:
+        # One project's broken digest must not hold back everybody else's.
+        log.exception("building the digest of %s:%s failed", view.team_id, view.key)
+        return []
+    base = base_key(KIND, view.team_id, view.key, data.slot)
+    chart = (
+        chart_spec(data.chart, locale=view.locale, filename=f"{view.key}-{iso_week(data.slot)}.png")
+        if data.chart is not None and not data.quiet
+        else None
+    )
+    return [
+        Outgoing(
+            key=f"{base}:{number}",
+            team_id=view.team_id,
+            kind=KIND,
+            text=text,
+            blocks=blocks,
+            report_project_id=view.id,
+            project_id=view.id,
+            chart=chart if number == 1 else None,
+        )
+        for number, (text, blocks) in enumerate(parts, start=1)
+    ]
+
+
+def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
+    """Every digest message due at ``ctx.now`` and not claimed yet."""
+    outgoing, due = pending(session, ctx)
     # A chunk of projects at a time: only one chunk's digest data is held while its messages are built.
     for data in (d for chunk in chunks(due) for d in weekly_digests(session, chunk, now=ctx.now)):
-        view = data.project
-        try:
-            parts = digest_parts(data)
-        except Exception:
-            # One project's broken digest must not hold back everybody else's.
-            log.exception("building the digest of %s:%s failed", view.team_id, view.key)
-            continue
-        base = base_key(KIND, view.team_id, view.key, data.slot)
-        chart = (
-            chart_spec(data.chart, locale=view.locale, filename=f"{view.key}-{iso_week(data.slot)}.png")
-            if data.chart is not None and not data.quiet
-            else None
-        )
-        for number, (text, blocks) in enumerate(parts, start=1):
-            outgoing.append(
-                Outgoing(
-                    key=f"{base}:{number}",
-                    team_id=view.team_id,
-                    kind=KIND,
-                    text=text,
-                    blocks=blocks,
-                    report_project_id=view.id,
-                    project_id=view.id,
-                    chart=chart if number == 1 else None,
-                )
-            )
+        outgoing += messages(data)
     return outgoing
 
 
