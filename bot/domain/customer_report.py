@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -98,15 +98,17 @@ def _report(
     in_progress: list[CustomerItem] = []
     raised: list[CustomerItem] = []
     due: list[CustomerItem] = []
+    # The week's bounds in UTC, as the rows' instants are (comparisons within one time zone are cheaper).
+    start_u, slot_u = start.astimezone(UTC), slot.astimezone(UTC)
     for record in records:  # in ``seq`` order (the query's)
         kind = _KINDS.get(record.kind)
-        if kind is None or record.created_at >= slot:
+        if kind is None or record.created_at >= slot_u:
             continue
         status = record.status
         is_open = status in _OPEN[kind]
         # Only a record that is not open, or a resolved issue, can be done (see :func:`_when_done`).
         finished = _when_done(record, kind) if not is_open or status == RESOLVED else None
-        is_done = finished is not None and start <= finished < slot
+        is_done = finished is not None and start_u <= finished < slot_u
         is_raised = (
             kind is Kind.ISSUE
             and is_open

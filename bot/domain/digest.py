@@ -17,8 +17,8 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -352,6 +352,9 @@ def _digest_of(
     zone = ZoneInfo(project.timezone)
     today = as_of.astimezone(zone).date()
     kpi_since = as_of - timedelta(days=KPI_DAYS)
+    # The same instants in UTC, as the rows' are: comparing two datetimes of one time zone skips asking
+    # each for its offset, and the loop below compares a couple of hundred thousand.
+    start_u, slot_u, as_of_u, kpi_since_u = (t.astimezone(UTC) for t in (start, slot, as_of, kpi_since))
 
     done: list[DigestItem] = []
     delivered: list[DigestItem] = []
@@ -360,7 +363,7 @@ def _digest_of(
     overdue: list[DigestItem] = []
     issue_ages: dict[str, list[tuple[datetime, str]]] = {}
     risks: list[tuple[int, int, RecordRow]] = []  # (-score, seq, row): highest score first
-    open_work: dict[tuple[str | None, str], list[float]] = {}  # (assignee, kind) → [count, hours]
+    open_work: dict[tuple[str | None, str], list[Any]] = {}  # (assignee, kind) → [count, hours]
     done_with_due: list[tuple[datetime, date]] = []
     resolutions: list[tuple[datetime, datetime]] = []
     charted: list[RecordRow] = []
@@ -371,19 +374,19 @@ def _digest_of(
     for row in rows:
         kind, status, created_at, closed_at = row.kind, row.status, row.created_at, row.closed_at
         is_open = status in _OPEN_BY_VALUE[kind]
-        if created_at >= as_of:
+        if created_at >= as_of_u:
             open_since += is_open
             continue  # logged after the digest's instant: next week's news
         charted.append(row)
-        if start <= created_at < slot:
+        if start_u <= created_at < slot_u:
             logged += 1
             if kind in (_REQUIREMENT, _ISSUE):
                 new.append(_item(row))
         if closed_at is not None:
-            if start <= closed_at < slot and status == _DONE_BY_VALUE[kind]:
+            if start_u <= closed_at < slot_u and status == _DONE_BY_VALUE[kind]:
                 (delivered if kind == _REQUIREMENT else done).append(_item(row))
             if (
-                kpi_since <= closed_at < as_of
+                kpi_since_u <= closed_at < as_of_u
                 and kind == _TASK
                 and status == "done"
                 and row.due_date is not None
@@ -391,7 +394,7 @@ def _digest_of(
                 done_with_due.append((closed_at, row.due_date))
         if kind == _ISSUE:
             resolved = resolved_at(status, closed_at, moves.get(row.key))
-            if resolved is not None and kpi_since <= resolved < as_of:
+            if resolved is not None and kpi_since_u <= resolved < as_of_u:
                 resolutions.append((created_at, resolved))
         if not is_open:
             continue
@@ -412,7 +415,7 @@ def _digest_of(
         elif kind == _RISK:
             risks.append((-(risk_score(row.probability, row.impact) or 0), row.seq, row))
 
-    work = workload((who, kind, int(count), hours) for (who, kind), (count, hours) in open_work.items())
+    work = workload((who, kind, count, hours) for (who, kind), (count, hours) in open_work.items())
     timely = on_time(done_with_due, zone)
     resolution = resolution_time(resolutions)
     exposure = risk_exposure((r.probability, r.impact) for _, _, r in risks)

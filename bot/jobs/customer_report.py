@@ -13,7 +13,6 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +23,7 @@ from bot.domain.record_rows import Since, fetch, widest
 from bot.domain.rows import chunks
 from bot.jobs import digest
 from bot.jobs.base import DeliveryKind, JobContext, Outgoing
-from bot.jobs.slots import is_due, iso_week
+from bot.jobs.slots import iso_week
 from bot.slack.customer_report_blocks import customer_report_message
 from storage.models import Delivery, Project, ProjectChannel
 
@@ -41,8 +40,8 @@ def digest_job(session: Session, ctx: JobContext) -> list[Outgoing]:
     (:func:`bot.domain.record_rows.fetch`, with bounds wide enough for both reports): only one chunk's
     rows are held at a time.
     """
-    digests, digests_due = digest.pending(session, ctx)
-    due = due_slots(session, ctx)
+    due = digest.due_projects(session, ctx)
+    digests, digests_due = digest.pending(session, due)
     reports = Pending.of(session, due)
     wanted = {p.id for p, _ in digests_due}
     reported = {p.id for p, _ in reports.to_build}
@@ -60,19 +59,6 @@ def digest_job(session: Session, ctx: JobContext) -> list[Outgoing]:
         for report in customer_reports(session, theirs, rows) if theirs else []:
             messages += reports.messages(report)
     return digests + reports.replayed + messages
-
-
-def due_slots(session: Session, ctx: JobContext) -> list[tuple[Project, datetime]]:
-    """The active projects whose digest slot is due at ``ctx.now`` (as the digest decides), with that slot."""
-    due: list[tuple[Project, datetime]] = []
-    for project in digest.active_projects(session, ctx):
-        try:
-            slot = digest.digest_slot(project, ctx.now)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue  # the digest logs it
-        if slot > project.created_at and is_due(slot, ctx.now, digest.DIGEST_GRACE):
-            due.append((project, slot))
-    return due
 
 
 def report_key(team_id: str, project_key: str, slot: datetime, channel: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
@@ -139,9 +139,8 @@ def replay(claimed: list[Claimed], *, team_id: str, kind: str, project_id: int) 
     ]
 
 
-def pending(session: Session, ctx: JobContext) -> tuple[list[Outgoing], list[tuple[Project, datetime]]]:
-    """The digests due at ``ctx.now``: those already claimed, planned again from the ledger, and the
-    projects (with their slots) whose digest is still to be built."""
+def due_projects(session: Session, ctx: JobContext) -> list[tuple[Project, datetime]]:
+    """The active projects whose digest slot is due at ``ctx.now``, with that slot."""
     due: list[tuple[Project, datetime]] = []
     for project in active_projects(session, ctx):
         try:
@@ -153,6 +152,14 @@ def pending(session: Session, ctx: JobContext) -> tuple[list[Outgoing], list[tup
             continue  # its week is all from before the project existed: nothing to report
         if is_due(slot, ctx.now, DIGEST_GRACE):
             due.append((project, slot))
+    return due
+
+
+def pending(
+    session: Session, due: Sequence[tuple[Project, datetime]]
+) -> tuple[list[Outgoing], list[tuple[Project, datetime]]]:
+    """Of the digests ``due`` (:func:`due_projects`): those already claimed, planned again from the
+    ledger, and the projects (with their slots) whose digest is still to be built."""
     claimed = claimed_reports(session, [base_key(KIND, p.team_id, p.key, slot) for p, slot in due])
     outgoing: list[Outgoing] = []
     for project, slot in due:
@@ -194,7 +201,7 @@ def messages(data: DigestData) -> list[Outgoing]:
 
 def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
     """Every digest message due at ``ctx.now`` and not claimed yet."""
-    outgoing, due = pending(session, ctx)
+    outgoing, due = pending(session, due_projects(session, ctx))
     # A chunk of projects at a time: only one chunk's digest data is held while its messages are built.
     for data in (d for chunk in chunks(due) for d in weekly_digests(session, chunk, now=ctx.now)):
         outgoing += messages(data)

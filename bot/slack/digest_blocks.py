@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from bot.domain.digest import KPI_DAYS, DigestData, DigestItem, ScopeChange
+from bot.domain.errors import N_
 from bot.domain.kpis import OnTime
 from bot.domain.workload import OVERLOAD_HOURS, OVERLOAD_ITEMS, Workload
 from bot.i18n import format_date, t
@@ -136,18 +137,28 @@ def kpi_context(data: DigestData, locale: str) -> dict[str, Any]:
     }
 
 
+# Each list's heading (the overdue one is a warning).
+_HEADINGS = {
+    "done": N_("Done this week"),
+    "delivered": N_("Delivered this week"),
+    "in_progress": N_("In progress"),
+    "new": N_("New requirements and issues"),
+    "overdue": N_("Overdue"),
+}
+
+
 def _records(mode: str, items: tuple[DigestItem, ...], locale: str, zone: ZoneInfo) -> str:
-    shown = items[:MAX_LIST]
-    return render(
-        "digest_records.j2",
-        locale,
-        digest={
-            "mode": mode,
-            "count": len(items),
-            "lines": [Markup(_record_line(mode, i, locale, zone)) for i in shown],
-            "more": len(items) - len(shown),
-        },
-    )
+    """A list of records: its heading with the count, a line per record (at most :data:`MAX_LIST`), the
+    rest counted. Built in Python like its lines (:func:`_record_line`): the digest's most frequent text."""
+    p = punctuation(locale)
+    heading = t(locale, _HEADINGS[mode])
+    if mode == "overdue":
+        heading = f":warning: {heading}"
+    lines = [f"*{heading}*{p.open}{len(items)}{p.close}"]
+    lines += [_record_line(mode, i, locale, zone) for i in items[:MAX_LIST]]
+    if len(items) > MAX_LIST:
+        lines.append(t(locale, "…and %(count)s more.", count=len(items) - MAX_LIST))
+    return "\n".join(lines).strip()
 
 
 def section_texts(data: DigestData) -> list[str]:
