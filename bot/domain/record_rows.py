@@ -10,10 +10,10 @@ records. Each report keeps the rows it would have selected itself (:func:`in_dig
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bot.domain.status import open_condition
@@ -38,7 +38,8 @@ class RecordRow(NamedTuple):
     impact: int | None
     created_at: datetime
     closed_at: datetime | None
-    updated_at: datetime
+    # As the driver gives it (SQLite: text), made a datetime only when asked: few rows ever need it.
+    updated_raw: datetime | str
     resolved_at: datetime | None
     requester_external: bool
     requester_id: str | None
@@ -47,8 +48,22 @@ class RecordRow(NamedTuple):
     def is_open(self) -> bool:
         return self.status in OPEN[self.kind]
 
+    @property
+    def updated_at(self) -> datetime:
+        return utc(self.updated_raw)
 
-_COLUMNS = tuple(getattr(Record, name) for name in RecordRow._fields)
+
+def utc(value: datetime | str) -> datetime:
+    """A stored instant as an aware UTC datetime (what :class:`storage.model_base.UTCDateTime` returns)."""
+    if isinstance(value, str):  # SQLite keeps UTC as naive ISO text
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_COLUMNS = tuple(
+    type_coerce(Record.updated_at, String) if name == "updated_raw" else getattr(Record, name)
+    for name in RecordRow._fields
+)
 
 
 class Since(NamedTuple):

@@ -12,12 +12,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
-
 from bot.domain.digest import KPI_DAYS, DigestData, DigestItem, ScopeChange
 from bot.domain.errors import N_
 from bot.domain.kpis import OnTime
-from bot.domain.workload import OVERLOAD_HOURS, OVERLOAD_ITEMS, Workload
+from bot.domain.workload import OVERLOAD_HOURS, OVERLOAD_ITEMS
 from bot.i18n import format_date, t
 from bot.labels import CHANGE_FIELDS, describe_change, kind_name, priority_name, status_name
 from bot.rendering import punctuation, render
@@ -105,22 +103,30 @@ def _scope_change(change: ScopeChange, locale: str, zone: ZoneInfo) -> dict[str,
     }
 
 
-def _workload_line(row: Workload, locale: str) -> str:
-    """One person's open work, as a line (built here for the reason :func:`_record_line` gives)."""
-    hours = f"{row.estimate_hours:g}"
-    work = t(
-        locale,
-        "tasks: %(tasks)s · issues: %(issues)s · estimated: %(hours)sh",
-        tasks=row.tasks,
-        issues=row.issues,
-        hours=hours,
-    )
-    mention = f"<@{row.user_id}>" if row.user_id else ""
-    line = f"• {mention}{punctuation(locale).colon}{work}"
-    if not row.overloaded:
-        return line
-    overloaded = t(locale, "overloaded")
-    return f"{line} · :warning: *{overloaded}*"
+def _workload(data: DigestData, locale: str) -> str:
+    """The workload section: a line per person with open work, busiest first, then the unassigned count and
+    what "overloaded" means when anybody is. Built in Python like the record lists (a line per person)."""
+    p = punctuation(locale)
+    work = t(locale, "tasks: %(tasks)s · issues: %(issues)s · estimated: %(hours)sh")
+    flag = f" · :warning: *{t(locale, 'overloaded')}*"
+    lines = [f"*{t(locale, 'Workload')}* — {t(locale, 'open tasks and issues per person')}"]
+    for row in data.workload:
+        mention = f"<@{row.user_id}>" if row.user_id else ""
+        figures = work % {"tasks": row.tasks, "issues": row.issues, "hours": f"{row.estimate_hours:g}"}
+        lines.append(f"• {mention}{p.colon}{figures}{flag if row.overloaded else ''}")
+    if not data.workload:
+        lines.append(t(locale, "Nobody has open tasks or issues assigned."))
+    if data.unassigned:
+        lines.append(t(locale, "Unassigned open tasks and issues: %(count)s", count=data.unassigned))
+    if any(w.overloaded for w in data.workload):
+        overloaded = t(
+            locale,
+            "Overloaded: more than %(hours)s estimated hours or more than %(items)s open tasks and issues.",
+            hours=f"{OVERLOAD_HOURS:g}",
+            items=OVERLOAD_ITEMS,
+        )
+        lines.append(f"_{overloaded}_")
+    return "\n".join(lines).strip()
 
 
 def kpi_context(data: DigestData, locale: str) -> dict[str, Any]:
@@ -228,19 +234,7 @@ def section_texts(data: DigestData) -> list[str]:
             },
         )
     )
-    texts.append(
-        render(
-            "digest_workload.j2",
-            locale,
-            digest={
-                "lines": [Markup(_workload_line(w, locale)) for w in data.workload],
-                "unassigned": data.unassigned,
-                "any_overloaded": any(w.overloaded for w in data.workload),
-                "overload_hours": f"{OVERLOAD_HOURS:g}",
-                "overload_items": OVERLOAD_ITEMS,
-            },
-        )
-    )
+    texts.append(_workload(data, locale))
     texts.append(render("digest_kpis.j2", locale, digest=kpi_context(data, locale)))
     if data.service_levels is not None:
         texts.append(service_level_text(data.service_levels, locale))
