@@ -18,8 +18,9 @@ finished since the earliest week asked about): plain rows, no ORM entities.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -39,8 +40,9 @@ _KIND_VALUES = frozenset(_KINDS)
 _OPEN = {kind: frozenset(LIFECYCLES[kind].open) for kind in KINDS}
 
 
-@dataclass(frozen=True)
-class CustomerItem:
+class CustomerItem(NamedTuple):
+    """One record as the report lists it (a named tuple: a weekly run lists tens of thousands)."""
+
     key: str
     seq: int
     kind: Kind
@@ -125,7 +127,7 @@ def _report(
         )  # fmt: skip
         if is_done:
             assert finished is not None
-            done.append(replace(item, done_on=finished.astimezone(zone).date()))
+            done.append(item._replace(done_on=finished.astimezone(zone).date()))
         if status == "in_progress":
             in_progress.append(item)
         if is_raised:

@@ -194,10 +194,14 @@ def satisfaction_history(
 
 
 def _item(row: RecordRow, days_overdue: int = 0) -> DigestItem:
-    return DigestItem(
+    # tuple.__new__ directly: half the cost of the named tuple's own constructor, for ~100 items a project.
+    return _new(DigestItem, (
         row.key, row.seq, _KINDS[row.kind], one_line(row.title), row.status, row.priority, row.assignee_id,
         row.due_date, row.created_at, row.closed_at, days_overdue,
-    )  # fmt: skip
+    ))  # fmt: skip
+
+
+_new = tuple.__new__
 
 
 def _by_kind_then_seq(item: DigestItem) -> tuple[int, int]:
