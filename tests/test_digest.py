@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from bot.domain.digest import weekly_digest
 from bot.domain.records import NewRecord, create_record
@@ -20,7 +20,7 @@ from bot.simulator import block_problems
 from bot.slack.digest_blocks import MAX_BLOCKS, split_text
 from storage import ledger
 from storage.models import Kind, Project, Record
-from tests.harness import TEAM, SlackHarness
+from tests.harness import TEAM, SlackHarness, statements
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -409,19 +409,11 @@ def test_dry_run_prints_the_digest_and_claims_nothing(data: SlackHarness) -> Non
 def test_dry_run_statements_grow_neither_with_records_nor_with_projects(data: SlackHarness) -> None:
     """The digest job (digests and customer reports) reads a chunk of projects per query: a week with
     ten times the records and six more projects costs the same statements."""
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
 
     def count() -> tuple[int, int]:
-        statements.clear()
-        event.listen(data.db.engine, "before_cursor_execute", seen)
-        try:
+        with statements(data.db) as seen:
             report = _runner(data, SLOT).dry_run([digest_job], JobContext(now=SLOT))
-        finally:
-            event.remove(data.db.engine, "before_cursor_execute", seen)
-        return len(statements), sum(line.startswith("--- digest:") for line in report.lines)
+        return len(seen), sum(line.startswith("--- digest:") for line in report.lines)
 
     alone, before = count()
     assert before == 1  # ACME's (BETA's slot, in UTC, is still to come)
@@ -449,4 +441,4 @@ def test_dry_run_statements_grow_neither_with_records_nor_with_projects(data: Sl
                 )  # fmt: skip
     many, digests = count()
     assert digests >= before + 6  # every new project's digest
-    assert many == alone, statements
+    assert many == alone
