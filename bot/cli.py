@@ -40,13 +40,13 @@ def _settings(need: Need) -> Settings:
 
 def _database(settings: Settings, *, migrate: bool = True, must_exist: bool = False, read_only: bool = False):  # type: ignore[no-untyped-def]
     """Open (and migrate) the store; ``must_exist`` for commands that only read: they never create one;
-    ``read_only`` (a dry run) migrates nothing either: it refuses a schema that is not at the head."""
+    ``read_only`` (a dry run) migrates nothing either: it refuses a schema behind the migrations."""
     from sqlalchemy.engine import make_url
 
     from storage.db import Database
+    from storage.schema_version import is_current
 
     shown = settings.database_url.split("@")[-1]
-    current = True
     url = make_url(settings.database_url)
     on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
     if must_exist and on_disk and not Path(str(url.database)).exists():
@@ -54,20 +54,15 @@ def _database(settings: Settings, *, migrate: bool = True, must_exist: bool = Fa
     try:
         db = Database(settings.database_url)
         db.ping()
-        if read_only:
-            from storage.schema_version import is_current
-
-            current = is_current(db)
-        elif migrate:
+        current = not read_only or is_current(db)
+        if migrate and not read_only:
             from storage import migrate as migrations  # Alembic: about a third of a second to import
 
             migrations.upgrade(db)
     except Exception as exc:
         _fail(f"cannot open the database ({shown}): {_reason(exc)}")
-    if read_only and not current:
-        _fail(
-            f"the database ({shown}) is not at the current schema; run `aftercare db upgrade` first", code=1
-        )
+    if not current:
+        _fail(f"the database ({shown}) is behind the migrations; run `aftercare db upgrade` first", code=1)
     return db
 
 
