@@ -162,6 +162,7 @@ def customer_reports(
     for chunk in chunks(due):
         ids = [project.id for project, _ in chunk]
         since = report_since(chunk)
+        since_u = since.astimezone(UTC)  # as the rows' instants are (cheaper to compare)
         if records is None:
             # Logged since: open or finished since anyway, or in no list (created at the slot or after).
             rows = fetch(session, ids, Since(created=since, closed=since, resolved=since))
@@ -175,6 +176,6 @@ def customer_reports(
         ):
             contacts.setdefault(project_id, set()).add(user_id)
         for project, slot in chunk:
-            mine = [r for r in rows.get(project.id, ()) if in_customer_report(r, _KIND_VALUES, since)]
+            mine = [r for r in rows.get(project.id, ()) if in_customer_report(r, _KIND_VALUES, since_u)]
             reports.append(_report(project, mine, frozenset(contacts.get(project.id, ())), slot))
     return reports

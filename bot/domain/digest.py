@@ -253,8 +253,9 @@ def _digest_chunk(
     if records is None:
         rows = fetch(session, ids, since)
     else:  # read with others' (wider) bounds: keep what this query would have brought back
+        closed, created = kpi_since.astimezone(UTC), earliest_week.astimezone(UTC)  # as the rows' (cheaper)
         rows = {
-            pid: [r for r in records.get(pid, ()) if in_digest(r, closed=kpi_since, created=earliest_week)]
+            pid: [r for r in records.get(pid, ()) if in_digest(r, closed=closed, created=created)]
             for pid in ids
         }
 
