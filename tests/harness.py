@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from slack_bolt import Ack, BoltContext
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.delivery.base import JobContext
 from bot.delivery.runner import Runner, RunReport, job_client_factory
@@ -411,3 +411,18 @@ def acked_before(harness: SlackHarness, method: str) -> Iterator[list[bool]]:
             fake.responders.pop(method, None)
         else:
             fake.responders[method] = previous
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The SQL statements ``db`` executes inside the block, in order."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

@@ -12,18 +12,18 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
-
 from bot.blocks.basics import Block, context, section, split_text
 from bot.blocks.kpi_text import decimal, duration, issue_satisfaction_text, on_time_text, score_text
 from bot.blocks.rendering import punctuation, render
 from bot.blocks.sla import service_level_text
 from bot.domain.digest import KPI_DAYS, DigestData, DigestItem, ScopeChange
+from bot.domain.errors import N_
 from bot.domain.kpis import OnTime
-from bot.domain.workload import OVERLOAD_HOURS, OVERLOAD_ITEMS, Workload
+from bot.domain.workload import OVERLOAD_HOURS, OVERLOAD_ITEMS
 from bot.i18n import format_date, t
 from bot.i18n.labels import CHANGE_FIELDS, describe_change, kind_name, priority_name, status_name
 from bot.slack.text import escape
+from storage.models import Kind
 
 MAX_BLOCKS = 50
 # Readable messages: a part holds about this many characters of text before the next one starts.
@@ -63,6 +63,17 @@ def _base(data: DigestData) -> dict[str, Any]:
     return {"key": data.project.key, "name": data.project.name, **_week(data)}
 
 
+@lru_cache(maxsize=64)
+def _kind_label(kind: Kind, locale: str) -> str:
+    """A kind as a list line shows it (translated, escaped): four values on every line of a thousand digests."""
+    return escape(kind_name(kind, locale))
+
+
+@lru_cache(maxsize=64)
+def _priority_label(priority: str, locale: str) -> str:
+    return escape(priority_name(priority, locale))
+
+
 def _record_line(mode: str, item: DigestItem, locale: str, zone: ZoneInfo) -> str:
     """One record of a list, as a line of Slack text (user text escaped).
 
@@ -71,10 +82,10 @@ def _record_line(mode: str, item: DigestItem, locale: str, zone: ZoneInfo) -> st
     """
     pieces = [
         f"• *{escape(item.key)}* {escape(_short(item.title, MAX_TITLE))}",
-        escape(kind_name(item.kind, locale)),
+        _kind_label(item.kind, locale),
     ]
     if mode == "new":
-        pieces.append(escape(priority_name(item.priority, locale)))
+        pieces.append(_priority_label(item.priority, locale))
     if item.assignee_id:
         pieces.append(f"<@{item.assignee_id}>")
     if mode in ("done", "delivered") and item.closed_at:
@@ -104,22 +115,30 @@ def _scope_change(change: ScopeChange, locale: str, zone: ZoneInfo) -> dict[str,
     }
 
 
-def _workload_line(row: Workload, locale: str) -> str:
-    """One person's open work, as a line (built here for the reason :func:`_record_line` gives)."""
-    hours = f"{row.estimate_hours:g}"
-    work = t(
-        locale,
-        "tasks: %(tasks)s · issues: %(issues)s · estimated: %(hours)sh",
-        tasks=row.tasks,
-        issues=row.issues,
-        hours=hours,
-    )
-    mention = f"<@{row.user_id}>" if row.user_id else ""
-    line = f"• {mention}{punctuation(locale).colon}{work}"
-    if not row.overloaded:
-        return line
-    overloaded = t(locale, "overloaded")
-    return f"{line} · :warning: *{overloaded}*"
+def _workload(data: DigestData, locale: str) -> str:
+    """The workload section: a line per person with open work, busiest first, then the unassigned count and
+    what "overloaded" means when anybody is. Built in Python like the record lists (a line per person)."""
+    p = punctuation(locale)
+    work = t(locale, "tasks: %(tasks)s · issues: %(issues)s · estimated: %(hours)sh")
+    flag = f" · :warning: *{t(locale, 'overloaded')}*"
+    lines = [f"*{t(locale, 'Workload')}* — {t(locale, 'open tasks and issues per person')}"]
+    for row in data.workload:
+        mention = f"<@{row.user_id}>" if row.user_id else ""
+        figures = work % {"tasks": row.tasks, "issues": row.issues, "hours": f"{row.estimate_hours:g}"}
+        lines.append(f"• {mention}{p.colon}{figures}{flag if row.overloaded else ''}")
+    if not data.workload:
+        lines.append(t(locale, "Nobody has open tasks or issues assigned."))
+    if data.unassigned:
+        lines.append(t(locale, "Unassigned open tasks and issues: %(count)s", count=data.unassigned))
+    if any(w.overloaded for w in data.workload):
+        overloaded = t(
+            locale,
+            "Overloaded: more than %(hours)s estimated hours or more than %(items)s open tasks and issues.",
+            hours=f"{OVERLOAD_HOURS:g}",
+            items=OVERLOAD_ITEMS,
+        )
+        lines.append(f"_{overloaded}_")
+    return "\n".join(lines).strip()
 
 
 def kpi_context(data: DigestData, locale: str) -> dict[str, Any]:
@@ -136,18 +155,28 @@ def kpi_context(data: DigestData, locale: str) -> dict[str, Any]:
     }
 
 
+# Each list's heading (the overdue one is a warning).
+_HEADINGS = {
+    "done": N_("Done this week"),
+    "delivered": N_("Delivered this week"),
+    "in_progress": N_("In progress"),
+    "new": N_("New requirements and issues"),
+    "overdue": N_("Overdue"),
+}
+
+
 def _records(mode: str, items: tuple[DigestItem, ...], locale: str, zone: ZoneInfo) -> str:
-    shown = items[:MAX_LIST]
-    return render(
-        "digest_records.j2",
-        locale,
-        digest={
-            "mode": mode,
-            "count": len(items),
-            "lines": [Markup(_record_line(mode, i, locale, zone)) for i in shown],
-            "more": len(items) - len(shown),
-        },
-    )
+    """A list of records: its heading with the count, a line per record (at most :data:`MAX_LIST`), the
+    rest counted. Built in Python like its lines (:func:`_record_line`): the digest's most frequent text."""
+    p = punctuation(locale)
+    heading = t(locale, _HEADINGS[mode])
+    if mode == "overdue":
+        heading = f":warning: {heading}"
+    lines = [f"*{heading}*{p.open}{len(items)}{p.close}"]
+    lines += [_record_line(mode, i, locale, zone) for i in items[:MAX_LIST]]
+    if len(items) > MAX_LIST:
+        lines.append(t(locale, "…and %(count)s more.", count=len(items) - MAX_LIST))
+    return "\n".join(lines).strip()
 
 
 def section_texts(data: DigestData) -> list[str]:
@@ -217,19 +246,7 @@ def section_texts(data: DigestData) -> list[str]:
             },
         )
     )
-    texts.append(
-        render(
-            "digest_workload.j2",
-            locale,
-            digest={
-                "lines": [Markup(_workload_line(w, locale)) for w in data.workload],
-                "unassigned": data.unassigned,
-                "any_overloaded": any(w.overloaded for w in data.workload),
-                "overload_hours": f"{OVERLOAD_HOURS:g}",
-                "overload_items": OVERLOAD_ITEMS,
-            },
-        )
-    )
+    texts.append(_workload(data, locale))
     texts.append(render("digest_kpis.j2", locale, digest=kpi_context(data, locale)))
     if data.service_levels is not None:
         texts.append(service_level_text(data.service_levels, locale))

@@ -18,30 +18,31 @@ finished since the earliest week asked about): plain rows, no ORM entities.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.record_rows import RecordRow, Since, fetch, in_customer_report
 from bot.domain.resolution import RESOLVED
-from bot.domain.rows import Row
-from bot.domain.status import open_condition
+from bot.domain.rows import chunks
 from bot.domain.statuses import LIFECYCLES
-from storage.models import Kind, MemberRole, Project, ProjectMember, Record
+from storage.models import Kind, MemberRole, Project, ProjectMember
 
 WEEK = timedelta(days=7)
 # The kinds a customer hears about (risks are internal).
 KINDS = (Kind.REQUIREMENT, Kind.TASK, Kind.ISSUE)
 _KINDS = {kind.value: kind for kind in KINDS}
+_KIND_VALUES = frozenset(_KINDS)
 _OPEN = {kind: frozenset(LIFECYCLES[kind].open) for kind in KINDS}
-# Projects per query (keeps IN lists well under every backend's parameter limit).
-CHUNK = 400
 
 
-@dataclass(frozen=True)
-class CustomerItem:
+class CustomerItem(NamedTuple):
+    """One record as the report lists it (a named tuple: a weekly run lists tens of thousands)."""
+
     key: str
     seq: int
     kind: Kind
@@ -71,25 +72,7 @@ class CustomerReport:
         return not (self.done or self.in_progress or self.customer_issues or self.due_next_week)
 
 
-# What the report reads of a record.
-_COLUMNS = (
-    Record.project_id,
-    Record.key,
-    Record.seq,
-    Record.kind,
-    Record.title,
-    Record.status,
-    Record.due_date,
-    Record.created_at,
-    Record.updated_at,  # a resolved issue without resolved_at: when it was resolved (it is open)
-    Record.closed_at,
-    Record.resolved_at,
-    Record.requester_external,
-    Record.requester_id,
-)
-
-
-def _when_done(record: Row, kind: Kind) -> datetime | None:
+def _when_done(record: RecordRow, kind: Kind) -> datetime | None:
     """When the record was done or delivered (None: it is not)."""
     if kind is Kind.REQUIREMENT:
         return record.closed_at if record.status == "delivered" else None
@@ -107,7 +90,7 @@ def _order(item: CustomerItem) -> tuple[date, int]:
 
 
 def _report(
-    project: Project, records: Sequence[Row], contacts: frozenset[str], slot: datetime
+    project: Project, records: Sequence[RecordRow], contacts: frozenset[str], slot: datetime
 ) -> CustomerReport:
     zone = ZoneInfo(project.timezone)
     start = slot - WEEK
@@ -117,14 +100,17 @@ def _report(
     in_progress: list[CustomerItem] = []
     raised: list[CustomerItem] = []
     due: list[CustomerItem] = []
+    # The week's bounds in UTC, as the rows' instants are (comparisons within one time zone are cheaper).
+    start_u, slot_u = start.astimezone(UTC), slot.astimezone(UTC)
     for record in records:  # in ``seq`` order (the query's)
         kind = _KINDS.get(record.kind)
-        if kind is None or record.created_at >= slot:
+        if kind is None or record.created_at >= slot_u:
             continue
         status = record.status
         is_open = status in _OPEN[kind]
-        finished = _when_done(record, kind)
-        is_done = finished is not None and start <= finished < slot
+        # Only a record that is not open, or a resolved issue, can be done (see :func:`_when_done`).
+        finished = _when_done(record, kind) if not is_open or status == RESOLVED else None
+        is_done = finished is not None and start_u <= finished < slot_u
         is_raised = (
             kind is Kind.ISSUE
             and is_open
@@ -141,7 +127,7 @@ def _report(
         )  # fmt: skip
         if is_done:
             assert finished is not None
-            done.append(replace(item, done_on=finished.astimezone(zone).date()))
+            done.append(item._replace(done_on=finished.astimezone(zone).date()))
         if status == "in_progress":
             in_progress.append(item)
         if is_raised:
@@ -157,30 +143,31 @@ def _report(
     )  # fmt: skip
 
 
-def customer_reports(session: Session, due: Sequence[tuple[Project, datetime]]) -> list[CustomerReport]:
-    """The customer report of each ``(project, slot)``, as things stood at the slot's week."""
+def report_since(due: Sequence[tuple[Project, datetime]]) -> datetime:
+    """Finished before this (the earliest week asked about): in none of the reports of ``due``."""
+    return min(slot for _, slot in due) - WEEK
+
+
+def customer_reports(
+    session: Session,
+    due: Sequence[tuple[Project, datetime]],
+    records: dict[int, list[RecordRow]] | None = None,
+) -> list[CustomerReport]:
+    """The customer report of each ``(project, slot)``, as things stood at the slot's week.
+
+    ``records``: the projects' rows already read (:func:`bot.domain.record_rows.fetch`, bounds at least
+    as wide as :func:`report_since`); otherwise they are read here, a chunk of projects per query.
+    """
     reports: list[CustomerReport] = []
-    for start in range(0, len(due), CHUNK):
-        chunk = due[start : start + CHUNK]
+    for chunk in chunks(due):
         ids = [project.id for project, _ in chunk]
-        # Finished before the earliest week asked about: in none of these reports (see :func:`_when_done`).
-        since = min(slot for _, slot in chunk) - WEEK
-        records: dict[int, list[Row]] = {}
-        for record in session.execute(
-            select(*_COLUMNS)
-            .where(
-                Record.project_id.in_(ids),
-                Record.kind.in_([k.value for k in KINDS]),
-                Record.deleted_at.is_(None),
-                or_(
-                    open_condition(KINDS),
-                    Record.closed_at >= since,
-                    Record.resolved_at >= since,
-                ),
-            )
-            .order_by(Record.project_id, Record.seq)
-        ):
-            records.setdefault(record.project_id, []).append(record)
+        since = report_since(chunk)
+        since_u = since.astimezone(UTC)  # as the rows' instants are (cheaper to compare)
+        if records is None:
+            # Logged since: open or finished since anyway, or in no list (created at the slot or after).
+            rows = fetch(session, ids, Since(created=since, closed=since, resolved=since))
+        else:
+            rows = records
         contacts: dict[int, set[str]] = {}
         for project_id, user_id in session.execute(
             select(ProjectMember.project_id, ProjectMember.user_id).where(
@@ -189,7 +176,6 @@ def customer_reports(session: Session, due: Sequence[tuple[Project, datetime]]) 
         ):
             contacts.setdefault(project_id, set()).add(user_id)
         for project, slot in chunk:
-            reports.append(
-                _report(project, records.get(project.id, []), frozenset(contacts.get(project.id, ())), slot)
-            )
+            mine = [r for r in rows.get(project.id, ()) if in_customer_report(r, _KIND_VALUES, since_u)]
+            reports.append(_report(project, mine, frozenset(contacts.get(project.id, ())), slot))
     return reports

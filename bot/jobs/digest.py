@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
@@ -24,7 +24,7 @@ from bot.blocks.digest import digest_parts, preview_messages
 from bot.delivery.base import DeliveryKind, JobContext, Outgoing
 from bot.delivery.charts import chart_spec
 from bot.delivery.slots import is_due, iso_week, latest_weekly_slot, local_at, parse_hhmm
-from bot.domain.digest import weekly_digest, weekly_digests
+from bot.domain.digest import DigestData, weekly_digest, weekly_digests
 from bot.domain.errors import N_, UserError
 from bot.domain.people import get_person
 from bot.domain.rows import CHUNK, chunks
@@ -141,8 +141,8 @@ def replay(claimed: list[Claimed], *, team_id: str, kind: str, project_id: int) 
     ]
 
 
-def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
-    """Every digest message due at ``ctx.now`` and not claimed yet."""
+def due_projects(session: Session, ctx: JobContext) -> list[tuple[Project, datetime]]:
+    """The active projects whose digest slot is due at ``ctx.now``, with that slot."""
     due: list[tuple[Project, datetime]] = []
     for project in active_projects(session, ctx):
         try:
@@ -154,41 +154,59 @@ def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
             continue  # its week is all from before the project existed: nothing to report
         if is_due(slot, ctx.now, DIGEST_GRACE):
             due.append((project, slot))
+    return due
+
+
+def pending(
+    session: Session, due: Sequence[tuple[Project, datetime]]
+) -> tuple[list[Outgoing], list[tuple[Project, datetime]]]:
+    """Of the digests ``due`` (:func:`due_projects`): those already claimed, planned again from the
+    ledger, and the projects (with their slots) whose digest is still to be built."""
     claimed = claimed_reports(session, [base_key(KIND, p.team_id, p.key, slot) for p, slot in due])
     outgoing: list[Outgoing] = []
     for project, slot in due:
         done = claimed.get(base_key(KIND, project.team_id, project.key, slot))
         if done:
             outgoing += replay(done, team_id=project.team_id, kind=KIND, project_id=project.id)
-    due = [(p, slot) for p, slot in due if base_key(KIND, p.team_id, p.key, slot) not in claimed]
+    return outgoing, [(p, slot) for p, slot in due if base_key(KIND, p.team_id, p.key, slot) not in claimed]
+
+
+def messages(data: DigestData) -> list[Outgoing]:
+    """One project's digest as the messages to send (none when building it fails)."""
+    view = data.project
+    try:
+        parts = digest_parts(data)
+    except Exception:
+        # One project's broken digest must not hold back everybody else's.
+        log.exception("building the digest of %s:%s failed", view.team_id, view.key)
+        return []
+    base = base_key(KIND, view.team_id, view.key, data.slot)
+    chart = (
+        chart_spec(data.chart, locale=view.locale, filename=f"{view.key}-{iso_week(data.slot)}.png")
+        if data.chart is not None and not data.quiet
+        else None
+    )
+    return [
+        Outgoing(
+            key=f"{base}:{number}",
+            team_id=view.team_id,
+            kind=KIND,
+            text=text,
+            blocks=blocks,
+            report_project_id=view.id,
+            project_id=view.id,
+            chart=chart if number == 1 else None,
+        )
+        for number, (text, blocks) in enumerate(parts, start=1)
+    ]
+
+
+def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
+    """Every digest message due at ``ctx.now`` and not claimed yet."""
+    outgoing, due = pending(session, due_projects(session, ctx))
     # A chunk of projects at a time: only one chunk's digest data is held while its messages are built.
     for data in (d for chunk in chunks(due) for d in weekly_digests(session, chunk, now=ctx.now)):
-        view = data.project
-        try:
-            parts = digest_parts(data)
-        except Exception:
-            # One project's broken digest must not hold back everybody else's.
-            log.exception("building the digest of %s:%s failed", view.team_id, view.key)
-            continue
-        base = base_key(KIND, view.team_id, view.key, data.slot)
-        chart = (
-            chart_spec(data.chart, locale=view.locale, filename=f"{view.key}-{iso_week(data.slot)}.png")
-            if data.chart is not None and not data.quiet
-            else None
-        )
-        for number, (text, blocks) in enumerate(parts, start=1):
-            outgoing.append(
-                Outgoing(
-                    key=f"{base}:{number}",
-                    team_id=view.team_id,
-                    kind=KIND,
-                    text=text,
-                    blocks=blocks,
-                    report_project_id=view.id,
-                    project_id=view.id,
-                    chart=chart if number == 1 else None,
-                )
-            )
+        outgoing += messages(data)
     return outgoing
 
 

@@ -38,12 +38,13 @@ def _settings(need: Need) -> Settings:
     return settings
 
 
-def _database(settings: Settings, *, migrate: bool = True, must_exist: bool = False):  # type: ignore[no-untyped-def]
-    """Open (and migrate) the store; ``must_exist`` for commands that only read: they never create one."""
+def _database(settings: Settings, *, migrate: bool = True, must_exist: bool = False, read_only: bool = False):  # type: ignore[no-untyped-def]
+    """Open (and migrate) the store; ``must_exist`` for commands that only read: they never create one;
+    ``read_only`` (a dry run) migrates nothing either: it refuses a schema behind the migrations."""
     from sqlalchemy.engine import make_url
 
-    from storage import migrate as migrations
     from storage.db import Database
+    from storage.schema_version import is_current
 
     shown = settings.database_url.split("@")[-1]
     url = make_url(settings.database_url)
@@ -53,10 +54,15 @@ def _database(settings: Settings, *, migrate: bool = True, must_exist: bool = Fa
     try:
         db = Database(settings.database_url)
         db.ping()
-        if migrate:
+        current = not read_only or is_current(db)
+        if migrate and not read_only:
+            from storage import migrate as migrations  # Alembic: about a third of a second to import
+
             migrations.upgrade(db)
     except Exception as exc:
         _fail(f"cannot open the database ({shown}): {_reason(exc)}")
+    if not current:
+        _fail(f"the database ({shown}) is behind the migrations; run `aftercare db upgrade` first", code=1)
     return db
 
 
@@ -70,11 +76,11 @@ def _reason(exc: Exception) -> str:
     return re.sub(r"^\([\w.]+\)\s*", "", reason)
 
 
-def _services(need: Need, *, must_exist: bool = False):  # type: ignore[no-untyped-def]
+def _services(need: Need, *, must_exist: bool = False, read_only: bool = False):  # type: ignore[no-untyped-def]
     from bot.slack.services import Services
 
     settings = _settings(need)
-    return Services(settings=settings, db=_database(settings, must_exist=must_exist))
+    return Services(settings=settings, db=_database(settings, must_exist=must_exist, read_only=read_only))
 
 
 def _app(services, **kwargs):  # type: ignore[no-untyped-def]
@@ -206,7 +212,9 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     from bot.jobs import JOBS
 
     now = _parse_now(args.now)
-    services = _services(Need.NOTHING if args.dry_run else Need.API, must_exist=args.dry_run)
+    services = _services(
+        Need.NOTHING if args.dry_run else Need.API, must_exist=args.dry_run, read_only=args.dry_run
+    )
     job = JOBS[args.name]
     planner = job.load()
     if planner is None:

@@ -137,3 +137,17 @@ def test_several_processes_at_the_same_instant_post_once_postgresql(
 ) -> None:
     with scratch_postgres("aftercare_jobs_test") as url:
         _three_at_once(tmp_path, fake_slack, url)
+
+
+def test_a_dry_run_refuses_a_database_behind_the_migrations_and_migrates_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db = Database(url)
+    migrate.upgrade(db, "0009")
+    db.dispose()
+    result = run(["jobs", "run", "digest", "--now", NOW, "--dry-run"], tmp_path, DATABASE_URL=url)
+    assert result.returncode == 1, output(result)
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "aftercare db upgrade" in result.stderr, output(result)
+    db = Database(url)
+    assert migrate.current_revision(db) == "0009"
+    db.dispose()

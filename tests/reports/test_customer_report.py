@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from bot.delivery.base import JobContext
 from bot.delivery.runner import Runner
@@ -21,7 +21,7 @@ from bot.jobs.customer_report import digest_job
 from bot.slack import limits
 from storage.db import Database
 from storage.models import Kind, MemberRole, Project, ProjectMember, Record
-from tests.harness import HARNESS_NOW, TEAM, SlackHarness, job_runner
+from tests.harness import HARNESS_NOW, TEAM, SlackHarness, job_runner, statements
 from tests.i18n.test_i18n import mixed_punctuation
 
 SLOT = HARNESS_NOW  # Monday 09:00 UTC: ACME's digest slot
@@ -246,19 +246,11 @@ def test_dry_run_prints_the_customer_report(week: SlackHarness) -> None:
 
 def test_dry_run_statements_do_not_grow_with_projects(week: SlackHarness) -> None:
     """Each customer post's audience is read with everybody else's: no statement per project."""
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
 
     def count() -> tuple[int, int]:
-        statements.clear()
-        event.listen(week.db.engine, "before_cursor_execute", seen)
-        try:
+        with statements(week.db) as seen:
             report = _runner(week).dry_run([digest_job], JobContext(now=SLOT))
-        finally:
-            event.remove(week.db.engine, "before_cursor_execute", seen)
-        return len(statements), sum(line.startswith("--- customer_report:") for line in report.lines)
+        return len(seen), sum(line.startswith("--- customer_report:") for line in report.lines)
 
     alone, reports = count()
     assert reports == 1
@@ -280,4 +272,4 @@ def test_dry_run_statements_do_not_grow_with_projects(week: SlackHarness) -> Non
             )  # fmt: skip
     many, reports = count()
     assert reports == 7
-    assert many == alone, statements
+    assert many == alone

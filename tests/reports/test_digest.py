@@ -17,9 +17,10 @@ from bot.demo.simulator import block_problems
 from bot.domain.digest import weekly_digest
 from bot.domain.records import NewRecord, create_record
 from bot.jobs import digest
+from bot.jobs.customer_report import digest_job
 from storage import ledger
 from storage.models import Kind, Project, Record
-from tests.harness import TEAM, SlackHarness, job_runner
+from tests.harness import TEAM, SlackHarness, job_runner, statements
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -395,3 +396,41 @@ def test_dry_run_prints_the_digest_and_claims_nothing(data: SlackHarness) -> Non
     assert report.planned == 1 and "*Weekly digest · ACME*" in report.lines[0]
     with data.db.read() as session:
         assert ledger.statuses(session, keys=["digest:T0001:ACME:2026-W46:1"]) == {}
+
+
+def test_dry_run_statements_grow_neither_with_records_nor_with_projects(data: SlackHarness) -> None:
+    """The digest job (digests and customer reports) reads a chunk of projects per query: a week with
+    ten times the records and six more projects costs the same statements."""
+
+    def count() -> tuple[int, int]:
+        with statements(data.db) as seen:
+            report = job_runner(data, SLOT).dry_run([digest_job], JobContext(now=SLOT))
+        return len(seen), sum(line.startswith("--- digest:") for line in report.lines)
+
+    alone, before = count()
+    assert before == 1  # ACME's (BETA's slot, in UTC, is still to come)
+    created = at(2026, 9, 1)
+    kinds = (Kind.TASK, Kind.ISSUE, Kind.REQUIREMENT, Kind.RISK)
+    statuses = {Kind.TASK: "in_progress", Kind.ISSUE: "open", Kind.REQUIREMENT: "accepted", Kind.RISK: "open"}
+    with data.db.write() as session:
+        for n in range(6):
+            project = Project(
+                team_id=TEAM, key=f"P{n}", name=f"Project {n}", channel_id=f"CP{n}", status="active",
+                timezone="Asia/Shanghai", locale="en", created_by="UALICE", created_at=created, last_seq=40,
+            )  # fmt: skip
+            session.add(project)
+            session.flush()
+            for seq in range(1, 41):
+                kind = kinds[seq % 4]
+                session.add(
+                    Record(
+                        team_id=TEAM, project_id=project.id, kind=kind, seq=seq, key=f"P{n}-{seq}",
+                        title=f"Item {seq}", description="", status=statuses[kind], priority="medium",
+                        assignee_id=f"U{seq % 7}", due_date=date(2026, 11, seq % 28 + 1), created_by="UALICE",
+                        created_at=SLOT - timedelta(days=seq % 10), updated_at=SLOT - timedelta(days=1),
+                        version=1,
+                    )
+                )  # fmt: skip
+    many, digests = count()
+    assert digests >= before + 6  # every new project's digest
+    assert many == alone
