@@ -14,6 +14,7 @@ from bot.features import record_steps as steps
 from bot.features.record_cards import open_edit_form
 from bot.i18n import t
 from bot.slack import ids
+from bot.slack.payloads import Pressed
 
 
 def _value(action: dict[str, Any]) -> dict[str, Any]:
@@ -36,11 +37,9 @@ def on_card_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -
             trigger_id=str(body.get("trigger_id", "")),
         )  # fmt: skip
         return
-    container = body.get("container") or {}
     change = steps.press_card_button(
-        services, gateway, team_id=click.team_id, user_id=click.user_id, action_id=action["action_id"],
-        value=value, container=container, respond=click.respond,
-    )  # fmt: skip
+        services, gateway, Pressed(click.team_id, click.user_id, action["action_id"], value, body, click.respond)
+    )
     if change.stale:
         click.tell(
             t(click.locale, "%(key)s had changed since this card was drawn: here is how it stands now.",

@@ -16,6 +16,7 @@ from bot.domain.errors import N_, UserError
 from bot.features import review_steps as steps
 from bot.i18n import t
 from bot.slack import ids
+from bot.slack.payloads import Pressed
 
 
 def _value(action: dict[str, Any]) -> dict[str, Any]:
@@ -35,9 +36,10 @@ def _value(action: dict[str, Any]) -> dict[str, Any]:
 def on_review_action(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
     value = _value(action)
     change = steps.press_review_button(
-        click.services, click.gateway, team_id=click.team_id, user_id=click.user_id,
-        action_id=str(action["action_id"]), value=value, body=body, respond=click.respond,
-    )  # fmt: skip
+        click.services,
+        click.gateway,
+        Pressed(click.team_id, click.user_id, str(action["action_id"]), value, body, click.respond),
+    )
     if change.stale:
         click.tell(
             t(click.locale, "%(key)s had changed since this review was drawn: here is how it stands now.",

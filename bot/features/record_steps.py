@@ -7,7 +7,6 @@ Once the channel's project is known, an error raised inside is noted with its la
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from bot.features.home import refresh_homes
 from bot.features.record_cards import after_change, post_record_card, redraw_clicked
 from bot.slack import ids
 from bot.slack.gateway import SlackGateway
+from bot.slack.payloads import Pressed
 from bot.slack.services import Services
 from bot.slack.text import decode_slack_text
 from storage.models import Kind
@@ -237,24 +237,16 @@ def card_button(
     return lifecycle.change_once(services.db, team_id=team_id, key=key, apply=apply)
 
 
-def press_card_button(
-    services: Services,
-    gateway: SlackGateway,
-    *,
-    team_id: str,
-    user_id: str,
-    action_id: str,
-    value: dict[str, Any],
-    container: dict[str, Any],
-    respond: Callable[..., Any],
-) -> lifecycle.Change:
+def press_card_button(services: Services, gateway: SlackGateway, pressed: Pressed) -> lifecycle.Change:
     """A card button pressed: the move made once, what follows it, and the clicked message redrawn; a stale
     button in App Home redraws the clicker's dashboard from current data."""
-    change = card_button(services, team_id=team_id, user_id=user_id, action_id=action_id, value=value)
-    after_change(services, gateway, change, actor=user_id)
-    redraw_clicked(services, gateway, change, container, respond)
-    if change.stale and container.get("type") == "view":
-        refresh_homes(services, gateway.client, team_id, [user_id])
+    change = card_button(
+        services, team_id=pressed.team_id, user_id=pressed.user_id, action_id=pressed.action_id, value=pressed.value
+    )
+    after_change(services, gateway, change, actor=pressed.user_id)
+    redraw_clicked(services, gateway, change, pressed.container, pressed.respond)
+    if change.stale and pressed.container.get("type") == "view":
+        refresh_homes(services, gateway.client, pressed.team_id, [pressed.user_id])
     return change
 
 

@@ -3,7 +3,6 @@ its own transaction, and the review it sits in read again to be redrawn."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from bot.domain.views import RecordView
 from bot.features.record_cards import after_change
 from bot.slack import ids
 from bot.slack.gateway import SlackGateway
+from bot.slack.payloads import Pressed
 from bot.slack.services import Services
 from storage.models import Kind
 
@@ -97,19 +97,11 @@ def redraw_review(
         gateway.update(channel=str(channel), ts=str(ts), text=text, blocks=blocks)
 
 
-def press_review_button(
-    services: Services,
-    gateway: SlackGateway,
-    *,
-    team_id: str,
-    user_id: str,
-    action_id: str,
-    value: dict[str, Any],
-    body: dict[str, Any],
-    respond: Callable[..., Any],
-) -> lifecycle.Change:
+def press_review_button(services: Services, gateway: SlackGateway, pressed: Pressed) -> lifecycle.Change:
     """A risk-review button: the risk changed once, what follows it, and the review message rebuilt in place."""
-    change = apply_button(services, team_id=team_id, user_id=user_id, action_id=action_id, value=value)
-    after_change(services, gateway, change, actor=user_id)
-    redraw_review(services, gateway, body, respond, change)
+    change = apply_button(
+        services, team_id=pressed.team_id, user_id=pressed.user_id, action_id=pressed.action_id, value=pressed.value
+    )
+    after_change(services, gateway, change, actor=pressed.user_id)
+    redraw_review(services, gateway, pressed.body, pressed.respond, change)
     return change

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.customer_settings import CUSTOMER_COLUMNS
 from storage import queries
 from storage.models import (
     Document,
@@ -42,15 +43,7 @@ PROJECT_SETTINGS = (
     "survey_pulse_days",
     "survey_open_days",
     "survey_include_team",
-    # Customers and service levels.
-    "intake",
-    "intake_emoji",
-    "thread_updates",
-    "customer_report",
-    "issue_csat",
-    "business_hours",
-    "holidays",
-    "sla",
+    *CUSTOMER_COLUMNS,  # customers and service levels
     "removed_contacts",
 )
 # The service-level fields of an issue (stored as they happened, never recomputed at export).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.domain.customer_settings import CUSTOMER_COLUMNS
 from storage.models import Kind
 
 # Slash commands.
@@ -105,15 +106,7 @@ SETTINGS_FIELDS = (
     "survey_pulse_days",
     "survey_open_days",
     "survey_include_team",
-    # Customers and service levels.
-    "intake",
-    "intake_emoji",
-    "thread_updates",
-    "customer_report",
-    "issue_csat",
-    "business_hours",
-    "holidays",
-    "sla",
+    *CUSTOMER_COLUMNS,  # customers and service levels
 )
 
 # Buttons on record cards (and on App Home). Values are JSON: {"key": "ACME-1", "v": <version>, ...}.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -121,3 +123,22 @@ def metadata_of(view: dict[str, Any]) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """A button pressed on a message, as a feature's step needs it: who, in which workspace, which button with
+    which value, the request's body (the message and its container), and Bolt's ``respond`` for an
+    ephemeral message."""
+
+    team_id: str
+    user_id: str
+    action_id: str
+    value: dict[str, Any]
+    body: dict[str, Any]
+    respond: Callable[..., Any]
+
+    @property
+    def container(self) -> dict[str, Any]:
+        container = self.body.get("container")
+        return container if isinstance(container, dict) else {}
