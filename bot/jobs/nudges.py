@@ -12,6 +12,12 @@ two schedulers — never sends twice.
   limit goes to each owner once per due date; the ledger runs ``on_claim`` in the
   claim's transaction, which remembers the due date it was escalated for
   (``escalation:<team>:<project>:<owner>:<project's local date>``).
+- Not chunked (planned whole by every scheduler replica, the ledger keeping each send single): a
+  person's daily nudge gathers their overdue items of *every* project under one key
+  (``nudge:<team>:<user>:<date>``). Planned a chunk of projects at a time, the first chunk to claim that
+  key would send a partial list and the other chunks' items would never reach the person; a key per chunk
+  instead would split one DM into several and change the keys. The escalations (per project) come from
+  the same read of overdue work, so they stay with it.
 """
 
 from __future__ import annotations
