@@ -101,6 +101,14 @@ def _record(
     create_record(session, team_id=TEAM, project_id=project_id, user_id="UALICE", new=new, now=now)
 
 
+def _job_over_the_portfolio(slack: SlackHarness, job: str) -> tuple[list[int], Planner]:
+    """The portfolio's project ids, and the job's planner."""
+    project_ids = _portfolio(slack)
+    plan = JOBS[job].load()
+    assert plan is not None
+    return project_ids, plan
+
+
 def _by_key(items: list[Outgoing]) -> list[Outgoing]:
     return sorted(items, key=lambda item: item.key)
 
@@ -118,9 +126,7 @@ def test_the_chunked_jobs_are_the_ones_planned_per_project() -> None:
 @pytest.mark.usefixtures("one_project_a_chunk")
 @pytest.mark.parametrize("job", CHUNKED_JOBS)
 def test_a_job_planned_chunk_by_chunk_plans_what_it_plans_whole(slack: SlackHarness, job: str) -> None:
-    project_ids = _portfolio(slack)
-    plan = JOBS[job].load()
-    assert plan is not None
+    project_ids, plan = _job_over_the_portfolio(slack, job)
     chunks = planning.PlanningTurns(slack.services, job).chunks()
     assert [chunk.projects for chunk in chunks] == [(i, i) for i in project_ids]  # the closed ones too
     with slack.db.read() as session:
@@ -161,9 +167,7 @@ def _watched(
 @pytest.mark.usefixtures("one_project_a_chunk")
 @pytest.mark.parametrize("job", CHUNKED_JOBS)
 def test_two_replicas_split_a_jobs_chunks_and_send_each_message_once(slack: SlackHarness, job: str) -> None:
-    project_ids = _portfolio(slack)
-    plan = JOBS[job].load()
-    assert plan is not None
+    project_ids, plan = _job_over_the_portfolio(slack, job)
     with slack.db.read() as session:
         expected = sorted(item.key for item in plan(session, JobContext(now=NOW)))
     clock = slack.use_clock(Clock(NOW))
