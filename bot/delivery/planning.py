@@ -1,8 +1,7 @@
 """Planning turns: scheduler replicas split a job's planning, a chunk of projects each.
 
 A job whose planner reads only the projects in ``ctx.projects`` (:attr:`bot.delivery.base.JobContext.projects`;
-every job marked ``chunked`` in :data:`bot.jobs.JOBS`: the digest, the risk review, service levels, surveys,
-nudges)
+every job marked ``chunked`` in :data:`bot.jobs.JOBS`: the digest, the risk review, service levels, surveys)
 is planned a chunk of projects at a time — chunk ``n`` holds the project ids
 ``n * PLAN_CHUNK + 1 … (n + 1) * PLAN_CHUNK``, the same chunks in every process. Before planning a
 chunk, a replica takes its *planning turn*: a row of ``api_budgets`` (``plan:<job>:<n>``, for every

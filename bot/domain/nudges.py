@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot.domain.records import project_today
 from bot.domain.statuses import LIFECYCLES, Verb
@@ -123,35 +123,16 @@ def _project_filter(team_id: str | None, project_key: str | None) -> list[Column
     return conditions
 
 
-def _in_chunk_or_assigned_there(
-    chunk: tuple[int, int] | None, latest_today: date
-) -> list[ColumnElement[bool]]:
-    """A chunk's records, and the records of anyone who may have something overdue in the chunk."""
-    if chunk is None:
-        return []
-    there = aliased(Record)  # not correlated with the outer query's records
-    assigned_there = select(there.assignee_id).where(
-        there.project_id.between(*chunk),
-        there.assignee_id.is_not(None),
-        there.deleted_at.is_(None),
-        there.due_date < latest_today,
-    )
-    return [or_(Record.project_id.between(*chunk), Record.assignee_id.in_(assigned_there))]
-
-
 def overdue_work(
     session: Session,
     *,
     now: datetime,
     team_id: str | None = None,
     project_key: str | None = None,
-    chunk: tuple[int, int] | None = None,
     default_timezone: str = "UTC",
 ) -> OverdueWork:
     """Every nudgeable overdue item (of one workspace or project when given), in two queries.
 
-    With ``chunk`` (a planning chunk: its first and last project id), the items of those projects and every
-    item of their assignees, whatever the project — so a person's nudge can be planned whole in a chunk.
     A project whose time zone is not a known IANA name counts in ``default_timezone``.
     """
     fallback_zone = default_timezone if valid_timezone(default_timezone) else "UTC"
@@ -213,7 +194,6 @@ def overdue_work(
             Record.due_date.is_not(None),
             Record.due_date < latest_today,
             or_(Record.snoozed_until.is_(None), Record.snoozed_until < latest_today),
-            *_in_chunk_or_assigned_there(chunk, latest_today),
         )
     )
     items: list[OverdueItem] = []

@@ -30,7 +30,7 @@ class Job:
     prepare: str | None = None
     # Its planner reads only the projects in ``ctx.projects`` and plans each message from one project's
     # rows, under the key a whole run gives it: scheduler replicas split its planning, a chunk of projects
-    # each (bot.delivery.planning). A message gathering several projects is planned whole by one chunk.
+    # each (bot.delivery.planning). Not for a message gathering several projects (the nudges).
     chunked: bool = False
 
     def load_prepare(self) -> Callable[[Services, ClientFor, JobContext], None] | None:
@@ -72,13 +72,9 @@ JOBS: dict[str, Job] = {
         "bot.jobs.customer_report:digest_job",
         chunked=True,
     ),
-    # A person's nudge gathers every project's items: planned whole in one chunk (bot.jobs.nudges says how).
+    # Planned whole: a person's nudge gathers their items of every project (bot.jobs.nudges says why).
     "nudges": Job(
-        "nudges",
-        "aftercare.nudges",
-        (DeliveryKind.NUDGE, DeliveryKind.ESCALATION),
-        "bot.jobs.nudges:plan",
-        chunked=True,
+        "nudges", "aftercare.nudges", (DeliveryKind.NUDGE, DeliveryKind.ESCALATION), "bot.jobs.nudges:plan"
     ),
     "risk-review": Job(
         "risk-review",

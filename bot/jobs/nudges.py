@@ -12,15 +12,12 @@ two schedulers — never sends twice.
   limit goes to each owner once per due date; the ledger runs ``on_claim`` in the
   claim's transaction, which remembers the due date it was escalated for
   (``escalation:<team>:<project>:<owner>:<project's local date>``).
-- Chunked (:mod:`bot.delivery.planning`), though a person's daily nudge gathers their overdue items of
-  *every* project under one key (``nudge:<team>:<user>:<date>``): split by project, it would go out with
-  one chunk's items only (the first chunk to claim the key), or — keyed per chunk — as several DMs. So a
-  chunk reads its projects' items *and every item of their assignees* (:func:`bot.domain.nudges.overdue_work`),
-  and plans the nudge of each person whose first overdue project (lowest id) is in the chunk: the whole
-  list, under the same key, in exactly one chunk. Escalations are per project: a chunk plans its own.
-  Two replicas ticking a moment apart across a project's midnight may disagree on that first project:
-  then both plan the nudge (the ledger keeps one, as when every replica planned whole) or neither does
-  and the next tick plans it, well within :data:`NUDGE_GRACE`.
+- Not chunked (planned whole by every scheduler replica, the ledger keeping each send single): a
+  person's daily nudge gathers their overdue items of *every* project under one key
+  (``nudge:<team>:<user>:<date>``). Planned a chunk of projects at a time, the first chunk to claim that
+  key would send a partial list and the other chunks' items would never reach the person; a key per chunk
+  instead would split one DM into several and change the keys. The escalations (per project) come from
+  the same read of overdue work, so they stay with it.
 """
 
 from __future__ import annotations
@@ -61,14 +58,9 @@ def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
         now=ctx.now,
         team_id=ctx.team_id,
         project_key=ctx.project_key,
-        chunk=ctx.projects,
         default_timezone=ctx.default_timezone,
     )
-    return [*plan_nudges(work, ctx), *plan_escalations(session, work, ctx.projects)]
-
-
-def _in(chunk: tuple[int, int] | None, project_id: int) -> bool:
-    return chunk is None or chunk[0] <= project_id <= chunk[1]
+    return [*plan_nudges(work, ctx), *plan_escalations(session, work)]
 
 
 def _home_project(items: list[OverdueItem], projects: dict[int, ProjectFacts]) -> ProjectFacts:
@@ -87,8 +79,6 @@ def nudge_timezone(person: PersonFacts | None, home: ProjectFacts | None, defaul
 def plan_nudges(work: OverdueWork, ctx: JobContext) -> list[Outgoing]:
     planned: list[Outgoing] = []
     for (team_id, user_id), items in work.by_assignee().items():
-        if not _in(ctx.projects, min(item.project_id for item in items)):
-            continue  # planned whole by the chunk of the first project they have overdue work in
         person = work.people.get((team_id, user_id))
         if person is not None and person.inactive:
             continue  # deactivated accounts and bots: a DM would only fail
@@ -115,10 +105,8 @@ def plan_nudges(work: OverdueWork, ctx: JobContext) -> list[Outgoing]:
     return planned
 
 
-def plan_escalations(
-    session: Session, work: OverdueWork, chunk: tuple[int, int] | None = None
-) -> list[Outgoing]:
-    due = {project_id: items for project_id, items in work.to_escalate().items() if _in(chunk, project_id)}
+def plan_escalations(session: Session, work: OverdueWork) -> list[Outgoing]:
+    due = work.to_escalate()
     if not due:
         return []
     projects = sorted((work.projects[pid] for pid in due), key=lambda p: (p.team_id, p.key))

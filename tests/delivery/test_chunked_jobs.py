@@ -1,9 +1,9 @@
-"""The nudges, risk review, service levels and surveys are planned a chunk of projects at a time, like the digest.
+"""The risk review, service levels and surveys are planned a chunk of projects at a time, like the digest.
 
 For each of them: planned chunk by chunk (the chunks every replica walks, :mod:`bot.delivery.planning`), it
-plans exactly what it plans whole — the same keys, texts and blocks, closed projects' surveys included, a
-person's nudge listing their overdue work of every project in one DM — and two scheduler replicas, each on
-its own engine, split its chunks and send every message once. SQLite and PostgreSQL.
+plans exactly what it plans whole — the same keys, texts and blocks, closed projects' surveys included — and
+two scheduler replicas, each on its own engine, split its chunks and send every message once. The nudges
+stay whole (a person's nudge gathers every project: :mod:`bot.jobs.nudges`). SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.delivery import planning
 from bot.delivery.base import JobContext, Outgoing, Planner
-from bot.delivery.runner import RunReport, blocks_as_text
+from bot.delivery.runner import RunReport
 from bot.demo.clock import Clock
 from bot.domain.records import NewRecord, create_record
 from bot.domain.surveys import KIND_CLOSING, KIND_ON_DEMAND, start_survey
@@ -42,7 +42,7 @@ from tests.harness import TEAM, SlackHarness, job_runner, joined
 NOW = datetime(2026, 11, 12, 10, 0, tzinfo=UTC)
 ACTIVE = 5
 CLOSED = 2
-CHUNKED_JOBS = ("nudges", "risk-review", "sla", "surveys")
+CHUNKED_JOBS = ("risk-review", "sla", "surveys")
 
 
 def _portfolio(slack: SlackHarness) -> list[int]:
@@ -50,10 +50,8 @@ def _portfolio(slack: SlackHarness) -> list[int]:
 
     Each active project has an open risk never reviewed (its review is due), a customer's issue whose first
     response is overdue since yesterday (breach post and, every other project, the assignee's DM), and a
-    survey just started (invitations due; UCUSTX is asked by every project), and a task of UBOB's overdue
-    five days (his nudge lists all five; each project's owner gets an escalation). Projects 2 and 4 have a
-    task of UCAROL's overdue since yesterday (one nudge, both tasks). Project 1's earlier survey has closed
-    (results due). The closed projects have their closing survey open (invitations due)."""
+    survey just started (invitations due; UCUSTX is asked by every project). Project 1's earlier survey has
+    closed (results due). The closed projects have their closing survey open (invitations due)."""
     for contact in ("UCUSTA", "UCUSTB", "UCUSTX"):  # the customers, not members of the report channels
         slack.fake.add_user(contact)
     ids: list[int] = []
@@ -85,11 +83,6 @@ def _portfolio(slack: SlackHarness) -> list[int]:
                 requested_at=wednesday, source_url=f"https://acme.slack.com/archives/C{n}/p1790000000000100",
             )  # fmt: skip
             _record(session, project.id, issue, now=wednesday)
-            _record(session, project.id, NewRecord(kind=Kind.TASK, title=f"Ship part {n}", assignee_id="UBOB",
-                                                   due_date=NOW.date() - timedelta(days=5)))  # fmt: skip
-            if n in (2, 4):
-                _record(session, project.id, NewRecord(kind=Kind.TASK, title=f"Call back {n}", assignee_id="UCAROL",
-                                                       due_date=NOW.date() - timedelta(days=1)))  # fmt: skip
             if n == 1:
                 earlier = start_survey(session, team_id=TEAM, project_id=project.id, kind=KIND_ON_DEMAND,
                                        created_by="UALICE", now=NOW - timedelta(days=20))  # fmt: skip
@@ -146,7 +139,6 @@ def test_a_job_planned_chunk_by_chunk_plans_what_it_plans_whole(slack: SlackHarn
     assert [bool(items) for items in by_chunk] == [True] * busy + [False] * (ACTIVE + CLOSED - busy)
     kinds = Counter(item.kind for item in whole)
     expected = {
-        "nudges": {"nudge": 2, "escalation": ACTIVE},  # UBOB's and UCAROL's; UALICE's per project
         "risk-review": {"review": ACTIVE},
         "sla": {"sla_breach": ACTIVE + (ACTIVE + 1) // 2},  # the internal posts, the assignees' DMs
         # Two contacts each (UCUSTX in every project), the closed projects' closing surveys included; the
@@ -154,28 +146,6 @@ def test_a_job_planned_chunk_by_chunk_plans_what_it_plans_whole(slack: SlackHarn
         "surveys": {"survey": 2 * (ACTIVE + CLOSED), "survey_results": 2},
     }[job]
     assert dict(kinds) == expected
-
-
-@pytest.mark.usefixtures("one_project_a_chunk")
-def test_a_persons_nudge_lists_every_project_and_comes_from_the_chunk_of_the_first(
-    slack: SlackHarness,
-) -> None:
-    project_ids, plan = _job_over_the_portfolio(slack, "nudges")
-    with slack.db.read() as session:
-        nudges = {
-            project_id: [i for i in plan(session, JobContext(now=NOW, projects=(project_id, project_id)))
-                         if i.kind == "nudge"]
-            for project_id in project_ids
-        }  # fmt: skip
-    [bob] = nudges[project_ids[0]]
-    assert (bob.key, bob.channel) == ("nudge:T0001:UBOB:2026-11-12", "UBOB")
-    assert all(
-        f"Ship part {n}" in blocks_as_text(bob.text, bob.blocks) for n in range(ACTIVE)
-    )  # every project's
-    [carol] = nudges[project_ids[2]]
-    shown = blocks_as_text(carol.text, carol.blocks)
-    assert carol.channel == "UCAROL" and "Call back 2" in shown and "Call back 4" in shown
-    assert [i.key for pid in project_ids for i in nudges[pid]] == [bob.key, carol.key]  # by no other chunk
 
 
 def _watched(
