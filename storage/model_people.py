@@ -80,7 +80,15 @@ class Workspace(Base):
 
 
 class ApiBudget(Base):
-    """The next instant a rate-limited Slack method may be called for a workspace, shared by all processes."""
+    """A turn shared by all processes, kept as the next instant it may be taken (one atomic ``UPDATE``).
+
+    - A rate-limited Slack method's budget per workspace (``conversations.history`` for in-doubt checks,
+      ``users.list``): the next instant it may be called.
+    - A *planning turn* (``plan:<job>:<chunk>``, team ``*``): which scheduler replica plans a chunk of
+      projects of a chunked job (``bot/delivery/planning.py``); one row per chunk and job, reused run after run.
+    - An *audience turn* (``audience:<project>``): which replica asks Slack about a project's report
+      channel while claiming (``bot/delivery/claims.py``); deleted when given back.
+    """
 
     __tablename__ = "api_budgets"
 

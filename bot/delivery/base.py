@@ -54,7 +54,8 @@ class JobContext:
     # Working hours for survey invitations (AFTERCARE_SURVEY_HOURS), in each recipient's time zone.
     survey_hours: str = "Mon-Fri 09:00-17:00"
     # A planning chunk (:mod:`bot.delivery.planning`): only the projects whose id is in this range, both ends
-    # included; None: every project in scope. Honoured by the planners of a job marked ``chunked``.
+    # included; None: every project in scope. Honoured by the planners of a job marked ``chunked`` (digest,
+    # risk review, sla, surveys), each giving a message the same key and text as a whole run would.
     projects: tuple[int, int] | None = None
 
 

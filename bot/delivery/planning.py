@@ -1,7 +1,8 @@
 """Planning turns: scheduler replicas split a job's planning, a chunk of projects each.
 
 A job whose planner reads only the projects in ``ctx.projects`` (:attr:`bot.delivery.base.JobContext.projects`;
-the digest job) is planned a chunk of projects at a time — chunk ``n`` holds the project ids
+every job marked ``chunked`` in :data:`bot.jobs.JOBS`: the digest, the risk review, service levels, surveys)
+is planned a chunk of projects at a time — chunk ``n`` holds the project ids
 ``n * PLAN_CHUNK + 1 … (n + 1) * PLAN_CHUNK``, the same chunks in every process. Before planning a
 chunk, a replica takes its *planning turn*: a row of ``api_budgets`` (``plan:<job>:<n>``, for every
 workspace) taken with one atomic ``UPDATE`` (:func:`storage.ledger.take_turn`). So each chunk is planned
@@ -15,6 +16,11 @@ left only helps send what the others claimed.
   comes a moment later finds nothing left to plan there); anything that falls due meanwhile is planned
   at the next tick.
 - The rows are reused run after run (one per chunk and job), so the table does not grow per run.
+- The chunks cover every project, whatever its status: a closed project still has its closing survey's
+  invitations and results to plan (a chunk of closed projects only costs its turn and one empty read).
+- A message is planned under the same key, with the same text, whether its project is planned in a chunk
+  or with all the others (``tests/delivery/test_chunked_jobs.py``): a restart between chunks, or a replica
+  planning whole (``jobs run``) beside one planning chunks, never sends it twice.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from sqlalchemy import select
 
 from bot.slack.services import Services
 from storage import ledger
-from storage.models import Project, ProjectStatus
+from storage.models import Project
 
 # Projects per planning chunk: 1,000 projects make 10 chunks, so two replicas get about half each.
 PLAN_CHUNK = 100
@@ -64,9 +70,9 @@ class PlanningTurns:
         self.size = PLAN_CHUNK
 
     def chunks(self) -> list[Chunk]:
-        """The chunks that hold an active project, in order (every replica walks them in the same order)."""
+        """The chunks that hold a project, in order (every replica walks them in the same order)."""
         with self.services.db.read() as session:
-            ids = session.scalars(select(Project.id).where(Project.status == ProjectStatus.ACTIVE))
+            ids = session.scalars(select(Project.id))
             numbers = sorted({(project_id - 1) // self.size for project_id in ids})
         return [Chunk(n, n * self.size + 1, (n + 1) * self.size) for n in numbers]
 

@@ -80,13 +80,18 @@ class DueAsks:
     cards: tuple[DueCard, ...]
 
 
-def scope_of(team_id: str | None, project_key: str | None) -> list[ColumnElement[bool]]:
-    """Conditions on :class:`Project` for a job's ``--team`` / ``--project``."""
+def scope_of(
+    team_id: str | None, project_key: str | None, projects: tuple[int, int] | None = None
+) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Project` for a job's ``--team`` / ``--project`` and its planning chunk
+    (``projects``: the first and last project id, :attr:`bot.delivery.base.JobContext.projects`)."""
     conditions: list[ColumnElement[bool]] = []
     if team_id:
         conditions.append(Project.team_id == team_id)
     if project_key:
         conditions.append(Project.key == project_key.strip().upper())
+    if projects:
+        conditions.append(Project.id.between(*projects))
     return conditions
 
 
@@ -97,6 +102,7 @@ def due_asks(
     reminders: bool,
     team_id: str | None = None,
     project_key: str | None = None,
+    projects: tuple[int, int] | None = None,
     default_timezone: str = "UTC",
     default_locale: str = "en",
     hours: WorkingHours = DEFAULT_WORKING_HOURS,
@@ -131,7 +137,7 @@ def due_asks(
             Survey.status == STATUS_OPEN,
             Survey.closes_at > now,
             Survey.kind != KIND_ISSUE,
-            *scope_of(team_id, project_key),
+            *scope_of(team_id, project_key, projects),
         )
         .order_by(Survey.id, SurveyParticipant.id)
     )
@@ -237,7 +243,12 @@ RESULTS_GRACE = timedelta(days=1)
 
 
 def due_results(
-    session: Session, *, now: datetime, team_id: str | None = None, project_key: str | None = None
+    session: Session,
+    *,
+    now: datetime,
+    team_id: str | None = None,
+    project_key: str | None = None,
+    projects: tuple[int, int] | None = None,
 ) -> list[int]:
     """Surveys whose results are due: open past their closing time, or closed within :data:`RESULTS_GRACE`."""
     query = (
@@ -248,7 +259,7 @@ def due_results(
             Survey.kind != KIND_ISSUE,
             (Survey.status == STATUS_OPEN)
             | ((Survey.status == STATUS_CLOSED) & (Survey.closed_at >= now - RESULTS_GRACE)),
-            *scope_of(team_id, project_key),
+            *scope_of(team_id, project_key, projects),
         )
         .order_by(Survey.id)
     )
@@ -279,6 +290,7 @@ def due_pulses(
     now: datetime,
     team_id: str | None = None,
     project_key: str | None = None,
+    projects: tuple[int, int] | None = None,
     default_timezone: str = "UTC",
     hours: WorkingHours = DEFAULT_WORKING_HOURS,
 ) -> list[DuePulse]:
@@ -299,7 +311,7 @@ def due_pulses(
         .where(
             Project.status == ProjectStatus.ACTIVE,
             Project.survey_pulse_days > 0,
-            *scope_of(team_id, project_key),
+            *scope_of(team_id, project_key, projects),
         )
         .order_by(Project.team_id, Project.key)
     )

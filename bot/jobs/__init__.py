@@ -28,8 +28,9 @@ class Job:
     planner: str
     # Run before planning, outside any transaction: ``module:function(services, client_for, ctx)``.
     prepare: str | None = None
-    # Its planner reads only the projects in ``ctx.projects``: scheduler replicas split its planning, a
-    # chunk of projects each (bot.delivery.planning).
+    # Its planner reads only the projects in ``ctx.projects`` and plans each message from one project's
+    # rows, under the key a whole run gives it: scheduler replicas split its planning, a chunk of projects
+    # each (bot.delivery.planning). Not for a message gathering several projects (the nudges).
     chunked: bool = False
 
     def load_prepare(self) -> Callable[[Services, ClientFor, JobContext], None] | None:
@@ -71,11 +72,16 @@ JOBS: dict[str, Job] = {
         "bot.jobs.customer_report:digest_job",
         chunked=True,
     ),
+    # Planned whole: a person's nudge gathers their items of every project (bot.jobs.nudges says why).
     "nudges": Job(
         "nudges", "aftercare.nudges", (DeliveryKind.NUDGE, DeliveryKind.ESCALATION), "bot.jobs.nudges:plan"
     ),
     "risk-review": Job(
-        "risk-review", "aftercare.risk_review", (DeliveryKind.REVIEW,), "bot.jobs.risk_review:plan"
+        "risk-review",
+        "aftercare.risk_review",
+        (DeliveryKind.REVIEW,),
+        "bot.jobs.risk_review:plan",
+        chunked=True,
     ),
     "surveys": Job(
         "surveys",
@@ -83,8 +89,13 @@ JOBS: dict[str, Job] = {
         (DeliveryKind.SURVEY, DeliveryKind.SURVEY_REMINDER, DeliveryKind.SURVEY_RESULTS),
         "bot.jobs.surveys:plan",
         "bot.jobs.surveys:prepare",  # pulse participants looked up with users.info
+        chunked=True,
     ),
     "sla": Job(
-        "sla", "aftercare.sla", (DeliveryKind.SLA_WARNING, DeliveryKind.SLA_BREACH), "bot.jobs.sla:plan"
+        "sla",
+        "aftercare.sla",
+        (DeliveryKind.SLA_WARNING, DeliveryKind.SLA_BREACH),
+        "bot.jobs.sla:plan",
+        chunked=True,
     ),
 }

@@ -5,6 +5,8 @@ A planner (``plan(session, ctx)``), like the digest: one message per project und
 register is split). The slot is the project's review weekday and time in its time
 zone, only in ISO weeks whose number is a multiple of ``review_every_weeks``; a slot
 missed while the process was down is still due until :data:`REVIEW_GRACE` has passed.
+Chunked (:mod:`bot.delivery.planning`): one project, one review, so the planner reads only the projects
+of ``ctx.projects`` (:func:`bot.jobs.digest.active_projects`).
 """
 
 from __future__ import annotations

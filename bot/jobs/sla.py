@@ -12,6 +12,9 @@ under deterministic keys, so two schedulers, a restart or ``jobs run sla`` never
 - When a warning and a breach fall due in one run, only the breach. Nothing for a target crossed more
   than :data:`STALE` before the run (a restore or an upgrade floods no one), and nothing for a breach
   already stored in ``sla_breached`` (an imported one included).
+- Chunked (:mod:`bot.delivery.planning`): each message is about one issue of one project (a DM per issue,
+  never a digest of several), so the planner reads only the projects of ``ctx.projects``
+  (:func:`bot.jobs.digest.active_projects`).
 """
 
 from __future__ import annotations

@@ -28,6 +28,10 @@ sends anything twice, and nothing claimed is forgotten.
   :func:`prepare` (run by the scheduler and ``jobs run`` outside any transaction) asks ``users.info`` about
   participants the directory cannot place yet, as ``/project survey`` does when a survey starts — so a
   person of another organisation gets the card in the project channel, not a DM Slack would refuse.
+- Chunked (:mod:`bot.delivery.planning`): every message belongs to one survey of one project — a person
+  asked by two projects gets two invitations, under two keys — so the planners read only the projects of
+  ``ctx.projects`` (:func:`bot.domain.survey_schedule.scope_of`) and a chunk plans exactly what the whole
+  run plans for its projects, closed ones included (a closing survey).
 """
 
 from __future__ import annotations
@@ -110,7 +114,7 @@ def plan_asks(session: Session, ctx: JobContext, *, reminders: bool) -> list[Out
     out (one that failed for good would fail again), and mentions only those who have not answered."""
     due = due_asks(
         session, now=ctx.now, reminders=reminders, team_id=ctx.team_id, project_key=ctx.project_key,
-        default_timezone=ctx.default_timezone, default_locale=ctx.default_locale,
+        projects=ctx.projects, default_timezone=ctx.default_timezone, default_locale=ctx.default_locale,
         hours=parse_working_hours(ctx.survey_hours),
     )  # fmt: skip
     invitations = [invitation_key(m.team_id, m.survey_id, m.user_id) for m in due.messages]
@@ -168,7 +172,7 @@ def _card_of(due: DueCard) -> Card:
 def plan_pulses(session: Session, ctx: JobContext) -> list[Outgoing]:
     planned: list[Outgoing] = []
     for pulse in due_pulses(
-        session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key,
+        session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key, projects=ctx.projects,
         default_timezone=ctx.default_timezone, hours=parse_working_hours(ctx.survey_hours),
     ):  # fmt: skip
         project = session.get(Project, pulse.project_id)
@@ -205,7 +209,9 @@ def _start_pulse(session: Session, *, project_id: int, last_started: datetime | 
 
 def plan_results(session: Session, ctx: JobContext) -> list[Outgoing]:
     planned: list[Outgoing] = []
-    for survey_id in due_results(session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key):
+    for survey_id in due_results(
+        session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key, projects=ctx.projects
+    ):
         results = survey_results(session, survey_id=survey_id)
         closing = partial(close_survey, survey_id=survey_id, now=ctx.now)
         key = results_key(results.team_id, survey_id)
@@ -276,7 +282,7 @@ def prepare(services: Services, client_for: ClientFor, ctx: JobContext) -> None:
                 Survey.status == STATUS_OPEN,
                 Survey.closes_at > ctx.now,
                 Survey.id.in_(pending),
-                *scope_of(ctx.team_id, ctx.project_key),
+                *scope_of(ctx.team_id, ctx.project_key, ctx.projects),
             )
             .order_by(Survey.id)
         ).all()
