@@ -38,7 +38,9 @@ def on_card_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -
         )  # fmt: skip
         return
     change = steps.press_card_button(
-        services, gateway, Pressed(click.team_id, click.user_id, action["action_id"], value, body, click.respond)
+        services,
+        gateway,
+        Pressed(click.team_id, click.user_id, action["action_id"], value, body, click.respond),
     )
     if change.stale:
         click.tell(
@@ -50,7 +52,9 @@ def on_card_button(click: Click, body: dict[str, Any], action: dict[str, Any]) -
 @on_click
 def on_undo_delete(click: Click, body: dict[str, Any], action: dict[str, Any]) -> None:
     value = _value(action)
-    change = steps.restore(click.services, click.gateway, team_id=click.team_id, key=value["key"], user_id=click.user_id)
+    change = steps.restore(
+        click.services, click.gateway, team_id=click.team_id, key=value["key"], user_id=click.user_id
+    )
     text, blocks = restored_blocks(change.record, change.record.locale)
     click.respond(text=text, blocks=blocks, replace_original=True)
 
