@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
@@ -141,34 +141,53 @@ def replay(claimed: list[Claimed], *, team_id: str, kind: str, project_id: int) 
     ]
 
 
-def due_projects(session: Session, ctx: JobContext) -> list[tuple[Project, datetime]]:
-    """The active projects whose digest slot is due at ``ctx.now``, with that slot."""
+def due_slots(
+    session: Session,
+    ctx: JobContext,
+    *,
+    slot_of: Callable[[Project, datetime], datetime],
+    grace: timedelta,
+    what: str,
+    wanted: Callable[[Project, datetime], bool],
+) -> list[tuple[Project, datetime]]:
+    """The active projects whose weekly slot (``slot_of``) is due at ``ctx.now`` and ``wanted``, with that slot;
+    a project whose time zone or ``what`` time is unusable is skipped with a warning."""
     due: list[tuple[Project, datetime]] = []
     for project in active_projects(session, ctx):
         try:
-            slot = digest_slot(project, ctx.now)
+            slot = slot_of(project, ctx.now)
         except (ZoneInfoNotFoundError, ValueError):
-            log.warning("project %s:%s has a bad time zone or digest time", project.team_id, project.key)
+            log.warning("project %s:%s has a bad time zone or %s time", project.team_id, project.key, what)
             continue
-        if slot <= project.created_at:
-            continue  # its week is all from before the project existed: nothing to report
-        if is_due(slot, ctx.now, DIGEST_GRACE):
+        if wanted(project, slot) and is_due(slot, ctx.now, grace):
             due.append((project, slot))
     return due
 
 
+def _after_creation(project: Project, slot: datetime) -> bool:
+    """A week all from before the project existed has nothing to report."""
+    return slot > project.created_at
+
+
+def due_projects(session: Session, ctx: JobContext) -> list[tuple[Project, datetime]]:
+    """The active projects whose digest slot is due at ``ctx.now``, with that slot."""
+    return due_slots(
+        session, ctx, slot_of=digest_slot, grace=DIGEST_GRACE, what="digest", wanted=_after_creation
+    )
+
+
 def pending(
-    session: Session, due: Sequence[tuple[Project, datetime]]
+    session: Session, due: Sequence[tuple[Project, datetime]], *, kind: str = KIND
 ) -> tuple[list[Outgoing], list[tuple[Project, datetime]]]:
-    """Of the digests ``due`` (:func:`due_projects`): those already claimed, planned again from the
-    ledger, and the projects (with their slots) whose digest is still to be built."""
-    claimed = claimed_reports(session, [base_key(KIND, p.team_id, p.key, slot) for p, slot in due])
+    """Of the weekly reports of ``kind`` that are ``due`` (:func:`due_slots`): those already claimed, planned
+    again from the ledger, and the projects (with their slots) whose report is still to be built."""
+    claimed = claimed_reports(session, [base_key(kind, p.team_id, p.key, slot) for p, slot in due])
     outgoing: list[Outgoing] = []
     for project, slot in due:
-        done = claimed.get(base_key(KIND, project.team_id, project.key, slot))
+        done = claimed.get(base_key(kind, project.team_id, project.key, slot))
         if done:
-            outgoing += replay(done, team_id=project.team_id, kind=KIND, project_id=project.id)
-    return outgoing, [(p, slot) for p, slot in due if base_key(KIND, p.team_id, p.key, slot) not in claimed]
+            outgoing += replay(done, team_id=project.team_id, kind=kind, project_id=project.id)
+    return outgoing, [(p, slot) for p, slot in due if base_key(kind, p.team_id, p.key, slot) not in claimed]
 
 
 def messages(data: DigestData) -> list[Outgoing]:

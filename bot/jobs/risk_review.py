@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
 from bot.blocks.review import review_parts
 from bot.delivery.base import DeliveryKind, JobContext, Outgoing
-from bot.delivery.slots import is_due, latest_weekly_slot
+from bot.delivery.slots import latest_weekly_slot
 from bot.domain.risk_review import risk_reviews
-from bot.jobs.digest import active_projects, base_key, claimed_reports, replay
+from bot.jobs.digest import base_key, due_slots, pending
 from storage.models import Project
 
 log = logging.getLogger(__name__)
@@ -42,22 +41,10 @@ def is_review_week(project: Project, slot: datetime) -> bool:
 
 def plan(session: Session, ctx: JobContext) -> list[Outgoing]:
     """Every risk review due at ``ctx.now`` and not claimed yet."""
-    due: list[tuple[Project, datetime]] = []
-    for project in active_projects(session, ctx):
-        try:
-            slot = review_slot(project, ctx.now)
-        except (ZoneInfoNotFoundError, ValueError):
-            log.warning("project %s:%s has a bad time zone or review time", project.team_id, project.key)
-            continue
-        if is_due(slot, ctx.now, REVIEW_GRACE) and is_review_week(project, slot):
-            due.append((project, slot))
-    claimed = claimed_reports(session, [base_key(KIND, p.team_id, p.key, slot) for p, slot in due])
-    outgoing: list[Outgoing] = []
-    for project, slot in due:
-        done = claimed.get(base_key(KIND, project.team_id, project.key, slot))
-        if done:
-            outgoing += replay(done, team_id=project.team_id, kind=KIND, project_id=project.id)
-    due = [(p, slot) for p, slot in due if base_key(KIND, p.team_id, p.key, slot) not in claimed]
+    due = due_slots(
+        session, ctx, slot_of=review_slot, grace=REVIEW_GRACE, what="review", wanted=is_review_week
+    )
+    outgoing, due = pending(session, due, kind=KIND)
     reviews = risk_reviews(session, [p for p, _ in due], now=ctx.now)
     for project, slot in due:
         review = reviews.get(project.id)
