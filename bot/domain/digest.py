@@ -371,7 +371,8 @@ def _digest_of(
     open_work: dict[tuple[str | None, str], list[Any]] = {}  # (assignee, kind) → [count, hours]
     done_with_due: list[tuple[datetime, date]] = []
     resolutions: list[tuple[datetime, datetime]] = []
-    charted: list[RecordRow] = []
+    open_created: list[datetime] = []  # the chart's records open now and never closed: when they were created
+    closed_rows: list[RecordRow] = []  # and those closed at some point
     open_total = logged = open_since = 0
 
     # A plain loop over named tuples, each condition tested once: this runs for every record of every
@@ -382,12 +383,12 @@ def _digest_of(
         if created_at >= as_of_u:
             open_since += is_open
             continue  # logged after the digest's instant: next week's news
-        charted.append(row)
         if start_u <= created_at < slot_u:
             logged += 1
             if kind in (_REQUIREMENT, _ISSUE):
                 new.append(_item(row))
         if closed_at is not None:
+            closed_rows.append(row)
             if start_u <= closed_at < slot_u and status == _DONE_BY_VALUE[kind]:
                 (delivered if kind == _REQUIREMENT else done).append(_item(row))
             if (
@@ -397,6 +398,8 @@ def _digest_of(
                 and row.due_date is not None
             ):
                 done_with_due.append((closed_at, row.due_date))
+        elif is_open:
+            open_created.append(created_at)
         if kind == _ISSUE:
             resolved = resolved_at(status, closed_at, moves.get(row.key))
             if resolved is not None and kpi_since_u <= resolved < as_of_u:
@@ -477,19 +480,15 @@ def _digest_of(
         logged=logged,
         open_since=open_since,
         chart=weekly_series(
-            rows=charted,
+            open_created=open_created,
+            closed=closed_rows,
             created_at=project.created_at,
             slot=slot,
             timezone=project.timezone,
-            is_open=_is_open,
             is_done=_is_done,
             satisfaction=surveys,
         ),
     )
-
-
-def _is_open(row: RecordRow) -> bool:
-    return row.status in _OPEN_BY_VALUE[row.kind]
 
 
 def _is_done(row: RecordRow) -> bool:
