@@ -37,7 +37,7 @@ from bot.domain.kpis import (
     satisfaction_at,
 )
 from bot.domain.record_rows import RecordRow, Since, fetch, in_digest
-from bot.domain.resolution import resolved_at, resolved_moves
+from bot.domain.resolution import CLOSED, RESOLVED, resolved_at, resolved_moves
 from bot.domain.rows import Row, chunks, one_line
 from bot.domain.sla_report import ServiceLevelWeek, service_level_weeks
 from bot.domain.status import RiskLine
@@ -61,6 +61,7 @@ _OPEN_BY_VALUE = {kind.value: statuses for kind, statuses in _OPEN.items()}
 _DONE_BY_VALUE = {
     kind.value: "delivered" if kind is Kind.REQUIREMENT else _DONE_STATUS[kind] for kind in Kind
 }
+_RESOLVED_OR_CLOSED = frozenset((RESOLVED, CLOSED))
 _REQUIREMENT, _ISSUE, _TASK, _RISK = (
     Kind.REQUIREMENT.value,
     Kind.ISSUE.value,
@@ -400,7 +401,7 @@ def _digest_of(
                 done_with_due.append((closed_at, row.due_date))
         elif is_open:
             open_created.append(created_at)
-        if kind == _ISSUE:
+        if kind == _ISSUE and status in _RESOLVED_OR_CLOSED:  # the only statuses with a resolution time
             resolved = resolved_at(status, closed_at, moves.get(row.key))
             if resolved is not None and kpi_since_u <= resolved < as_of_u:
                 resolutions.append((created_at, resolved))

@@ -10,12 +10,14 @@ query changes nothing either one says.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, or_, select, type_coerce
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.types import UserDefinedType
 
 from bot.domain.status import open_condition
 from bot.domain.statuses import LIFECYCLES
@@ -61,8 +63,30 @@ def utc(value: datetime | str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _instant(value: datetime | str | None) -> datetime | None:
+    return None if value is None else utc(value)
+
+
+class _Instant(UserDefinedType[datetime]):
+    """A record's instant read as :class:`storage.model_base.UTCDateTime` reads it, in one call per value
+    (the type decorator makes three: a weekly run reads half a million of them)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return "TIMESTAMP"
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None]:
+        return _instant
+
+
+_INSTANTS = ("created_at", "closed_at", "resolved_at")
 _COLUMNS = tuple(
-    type_coerce(Record.updated_at, String) if name == "updated_raw" else getattr(Record, name)
+    type_coerce(Record.updated_at, String)
+    if name == "updated_raw"
+    else type_coerce(getattr(Record, name), _Instant())
+    if name in _INSTANTS
+    else getattr(Record, name)
     for name in RecordRow._fields
 )
 
