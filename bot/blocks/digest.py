@@ -80,21 +80,20 @@ def _record_line(mode: str, item: DigestItem, locale: str, zone: ZoneInfo) -> st
     Built here rather than in the template: a digest lists up to 250 records and a weekly run
     builds a thousand digests, and Jinja's per-item cost was most of the job's time.
     """
-    pieces = [
-        f"• *{escape(item.key)}* {escape(_short(item.title, MAX_TITLE))}",
-        _kind_label(item.kind, locale),
-    ]
+    line = (
+        f"• *{escape(item.key)}* {escape(_short(item.title, MAX_TITLE))} · {_kind_label(item.kind, locale)}"
+    )
     if mode == "new":
-        pieces.append(_priority_label(item.priority, locale))
+        line += " · " + _priority_label(item.priority, locale)
     if item.assignee_id:
-        pieces.append(f"<@{item.assignee_id}>")
+        line += f" · <@{item.assignee_id}>"
     if mode in ("done", "delivered") and item.closed_at:
-        pieces.append(escape(_date(item.closed_at.astimezone(zone).date(), locale)))
+        line += " · " + escape(_date(item.closed_at.astimezone(zone).date(), locale))
     if mode in ("in_progress", "overdue") and item.due_date:
-        pieces.append(_due(item.due_date, locale))
+        line += " · " + _due(item.due_date, locale)
     if mode == "overdue":
-        pieces.append(_overdue(item.days_overdue, locale))
-    return " · ".join(pieces)
+        line += " · " + _overdue(item.days_overdue, locale)
+    return line
 
 
 @lru_cache(maxsize=4096)

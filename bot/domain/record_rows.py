@@ -64,7 +64,14 @@ def utc(value: datetime | str) -> datetime:
 
 
 def _instant(value: datetime | str | None) -> datetime | None:
-    return None if value is None else utc(value)
+    if value is None:
+        return None
+    if value.__class__ is str:  # SQLite (the usual case, tested first): :func:`utc` inlined
+        return _from_iso(value).replace(tzinfo=UTC)  # type: ignore[arg-type]
+    return utc(value)
+
+
+_from_iso = datetime.fromisoformat
 
 
 class _Instant(UserDefinedType[datetime]):
