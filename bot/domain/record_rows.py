@@ -67,7 +67,7 @@ def _instant(value: datetime | str | None) -> datetime | None:
     if value is None:
         return None
     if value.__class__ is str:  # SQLite (the usual case, tested first): :func:`utc` inlined
-        return _from_iso(value).replace(tzinfo=UTC)  # type: ignore[arg-type]
+        return _from_iso(value).replace(tzinfo=UTC)
     return utc(value)
 
 
