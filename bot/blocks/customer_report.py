@@ -9,6 +9,8 @@ escaped, so nothing in it can ping anybody. No buttons: the customer's channel g
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from functools import lru_cache
 
 from bot.blocks.basics import Block, context, fit_lines, plain, section
 from bot.domain.customer_report import CustomerItem, CustomerReport
@@ -16,6 +18,7 @@ from bot.i18n import format_date, t
 from bot.i18n.labels import kind_name, status_name
 from bot.slack import limits
 from bot.slack.text import escape, shorten
+from storage.models import Kind
 
 MAX_ITEMS = 60
 MAX_SECTIONS = 3
@@ -25,26 +28,47 @@ HEADING_ROOM = 200
 
 
 def _title(item: CustomerItem) -> str:
-    return escape(shorten(" ".join(item.title.split()), MAX_TITLE))
+    title = item.title
+    # On one line with single spaces already (the usual case) unless it has a non-printable character (every
+    # whitespace but the space is) or two spaces in a row or at an end.
+    if not title.isprintable() or "  " in title or title[:1] == " " or title[-1:] == " ":
+        title = " ".join(title.split())
+    return escape(shorten(title, MAX_TITLE))
+
+
+# Labels and dates repeat on every line of a thousand reports: each is written once per locale.
+@lru_cache(maxsize=64)
+def _kind(kind: Kind, locale: str) -> str:
+    return kind_name(kind, locale)
+
+
+@lru_cache(maxsize=64)
+def _status(status: str, locale: str) -> str:
+    return status_name(status, locale)
+
+
+@lru_cache(maxsize=4096)
+def _due_text(due_date: date | None, locale: str) -> str:
+    if due_date is None:
+        return t(locale, "no due date")
+    return t(locale, "Due: %(date)s", date=format_date(due_date, locale))
 
 
 def _due(item: CustomerItem, locale: str) -> str:
-    if item.due_date is None:
-        return t(locale, "no due date")
-    return t(locale, "Due: %(date)s", date=format_date(item.due_date, locale))
+    return _due_text(item.due_date, locale)
 
 
 def _done_line(item: CustomerItem, locale: str) -> str:
-    line = f"• *{item.key}* {_title(item)} · {kind_name(item.kind, locale)}"
+    line = f"• *{item.key}* {_title(item)} · {_kind(item.kind, locale)}"
     return f"{line} · {format_date(item.done_on, locale)}" if item.done_on else line
 
 
 def _progress_line(item: CustomerItem, locale: str) -> str:
-    return f"• *{item.key}* {_title(item)} · {kind_name(item.kind, locale)} · {_due(item, locale)}"
+    return f"• *{item.key}* {_title(item)} · {_kind(item.kind, locale)} · {_due(item, locale)}"
 
 
 def _issue_line(item: CustomerItem, locale: str) -> str:
-    line = f"• *{item.key}* {_title(item)} · {status_name(item.status, locale)}"
+    line = f"• *{item.key}* {_title(item)} · {_status(item.status, locale)}"
     return f"{line} · {_due(item, locale)}" if item.due_date else line
 
 

@@ -11,7 +11,7 @@ project's weeks (its first one from its creation on), the last :data:`WEEKS` at 
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -71,60 +71,63 @@ def _trend(values: Sequence[int]) -> list[float]:
 
 
 def _open_and_done(
-    rows: Sequence[Any],
+    open_created: Sequence[datetime],
+    closed: Sequence[Any],
     ends: Sequence[datetime],
-    is_open: Callable[[Any], bool],
     is_done: Callable[[Any], bool],
 ) -> tuple[list[int], list[int]]:
-    """Per week ending at ``ends[n]`` (ascending, a week apart): the rows open at its end, and done during it.
+    """Per week ending at ``ends[n]`` (ascending, a week apart): the records open at its end, and done during it.
 
-    A row counts from the first week ending after it was created; it is open at a week's end while it is
-    open now and never closed, or closed only at or after that end; done in the one week its closing falls
-    in. Found by bisection, not by testing every row against every week (a thousand digests of 200 records).
+    ``open_created``: when each record open now and never closed was created: it is open at the end of every
+    week ending after that (counted by bisection of the sorted instants, no loop in Python). ``closed``: rows
+    with a ``closed_at``; such a row counts from the first week ending after it was created, is open at a
+    week's end while it was closed only at or after that end, and done in the one week its closing falls in.
+    Found by bisection, not by testing every row against every week (a thousand digests of 200 records).
     """
     weeks = len(ends)
     starts = [0] * (weeks + 1)  # opened: +1 where a row's open span starts, -1 where it stops
     done = [0] * weeks
-    for row in rows:
+    for row in closed:
         first = bisect_right(ends, row.created_at)  # the first week ending after the row was created
         if first == weeks:
             continue
-        closed_at: datetime | None = row.closed_at
-        if closed_at is None:
-            if is_open(row):
-                starts[first] += 1
-                starts[weeks] -= 1
-            continue
+        closed_at: datetime = row.closed_at
         last = bisect_right(ends, closed_at)  # the first week ending after it was closed
         if last > first:
             starts[first] += 1
             starts[last] -= 1
         if first <= last < weeks and ends[last] - WEEK <= closed_at and is_done(row):
             done[last] += 1
-    return list(accumulate(starts[:weeks])), done
+    created = sorted(open_created)
+    opened = [
+        spans + bisect_left(created, end) for spans, end in zip(accumulate(starts[:weeks]), ends, strict=True)
+    ]
+    return opened, done
 
 
 def weekly_series(
     *,
-    rows: Sequence[Any],
+    open_created: Sequence[datetime],
+    closed: Sequence[Any],
     created_at: datetime,
     slot: datetime,
     timezone: str,
-    is_open: Callable[[Any], bool],
     is_done: Callable[[Any], bool],
     satisfaction: Sequence[tuple[datetime, float]],
 ) -> ChartSeries | None:
     """The weeks ending at ``slot`` (at most :data:`WEEKS`, none that ended before the project existed).
 
-    ``rows`` have ``created_at`` and ``closed_at``; ``is_open``/``is_done`` say what a row is now.
-    None while the project is younger than :data:`MIN_WEEKS` weeks.
+    ``open_created``: when the records open now and never closed were created; ``closed``: the rows (with
+    ``created_at`` and ``closed_at``) of the records closed at some point, ``is_done`` says whether one is done
+    now. Records neither open nor ever closed are in no week. None while the project is younger than
+    :data:`MIN_WEEKS` weeks.
     """
     if slot - created_at < WEEK * MIN_WEEKS:
         return None
     ends = [slot - WEEK * k for k in range(WEEKS - 1, -1, -1)]
     ends = [end for end in ends if end > created_at]  # the project's first week may be partial
     zone = ZoneInfo(timezone)
-    opened, done = _open_and_done(rows, ends, is_open, is_done)
+    opened, done = _open_and_done(open_created, closed, ends, is_done)
     scores: list[float | None] = []
     for end in ends:
         score = satisfaction_at(satisfaction, end)

@@ -37,7 +37,7 @@ from bot.domain.kpis import (
     satisfaction_at,
 )
 from bot.domain.record_rows import RecordRow, Since, fetch, in_digest
-from bot.domain.resolution import resolved_at, resolved_moves
+from bot.domain.resolution import CLOSED, RESOLVED, resolved_at, resolved_moves
 from bot.domain.rows import Row, chunks, one_line
 from bot.domain.sla_report import ServiceLevelWeek, service_level_weeks
 from bot.domain.status import RiskLine
@@ -61,6 +61,7 @@ _OPEN_BY_VALUE = {kind.value: statuses for kind, statuses in _OPEN.items()}
 _DONE_BY_VALUE = {
     kind.value: "delivered" if kind is Kind.REQUIREMENT else _DONE_STATUS[kind] for kind in Kind
 }
+_RESOLVED_OR_CLOSED = frozenset((RESOLVED, CLOSED))
 _REQUIREMENT, _ISSUE, _TASK, _RISK = (
     Kind.REQUIREMENT.value,
     Kind.ISSUE.value,
@@ -371,7 +372,8 @@ def _digest_of(
     open_work: dict[tuple[str | None, str], list[Any]] = {}  # (assignee, kind) → [count, hours]
     done_with_due: list[tuple[datetime, date]] = []
     resolutions: list[tuple[datetime, datetime]] = []
-    charted: list[RecordRow] = []
+    open_created: list[datetime] = []  # the chart's records open now and never closed: when they were created
+    closed_rows: list[RecordRow] = []  # and those closed at some point
     open_total = logged = open_since = 0
 
     # A plain loop over named tuples, each condition tested once: this runs for every record of every
@@ -382,12 +384,12 @@ def _digest_of(
         if created_at >= as_of_u:
             open_since += is_open
             continue  # logged after the digest's instant: next week's news
-        charted.append(row)
         if start_u <= created_at < slot_u:
             logged += 1
             if kind in (_REQUIREMENT, _ISSUE):
                 new.append(_item(row))
         if closed_at is not None:
+            closed_rows.append(row)
             if start_u <= closed_at < slot_u and status == _DONE_BY_VALUE[kind]:
                 (delivered if kind == _REQUIREMENT else done).append(_item(row))
             if (
@@ -397,7 +399,9 @@ def _digest_of(
                 and row.due_date is not None
             ):
                 done_with_due.append((closed_at, row.due_date))
-        if kind == _ISSUE:
+        elif is_open:
+            open_created.append(created_at)
+        if kind == _ISSUE and status in _RESOLVED_OR_CLOSED:  # the only statuses with a resolution time
             resolved = resolved_at(status, closed_at, moves.get(row.key))
             if resolved is not None and kpi_since_u <= resolved < as_of_u:
                 resolutions.append((created_at, resolved))
@@ -477,19 +481,15 @@ def _digest_of(
         logged=logged,
         open_since=open_since,
         chart=weekly_series(
-            rows=charted,
+            open_created=open_created,
+            closed=closed_rows,
             created_at=project.created_at,
             slot=slot,
             timezone=project.timezone,
-            is_open=_is_open,
             is_done=_is_done,
             satisfaction=surveys,
         ),
     )
-
-
-def _is_open(row: RecordRow) -> bool:
-    return row.status in _OPEN_BY_VALUE[row.kind]
 
 
 def _is_done(row: RecordRow) -> bool:

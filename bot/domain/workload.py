@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from storage.models import Kind
 
 # A person is overloaded above either limit (open tasks and issues assigned to them).
 OVERLOAD_HOURS = 40.0
 OVERLOAD_ITEMS = 10
+_TASK, _ISSUE = Kind.TASK.value, Kind.ISSUE.value
 
 
-@dataclass(frozen=True)
-class Workload:
-    """Open tasks and issues assigned to one person."""
+class Workload(NamedTuple):
+    """Open tasks and issues assigned to one person (a named tuple: a weekly run ranks tens of thousands)."""
 
     user_id: str
     tasks: int
@@ -46,25 +47,24 @@ def workload(open_work: Iterable[tuple[str | None, str, int, float | None]]) -> 
     Several entries may name the same person and kind (one per record, or one per group); only
     tasks' estimates count.
     """
-    people: dict[str | None, dict[str, float]] = {}
+    people: dict[str | None, list[Any]] = {}  # assignee → [tasks, issues, hours]
     for assignee, kind, number, hours in open_work:
-        row = people.setdefault(assignee, {Kind.TASK.value: 0, Kind.ISSUE.value: 0, "hours": 0.0})
-        row[kind] += int(number)
-        if kind == Kind.TASK:
-            row["hours"] += float(hours or 0)
-    unassigned = people.pop(None, {Kind.TASK.value: 0, Kind.ISSUE.value: 0})
+        row = people.get(assignee)
+        if row is None:
+            row = people[assignee] = [0, 0, 0.0]
+        if kind == _TASK:
+            row[0] += int(number)
+            row[2] += float(hours or 0)
+        elif kind == _ISSUE:
+            row[1] += int(number)
+    unassigned = people.pop(None, [0, 0, 0.0])
+    # Ranked on plain tuples (busiest first, then most hours, then the id), each person built once after.
     ranked = sorted(
-        (
-            Workload(
-                user_id=str(user_id),
-                tasks=int(row[Kind.TASK.value]),
-                issues=int(row[Kind.ISSUE.value]),
-                estimate_hours=round(row["hours"], 2),
-            )
-            for user_id, row in people.items()
-        ),
-        key=lambda w: (-w.open_items, -w.estimate_hours, w.user_id),
+        (-(tasks + issues), -round(hours, 2), str(user_id), tasks, issues)
+        for user_id, (tasks, issues, hours) in people.items()
     )
+    make = Workload._make
     return Workloads(
-        people=tuple(ranked), unassigned=int(unassigned[Kind.TASK.value] + unassigned[Kind.ISSUE.value])
+        people=tuple(make((user_id, tasks, issues, -hours)) for _, hours, user_id, tasks, issues in ranked),
+        unassigned=unassigned[0] + unassigned[1],
     )
