@@ -11,6 +11,7 @@ import storage.slack_tables  # noqa: F401  (registers slack_sdk's tables on the 
 from storage import migrate
 from storage.db import Database
 from storage.models import Base
+from storage.schema_version import is_current, script_heads
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:
@@ -46,3 +47,17 @@ def test_check_reports_pending_migrations(tmp_path: Path) -> None:
 
     report = run_check(settings, client=no_slack)
     assert any("run `aftercare db upgrade`" in p and "0001" in p for p in report.problems), report.problems
+
+
+def test_the_dry_runs_head_is_alembics(db: Database, tmp_path: Path) -> None:
+    """A dry run reads the migrations' head from the scripts' text (no Alembic): it must be Alembic's head,
+    and tell a migrated database from one behind it."""
+    assert script_heads() == {migrate.head_revision()}
+    assert is_current(db)
+    behind = Database(f"sqlite:///{tmp_path / 'behind.db'}")
+    migrate.upgrade(behind, "0001")
+    assert not is_current(behind)
+    behind.dispose()
+    never = Database(f"sqlite:///{tmp_path / 'never.db'}")
+    assert not is_current(never)
+    never.dispose()
