@@ -4,13 +4,16 @@ Open loop: requests are started on a fixed schedule (R per second, for a few sec
 whatever the server's speed, and each ack is timed from its scheduled start — so queueing counts
 (no coordinated omission). The rate climbs step by step; a step holds when every request got a
 200, the p99 ack is under 1 s, every confirmation (the card) reached the fake Slack API and the p99
-confirmation (scheduled start → card in Slack) is under 1 s. The figure is the last rate that held. SQLite, and PostgreSQL when
-127.0.0.1:5432 answers. The load generator shares the machine's cores with the server.
+confirmation (scheduled start → card in Slack) is under 1 s. The figure is the last rate that held. The
+same ramp first runs against the floor — a bare Bolt app under the same waitress whose listener acks
+and posts the text back (``bench/_common.py``) — and each database's figure is printed beside it as a
+ratio. SQLite, and PostgreSQL when 127.0.0.1:5432 answers. The load generator shares the machine's cores
+with the server.
 
 With ``--confirm`` it runs the issue's confirmation check instead: 100 ``/issue new`` a second for
 30 s (10 s with ``--quick``) spread over 100 channels, each its own project (Slack paces a channel at
 about a message a second: 100 channels carry 100 cards a second), and reports the ack p99 and the
-confirmation p99 (request scheduled → the card in Slack; the target is 1 s).
+confirmation p99 (request scheduled → the card in Slack; the target is 1 s), the floor's first.
 
     python bench/throughput.py [--quick] [--confirm] [--only sqlite|postgresql] [--workers N]
 """
@@ -33,6 +36,7 @@ from _common import (
     aftercare_serve,
     command_body,
     databases,
+    floor_serve,
     machine,
     median,
     migrated,
@@ -40,7 +44,7 @@ from _common import (
     percentile,
 )
 
-RATES = (10, 20, 40, 60, 80, 100, 120, 140, 160, 200, 250, 300)
+RATES = (10, 20, 40, 60, 80, 100, 120, 140, 160, 200, 250, 300, 350, 400, 450, 500, 600)
 ACK_LIMIT = 1.0
 # Acks no longer wait for the work after them, so a rate holds only while the cards keep up too.
 CONFIRM_LIMIT = 1.0
@@ -118,21 +122,42 @@ def step(
     return result
 
 
-def confirm(served: Served, fake: TimedFakeSlack, label: str, duration: float) -> None:
+def make_projects(served: Served, fake: TimedFakeSlack) -> None:
+    """One project in each of the 100 confirmation channels (aftercare only: the floor has no projects)."""
     for number, channel in enumerate(CONFIRM_CHANNELS):
-        fake.add_channel(channel, name=channel.lower(), members=("UALICE",))
         key = f"C{chr(65 + number // 26)}{chr(65 + number % 26)}"
         assert served.command(fake, "/project", f"new {key} {key} Corp", channel=channel) == 200
     fake.wait_for(lambda calls: sum(1 for c in calls if c.method == "chat.postMessage") >= 100, 60)
     fake.forget()
+
+
+def confirm(served: Served, fake: TimedFakeSlack, label: str, duration: float) -> None:
     step(served, fake, 10, 1.0, CONFIRM_CHANNELS)  # warm up
     s = step(served, fake, 100, duration, CONFIRM_CHANNELS)
     print(
-        f"{label:<16} 100/s × {duration:.0f} s over 100 channels: offered {s.sent / s.seconds:6.1f}/s  ack "
+        f"{label:<17} 100/s × {duration:.0f} s over 100 channels: offered {s.sent / s.seconds:6.1f}/s  ack "
         f"{ms(median(s.ack))} p99 {ms(percentile(s.ack, 99))}  confirmation {ms(median(s.slack))} "
         f"p99 {ms(percentile(s.slack, 99))}  errors {s.errors} lost {s.lost}  "
         f"{'within 1 s' if s.slack and percentile(s.slack, 99) <= 1.0 and not s.lost else 'NOT within 1 s'}"
     )
+
+
+def ramp(served: Served, fake: TimedFakeSlack, label: str, duration: float) -> int:
+    """Climb the rates until one does not hold; the last rate that held (0 if none)."""
+    best = 0
+    step(served, fake, 10, 1.0)  # warm up
+    for rate in RATES:
+        s = step(served, fake, rate, duration)
+        print(
+            f"{label:<17} {rate:>4}/s offered {s.sent / s.seconds:7.1f}/s  ack "
+            f"{ms(median(s.ack))} p99 {ms(percentile(s.ack, 99))}  slack "
+            f"{ms(median(s.slack))} p99 {ms(percentile(s.slack, 99))}  "
+            f"errors {s.errors} lost {s.lost}  {'held' if s.held else 'NOT held'}"
+        )
+        if not s.held:
+            break
+        best = rate
+    return best
 
 
 def main() -> None:
@@ -150,7 +175,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as tmp:
         workdir = Path(tmp)
         fake = TimedFakeSlack().start()
+        confirm_seconds = 10.0 if args.quick else 30.0
         try:
+            for channel in [
+                "CBENCH",
+                *CONFIRM_CHANNELS,
+            ]:  # channels the bot is in (the floor posts there too)
+                fake.add_channel(channel, name=channel.lower(), members=("UALICE",))
+            floor = 0
+            with floor_serve(workdir, fake) as served:
+                if args.confirm:
+                    confirm(served, fake, "bare Bolt (floor)", confirm_seconds)
+                else:
+                    floor = ramp(served, fake, "bare Bolt (floor)", duration)
+                    print(f"==> bare Bolt (floor): sustained {floor}/s")
             with databases(workdir, "aftercare_bench_throughput", only=args.only) as each:
                 for label, url in each:
                     migrated(url)
@@ -160,26 +198,15 @@ def main() -> None:
                     best = 0
                     with aftercare_serve(workdir, fake, url, workers=workers) as served:
                         if args.confirm:
-                            confirm(served, fake, label, 10.0 if args.quick else 30.0)
+                            make_projects(served, fake)
+                            confirm(served, fake, label, confirm_seconds)
                             continue
-                        fake.add_channel("CBENCH", name="cbench", members=("UALICE",))
                         assert served.command(fake, "/project", "new ACME Acme") == 200
                         fake.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls), 10)
-                        step(served, fake, 10, 1.0)  # warm up
-                        for rate in RATES:
-                            s = step(served, fake, rate, duration)
-                            print(
-                                f"{label:<11} {rate:>4}/s offered {s.sent / s.seconds:7.1f}/s  ack "
-                                f"{ms(median(s.ack))} p99 {ms(percentile(s.ack, 99))}  slack "
-                                f"{ms(median(s.slack))} p99 {ms(percentile(s.slack, 99))}  "
-                                f"errors {s.errors} lost {s.lost}  {'held' if s.held else 'NOT held'}"
-                            )
-                            if not s.held:
-                                break
-                            best = rate
+                        best = ramp(served, fake, label, duration)
                     print(
                         f"==> {label}: sustained {best} /issue new per second with p99 ack < 1 s "
-                        "and p99 confirmation < 1 s"
+                        f"and p99 confirmation < 1 s; floor {floor}/s, ratio {best / floor if floor else 0:.2f}"
                     )
         finally:
             fake.stop()
