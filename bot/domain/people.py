@@ -110,3 +110,16 @@ def set_notify_assignments(session: Session, *, team_id: str, user_id: str, enab
 def wants_assignment_dms(session: Session, *, team_id: str, user_id: str) -> bool:
     row = _row(session, team_id, user_id)
     return row.notify_assignments if row else True
+
+
+def bots_and_leavers(session: Session, *, team_id: str, user_ids: list[str]) -> set[str]:
+    """Those of ``user_ids`` the directory knows as bots or deactivated accounts: they get no App Home."""
+    return set(
+        session.scalars(
+            select(Person.user_id).where(
+                Person.team_id == team_id,
+                Person.user_id.in_(user_ids),
+                Person.is_bot | Person.is_deleted,
+            )
+        )
+    )

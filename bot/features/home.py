@@ -8,14 +8,12 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
 
 from bot.blocks.home import home_view
 from bot.domain.dashboard import dashboard
-from bot.domain.people import locale_of, set_notify_assignments
+from bot.domain.people import bots_and_leavers, locale_of, set_notify_assignments
 from bot.slack.directory import fetch_missing, with_directory
 from bot.slack.services import Services
-from storage.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +100,7 @@ def redraw_homes(services: Services, client: WebClient, team_id: str, user_ids: 
 
 def _refresh_now(services: Services, client: WebClient, team_id: str, wanted: list[str]) -> int:
     with services.db.read() as session:
-        skip = set(
-            session.scalars(
-                select(Person.user_id).where(
-                    Person.team_id == team_id,
-                    Person.user_id.in_(wanted),
-                    Person.is_bot | Person.is_deleted,
-                )
-            )
-        )
+        skip = bots_and_leavers(session, team_id=team_id, user_ids=wanted)
     published = 0
     for user_id in wanted:
         if user_id in skip:

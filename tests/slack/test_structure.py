@@ -173,3 +173,31 @@ def test_no_product_module_is_over_500_lines(path: Path) -> None:
 
 def test_the_checks_see_a_late_import() -> None:
     assert late_imports("import os\n\ndef f():\n    import json\n    return json\n") == [4]
+
+
+FEATURES = sorted(p for p in (BOT / "features").glob("*.py") if p.name != "__init__.py")
+
+
+def sql_imports(source: str) -> list[str]:
+    """What a module takes from SQLAlchemy beyond the ``Session`` type (a session passed along, not queried)."""
+    return sorted(
+        name
+        for _line, names in _imports(ast.parse(source))
+        for name in names
+        if (name == "sqlalchemy" or name.startswith("sqlalchemy."))
+        and name not in ("sqlalchemy.orm", "sqlalchemy.orm.Session")
+    )
+
+
+@pytest.mark.parametrize("path", FEATURES, ids=lambda p: p.name)
+def test_a_feature_writes_no_sql(path: Path) -> None:
+    """Features sequence the steps; the queries live in ``bot/domain`` and ``storage`` (ARCHITECTURE.md)."""
+    assert sql_imports(path.read_text(encoding="utf-8")) == []
+
+
+def test_the_sql_check_sees_a_query() -> None:
+    assert sql_imports("from sqlalchemy import select\nfrom sqlalchemy.orm import Session\n") == [
+        "sqlalchemy",
+        "sqlalchemy.select",
+    ]
+    assert sql_imports("import sqlalchemy as sa\n") == ["sqlalchemy"]
