@@ -27,9 +27,11 @@ sends anything twice, and nothing claimed is forgotten.
   was planned. Its invitations follow from the next tick on; before that tick plans them,
   :func:`prepare` (outside any transaction) asks ``users.info`` about participants the directory cannot
   place yet, as ``/project survey`` does when a survey starts — so a person of another organisation gets
-  the card in the project channel, not a DM Slack would refuse. It is run by the scheduler and ``jobs run``;
-  the participants to ask about are read in one query, however many surveys are open
-  (:func:`bot.domain.survey_channel.unplaced_pulse_participants`).
+  the card in the project channel, not a DM Slack would refuse. The scheduler prepares each chunk just
+  before planning it, in the chunk's planning turn, so with several replicas each person is asked about by
+  one of them (their answer is in the directory for the next chunk and tick); ``jobs run`` prepares its
+  whole scope before planning it. The participants to ask about are read in one query, however many
+  surveys are open (:func:`bot.domain.survey_channel.unplaced_pulse_participants`).
 - Chunked (:mod:`bot.delivery.planning`): every message belongs to one survey of one project — a person
   asked by two projects gets two invitations, under two keys — so the planners read only the projects of
   ``ctx.projects`` (:func:`bot.domain.survey_schedule.scope_of`) and a chunk plans exactly what the whole

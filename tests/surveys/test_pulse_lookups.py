@@ -1,26 +1,34 @@
 """Before a pulse survey's invitations are planned, the surveys job asks Slack (``users.info``) about the
-participants the directory cannot place: a chunk of projects asks what the whole run asks for them, in one
-query however many surveys are open. SQLite and PostgreSQL."""
+participants the directory cannot place: once per person in all, however many scheduler replicas run, a
+chunk of projects prepared by the replica planning it, just before planning it (so a person of another
+organisation gets the card in the project channel, never a DM). SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import delete, select, update
 
 from bot.delivery import planning
 from bot.delivery.base import JobContext
-from bot.delivery.runner import job_client_factory
+from bot.delivery.runner import Runner, job_client_factory
+from bot.delivery.scheduler import run_job
+from bot.demo.clock import Clock
 from bot.domain.surveys import KIND_PULSE, start_survey
 from bot.jobs.surveys import prepare
+from bot.slack.services import Services
+from storage.db import Database
 from storage.models import MemberRole, Person, Project, ProjectMember, Survey, SurveyParticipant
-from tests.harness import TEAM, SlackHarness, joined, statements
+from tests.harness import TEAM, SlackHarness, answer_first_two_together, job_runner, joined, statements
 from tests.surveys.test_surveys import person
 
 # Monday 7 December 2026, 10:00 UTC: working hours in every project (UTC) and for every participant.
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 SHARED = "UFARX"  # of the customer's organisation, asked by every project's survey
+REPLICA_2 = "xoxb-replica-2"
 
 
 def _pulses(slack: SlackHarness, numbers: range, *, shared: bool) -> list[int]:
@@ -64,6 +72,48 @@ def _forget(slack: SlackHarness, *users: str) -> None:
     """The directory forgets ``users`` (as before anyone asked Slack about them)."""
     with slack.db.write() as session:
         session.execute(delete(Person).where(Person.user_id.in_(users)))
+
+
+def test_two_replicas_ask_about_each_person_once_in_all_and_card_them(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(planning, "PLAN_CHUNK", 1)  # a chunk per project: both replicas prepare some
+    survey_ids = _pulses(slack, range(6), shared=False)
+    clock = slack.use_clock(Clock(NOW))
+    other_db = Database(slack.db.url.render_as_string(hide_password=False))
+    first = job_runner(slack, clock)
+    second = Runner(
+        Services(settings=slack.settings, db=other_db, clock=clock),
+        lambda _team: WebClient(token=REPLICA_2, base_url=slack.settings.api_url, retry_handlers=[]),
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+    )
+    together = answer_first_two_together(slack, monkeypatch, "users.info")  # both replicas at it at once
+    start = threading.Barrier(2)
+
+    def go(runner: Runner) -> None:
+        start.wait()
+        run_job("surveys", runner.services, runner, JobContext(now=NOW))
+
+    threads = [threading.Thread(target=go, args=(runner,)) for runner in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    other_db.dispose()
+
+    everyone = [f"UFAR{n}" for n in range(6)] + [f"UNEAR{n}" for n in range(6)]
+    assert sorted(_asked(slack)) == sorted(everyone)  # each once, in all
+    assert together == [True, True]
+    assert 0 < len(_asked(slack, REPLICA_2)) < len(everyone)  # both replicas asked about some
+    # Each chunk was prepared before it was planned: the customer's people on their project's card, never DMed.
+    posted = sorted(m["metadata"]["event_payload"]["key"] for m in slack.fake.posted() if m.get("metadata"))
+    cards = [f"survey-card:{TEAM}:{survey_id}" for survey_id in survey_ids]
+    dms = [f"survey:{TEAM}:{survey_id}:UNEAR{n}" for n, survey_id in enumerate(survey_ids)]
+    assert posted == sorted([*cards, *dms])
+    for n in range(6):
+        [card] = slack.fake.posted(f"C{n:02d}")
+        assert f"<@UFAR{n}>" in card["text"]
 
 
 def test_a_chunked_preparation_asks_what_the_whole_one_asks(
