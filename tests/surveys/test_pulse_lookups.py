@@ -116,6 +116,16 @@ def test_two_replicas_ask_about_each_person_once_in_all_and_card_them(
         assert f"<@UFAR{n}>" in card["text"]
 
 
+def test_a_run_scoped_to_a_project_prepares_that_project_only(slack: SlackHarness) -> None:
+    """Planned whole (a scope, not chunks): prepared whole, just before it is planned."""
+    survey_ids = _pulses(slack, range(3), shared=False)
+    runner = job_runner(slack, slack.use_clock(Clock(NOW)))
+    run_job("surveys", slack.services, runner, JobContext(now=NOW, project_key="P01"))
+    assert _asked(slack) == ["UFAR1", "UNEAR1"]
+    posted = sorted(m["metadata"]["event_payload"]["key"] for m in slack.fake.posted() if m.get("metadata"))
+    assert posted == [f"survey-card:{TEAM}:{survey_ids[1]}", f"survey:{TEAM}:{survey_ids[1]}:UNEAR1"]
+
+
 def test_a_chunked_preparation_asks_what_the_whole_one_asks(
     slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
