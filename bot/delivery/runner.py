@@ -123,6 +123,7 @@ class Runner:
         *,
         kinds: Sequence[str] | None = None,
         chunked: str | None = None,
+        prepare: Callable[[JobContext], None] | None = None,
     ) -> RunReport:
         """Plan, claim and send what is due at ``ctx.now``.
 
@@ -130,6 +131,8 @@ class Runner:
         time, each chunk only in this replica's planning turn (:mod:`bot.delivery.planning`), what is due sent
         after each chunk — so replicas split the planning as well as the sends. Not for a run scoped to a
         workspace or a project (``jobs run --team/--project``): that one plans its scope at once.
+        ``prepare`` runs (outside any transaction) just before each plan with that plan's context: a chunk's
+        in the chunk's planning turn, so replicas split it as they split the planning.
         """
         report = RunReport()
         clock = JobClock(ctx.now, self.monotonic)
@@ -178,7 +181,7 @@ class Runner:
                     if token is None:
                         continue  # another replica plans it (or just did)
                     try:
-                        claim(self.plan(planners, replace(ctx, projects=chunk.projects)))
+                        claim(self._prepared_plan(planners, replace(ctx, projects=chunk.projects), prepare))
                     except BaseException:
                         turns.give_back(chunk, token)
                         raise
@@ -188,7 +191,7 @@ class Runner:
             for future in sending:
                 future.result()
         else:
-            claim(self.plan(planners, ctx))
+            claim(self._prepared_plan(planners, ctx, prepare))
         send()
         # Owners hear about posts that failed for good (claimed just now, in _record).
         with self.services.db.read() as session:
@@ -198,6 +201,13 @@ class Runner:
             )  # fmt: skip
         fan_out(notices, lambda delivery: self._deliver(delivery, report, clock), self.workers)
         return report
+
+    def _prepared_plan(
+        self, planners: Sequence[Planner], ctx: JobContext, prepare: Callable[[JobContext], None] | None
+    ) -> list[Outgoing]:
+        if prepare is not None:
+            prepare(ctx)
+        return self.plan(planners, ctx)
 
     def _workspace_stopped(self, team_id: str, now: datetime) -> bool:
         """Uninstalled (``app_uninstalled`` / ``tokens_revoked``) and not installed again since."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -14,7 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.delivery.base import JobContext
-from bot.delivery.runner import Runner, RunReport
+from bot.delivery.runner import ClientFor, Runner, RunReport
 from bot.jobs import JOBS
 from bot.slack.directory import resume_syncs
 from bot.slack.services import Services
@@ -31,13 +33,24 @@ def run_job(name: str, services: Services, runner: Runner, ctx: JobContext) -> R
     if planner is None:
         return None
     prepare = job.load_prepare()
-    if prepare is not None:
-        try:
-            prepare(services, runner.client_for, ctx)
-        except Exception:
-            log.exception("preparing the %s job failed", name)
-    # Replicas split a chunked job's planning (bot.delivery.planning); `jobs run` plans it at once.
-    return runner.run([planner], ctx, kinds=job.kinds, chunked=job.name if job.chunked else None)
+    prepared = (
+        None if prepare is None else partial(_prepare_logged, name, prepare, services, runner.client_for)
+    )
+    # Replicas split a chunked job's planning (bot.delivery.planning), and its preparation with it: each
+    # chunk's in the chunk's planning turn; `jobs run` prepares and plans it at once.
+    chunked = job.name if job.chunked else None
+    return runner.run([planner], ctx, kinds=job.kinds, chunked=chunked, prepare=prepared)
+
+
+def _prepare_logged(
+    name: str, prepare: Callable[[Services, ClientFor, JobContext], None], services: Services,
+    client_for: ClientFor, ctx: JobContext,
+) -> None:  # fmt: skip
+    """A job's preparation; its trouble is logged, and the job planned all the same."""
+    try:
+        prepare(services, client_for, ctx)
+    except Exception:
+        log.exception("preparing the %s job failed", name)
 
 
 def tick(services: Services, runner: Runner) -> None:

@@ -25,9 +25,13 @@ sends anything twice, and nothing claimed is forgotten.
   a notice to the owners (``survey-pulse:<team>:<project>:<due date>``, kind
   ``survey``) whose claim starts the survey — unless another survey began since it
   was planned. Its invitations follow from the next tick on; before that tick plans them,
-  :func:`prepare` (run by the scheduler and ``jobs run`` outside any transaction) asks ``users.info`` about
-  participants the directory cannot place yet, as ``/project survey`` does when a survey starts — so a
-  person of another organisation gets the card in the project channel, not a DM Slack would refuse.
+  :func:`prepare` (outside any transaction) asks ``users.info`` about participants the directory cannot
+  place yet, as ``/project survey`` does when a survey starts — so a person of another organisation gets
+  the card in the project channel, not a DM Slack would refuse. The scheduler prepares each chunk just
+  before planning it, in the chunk's planning turn, so with several replicas each person is asked about by
+  one of them (their answer is in the directory for the next chunk and tick); ``jobs run`` prepares its
+  whole scope before planning it. The participants to ask about are read in one query, however many
+  surveys are open (:func:`bot.domain.survey_channel.unplaced_pulse_participants`).
 - Chunked (:mod:`bot.delivery.planning`): every message belongs to one survey of one project — a person
   asked by two projects gets two invitations, under two keys — so the planners read only the projects of
   ``ctx.projects`` (:func:`bot.domain.survey_schedule.scope_of`) and a chunk plans exactly what the whole
@@ -48,7 +52,7 @@ from bot.blocks.survey import results_message, started_text, survey_message
 from bot.blocks.survey_card import Card, survey_card
 from bot.delivery.base import DeliveryKind, JobContext, Outgoing
 from bot.delivery.runner import ClientFor
-from bot.domain.survey_channel import unknown_people
+from bot.domain.survey_channel import unplaced_pulse_participants
 from bot.domain.survey_results import survey_results
 from bot.domain.survey_schedule import (
     DueCard,
@@ -57,16 +61,15 @@ from bot.domain.survey_schedule import (
     due_pulses,
     due_results,
     mark_asked,
-    scope_of,
     start_pulse,
 )
-from bot.domain.surveys import KIND_PULSE, STATUS_OPEN, closing_time
+from bot.domain.surveys import KIND_PULSE, closing_time
 from bot.domain.working_hours import DEFAULT_WORKING_HOURS, WorkingHours, parse_working_hours, zone_of
 from bot.features.survey_people import learn_people
 from bot.i18n import normalise_locale
 from bot.slack.services import Services
 from storage import ledger
-from storage.models import DeliveryStatus, Person, Project, Survey, SurveyParticipant
+from storage.models import DeliveryStatus, Person, Project
 
 log = logging.getLogger(__name__)
 
@@ -269,38 +272,15 @@ def _owner_facts(
 
 
 def prepare(services: Services, client_for: ClientFor, ctx: JobContext) -> None:
-    """Ask ``users.info`` about participants of open pulse surveys, not invited yet, whom the directory cannot
-    place (its answer is kept there). Outside any transaction; failures are logged (they are then asked by DM,
-    and a DM Slack refuses is reported to the owners by the ledger)."""
+    """Ask ``users.info`` about participants of open pulse surveys of ``ctx``'s scope, not invited yet, whom
+    the directory cannot place (its answer is kept there). Outside any transaction; failures are logged (they
+    are then asked by DM, and a DM Slack refuses is reported to the owners by the ledger)."""
     with services.db.read() as session:
-        pending = select(SurveyParticipant.survey_id).where(SurveyParticipant.invited_at.is_(None)).distinct()
-        rows = session.execute(
-            select(Survey.id, Survey.team_id)
-            .join(Project, Project.id == Survey.project_id)
-            .where(
-                Survey.kind == KIND_PULSE,
-                Survey.status == STATUS_OPEN,
-                Survey.closes_at > ctx.now,
-                Survey.id.in_(pending),
-                *scope_of(ctx.team_id, ctx.project_key, ctx.projects),
-            )
-            .order_by(Survey.id)
-        ).all()
-        wanted: dict[str, list[str]] = {}
-        for survey_id, team_id in rows:
-            uninvited = set(
-                session.scalars(
-                    select(SurveyParticipant.user_id).where(
-                        SurveyParticipant.survey_id == survey_id, SurveyParticipant.invited_at.is_(None)
-                    )
-                )
-            )
-            people = wanted.setdefault(team_id, [])
-            people += [
-                u for u in unknown_people(session, survey_id=survey_id) if u in uninvited and u not in people
-            ]
+        wanted = unplaced_pulse_participants(
+            session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key, projects=ctx.projects
+        )
     for team_id, user_ids in wanted.items():
-        client = client_for(team_id) if user_ids else None
+        client = client_for(team_id)
         if client is None:
             continue
         learn_people(services, client, team_id=team_id, user_ids=user_ids)
