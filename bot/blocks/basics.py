@@ -98,12 +98,16 @@ VERB_LABELS = {
 }
 
 
+# json.dumps with separators builds a new encoder every call; a day's nudges draw tens of thousands of buttons.
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _button(text: str, action_id: str, value: dict[str, Any], style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
         "text": plain(text[:75]),
         "action_id": action_id,
-        "value": json.dumps(value, separators=(",", ":")),
+        "value": _compact_json(value),
     }
     if style:
         button["style"] = style

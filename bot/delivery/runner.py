@@ -24,10 +24,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store import Bot
 from sqlalchemy.orm import Session
 
 from bot.delivery.audience import SharedChannels
@@ -49,10 +48,12 @@ from bot.delivery.uploads import upload
 from bot.domain.people import locale_of
 from bot.domain.permissions import project_owners
 from bot.i18n import t
-from bot.slack.installations import installation_store
 from bot.slack.services import Services
 from storage import ledger, queries
 from storage.models import Delivery, DeliveryStatus, Project
+
+if TYPE_CHECKING:
+    from slack_sdk.oauth.installation_store import Bot
 
 __all__ = [
     "CHANNEL_INTERVAL", "HISTORY_INTERVAL", "HISTORY_METHOD", "HISTORY_PAGE", "IN_DOUBT_ERRORS",
@@ -382,6 +383,9 @@ def _failure_text(locale: str, delivery: Delivery, error: str) -> str:
 
 def find_installation(services: Services, *, enterprise_id: str | None, team_id: str) -> Bot | None:
     """The installation serving a workspace: its own, or its Grid organisation's org-wide install."""
+    # slack_sdk's OAuth store only when asked (OAuth mode): a bot-token process or a dry run never loads it.
+    from bot.slack.installations import installation_store
+
     store = installation_store(services)
     bot = store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
     if bot is None and enterprise_id:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ NUDGE_STATUSES: dict[Kind, tuple[str, ...]] = {
 SNOOZE_DAYS = range(1, 31)
 # The latest "today" anywhere on Earth is UTC+14: a cheap bound for the SQL filter.
 _MAX_OFFSET = timedelta(hours=14)
+_KINDS = {kind.value: kind for kind in Kind}
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,9 @@ class PersonFacts:
     inactive: bool = False
 
 
-@dataclass(frozen=True)
-class OverdueItem:
+class OverdueItem(NamedTuple):
+    """One overdue record (a named tuple: a day's nudges read tens of thousands)."""
+
     id: int
     team_id: str
     key: str
@@ -198,34 +201,26 @@ def overdue_work(
     )
     items: list[OverdueItem] = []
     people: dict[tuple[str, str], PersonFacts] = {}
-    for row in rows:
-        project_facts = projects.get(row.project_id)
+    # Rows unpacked, not read by attribute (about 0.6 µs a field on a SQLAlchemy Row): one per overdue item.
+    for (
+        record_id, team_id_, key, kind, title, status, version, project_id, assignee_id, due_date,
+        snoozed_until, escalated_for_due, person_timezone, person_locale, is_deleted, is_bot, person_id,
+    ) in rows:  # fmt: skip
+        project_facts = projects.get(project_id)
         if project_facts is None:  # created between the two queries
             continue
         today = project_facts.today
-        if row.due_date >= today or (row.snoozed_until is not None and row.snoozed_until >= today):
+        if due_date is None or due_date >= today or (snoozed_until is not None and snoozed_until >= today):
             continue
         items.append(
             OverdueItem(
-                id=row.id,
-                team_id=row.team_id,
-                key=row.key,
-                kind=Kind(row.kind),
-                title=row.title,
-                status=row.status,
-                version=row.version,
-                project_id=row.project_id,
-                assignee_id=row.assignee_id,
-                due_date=row.due_date,
-                escalated_for_due=row.escalated_for_due,
-                today=today,
+                record_id, team_id_, key, _KINDS[kind], title, status, version, project_id, assignee_id,
+                due_date, escalated_for_due, today,
             )
-        )
-        if row.assignee_id and row.person_id is not None:
-            people[(row.team_id, row.assignee_id)] = PersonFacts(
-                timezone=row.timezone,
-                locale=row.locale,
-                inactive=bool(row.is_deleted or row.is_bot),
+        )  # fmt: skip
+        if assignee_id and person_id is not None and (team_id_, assignee_id) not in people:
+            people[(team_id_, assignee_id)] = PersonFacts(
+                timezone=person_timezone, locale=person_locale, inactive=bool(is_deleted or is_bot)
             )
     items.sort(key=lambda i: (-i.days_overdue, projects[i.project_id].key, _seq(i.key), i.key))
     return OverdueWork(projects=projects, items=tuple(items), people=people)

@@ -134,8 +134,8 @@ def listener(services):
 
 BOT = COMMANDS.parent
 # Imports a function may make on purpose, each for a reason ARCHITECTURE.md gives ("Imports inside
-# functions"): the command line keeps ``aftercare --help`` fast; the chart drawing and the WSGI servers are
-# loaded only when used.
+# functions"): the command line keeps ``aftercare --help`` fast; the chart drawing, the OAuth installation
+# store (runner) and the WSGI servers are loaded only when used.
 LATE_IMPORTS_ALLOWED = {"bot/ops/cli.py", "bot/blocks/charts.py", "bot/delivery/runner.py", "bot/slack/server.py"}
 PACKAGES = {"blocks", "commands", "delivery", "demo", "domain", "features", "i18n", "jobs", "ops", "slack"}
 
