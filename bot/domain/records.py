@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.domain.dates import parse_date
 from bot.domain.errors import N_, UserError
 from bot.domain.parsing import check_title
-from bot.domain.service_levels import start_clocks
+from bot.domain.service_levels import gets_clocks, start_clocks
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import RecordView
 from bot.slack.text import clean
@@ -46,6 +46,11 @@ class NewRecord:
     # When the customer wrote (the clocks' start); creation time when None.
     requested_at: datetime | None = None
 
+    @property
+    def starts_clocks(self) -> bool:
+        """Whether logging it starts service-level clocks (without them it never has a service level)."""
+        return gets_clocks(self.kind, requester_external=self.requester_external)
+
 
 def project_today(project_timezone: str, now: datetime) -> date:
     return now.astimezone(ZoneInfo(project_timezone)).date()
@@ -53,6 +58,13 @@ def project_today(project_timezone: str, now: datetime) -> date:
 
 def resolve_due(text: str, *, project_timezone: str, now: datetime) -> date:
     return parse_date(text, today=project_today(project_timezone, now))
+
+
+def channel_project_row(session: Session, *, team_id: str, channel_id: str) -> Project | None:
+    """The channel's project as a row of ``session``. Held by the caller, ``create_record`` in the same
+    transaction finds it in the session instead of loading it again (a session keeps a row only while
+    something refers to it)."""
+    return queries.project_for_channel(session, team_id=team_id, channel_id=channel_id)
 
 
 def create_record(
@@ -110,8 +122,7 @@ def create_record(
         requester_external=new.requester_external,
         version=1,
     )
-    if new.requester_external:
-        start_clocks(record, project, start=new.requested_at or now)
+    start_clocks(record, project, start=new.requested_at or now)
     session.add(record)
     session.flush()
     return RecordView.of(record, project)

@@ -33,10 +33,14 @@ from storage.models import Kind, ProjectStatus
 log = logging.getLogger(__name__)
 
 
-def post_record_card(services: Services, gateway: SlackGateway, record: RecordView, *, channel: str) -> Sent:
-    """Post the record's card and remember where it is (for redraws)."""
+def post_record_card(
+    services: Services, gateway: SlackGateway, record: RecordView, *, channel: str, service_level: bool = True
+) -> Sent:
+    """Post the record's card and remember where it is (for redraws). ``service_level=False``: the record was
+    just logged without service-level clocks (``NewRecord.starts_clocks``), so no line is looked for."""
     text, blocks = record_card(record)
-    blocks = with_service_level(services, gateway, record, channel, blocks)
+    if service_level:
+        blocks = with_service_level(services, gateway, record, channel, blocks)
     sent = gateway.post(channel=channel, text=text, blocks=blocks)
     if sent.ok and sent.ts:
         if services.after_ack is not None:  # a burst's cards are remembered in one transaction
