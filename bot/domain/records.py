@@ -123,8 +123,7 @@ def create_record(
         version=1,
     )
     start_clocks(record, project, start=new.requested_at or now)
-    session.add(record)
-    session.flush()
+    record.id = queries.insert_record(session, record)
     return RecordView.of(record, project)
 
 
