@@ -15,12 +15,16 @@ def project_by_key(session: Session, *, team_id: str, key: str) -> Project | Non
     return session.scalar(select(Project).where(Project.team_id == team_id, Project.key == key))
 
 
+# Built once: every command in a channel looks its project up.
+_PROJECT_FOR_CHANNEL = (
+    select(Project)
+    .join(ProjectChannel, ProjectChannel.project_id == Project.id)
+    .where(ProjectChannel.team_id == bindparam("team_id"), ProjectChannel.channel_id == bindparam("channel_id"))
+)
+
+
 def project_for_channel(session: Session, *, team_id: str, channel_id: str) -> Project | None:
-    return session.scalar(
-        select(Project)
-        .join(ProjectChannel, ProjectChannel.project_id == Project.id)
-        .where(ProjectChannel.team_id == team_id, ProjectChannel.channel_id == channel_id)
-    )
+    return session.scalar(_PROJECT_FOR_CHANNEL, {"team_id": team_id, "channel_id": channel_id})
 
 
 def channel_link(session: Session, *, team_id: str, channel_id: str) -> ProjectChannel | None:
@@ -84,6 +88,22 @@ def allocate_seq(session: Session, *, project_id: int) -> int:
     """
     seq = session.connection().execute(_NEXT_SEQ, {"project_id": project_id}).scalar_one()
     return int(seq)
+
+
+_SET_CARD = (
+    update(_RECORDS)
+    .where(_RECORDS.c.id == bindparam("record_id"))
+    .values(card_channel_id=bindparam("channel_id"), card_ts=bindparam("ts"))
+)
+
+
+def set_cards(session: Session, cards: Sequence[tuple[int, str, str]]) -> None:
+    """Remember where records' cards were posted, ``(record id, channel, ts)`` each, in one statement (run for
+    each row). Only those two columns: the record's ``version`` stays (no change of the record)."""
+    if cards:
+        session.connection().execute(
+            _SET_CARD, [{"record_id": r, "channel_id": channel, "ts": ts} for r, channel, ts in cards]
+        )
 
 
 def insert_record(session: Session, record: Record) -> int:

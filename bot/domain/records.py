@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -127,13 +128,12 @@ def create_record(
     return RecordView.of(record, project)
 
 
-def set_card(session: Session, *, record_id: int, channel_id: str, ts: str) -> None:
-    """Remember where a record's card was posted, so it can be redrawn in place."""
+def set_cards(session: Session, cards: Sequence[tuple[int, str, str]]) -> None:
+    """Remember where records' cards were posted, ``(record id, channel, ts)`` each, so they can be redrawn in
+    place."""
     # A plain UPDATE, not the ORM's: this is no change of the record (its version stays), and a
     # click that changed the record meanwhile must not make it fail (see ``Record.version``).
-    session.execute(
-        update(Record).where(Record.id == record_id).values(card_channel_id=channel_id, card_ts=ts)
-    )
+    queries.set_cards(session, cards)
 
 
 def set_source(session: Session, *, record_id: int, url: str) -> None:

@@ -15,7 +15,7 @@ from bot.domain.drafts import save_draft
 from bot.domain.lifecycle import Change
 from bot.domain.people import locale_of, wants_assignment_dms
 from bot.domain.projects import list_projects
-from bot.domain.records import set_card
+from bot.domain.records import set_cards
 from bot.domain.resolution import RESOLVED
 from bot.domain.service_levels import service_level_now
 from bot.domain.views import RecordView
@@ -54,8 +54,7 @@ def post_record_card(
 
 def _set_cards(services: Services, cards: list[tuple[int, str, str]]) -> None:
     with services.db.write() as session:
-        for record_id, channel, ts in cards:
-            set_card(session, record_id=record_id, channel_id=channel, ts=ts)
+        set_cards(session, cards)
 
 
 def reply_logged_in_thread(
