@@ -96,6 +96,7 @@ def create_record(
     due = new.due_date
     if new.due_text:
         due = resolve_due(new.due_text, project_timezone=project.timezone, now=now)
+    session.flush()  # what the caller changed is written first, as the ORM's own statements would (no-op if none)
     seq = queries.allocate_seq(session, project_id=project.id)
     record = Record(
         team_id=team_id,
