@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import HistoryEntry, Project, ProjectChannel, ProjectMember, ProjectStatus, Record
@@ -14,12 +15,16 @@ def project_by_key(session: Session, *, team_id: str, key: str) -> Project | Non
     return session.scalar(select(Project).where(Project.team_id == team_id, Project.key == key))
 
 
+# Built once: every command in a channel looks its project up.
+_PROJECT_FOR_CHANNEL = (
+    select(Project)
+    .join(ProjectChannel, ProjectChannel.project_id == Project.id)
+    .where(ProjectChannel.team_id == bindparam("team_id"), ProjectChannel.channel_id == bindparam("channel_id"))
+)
+
+
 def project_for_channel(session: Session, *, team_id: str, channel_id: str) -> Project | None:
-    return session.scalar(
-        select(Project)
-        .join(ProjectChannel, ProjectChannel.project_id == Project.id)
-        .where(ProjectChannel.team_id == team_id, ProjectChannel.channel_id == channel_id)
-    )
+    return session.scalar(_PROJECT_FOR_CHANNEL, {"team_id": team_id, "channel_id": channel_id})
 
 
 def channel_link(session: Session, *, team_id: str, channel_id: str) -> ProjectChannel | None:
@@ -59,21 +64,54 @@ def members(session: Session, *, project_ids: Sequence[int]) -> Sequence[Project
     ).all()
 
 
+_PROJECTS = cast(Table, Project.__table__)
+_RECORDS = cast(Table, Record.__table__)
+# Core statements built once: they run on every record logged.
+_NEXT_SEQ = (
+    update(_PROJECTS)
+    .where(_PROJECTS.c.id == bindparam("project_id"))
+    .values(last_seq=_PROJECTS.c.last_seq + 1)
+    .returning(_PROJECTS.c.last_seq)
+)
+_INSERT_RECORD = insert(_RECORDS).returning(_RECORDS.c.id)
+# (attribute, column) of every column of Record.
+_RECORD_COLUMNS = [(prop.key, prop.columns[0].key) for prop in inspect(Record).column_attrs]
+
+
 def allocate_seq(session: Session, *, project_id: int) -> int:
     """Take the next number of the project's key sequence.
 
     One atomic ``UPDATE … RETURNING``: PostgreSQL serialises it on the row lock,
     SQLite on its write lock, so concurrent creators never share a number, and a
-    rolled-back transaction gives its number back.
+    rolled-back transaction gives its number back. (A ``Project`` loaded in the
+    session keeps its old ``last_seq``.)
     """
-    seq = session.execute(
-        update(Project)
-        .where(Project.id == project_id)
-        .values(last_seq=Project.last_seq + 1)
-        .returning(Project.last_seq)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
+    seq = session.connection().execute(_NEXT_SEQ, {"project_id": project_id}).scalar_one()
     return int(seq)
+
+
+_SET_CARD = (
+    update(_RECORDS)
+    .where(_RECORDS.c.id == bindparam("record_id"))
+    .values(card_channel_id=bindparam("channel_id"), card_ts=bindparam("ts"))
+)
+
+
+def set_cards(session: Session, cards: Sequence[tuple[int, str, str]]) -> None:
+    """Remember where records' cards were posted, ``(record id, channel, ts)`` each, in one statement (run for
+    each row). Only those two columns: the record's ``version`` stays (no change of the record)."""
+    if cards:
+        session.connection().execute(
+            _SET_CARD, [{"record_id": r, "channel_id": channel, "ts": ts} for r, channel, ts in cards]
+        )
+
+
+def insert_record(session: Session, record: Record) -> int:
+    """Store a new ``Record`` as built (the attributes set on it; column defaults for the rest) and return its
+    id: one ``INSERT … RETURNING``, without the unit of work, which costs more than the row. The object stays
+    out of the session (``session.get`` reads the row)."""
+    values = {column: record.__dict__[attr] for attr, column in _RECORD_COLUMNS if attr in record.__dict__}
+    return int(session.connection().execute(_INSERT_RECORD, values).scalar_one())
 
 
 def records(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.domain.dates import parse_date
 from bot.domain.errors import N_, UserError
 from bot.domain.parsing import check_title
-from bot.domain.service_levels import start_clocks
+from bot.domain.service_levels import gets_clocks, start_clocks
 from bot.domain.statuses import LIFECYCLES
 from bot.domain.views import RecordView
 from bot.slack.text import clean
@@ -46,6 +47,11 @@ class NewRecord:
     # When the customer wrote (the clocks' start); creation time when None.
     requested_at: datetime | None = None
 
+    @property
+    def starts_clocks(self) -> bool:
+        """Whether logging it starts service-level clocks (without them it never has a service level)."""
+        return gets_clocks(self.kind, requester_external=self.requester_external)
+
 
 def project_today(project_timezone: str, now: datetime) -> date:
     return now.astimezone(ZoneInfo(project_timezone)).date()
@@ -53,6 +59,13 @@ def project_today(project_timezone: str, now: datetime) -> date:
 
 def resolve_due(text: str, *, project_timezone: str, now: datetime) -> date:
     return parse_date(text, today=project_today(project_timezone, now))
+
+
+def channel_project_row(session: Session, *, team_id: str, channel_id: str) -> Project | None:
+    """The channel's project as a row of ``session``. Held by the caller, ``create_record`` in the same
+    transaction finds it in the session instead of loading it again (a session keeps a row only while
+    something refers to it)."""
+    return queries.project_for_channel(session, team_id=team_id, channel_id=channel_id)
 
 
 def create_record(
@@ -83,6 +96,7 @@ def create_record(
     due = new.due_date
     if new.due_text:
         due = resolve_due(new.due_text, project_timezone=project.timezone, now=now)
+    session.flush()  # what the caller changed is written first, as the ORM's own statements would (no-op if none)
     seq = queries.allocate_seq(session, project_id=project.id)
     record = Record(
         team_id=team_id,
@@ -110,20 +124,17 @@ def create_record(
         requester_external=new.requester_external,
         version=1,
     )
-    if new.requester_external:
-        start_clocks(record, project, start=new.requested_at or now)
-    session.add(record)
-    session.flush()
+    start_clocks(record, project, start=new.requested_at or now)
+    record.id = queries.insert_record(session, record)
     return RecordView.of(record, project)
 
 
-def set_card(session: Session, *, record_id: int, channel_id: str, ts: str) -> None:
-    """Remember where a record's card was posted, so it can be redrawn in place."""
+def set_cards(session: Session, cards: Sequence[tuple[int, str, str]]) -> None:
+    """Remember where records' cards were posted, ``(record id, channel, ts)`` each, so they can be redrawn in
+    place."""
     # A plain UPDATE, not the ORM's: this is no change of the record (its version stays), and a
     # click that changed the record meanwhile must not make it fail (see ``Record.version``).
-    session.execute(
-        update(Record).where(Record.id == record_id).values(card_channel_id=channel_id, card_ts=ts)
-    )
+    queries.set_cards(session, cards)
 
 
 def set_source(session: Session, *, record_id: int, url: str) -> None:

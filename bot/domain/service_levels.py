@@ -131,9 +131,15 @@ def _set_dues(record: Record, project: Project) -> None:
     )
 
 
+def gets_clocks(kind: str, *, requester_external: bool | None) -> bool:
+    """Whether a record being logged gets service-level clocks: an issue whose requester is external. Clocks
+    start only then (``start_clocks``), so a record logged without them never has a service level."""
+    return kind == Kind.ISSUE and bool(requester_external)
+
+
 def start_clocks(record: Record, project: Project, *, start: datetime) -> None:
-    """Start the clocks of a just-logged issue whose requester is external, from ``start``."""
-    if record.kind != Kind.ISSUE:
+    """Start the clocks of a just-logged issue whose requester is external (``gets_clocks``), from ``start``."""
+    if not gets_clocks(record.kind, requester_external=record.requester_external):
         return
     record.sla_start = start
     record.sla_paused_minutes = 0

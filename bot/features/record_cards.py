@@ -15,7 +15,7 @@ from bot.domain.drafts import save_draft
 from bot.domain.lifecycle import Change
 from bot.domain.people import locale_of, wants_assignment_dms
 from bot.domain.projects import list_projects
-from bot.domain.records import set_card
+from bot.domain.records import set_cards
 from bot.domain.resolution import RESOLVED
 from bot.domain.service_levels import service_level_now
 from bot.domain.views import RecordView
@@ -33,10 +33,14 @@ from storage.models import Kind, ProjectStatus
 log = logging.getLogger(__name__)
 
 
-def post_record_card(services: Services, gateway: SlackGateway, record: RecordView, *, channel: str) -> Sent:
-    """Post the record's card and remember where it is (for redraws)."""
+def post_record_card(
+    services: Services, gateway: SlackGateway, record: RecordView, *, channel: str, service_level: bool = True
+) -> Sent:
+    """Post the record's card and remember where it is (for redraws). ``service_level=False``: the record was
+    just logged without service-level clocks (``NewRecord.starts_clocks``), so no line is looked for."""
     text, blocks = record_card(record)
-    blocks = with_service_level(services, gateway, record, channel, blocks)
+    if service_level:
+        blocks = with_service_level(services, gateway, record, channel, blocks)
     sent = gateway.post(channel=channel, text=text, blocks=blocks)
     if sent.ok and sent.ts:
         if services.after_ack is not None:  # a burst's cards are remembered in one transaction
@@ -50,8 +54,7 @@ def post_record_card(services: Services, gateway: SlackGateway, record: RecordVi
 
 def _set_cards(services: Services, cards: list[tuple[int, str, str]]) -> None:
     with services.db.write() as session:
-        for record_id, channel, ts in cards:
-            set_card(session, record_id=record_id, channel_id=channel, ts=ts)
+        set_cards(session, cards)
 
 
 def reply_logged_in_thread(

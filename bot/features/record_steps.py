@@ -18,7 +18,7 @@ from bot.domain.errors import UserError, speaking
 from bot.domain.listing import HistoryView, RecordList, list_records, record_detail
 from bot.domain.parsing import parse_record_options
 from bot.domain.projects import NOT_LINKED_YET, project_for_channel
-from bot.domain.records import NewRecord, create_record
+from bot.domain.records import NewRecord, channel_project_row, create_record
 from bot.domain.views import ProjectView, RecordView
 from bot.features.home import refresh_homes
 from bot.features.record_cards import after_change, post_record_card, redraw_clicked
@@ -60,10 +60,15 @@ def help_locale(services: Services, *, team_id: str, channel_id: str) -> str | N
 
 def new_record(
     services: Services, *, kind: Kind, team_id: str, channel_id: str, user_id: str, rest: str
-) -> tuple[ProjectView, RecordView]:
-    """One transaction for the whole record (the project looked up in it): one commit per ``/issue new``."""
+) -> tuple[ProjectView, RecordView, bool]:
+    """One transaction for the whole record (the project looked up in it, once): one commit per ``/issue new``.
+    Also whether the record has service-level clocks (``NewRecord.starts_clocks``)."""
     with services.db.write() as session:
-        project = _project_in(session, team_id=team_id, channel_id=channel_id)
+        # The row is held until create_record, which then finds it in the session instead of loading it again.
+        row = channel_project_row(session, team_id=team_id, channel_id=channel_id)
+        if row is None:
+            raise UserError(NOT_LINKED_YET)
+        project = ProjectView.of(row)
         with speaking(project.locale):
             options = parse_record_options(rest, kind)
             new = NewRecord(
@@ -77,9 +82,9 @@ def new_record(
                 impact=options.impact,
             )
             record = create_record(
-                session, team_id=team_id, project_id=project.id, user_id=user_id, new=new, now=services.now()
+                session, team_id=team_id, project_id=row.id, user_id=user_id, new=new, now=services.now()
             )
-    return project, record
+    return project, record, new.starts_clocks
 
 
 @dataclass(frozen=True)
@@ -102,10 +107,10 @@ def log_record(
     rest: str,
 ) -> Logged:
     """``/issue new …``: the record stored, its card posted in the channel, the assignee told."""
-    project, record = new_record(
+    project, record, has_clocks = new_record(
         services, kind=kind, team_id=team_id, channel_id=channel_id, user_id=user_id, rest=rest
     )
-    sent = post_record_card(services, gateway, record, channel=channel_id)
+    sent = post_record_card(services, gateway, record, channel=channel_id, service_level=has_clocks)
     if record.assignee_id:
         after_change(
             services, gateway, lifecycle.Change(record, newly_assigned=record.assignee_id), actor=user_id

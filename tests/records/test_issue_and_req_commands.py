@@ -1,8 +1,10 @@
 """`/issue new` and `/req new` through signed requests, the real Bolt app, the fake Slack API and a real database."""
 
 from datetime import date
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from bot.slack import ids
 from tests.harness import SlackHarness
@@ -168,3 +170,40 @@ def test_modal_title_error_points_at_the_title(project: SlackHarness) -> None:
     )
     assert response.json()["errors"] == {ids.BLOCK_TITLE: "A title is needed."}
     assert project.records() == []
+
+
+def test_issue_new_reads_its_project_once_and_looks_for_no_service_level(project: SlackHarness) -> None:
+    """Per card: the record's transaction (project read once, key taken, row stored) and the card's ts. An
+    issue logged by command has no external requester, so no clock runs and no service level is read."""
+    project.command("/issue", "new Warm up")
+    statements: list[str] = []
+    checkouts: list[object] = []
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(" ".join(statement.split()[:3]))
+
+    def checkout(*_args: Any) -> None:
+        checkouts.append(_args)
+
+    event.listen(project.db.engine, "before_cursor_execute", executed)
+    event.listen(project.db.engine.pool, "checkout", checkout)
+    try:
+        project.command("/issue", "new Printer jams")
+    finally:
+        event.remove(project.db.engine, "before_cursor_execute", executed)
+        event.remove(project.db.engine.pool, "checkout", checkout)
+
+    assert [s for s in statements if not s.startswith("BEGIN")] == [
+        "SELECT projects.id, projects.team_id,",  # the channel's project, once
+        "UPDATE projects SET",  # its next key
+        "INSERT INTO records",
+        "UPDATE records SET",  # the card's ts
+    ]
+    assert len(checkouts) == 2  # two transactions: the record, then its card's ts
+    card = project.fake.calls_to("chat.postMessage")[-1]
+    assert card.args["channel"] == "CPROJ" and "ACME-2" in card.args["text"]
+    records = project.records()
+    assert [r.card_ts is not None for r in records] == [True, True]
+    # The row as stored (INSERT … RETURNING, the columns' defaults for what the command did not set).
+    assert (records[1].key, records[1].title, records[1].status, records[1].version) == ("ACME-2", "Printer jams", "open", 1)
+    assert (records[1].description, records[1].sla_paused_minutes, records[1].sla_breached) == ("", 0, [])

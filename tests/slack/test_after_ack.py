@@ -77,6 +77,9 @@ def test_acks_do_not_wait_for_a_slow_slack_even_beyond_the_listener_pool(
     records = project.records()
     assert sorted(r.title for r in records) == sorted(f"Burst item {n}" for n in range(12))
     assert all(r.card_channel_id == "CPROJ" and r.card_ts for r in records)
+    # Each record remembers its own card (the batch's rows are not mixed up).
+    card_of = {str(m["ts"]): str(m["text"]) for m in cards}
+    assert all(r.key in card_of[str(r.card_ts)] for r in records)
     # One transaction remembered the cards of the burst, not one each.
     assert project.services.after_ack is not None
     assert project.services.after_ack.stats.flushes < 12
