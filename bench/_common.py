@@ -171,11 +171,14 @@ def aftercare_command() -> list[str]:
 class TimedFakeSlack(FakeSlack):
     """The fake Slack API, noting when a message carrying a marker first arrives (monotonic clock)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, latency: float = 0.0) -> None:
         super().__init__()
         self.arrivals: dict[str, float] = {}
         self._arrivals_lock = threading.Lock()
         self.marker_prefix = "bench-"
+        # Seconds each answer takes, as Slack's API does over the internet (the message counts as arrived
+        # when its request does; the caller waits for the answer).
+        self.latency = latency
 
     def handle(self, handler: Any, method: str, args: dict[str, Any]) -> None:
         if method == "chat.postMessage":
@@ -189,6 +192,8 @@ class TimedFakeSlack(FakeSlack):
                 marker = text[start:end]
                 with self._arrivals_lock:
                     self.arrivals.setdefault(marker, at)
+        if self.latency:
+            time.sleep(self.latency)
         super().handle(handler, method, args)
 
     def arrival(self, marker: str, timeout: float = 10.0) -> float | None:

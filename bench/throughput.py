@@ -168,13 +168,22 @@ def main() -> None:
     parser.add_argument("--confirm", action="store_true", help="100/s over 100 channels: confirmation p99")
     parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database")
     parser.add_argument("--workers", type=int, default=1, help="PostgreSQL: serve --workers N")
+    parser.add_argument(
+        "--slack-latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the stand-in answers each call after MS milliseconds, as Slack does over the internet",
+    )
     args = parser.parse_args()
     duration = 4.0 if args.quick else 10.0
     print(f"machine: {machine()}")
     print(f"steps of {duration:.0f} s; ack/slack in ms from each request's scheduled start")
     with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as tmp:
         workdir = Path(tmp)
-        fake = TimedFakeSlack().start()
+        fake = TimedFakeSlack(latency=args.slack_latency / 1000).start()
+        if args.slack_latency:
+            print(f"the stand-in Slack answers every call after {args.slack_latency:.0f} ms")
         confirm_seconds = 10.0 if args.quick else 30.0
         try:
             for channel in [

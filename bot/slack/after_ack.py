@@ -13,6 +13,13 @@ drained by at most ``workers`` drainers running on an executor:
   queued again (when it runs it reads the latest state, so it shows every change made meanwhile).
   They run only when no work is waiting, and beyond ``max_redraws`` waiting the oldest is dropped
   (that Home is stale until the person's next change or visit): redraws degrade before acks do.
+
+Many drainers, few computing: an item spends most of its time waiting for Slack (a round trip of
+100–300 ms over the internet), so ``workers`` is sized for that wait; but drainers that compute at once
+take the interpreter lock from the listener threads that must ack. So at most ``computing`` items compute
+at once: an item takes a slot when it starts and gives it up for good at its first Slack call
+(:func:`waiting_on_slack`, which ``SlackGateway`` enters) — what follows is mostly more waiting. An item
+waits for a slot only when it starts, holding nothing, so the slots cannot deadlock.
 """
 
 from __future__ import annotations
@@ -20,14 +27,27 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger("aftercare.after_ack")
 
 Task = Callable[[], Any]
+# The compute slot this thread holds, if any (see the module doc).
+_held = threading.local()
+
+
+@contextmanager
+def waiting_on_slack() -> Iterator[None]:
+    """This thread waits for Slack now: the post-ack item it runs gives up its compute slot for good."""
+    slot: threading.Semaphore | None = getattr(_held, "slot", None)
+    if slot is not None:
+        _held.slot = None
+        slot.release()
+    yield
 
 
 @dataclass
@@ -42,6 +62,7 @@ class AfterAckStats:
     flushes: int = 0
     failed: int = 0
     high_water: int = 0
+    slot_waits: int = 0  # items that waited for a compute slot
 
 
 @dataclass
@@ -58,6 +79,7 @@ class AfterAck:
         executor: Executor,
         *,
         workers: int = 4,
+        computing: int | None = None,
         capacity: int = 2000,
         max_redraws: int = 1000,
         owns_executor: bool = False,
@@ -66,6 +88,7 @@ class AfterAck:
             raise ValueError("workers must be at least 1")
         self._executor = executor
         self._workers = workers
+        self._computing = threading.Semaphore(computing or workers)
         self._capacity = capacity
         self._max_redraws = max_redraws
         self._lock = threading.Lock()
@@ -165,9 +188,19 @@ class AfterAck:
             self._run(task)
 
     def _run(self, task: Task) -> None:
+        outermost = getattr(_held, "slot", None) is None  # an item run from within another runs in its slot
+        if outermost:
+            if not self._computing.acquire(blocking=False):
+                self.stats.slot_waits += 1
+                self._computing.acquire()
+            _held.slot = self._computing
         try:
             task()
             self.stats.ran += 1
         except Exception:
             self.stats.failed += 1
             log.exception("post-ack work failed")
+        finally:
+            if outermost and _held.slot is not None:  # not given up at a Slack call
+                _held.slot = None
+                self._computing.release()

@@ -28,8 +28,11 @@ WEB_API_TIMEOUT = 10
 
 # Post-ack work that must not hold a listener thread (whose pool acknowledges other requests).
 BACKGROUND_THREADS = 2
-# Drainers of the post-ack queue (records, cards, DMs, App Home redraws; see bot/slack/after_ack.py).
-AFTER_ACK_WORKERS = 8
+# Drainers of the post-ack queue (records, cards, DMs, App Home redraws; see bot/slack/after_ack.py):
+# enough to keep 100 cards a second moving while each waits ~100–300 ms for Slack; of them, at most
+# AFTER_ACK_COMPUTING compute at once, so that the acks keep the interpreter lock (bench/README.md).
+AFTER_ACK_WORKERS = 32
+AFTER_ACK_COMPUTING = 4
 
 
 def web_client(services: Services, token: str | None = None) -> WebClient:
@@ -70,10 +73,14 @@ def create_app(
         )
     if services.after_ack is None:
         if background is not None:  # tests and the demo drain one pool for all post-ack work
-            services.after_ack = AfterAck(background, workers=AFTER_ACK_WORKERS)
+            services.after_ack = AfterAck(
+                background, workers=AFTER_ACK_WORKERS, computing=AFTER_ACK_COMPUTING
+            )
         else:
             pool = ThreadPoolExecutor(max_workers=AFTER_ACK_WORKERS, thread_name_prefix="after-ack")
-            services.after_ack = AfterAck(pool, workers=AFTER_ACK_WORKERS, owns_executor=True)
+            services.after_ack = AfterAck(
+                pool, workers=AFTER_ACK_WORKERS, computing=AFTER_ACK_COMPUTING, owns_executor=True
+            )
     common = {
         "signing_secret": settings.slack_signing_secret or "",
         "request_verification_enabled": bool(settings.slack_signing_secret),

@@ -25,6 +25,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from bot.domain.errors import N_, UserError
+from bot.slack.after_ack import waiting_on_slack
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,8 @@ class SlackGateway:
 
     def _call(self, method: str, **kwargs: Any) -> Sent:
         try:
-            response = self.client.api_call(method, json=kwargs)
+            with waiting_on_slack():
+                response = self.client.api_call(method, json=kwargs)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown_error"))
             log.warning("slack %s failed: %s", method, error)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.demo.simulator import FakeSlack, command_body, sign
-from bot.slack.after_ack import AfterAck
+from bot.slack.after_ack import AfterAck, waiting_on_slack
 from storage.models import Record
 from tests.harness import SIGNING_SECRET, TEAM, SlackHarness
 
@@ -265,3 +266,56 @@ def test_shutdown_finishes_everything_queued() -> None:
     assert done == [0, 1, 2, 3, 4, 5, 99]
     queue.submit(lambda: done.append(6))  # after shutdown: still done, in the caller's thread
     assert done[-1] == 6
+
+
+def _until(condition: Callable[[], bool]) -> bool:
+    """Whether ``condition`` holds within 5 s (threads of a real pool get there in microseconds)."""
+    deadline = time.monotonic() + 5
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def test_drainers_compute_one_at_a_time_with_one_slot_and_a_slack_call_gives_it_up() -> None:
+    """Many drainers, few computing: the second item waits while the first computes, and runs as soon as the
+    first waits for Slack (it would never run if the slot were kept: the first waits for it)."""
+    pool = ThreadPoolExecutor(max_workers=2)
+    queue = AfterAck(pool, workers=2, computing=1)
+    computing, at_slack, go_on, second_ran = (threading.Event() for _ in range(4))
+
+    def first() -> None:
+        computing.set()
+        go_on.wait(timeout=5)
+        with waiting_on_slack():
+            at_slack.set()
+            second_ran.wait(timeout=10)  # the round trip lasts until the second item has run (longer than
+            # the test waits for it below)
+
+    queue.submit(first)
+    assert computing.wait(timeout=5)
+    queue.submit(second_ran.set)
+    assert _until(lambda: queue.stats.slot_waits == 1)  # the second drainer waits for the slot
+    assert not second_ran.is_set()
+    go_on.set()
+    assert at_slack.wait(timeout=5)
+    assert second_ran.wait(timeout=5)
+    pool.shutdown(wait=True)
+    assert queue.stats.ran == 2
+    assert queue.stats.failed == 0
+
+
+def test_an_item_run_from_within_another_runs_in_its_slot() -> None:
+    """The queue full, an item runs in the caller's thread; called from an item, it must not wait for a slot."""
+    pool = _Manual()
+    queue = AfterAck(pool, workers=1, computing=1, capacity=0)
+    done: list[str] = []
+
+    def outer() -> None:
+        queue.submit(lambda: done.append("inner"))
+        done.append("outer")
+
+    queue.submit(outer)
+    assert done == ["inner", "outer"]  # capacity 0: both inline, the inner one in the outer one's slot
+    assert queue.stats.slot_waits == 0
