@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from functools import partial
@@ -268,14 +267,18 @@ def test_shutdown_finishes_everything_queued() -> None:
     assert done[-1] == 6
 
 
-def _until(condition: Callable[[], bool]) -> bool:
-    """Whether ``condition`` holds within 5 s (threads of a real pool get there in microseconds)."""
-    deadline = time.monotonic() + 5
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.001)
-    return True
+class _WatchedSlot(threading.Semaphore):
+    """A compute slot that says when a drainer found it taken (and so waits for it)."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.found_taken = threading.Event()
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        got = super().acquire(blocking, timeout)
+        if not got:
+            self.found_taken.set()
+        return got
 
 
 def test_drainers_compute_one_at_a_time_with_one_slot_and_a_slack_call_gives_it_up() -> None:
@@ -283,6 +286,7 @@ def test_drainers_compute_one_at_a_time_with_one_slot_and_a_slack_call_gives_it_
     first waits for Slack (it would never run if the slot were kept: the first waits for it)."""
     pool = ThreadPoolExecutor(max_workers=2)
     queue = AfterAck(pool, workers=2, computing=1)
+    slot = queue._computing = _WatchedSlot()
     computing, at_slack, go_on, second_ran = (threading.Event() for _ in range(4))
 
     def first() -> None:
@@ -296,7 +300,7 @@ def test_drainers_compute_one_at_a_time_with_one_slot_and_a_slack_call_gives_it_
     queue.submit(first)
     assert computing.wait(timeout=5)
     queue.submit(second_ran.set)
-    assert _until(lambda: queue.stats.slot_waits == 1)  # the second drainer waits for the slot
+    assert slot.found_taken.wait(timeout=5)  # the second drainer waits for the slot
     assert not second_ran.is_set()
     go_on.set()
     assert at_slack.wait(timeout=5)
@@ -304,6 +308,7 @@ def test_drainers_compute_one_at_a_time_with_one_slot_and_a_slack_call_gives_it_
     pool.shutdown(wait=True)
     assert queue.stats.ran == 2
     assert queue.stats.failed == 0
+    assert queue.stats.slot_waits == 1
 
 
 def test_an_item_run_from_within_another_runs_in_its_slot() -> None:
