@@ -62,9 +62,8 @@ def resolve_due(text: str, *, project_timezone: str, now: datetime) -> date:
 
 
 def channel_project_row(session: Session, *, team_id: str, channel_id: str) -> Project | None:
-    """The channel's project as a row of ``session``. Held by the caller, ``create_record`` in the same
-    transaction finds it in the session instead of loading it again (a session keeps a row only while
-    something refers to it)."""
+    """The channel's project as a row of ``session`` (a session keeps a row only while something refers to it:
+    held by the caller, ``create_record`` in the same transaction finds it there instead of loading it again)."""
     return queries.project_for_channel(session, team_id=team_id, channel_id=channel_id)
 
 

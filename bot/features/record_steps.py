@@ -27,11 +27,13 @@ from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import Pressed
 from bot.slack.services import Services
 from bot.slack.text import decode_slack_text
-from storage.models import Kind
+from storage.models import Kind, Project
 
 
-def _project_in(session: Session, *, team_id: str, channel_id: str) -> ProjectView:
-    project = project_for_channel(session, team_id=team_id, channel_id=channel_id)
+def _project_in(session: Session, *, team_id: str, channel_id: str) -> Project:
+    """The channel's project as a row of ``session`` (``UserError`` when the channel has none). Held by the
+    caller, ``create_record`` in the same transaction finds it there instead of loading it again."""
+    project = channel_project_row(session, team_id=team_id, channel_id=channel_id)
     if project is None:
         raise UserError(NOT_LINKED_YET)
     return project
@@ -48,7 +50,7 @@ def _followed(
 def channel_project(services: Services, *, team_id: str, channel_id: str) -> ProjectView:
     """The channel's project (``UserError`` when the channel has none)."""
     with services.db.read() as session:
-        return _project_in(session, team_id=team_id, channel_id=channel_id)
+        return ProjectView.of(_project_in(session, team_id=team_id, channel_id=channel_id))
 
 
 def help_locale(services: Services, *, team_id: str, channel_id: str) -> str | None:
@@ -64,10 +66,7 @@ def new_record(
     """One transaction for the whole record (the project looked up in it, once): one commit per ``/issue new``.
     Also whether the record has service-level clocks (``NewRecord.starts_clocks``)."""
     with services.db.write() as session:
-        # The row is held until create_record, which then finds it in the session instead of loading it again.
-        row = channel_project_row(session, team_id=team_id, channel_id=channel_id)
-        if row is None:
-            raise UserError(NOT_LINKED_YET)
+        row = _project_in(session, team_id=team_id, channel_id=channel_id)  # held until create_record
         project = ProjectView.of(row)
         with speaking(project.locale):
             options = parse_record_options(rest, kind)
