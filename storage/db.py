@@ -55,7 +55,10 @@ class Database:
     def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False) -> None:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        # A pooled PostgreSQL connection may have been dropped by the server or the network since its last use:
+        # pinged at checkout. A SQLite file cannot go away under its connection, and the ping is one more
+        # statement in every transaction (two per ``/issue new``).
+        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not self.is_sqlite}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:

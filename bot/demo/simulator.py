@@ -115,6 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Slack takes many connections at once; socketserver's default backlog of 5 resets some of a burst's.
+    request_queue_size = 128
     fake: FakeSlack
 
 
