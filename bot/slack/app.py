@@ -30,9 +30,10 @@ WEB_API_TIMEOUT = 10
 BACKGROUND_THREADS = 2
 # Drainers of the post-ack queue (records, cards, DMs, App Home redraws; see bot/slack/after_ack.py):
 # enough to keep 100 cards a second moving while each waits ~100–300 ms for Slack; of them, at most
-# AFTER_ACK_COMPUTING compute at once, so that the acks keep the interpreter lock (bench/README.md).
+# AFTER_ACK_COMPUTING compute at once, so that the acks keep the interpreter lock (bench/README.md: with 4,
+# PostgreSQL's ack p99 at 16 clients was 1.9–2.1× the floor's; with 2, 1.3–2.0× and no fewer cards a second).
 AFTER_ACK_WORKERS = 32
-AFTER_ACK_COMPUTING = 4
+AFTER_ACK_COMPUTING = 2
 
 
 def web_client(services: Services, token: str | None = None) -> WebClient:
