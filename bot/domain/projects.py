@@ -283,17 +283,7 @@ def close_project(
     project = managed_project(session, team_id=team_id, project_id=project_id, user_id=user_id)
     if project.status == ProjectStatus.CLOSED:
         raise UserError(N_("Project %(key)s is already closed."), key=project.key)
-    record_change(
-        session,
-        project,
-        field="status",
-        old=project.status,
-        new=ProjectStatus.CLOSED.value,
-        by=user_id,
-        at=now,
-    )
-    project.status = ProjectStatus.CLOSED
-    project.closed_at = now
+    _move(session, project, to=ProjectStatus.CLOSED, by=user_id, at=now)
     return ProjectView.of(project)
 
 
@@ -303,15 +293,12 @@ def reopen_project(
     project = managed_project(session, team_id=team_id, project_id=project_id, user_id=user_id)
     if project.status == ProjectStatus.ACTIVE:
         raise UserError(N_("Project %(key)s is already active."), key=project.key)
-    record_change(
-        session,
-        project,
-        field="status",
-        old=project.status,
-        new=ProjectStatus.ACTIVE.value,
-        by=user_id,
-        at=now,
-    )
-    project.status = ProjectStatus.ACTIVE
-    project.closed_at = None
+    _move(session, project, to=ProjectStatus.ACTIVE, by=user_id, at=now)
     return ProjectView.of(project)
+
+
+def _move(session: Session, project: Project, *, to: ProjectStatus, by: str, at: datetime) -> None:
+    """The project's status changed and the change kept in its history; a closed project remembers when."""
+    record_change(session, project, field="status", old=project.status, new=to.value, by=by, at=at)
+    project.status = to
+    project.closed_at = at if to is ProjectStatus.CLOSED else None
