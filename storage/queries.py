@@ -19,7 +19,9 @@ def project_by_key(session: Session, *, team_id: str, key: str) -> Project | Non
 _PROJECT_FOR_CHANNEL = (
     select(Project)
     .join(ProjectChannel, ProjectChannel.project_id == Project.id)
-    .where(ProjectChannel.team_id == bindparam("team_id"), ProjectChannel.channel_id == bindparam("channel_id"))
+    .where(
+        ProjectChannel.team_id == bindparam("team_id"), ProjectChannel.channel_id == bindparam("channel_id")
+    )
 )
 
 

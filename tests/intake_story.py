@@ -55,7 +55,9 @@ def react(slack: SlackHarness, user: str, at: str, *, reaction: str = "ticket", 
         "type": "reaction_added", "user": user, "reaction": reaction, "item_user": item_user,
         "item": {"type": "message", "channel": channel, "ts": at}, "event_ts": f"{T0 + 3000}.000200",
     }  # fmt: skip
-    return slack.event(event, event_id=event_id or f"EvR{user}{at}", source_team=CUSTOMER_TEAM, ext_shared=True)
+    return slack.event(
+        event, event_id=event_id or f"EvR{user}{at}", source_team=CUSTOMER_TEAM, ext_shared=True
+    )
 
 
 def stored(slack: SlackHarness) -> dict[str, ChannelMessage]:

@@ -245,7 +245,11 @@ def press_card_button(services: Services, gateway: SlackGateway, pressed: Presse
     """A card button pressed: the move made once, what follows it, and the clicked message redrawn; a stale
     button in App Home redraws the clicker's dashboard from current data."""
     change = card_button(
-        services, team_id=pressed.team_id, user_id=pressed.user_id, action_id=pressed.action_id, value=pressed.value
+        services,
+        team_id=pressed.team_id,
+        user_id=pressed.user_id,
+        action_id=pressed.action_id,
+        value=pressed.value,
     )
     after_change(services, gateway, change, actor=pressed.user_id)
     redraw_clicked(services, gateway, change, pressed.container, pressed.respond)

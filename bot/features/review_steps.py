@@ -100,7 +100,11 @@ def redraw_review(
 def press_review_button(services: Services, gateway: SlackGateway, pressed: Pressed) -> lifecycle.Change:
     """A risk-review button: the risk changed once, what follows it, and the review message rebuilt in place."""
     change = apply_button(
-        services, team_id=pressed.team_id, user_id=pressed.user_id, action_id=pressed.action_id, value=pressed.value
+        services,
+        team_id=pressed.team_id,
+        user_id=pressed.user_id,
+        action_id=pressed.action_id,
+        value=pressed.value,
     )
     after_change(services, gateway, change, actor=pressed.user_id)
     redraw_review(services, gateway, pressed.body, pressed.respond, change)

@@ -210,12 +210,20 @@ def test_the_one_rule_decides_whether_a_grid_channel_is_shared(
         assert len(_digests(project.fake, "CPROJ")) == 1 and project.fake.posted("UALICE") == []
 
 
-def test_a_sibling_workspace_colleague_known_to_the_directory_is_not_asked_again(project: SlackHarness) -> None:
+def test_a_sibling_workspace_colleague_known_to_the_directory_is_not_asked_again(
+    project: SlackHarness,
+) -> None:
     _set_project(project, enterprise_id="E0001")
     with project.db.write() as session:
         for user_id, home in (("UALICE", TEAM), ("USIB", "T0002")):
             session.add(
-                Person(team_id=TEAM, user_id=user_id, home_team_id=home, home_enterprise_id="E0001", is_guest=False)
+                Person(
+                    team_id=TEAM,
+                    user_id=user_id,
+                    home_team_id=home,
+                    home_enterprise_id="E0001",
+                    is_guest=False,
+                )
             )
     project.fake.add_channel("CPROJ", members=["UALICE", "USIB"])
 

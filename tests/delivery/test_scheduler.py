@@ -79,7 +79,9 @@ def test_one_failing_job_does_not_stop_the_others(project: SlackHarness, mocker:
         ]
 
     mocker.patch("bot.jobs.nudges.plan", side_effect=RuntimeError("boom"))
-    mocker.patch.dict(JOBS, {"zz-fine": Job("zz-fine", "test.fine", ("fine",), "tests.delivery.test_scheduler:FINE")})
+    mocker.patch.dict(
+        JOBS, {"zz-fine": Job("zz-fine", "test.fine", ("fine",), "tests.delivery.test_scheduler:FINE")}
+    )
     mocker.patch("tests.delivery.test_scheduler.FINE", fine, create=True)
     clock = Clock(datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
     services, runner = _runner(project, clock)

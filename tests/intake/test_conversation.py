@@ -48,7 +48,9 @@ def test_a_reply_before_the_record_was_logged_is_its_first_response(project: Sla
     assert record.first_response_at == _at(ts(120))
 
 
-def test_a_reply_after_logging_is_the_first_response_and_later_ones_change_nothing(project: SlackHarness) -> None:
+def test_a_reply_after_logging_is_the_first_response_and_later_ones_change_nothing(
+    project: SlackHarness,
+) -> None:
     share_with_customer(project)
     _set(project, intake="auto")
     question = ts(0)

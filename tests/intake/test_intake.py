@@ -42,7 +42,12 @@ def test_a_customer_message_gets_one_triage_card_for_the_owners_and_log_as_issue
     customer_says(project, "Server down\nNothing loads since 8:00 <!channel>", at, event_id="EvRetry")
 
     message = stored(project)[at]
-    assert (message.user_id, message.internal, message.triage, message.thread_ts) == (CUSTOMER, False, "suggested", None)
+    assert (message.user_id, message.internal, message.triage, message.thread_ts) == (
+        CUSTOMER,
+        False,
+        "suggested",
+        None,
+    )
     assert contacts(project) == [CUSTOMER]
     # The channel is shared and there is no report channel: the owner (Alice) gets the card by DM.
     assert posts_to(project, CHANNEL) == []
@@ -87,7 +92,13 @@ def test_the_card_goes_to_the_report_channel_and_ignore_redraws_it(project: Slac
     assert posts_to(project, "UALICE") == []
     project.fake.reset_calls()
     sent_ts = project.fake.posted("CREPORT")[-1]["ts"]
-    click(project, triage_button(card, ids.ACTION_TRIAGE_IGNORE), user="UBOB", channel="CREPORT", message_ts=sent_ts)
+    click(
+        project,
+        triage_button(card, ids.ACTION_TRIAGE_IGNORE),
+        user="UBOB",
+        channel="CREPORT",
+        message_ts=sent_ts,
+    )
     assert project.records() == []
     assert stored(project)[at].triage == "ignored" and stored(project)[at].decided_by == "UBOB"
     [redraw] = project.fake.calls_to("chat.update")
@@ -106,7 +117,9 @@ def test_log_as_requirement_from_the_card(project: SlackHarness) -> None:
     assert (record.kind, record.status, record.requester_id) == ("requirement", "proposed", CUSTOMER)
 
 
-def test_acknowledgements_replies_edits_deletions_and_bot_messages_are_never_intake(project: SlackHarness) -> None:
+def test_acknowledgements_replies_edits_deletions_and_bot_messages_are_never_intake(
+    project: SlackHarness,
+) -> None:
     share_with_customer(project)
     customer_says(project, "Thanks! 🙏", ts(1))
     customer_says(project, "好的，收到", ts(2))
@@ -171,7 +184,11 @@ def test_ticket_reads_the_message_with_reactions_get_and_replies_in_its_thread(p
     [get] = project.fake.calls_to("reactions.get")
     assert (get.args["channel"], get.args["timestamp"]) == (CHANNEL, at)
     [record] = project.records()
-    assert (record.title, record.description, record.created_by) == ("VPN drops", "VPN drops\nevery hour", "UBOB")
+    assert (record.title, record.description, record.created_by) == (
+        "VPN drops",
+        "VPN drops\nevery hour",
+        "UBOB",
+    )
     assert (record.requester_id, record.requester_external) == (CUSTOMER, True)
     assert record.source_url and record.source_url.endswith(at.replace(".", ""))
     [reply] = posts_to(project, CHANNEL)
@@ -227,7 +244,10 @@ def test_ticket_logs_nothing_on_the_bots_message_in_an_unlinked_channel_or_by_a_
                                           "ts": customer_msg})  # fmt: skip
     react(project, CUSTOMER, customer_msg, item_user="UBOB")
     assert project.records() == []
-    notes = {(c.args["channel"], c.args["user"]): c.args["text"] for c in project.fake.calls_to("chat.postEphemeral")}
+    notes = {
+        (c.args["channel"], c.args["user"]): c.args["text"]
+        for c in project.fake.calls_to("chat.postEphemeral")
+    }
     assert notes == {
         (CHANNEL, "UBOB"): "I don't log my own messages.",
         ("COTHER", "UBOB"): "This channel isn't linked to a project, so I can't log this message.",

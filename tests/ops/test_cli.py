@@ -45,7 +45,13 @@ def clean_env(**settings: str) -> dict[str, str]:
 
 
 def run(
-    args: list[str], cwd: Path, env: Mapping[str, str] | None = None, /, *, timeout: float = TIMEOUT, **settings: str
+    args: list[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    /,
+    *,
+    timeout: float = TIMEOUT,
+    **settings: str,
 ) -> subprocess.CompletedProcess[str]:
     """``aftercare ARGS`` in ``cwd`` with the settings of ``env`` and ``settings`` (nothing else of ours)."""
     return subprocess.run(

@@ -15,11 +15,15 @@ from tests.projects.test_closure import data as data
 
 def _told(slack: SlackHarness) -> str:
     """What the person who closed the project was told privately (in the channel they closed it from)."""
-    [confirmation] = [c.args for c in slack.fake.calls_to("chat.postEphemeral") if c.args.get("user") == "UALICE"]
+    [confirmation] = [
+        c.args for c in slack.fake.calls_to("chat.postEphemeral") if c.args.get("user") == "UALICE"
+    ]
     return str(confirmation["text"])
 
 
-def test_shared_channel_the_summary_is_there_and_the_retrospective_went_to_the_owners(shared: SlackHarness) -> None:
+def test_shared_channel_the_summary_is_there_and_the_retrospective_went_to_the_owners(
+    shared: SlackHarness,
+) -> None:
     close(shared)
     told = _told(shared)
     assert "The closing summary for the customer is in <#CPROJ>." in told

@@ -205,5 +205,10 @@ def test_issue_new_reads_its_project_once_and_looks_for_no_service_level(project
     records = project.records()
     assert [r.card_ts is not None for r in records] == [True, True]
     # The row as stored (INSERT … RETURNING, the columns' defaults for what the command did not set).
-    assert (records[1].key, records[1].title, records[1].status, records[1].version) == ("ACME-2", "Printer jams", "open", 1)
+    assert (records[1].key, records[1].title, records[1].status, records[1].version) == (
+        "ACME-2",
+        "Printer jams",
+        "open",
+        1,
+    )
     assert (records[1].description, records[1].sla_paused_minutes, records[1].sla_breached) == ("", 0, [])

@@ -238,7 +238,9 @@ def test_every_declared_event_is_acknowledged(slack: SlackHarness, event: str) -
         payload.update(type="message", channel_type="im", channel="DALICE", user="UALICE", text="hello",
                        ts="1790000000.000100")  # fmt: skip
     elif event in (ids.EVENT_MESSAGE_CHANNELS, ids.EVENT_MESSAGE_GROUPS):
-        channel_type, channel = ("channel", "CANY") if event == ids.EVENT_MESSAGE_CHANNELS else ("group", "GANY")
+        channel_type, channel = (
+            ("channel", "CANY") if event == ids.EVENT_MESSAGE_CHANNELS else ("group", "GANY")
+        )
         payload.update(type="message", channel_type=channel_type, channel=channel, user="UALICE", text="hello",
                        ts="1790000000.000100")  # fmt: skip
     elif event == ids.EVENT_REACTION_ADDED:

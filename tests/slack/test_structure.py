@@ -136,7 +136,12 @@ BOT = COMMANDS.parent
 # Imports a function may make on purpose, each for a reason ARCHITECTURE.md gives ("Imports inside
 # functions"): the command line keeps ``aftercare --help`` fast; the chart drawing, the OAuth installation
 # store (runner) and the WSGI servers are loaded only when used.
-LATE_IMPORTS_ALLOWED = {"bot/ops/cli.py", "bot/blocks/charts.py", "bot/delivery/runner.py", "bot/slack/server.py"}
+LATE_IMPORTS_ALLOWED = {
+    "bot/ops/cli.py",
+    "bot/blocks/charts.py",
+    "bot/delivery/runner.py",
+    "bot/slack/server.py",
+}
 PACKAGES = {"blocks", "commands", "delivery", "demo", "domain", "features", "i18n", "jobs", "ops", "slack"}
 
 
@@ -158,15 +163,19 @@ def test_the_top_of_bot_holds_packages_only() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", sorted(p for p in BOT.rglob("*.py") if str(p.relative_to(BOT.parent)) not in LATE_IMPORTS_ALLOWED),
+    "path",
+    sorted(p for p in BOT.rglob("*.py") if str(p.relative_to(BOT.parent)) not in LATE_IMPORTS_ALLOWED),
     ids=lambda p: str(p.relative_to(BOT)),
 )
 def test_no_import_hides_inside_a_function(path: Path) -> None:
     assert late_imports(path.read_text(encoding="utf-8")) == []
 
 
-@pytest.mark.parametrize("path", sorted(BOT.rglob("*.py")) + sorted((BOT.parent / "storage").rglob("*.py")),
-                         ids=lambda p: str(p.relative_to(BOT.parent)))
+@pytest.mark.parametrize(
+    "path",
+    sorted(BOT.rglob("*.py")) + sorted((BOT.parent / "storage").rglob("*.py")),
+    ids=lambda p: str(p.relative_to(BOT.parent)),
+)
 def test_no_product_module_is_over_500_lines(path: Path) -> None:
     assert len(path.read_text(encoding="utf-8").splitlines()) <= 500
 

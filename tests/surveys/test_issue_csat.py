@@ -36,7 +36,9 @@ def log_issue(
 ) -> str:
     """An issue logged from a customer's message in CPROJ (as intake stores it), through /issue new."""
     if thread and recorded:
-        slack.fake.record_message("CPROJ", {"type": "message", "ts": thread, "user": requester, "text": title})
+        slack.fake.record_message(
+            "CPROJ", {"type": "message", "ts": thread, "user": requester, "text": title}
+        )
     slack.command("/issue", f"new {title}")
     key = slack.records()[-1].key
     with slack.db.write() as session:
@@ -71,7 +73,9 @@ def thread_cards(slack: SlackHarness) -> list[dict[str, Any]]:
         key = ((args.get("metadata") or {}).get("event_payload") or {}).get("key", "")
         if key.startswith("issue-csat:"):
             blocks = args["blocks"]
-            found.append({**args, "key": key, "blocks": json.loads(blocks) if isinstance(blocks, str) else blocks})
+            found.append(
+                {**args, "key": key, "blocks": json.loads(blocks) if isinstance(blocks, str) else blocks}
+            )
     return found
 
 
@@ -103,7 +107,9 @@ def test_the_requester_gets_one_card_per_resolution_in_the_issue_thread(project:
     [survey] = issue_surveys(slack)
     assert (survey.record_id, survey.resolution, survey.status) == (record_id, 1, "open")
     with slack.db.read() as session:
-        [participant] = session.scalars(select(SurveyParticipant).where(SurveyParticipant.survey_id == survey.id))
+        [participant] = session.scalars(
+            select(SurveyParticipant).where(SurveyParticipant.survey_id == survey.id)
+        )
     assert participant.user_id == "UCHEN" and participant.invited_at == HARNESS_NOW
 
     # Anyone else who clicks is told privately; nothing is stored.
@@ -125,7 +131,10 @@ def test_the_requester_gets_one_card_per_resolution_in_the_issue_thread(project:
     slack.command("/issue", f"reopen {key}")
     slack.command("/issue", f"resolve {key}")
     cards = thread_cards(slack)
-    assert [c["key"] for c in cards] == [f"issue-csat:{TEAM}:{record_id}:1", f"issue-csat:{TEAM}:{record_id}:2"]
+    assert [c["key"] for c in cards] == [
+        f"issue-csat:{TEAM}:{record_id}:1",
+        f"issue-csat:{TEAM}:{record_id}:2",
+    ]
     assert [s.resolution for s in issue_surveys(slack)] == [1, 2]
     answer(slack, "UCHEN", 5, cards[1])
     assert sorted(s for s in scores(slack) if s is not None) == [4, 5]
@@ -136,7 +145,9 @@ def test_the_requester_gets_one_card_per_resolution_in_the_issue_thread(project:
     # ... and in the retrospective; project surveys' satisfaction is apart (none here).
     with slack.db.read() as session:
         project_id = session.scalars(select(Project.id)).one()
-        report = retrospective(session, team_id=TEAM, project_id=project_id, now=HARNESS_NOW + timedelta(days=1))
+        report = retrospective(
+            session, team_id=TEAM, project_id=project_id, now=HARNESS_NOW + timedelta(days=1)
+        )
     _text, blocks = report_message(report, file_name="ACME.md")
     shown = json.dumps(blocks)
     assert "Issue satisfaction: 4.5 / 5 (2 answers)" in shown and "Satisfaction:" not in shown
@@ -155,7 +166,9 @@ def test_the_card_button_that_resolves_also_asks(project: SlackHarness) -> None:
 
 def test_no_card_without_an_external_requester_a_thread_or_the_setting(project: SlackHarness) -> None:
     customer(project)
-    internal = log_issue(project, "Internal one", requester="UBOB", external=False, thread="1790000000.000300")
+    internal = log_issue(
+        project, "Internal one", requester="UBOB", external=False, thread="1790000000.000300"
+    )
     unknown = log_issue(project, "Not known", external=None, thread="1790000000.000400")
     no_thread = log_issue(project, "Typed by hand", thread=None)
     for key in (internal, unknown, no_thread):
@@ -252,7 +265,9 @@ def test_a_card_whose_thread_is_gone_fails_for_good_instead_of_waiting(project: 
     with project.db.read() as session:
         [row] = session.scalars(select(Delivery).where(Delivery.key.like("issue-csat:%")))
     assert (row.status, row.error) == ("failed", "thread_not_found")
-    assert thread_cards(project) and not [m for m in project.fake.posted("CPROJ") if m.get("thread_ts") == THREAD]
+    assert thread_cards(project) and not [
+        m for m in project.fake.posted("CPROJ") if m.get("thread_ts") == THREAD
+    ]
 
 
 def test_two_follow_ups_of_one_resolution_at_once_make_one_survey_and_one_card(project: SlackHarness) -> None:

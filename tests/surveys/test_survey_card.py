@@ -58,7 +58,9 @@ def start(slack: SlackHarness) -> int:
     return surveys(slack)[-1].id
 
 
-def test_one_card_for_the_other_organisation_and_dms_for_this_workspace(mixed: SlackHarness, clock: Clock) -> None:
+def test_one_card_for_the_other_organisation_and_dms_for_this_workspace(
+    mixed: SlackHarness, clock: Clock
+) -> None:
     slack = mixed
     survey_id = start(slack)
     noon = START + timedelta(hours=3)  # 11:00 in Shanghai, 04:00 UTC: only the Shanghai people's hours
@@ -148,7 +150,9 @@ def test_a_dry_run_shows_the_card_and_claims_nothing(mixed: SlackHarness, clock:
     survey_id = start(mixed)
     when = START + timedelta(hours=3)
     clock.at(when)
-    runner = Runner(mixed.services, job_client_factory(mixed.services), sleep=clock.sleep, monotonic=clock.monotonic)
+    runner = Runner(
+        mixed.services, job_client_factory(mixed.services), sleep=clock.sleep, monotonic=clock.monotonic
+    )
     dry = runner.dry_run([plan], JobContext(now=when))
     [line] = dry.lines
     assert line.split()[1] == f"survey-card:{TEAM}:{survey_id}" and "→ CPROJ" in line
@@ -160,12 +164,15 @@ def test_a_dry_run_shows_the_card_and_claims_nothing(mixed: SlackHarness, clock:
     ("home", "team", "other"),
     [("TCUSTOMER", "T0001", True), ("T0001", "T0001", False), (None, "T0001", False), ("", "T0001", False)],
 )
-def test_another_organisation_is_read_from_the_home_workspace(home: str | None, team: str, other: bool) -> None:
+def test_another_organisation_is_read_from_the_home_workspace(
+    home: str | None, team: str, other: bool
+) -> None:
     assert of_another_organisation(home, team) is other
 
 
-
-def test_the_closing_survey_reaches_a_customer_of_another_organisation(project: SlackHarness, clock: Clock) -> None:
+def test_the_closing_survey_reaches_a_customer_of_another_organisation(
+    project: SlackHarness, clock: Clock
+) -> None:
     from tests.projects.test_closure import close
 
     project.fake.add_user("UFAR", team_id="TCUSTOMER", tz="UTC")
@@ -175,7 +182,9 @@ def test_the_closing_survey_reaches_a_customer_of_another_organisation(project: 
     [survey] = surveys(project)
     assert survey.kind == "closing"
     with project.db.read() as session:
-        assert session.scalars(select(Person.home_team_id).where(Person.user_id == "UFAR")).one() == "TCUSTOMER"
+        assert (
+            session.scalars(select(Person.home_team_id).where(Person.user_id == "UFAR")).one() == "TCUSTOMER"
+        )
     project.services.clock = clock
     run_job(project, clock, START + timedelta(hours=8))
     [card] = cards(project)
@@ -188,7 +197,10 @@ def test_a_colleague_of_a_sibling_grid_workspace_is_asked_by_dm_not_on_the_card(
 ) -> None:
     project.fake.script_install(enterprise_id="E0001")
     set_project(project, enterprise_id="E0001")
-    for user, team, grid in (("UGRID", "T0002", "E0001"), ("UFAR", "TCUST", "E0999")):  # UFAR: another org's Grid
+    for user, team, grid in (
+        ("UGRID", "T0002", "E0001"),
+        ("UFAR", "TCUST", "E0999"),
+    ):  # UFAR: another org's Grid
         add_member(project, user)
         person(project, user, "UTC", team_id=team, enterprise_id=grid)
         project.fake.add_user(user, team_id=team, enterprise_id=grid, tz="UTC")
@@ -208,7 +220,12 @@ def test_a_colleague_of_a_sibling_grid_workspace_is_asked_by_dm_not_on_the_card(
     [
         ("E0001", "T0002", "E0001", False),  # a sibling workspace of the same Grid
         ("E0001", "T0002", "E0999", True),
-        ("E0001", "T0002", None, False),  # stored before the directory kept organisations: DM (ledger reports)
+        (
+            "E0001",
+            "T0002",
+            None,
+            False,
+        ),  # stored before the directory kept organisations: DM (ledger reports)
         (None, "T0002", "E0001", True),
         ("E0001", "T0001", None, False),
     ],
@@ -216,7 +233,10 @@ def test_a_colleague_of_a_sibling_grid_workspace_is_asked_by_dm_not_on_the_card(
 def test_another_organisation_reads_the_grid_of_the_home_workspace(
     grid: str | None, home: str, home_enterprise: str | None, other: bool
 ) -> None:
-    assert of_another_organisation(home, "T0001", home_enterprise_id=home_enterprise, enterprise_id=grid) is other
+    assert (
+        of_another_organisation(home, "T0001", home_enterprise_id=home_enterprise, enterprise_id=grid)
+        is other
+    )
 
 
 def _asked(slack: SlackHarness) -> list[str]:
@@ -224,7 +244,9 @@ def _asked(slack: SlackHarness) -> list[str]:
     return [c.args["user"] for c in slack.fake.calls_to("users.info") if c.args["user"] != "UALICE"]
 
 
-def test_a_pulse_survey_looks_up_people_the_directory_does_not_place(project: SlackHarness, clock: Clock) -> None:
+def test_a_pulse_survey_looks_up_people_the_directory_does_not_place(
+    project: SlackHarness, clock: Clock
+) -> None:
     add_member(project, "UFAR")
     project.fake.add_user("UFAR", team_id="TCUSTOMER", tz="UTC")  # add_member made them one of ours
     set_project(project, survey_pulse_days=30, created_at=START - timedelta(days=40))
