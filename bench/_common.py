@@ -56,6 +56,38 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f}"
 
 
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its living descendants (gunicorn's
+    workers), from ``/proc``; NaN where there is no ``/proc``. Every thread counts: this is what the
+    process costs the machine, whichever thread spent it."""
+    try:
+        entries = [Path("/proc") / name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    parent_of: dict[int, int] = {}
+    spent: dict[int, float] = {}
+    for entry in entries:
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        parent_of[int(entry.name)] = int(fields[1])
+        spent[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    if pid not in spent:
+        return float("nan")
+    tree = {pid}
+    grew = True
+    while grew:
+        grew = False
+        for child, parent in parent_of.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    return sum(spent[member] for member in tree)
+
+
 def machine() -> str:
     """One line about where the figures came from."""
     parts = [

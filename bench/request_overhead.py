@@ -2,7 +2,9 @@
 
 For each database (SQLite; PostgreSQL when 127.0.0.1:5432 answers) and for 1 and 16 concurrent
 clients: time from request to HTTP 200 (the ack) and to the confirmation (the record's card, a
-chat.postMessage) reaching Slack — median and p99. Beside it the same for a bare Bolt app under
+chat.postMessage) reaching Slack — median and p99 — cards per second, and the CPU the server's processes
+spent per card (every thread; the figure that bounds the rate while one interpreter lock is the
+bottleneck, and far less noisy than the rate on a shared machine). Beside it the same for a bare Bolt app under
 the same server whose listener only acks and posts the text back (the framework's floor), and the
 ratio ours / floor.
 
@@ -36,6 +38,7 @@ from _common import (
     migrated,
     ms,
     percentile,
+    process_tree_cpu,
 )
 
 CONCURRENCY = (1, 16)
@@ -50,6 +53,9 @@ class Sample:
     lost: int = 0
     # Confirmations per second: cards in Slack / (first request sent → last card in Slack).
     rate: float = float("nan")
+    # CPU the server's processes spent per card (ms), every thread: less noisy than the rate, and the rate's
+    # limit while one interpreter lock is the bottleneck.
+    cpu_per_card: float = float("nan")
 
 
 def drive(
@@ -78,6 +84,7 @@ def drive(
                 pending.append((marker, started))
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    cpu_before = process_tree_cpu(served.process.pid)
     began = time.monotonic()
     last = began
     for thread in threads:
@@ -93,6 +100,7 @@ def drive(
             last = max(last, arrived)
     if sample.slack and last > began:
         sample.rate = len(sample.slack) / (last - began)
+        sample.cpu_per_card = (process_tree_cpu(served.process.pid) - cpu_before) * 1000 / len(sample.slack)
     fake.forget()
     return sample
 
@@ -114,7 +122,7 @@ def line(label: str, clients: str, s: Sample) -> str:
     return (
         f"{label:<28} {clients:>16} {len(s.ack):>5}  ack {ms(median(s.ack))} {ms(percentile(s.ack, 99))}"
         f"   slack {ms(median(s.slack))} {ms(percentile(s.slack, 99))}   {s.rate:6.0f}/s"
-        f"   errors {s.errors} lost {s.lost}"
+        f"   {s.cpu_per_card:5.2f}   errors {s.errors} lost {s.lost}"
     )
 
 
@@ -125,6 +133,7 @@ def ratio(clients: str, sample: Sample, base: Sample) -> str:
         f"{percentile(sample.ack, 99) / percentile(base.ack, 99):8.2f}   slack "
         f"{median(sample.slack) / median(base.slack):8.2f} "
         f"{percentile(sample.slack, 99) / percentile(base.slack, 99):8.2f}   {sample.rate / base.rate:6.2f}"
+        f"    {sample.cpu_per_card / base.cpu_per_card:5.2f}"
     )
 
 
@@ -153,7 +162,7 @@ def main() -> None:
     print("times in ms; median and p99; 'slack' = request sent → confirmation received by the fake Slack API")
     print(
         f"{'':<28} {'clients':>16} {'n':>5}  ack {'median':>8} {'p99':>8}   slack {'median':>8} {'p99':>8}"
-        "   cards/s"
+        "   cards/s  CPU ms/card"
     )
     with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as tmp:
         workdir = Path(tmp)
