@@ -89,6 +89,8 @@ class Record(Base):
     sla_paused_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Targets breached, stored when it happened: ``first_response`` / ``resolution``.
     sla_breached: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Targets whose 80 % warning was sent, stored with it: a restore into an empty delivery ledger warns no one twice.
+    sla_warned: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012 (SQLAlchemy reads it)
 

@@ -144,6 +144,7 @@ def start_clocks(record: Record, project: Project, *, start: datetime) -> None:
     record.sla_start = start
     record.sla_paused_minutes = 0
     record.sla_breached = []
+    record.sla_warned = []
     _set_dues(record, project)
 
 

@@ -10,8 +10,9 @@ under deterministic keys, so two schedulers, a restart or ``jobs run sla`` never
   internal project channel, else each owner by DM), ``sla-breach:<team>:<KEY>:<target>``, whose claim
   stores the breach in ``sla_breached``; and a DM to the assignee, ``sla-breach-dm:<team>:<KEY>:<target>``.
 - When a warning and a breach fall due in one run, only the breach. Nothing for a target crossed more
-  than :data:`STALE` before the run (a restore or an upgrade floods no one), and nothing for a breach
-  already stored in ``sla_breached`` (an imported one included).
+  than :data:`STALE` before the run (a restore or an upgrade floods no one), and nothing for a breach or a
+  warning already stored in ``sla_breached`` / ``sla_warned`` (an imported one included: a restore starts with
+  an empty ledger).
 - Chunked (:mod:`bot.delivery.planning`): each message is about one issue of one project (a DM per issue,
   never a digest of several), so the planner reads only the projects of ``ctx.projects``
   (:func:`bot.jobs.digest.active_projects`).
@@ -24,7 +25,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.blocks.sla import breach_message, warning_message
 from bot.delivery.base import DeliveryKind, JobContext, Outgoing
@@ -41,15 +42,20 @@ KIND_BREACH = DeliveryKind.SLA_BREACH
 STALE = timedelta(hours=24)
 
 
-def store_breach(session: Session, *, record_id: int, target: str) -> None:
-    """Remember the breach (in the claim's transaction; not through the version, so no card goes stale)."""
-    row = session.execute(
-        select(Record.sla_breached).where(Record.id == record_id).with_for_update()
-    ).scalar_one_or_none()
-    breached = list(row or [])
-    if target in breached:
-        return
-    session.execute(update(Record).where(Record.id == record_id).values(sla_breached=[*breached, target]))
+def _remember(
+    column: InstrumentedAttribute[list[str]], session: Session, *, record_id: int, target: str
+) -> None:
+    """Add ``target`` to the record's list in ``column`` (in the claim's transaction; not through the version, so
+    no card goes stale)."""
+    row = session.execute(select(column).where(Record.id == record_id).with_for_update()).scalar_one_or_none()
+    stored = list(row or [])
+    if target not in stored:
+        session.execute(update(Record).where(Record.id == record_id).values({column: [*stored, target]}))
+
+
+# Claimed with the message, so the record itself says what was told (a restore's empty ledger does not).
+store_breach = partial(_remember, Record.sla_breached)
+store_warning = partial(_remember, Record.sla_warned)
 
 
 def _candidates(session: Session, projects: list[Project], now: datetime) -> list[Record]:
@@ -126,7 +132,7 @@ def _plan_target(
                 )
             )  # fmt: skip
         return out
-    if state.state != AT_RISK or ctx.now - state.warn_at > STALE:
+    if state.state != AT_RISK or ctx.now - state.warn_at > STALE or target in (record.sla_warned or []):
         return []
     text, blocks = warning_message(
         key=key, title=record.title, version=record.version, status=record.status,
@@ -140,7 +146,7 @@ def _plan_target(
     return [
         Outgoing(
             key=ledger_key, team_id=team, kind=KIND_WARNING, text=text, blocks=blocks, channel=user,
-            project_id=project.id,
+            project_id=project.id, on_claim=partial(store_warning, record_id=record.id, target=target),
         )
         for ledger_key, user in recipients
     ]  # fmt: skip

@@ -101,6 +101,7 @@ def _record(record: Record, project_key: str) -> dict[str, Any]:
         data.update({name: _iso(getattr(record, name)) for name in SERVICE_LEVEL_FIELDS})
         data["sla_paused_minutes"] = record.sla_paused_minutes
         data["sla_breached"] = list(record.sla_breached or [])
+        data["sla_warned"] = list(record.sla_warned or [])
     if record.kind == Kind.TASK:
         data["estimate_hours"] = record.estimate_hours
     if record.kind == Kind.RISK:

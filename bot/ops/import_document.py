@@ -14,8 +14,17 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
+from bot.domain.service_levels import TARGETS
 from bot.domain.statuses import LIFECYCLES
 from bot.i18n import LOCALES
 from bot.ops.export import KIND_SECTIONS
@@ -51,6 +60,16 @@ Weekday = Annotated[int, Field(strict=True, ge=0, le=6)]
 OneToFive = Annotated[int, Field(strict=True, ge=1, le=5)]
 Time = Annotated[str, StringConstraints(strict=True, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 Bool = Annotated[bool, Field(strict=True)]
+
+
+def _target(value: str) -> str:
+    if value not in TARGETS:
+        raise ValueError(f"must be one of {', '.join(TARGETS)}")
+    return value
+
+
+# A service-level target: ``first_response`` or ``resolution``.
+Target = Annotated[str, StringConstraints(strict=True), AfterValidator(_target)]
 
 
 class _In(BaseModel):
@@ -133,7 +152,8 @@ class RecordIn(_In):
     resolved_at: AwareDatetime | None = None
     resolution_due: AwareDatetime | None = None
     sla_paused_minutes: Count = 0
-    sla_breached: list[Literal["first_response", "resolution"]] = Field(default_factory=list)
+    sla_breached: list[Target] = Field(default_factory=list)
+    sla_warned: list[Target] = Field(default_factory=list)
 
 
 class MeetingIn(_In):

@@ -312,6 +312,7 @@ def _write(
                     "resolution_due": r.resolution_due,
                     "sla_paused_minutes": r.sla_paused_minutes,
                     "sla_breached": list(r.sla_breached),
+                    "sla_warned": list(r.sla_warned),
                 }
             )
     if records:

@@ -81,3 +81,30 @@ def test_service_level_fields_round_trip_and_a_restore_sends_nothing_already_pas
     finally:
         restored.close()
     assert len(_ours(project, "CPROJ")) == 1
+
+
+def test_a_warning_sent_before_the_export_is_not_sent_again_after_a_restore(
+    project: SlackHarness,
+    db2: Database,  # noqa: F811  (the fixture)
+    fake_slack: FakeSlack,
+) -> None:
+    for user in ("UBOB", "UCUST"):
+        project.fake.add_user(user)
+    key = _log(project, "Printer down")  # high: first response due 13:00, its warning at 12:12
+    assert _run(project, MON + timedelta(hours=3, minutes=12)).sent == 1
+    assert len(_ours(project, "UBOB")) == 1
+    before = exported(project.db)
+    (issue,) = [i for i in before["issues"] if i["key"] == key]
+    assert issue["sla_warned"] == ["first_response"]
+
+    restore(db2, copy.deepcopy(before))  # a fresh database: its delivery ledger is empty
+    assert exported(db2) == before
+    restored = SlackHarness(fake_slack, db2)
+    try:
+        fake_slack.reset_calls()
+        assert _run(restored, MON + timedelta(hours=3, minutes=20)).sent == 0  # not told twice
+        assert fake_slack.calls_to("chat.postMessage") == []
+        # The breach, which had not happened, still comes once, to the channel and the assignee.
+        assert _run(restored, MON + timedelta(hours=4, minutes=5)).sent == 2
+    finally:
+        restored.close()

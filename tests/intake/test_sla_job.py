@@ -87,6 +87,7 @@ def test_warning_at_80_percent_once_then_breach_once(acme: SlackHarness) -> None
     assert report.sent == 1
     (warning,) = _ours(acme, "UBOB")
     assert "Service level at risk: first response due in 48 m." in warning["text"]
+    assert _record(acme, key).sla_warned == ["first_response"]  # stored with its claim
     assert "&lt;!channel&gt;" in warning["text"] and "<!channel>" not in warning["text"]
     blocks = _blocks(warning)
     assert find_button(blocks, ids.ACTION_OPEN_LINK)["url"].endswith("p1790000000000100")

@@ -389,6 +389,10 @@ def test_a_document_with_only_the_public_fields_imports(db: Database) -> None:
         (lambda d: d["tasks"][0].update(key="ACME-2"), "ACME-2 is in the file twice"),
         (lambda d: d["history"][0].update(record="ZED-1"), "history[0].record: project ZED"),
         (lambda d: d["projects"][0].update(timezone="Mars/Olympus"), "not an IANA time zone"),
+        (
+            lambda d: d["issues"][0].update(sla_warned=["first_reply"]),
+            "issues[0] (ACME-1).sla_warned[0]: Value error, must be one of first_response, resolution",
+        ),
     ],
 )
 def test_a_wrong_document_names_the_section_index_and_field(db: Database, change: Any, where: str) -> None:

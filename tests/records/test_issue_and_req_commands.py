@@ -211,4 +211,14 @@ def test_issue_new_reads_its_project_once_and_looks_for_no_service_level(project
         "open",
         1,
     )
-    assert (records[1].description, records[1].sla_paused_minutes, records[1].sla_breached) == ("", 0, [])
+    assert (
+        records[1].description,
+        records[1].sla_paused_minutes,
+        records[1].sla_breached,
+        records[1].sla_warned,
+    ) == (
+        "",
+        0,
+        [],
+        [],
+    )
