@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session
@@ -72,23 +72,26 @@ _RECORDS = cast(Table, Record.__table__)
 _NEXT_SEQ = (
     update(_PROJECTS)
     .where(_PROJECTS.c.id == bindparam("project_id"))
-    .values(last_seq=_PROJECTS.c.last_seq + 1)
+    .values(last_seq=_PROJECTS.c.last_seq + bindparam("count"))
     .returning(_PROJECTS.c.last_seq)
 )
-_INSERT_RECORD = insert(_RECORDS).returning(_RECORDS.c.id)
+# Many rows in one statement (SQLAlchemy's "insertmanyvalues"). Each id comes back with the row's workspace and
+# key, unique, to tell which row it is: asking SQLAlchemy for the rows' order instead makes it insert one row at a
+# time on SQLite.
+_INSERT_RECORDS = insert(_RECORDS).returning(_RECORDS.c.id, _RECORDS.c.team_id, _RECORDS.c.key)
 # (attribute, column) of every column of Record.
 _RECORD_COLUMNS = [(prop.key, prop.columns[0].key) for prop in inspect(Record).column_attrs]
 
 
-def allocate_seq(session: Session, *, project_id: int) -> int:
-    """Take the next number of the project's key sequence.
+def allocate_seq(session: Session, *, project_id: int, count: int = 1) -> int:
+    """Take the next ``count`` numbers of the project's key sequence; the last of them is returned.
 
     One atomic ``UPDATE … RETURNING``: PostgreSQL serialises it on the row lock,
     SQLite on its write lock, so concurrent creators never share a number, and a
-    rolled-back transaction gives its number back. (A ``Project`` loaded in the
+    rolled-back transaction gives its numbers back. (A ``Project`` loaded in the
     session keeps its old ``last_seq``.)
     """
-    seq = session.connection().execute(_NEXT_SEQ, {"project_id": project_id}).scalar_one()
+    seq = session.connection().execute(_NEXT_SEQ, {"project_id": project_id, "count": count}).scalar_one()
     return int(seq)
 
 
@@ -108,12 +111,23 @@ def set_cards(session: Session, cards: Sequence[tuple[int, str, str]]) -> None:
         )
 
 
-def insert_record(session: Session, record: Record) -> int:
-    """Store a new ``Record`` as built (the attributes set on it; column defaults for the rest) and return its
-    id: one ``INSERT … RETURNING``, without the unit of work, which costs more than the row. The object stays
-    out of the session (``session.get`` reads the row)."""
-    values = {column: record.__dict__[attr] for attr, column in _RECORD_COLUMNS if attr in record.__dict__}
-    return int(session.connection().execute(_INSERT_RECORD, values).scalar_one())
+def insert_records(session: Session, records: Sequence[Record]) -> None:
+    """Store new ``Record`` objects as built (the attributes set on each; column defaults for the rest) and set
+    their ids: one ``INSERT … RETURNING`` for all the rows that set the same attributes (most often one),
+    without the unit of work, which costs more than the rows. The objects stay out of the session
+    (``session.get`` reads the rows)."""
+    alike: dict[frozenset[str], list[tuple[Record, dict[str, Any]]]] = {}
+    for record in records:
+        values = {
+            column: record.__dict__[attr] for attr, column in _RECORD_COLUMNS if attr in record.__dict__
+        }
+        alike.setdefault(frozenset(values), []).append((record, values))
+    connection = session.connection()
+    for group in alike.values():
+        rows = connection.execute(_INSERT_RECORDS, [values for _, values in group]).all()
+        ids = {(team_id, key): record_id for record_id, team_id, key in rows}
+        for record, _ in group:
+            record.id = int(ids[(record.team_id, record.key)])
 
 
 def records(

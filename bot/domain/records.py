@@ -80,6 +80,14 @@ def create_record(
     project = session.get(Project, project_id)
     if project is None or project.team_id != team_id:
         raise UserError(N_("That project no longer exists."), field="project")
+    record = prepare_record(project, team_id=team_id, user_id=user_id, new=new, now=now)
+    store_records(session, [(record, project)])
+    return RecordView.of(record, project)
+
+
+def prepare_record(project: Project, *, team_id: str, user_id: str, new: NewRecord, now: datetime) -> Record:
+    """Check ``new`` against ``project`` and build its row, without a key yet (:func:`store_records` takes it):
+    every ``UserError`` of logging a record is raised here, before anything is written."""
     if project.status != ProjectStatus.ACTIVE:
         raise UserError(
             N_("Project %(key)s is closed; reopen it to log new records."), key=project.key, field="project"
@@ -95,14 +103,10 @@ def create_record(
     due = new.due_date
     if new.due_text:
         due = resolve_due(new.due_text, project_timezone=project.timezone, now=now)
-    session.flush()  # what the caller changed is written first, as the ORM's own statements would (no-op if none)
-    seq = queries.allocate_seq(session, project_id=project.id)
     record = Record(
         team_id=team_id,
         project_id=project.id,
         kind=new.kind,
-        seq=seq,
-        key=f"{project.key}-{seq}",
         title=title,
         description=description,
         status=LIFECYCLES[new.kind].initial,
@@ -124,8 +128,24 @@ def create_record(
         version=1,
     )
     start_clocks(record, project, start=new.requested_at or now)
-    record.id = queries.insert_record(session, record)
-    return RecordView.of(record, project)
+    return record
+
+
+def store_records(session: Session, made: Sequence[tuple[Record, Project]]) -> None:
+    """Give each prepared record the next key of its project, in the order given, and insert them all: one
+    ``UPDATE … RETURNING`` per project (taken in id order, so two writers lock projects in the same order) and
+    one ``INSERT`` for the rows. Sets each record's ``seq``, ``key`` and ``id``."""
+    session.flush()  # what the caller changed is written first, as the ORM's own statements would (no-op if none)
+    by_project: dict[int, tuple[Project, list[Record]]] = {}
+    for record, project in made:
+        by_project.setdefault(project.id, (project, []))[1].append(record)
+    for project_id in sorted(by_project):
+        project, records = by_project[project_id]
+        last = queries.allocate_seq(session, project_id=project_id, count=len(records))
+        for seq, record in enumerate(records, start=last - len(records) + 1):
+            record.seq = seq
+            record.key = f"{project.key}-{seq}"
+    queries.insert_records(session, [record for record, _ in made])
 
 
 def set_cards(session: Session, cards: Sequence[tuple[int, str, str]]) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
@@ -18,16 +19,17 @@ from bot.domain.errors import UserError, speaking
 from bot.domain.listing import HistoryView, RecordList, list_records, record_detail
 from bot.domain.parsing import parse_record_options
 from bot.domain.projects import NOT_LINKED_YET, project_for_channel
-from bot.domain.records import NewRecord, channel_project_row, create_record
+from bot.domain.records import NewRecord, channel_project_row, prepare_record, store_records
 from bot.domain.views import ProjectView, RecordView
 from bot.features.home import refresh_homes
 from bot.features.record_cards import after_change, post_record_card, redraw_clicked
 from bot.slack import ids
+from bot.slack.after_ack import let_acks_in
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import Pressed
 from bot.slack.services import Services
 from bot.slack.text import decode_slack_text
-from storage.models import Kind, Project
+from storage.models import Kind, Project, Record
 
 
 def _project_in(session: Session, *, team_id: str, channel_id: str) -> Project:
@@ -60,30 +62,68 @@ def help_locale(services: Services, *, team_id: str, channel_id: str) -> str | N
     return project.locale if project else None
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """One ``/issue new …`` waiting for its record."""
+
+    kind: Kind
+    team_id: str
+    channel_id: str
+    user_id: str
+    rest: str
+
+
+Made = tuple[ProjectView, RecordView, bool]
+
+
 def new_record(
     services: Services, *, kind: Kind, team_id: str, channel_id: str, user_id: str, rest: str
-) -> tuple[ProjectView, RecordView, bool]:
-    """One transaction for the whole record (the project looked up in it, once): one commit per ``/issue new``.
-    Also whether the record has service-level clocks (``NewRecord.starts_clocks``)."""
+) -> Made:
+    """The record of a ``/issue new …``, written with those of the commands being handled at the same moment
+    (one transaction for a burst: :func:`_write_new_records`). Also whether it has service-level clocks
+    (``NewRecord.starts_clocks``)."""
+    asked = _Asked(kind=kind, team_id=team_id, channel_id=channel_id, user_id=user_id, rest=rest)
+    return cast(Made, services.gather("new_records", asked, partial(_write_new_records, services)))
+
+
+def _write_new_records(services: Services, asked: list[_Asked]) -> list[Made | UserError]:
+    """One transaction for the records of several commands: each channel's project looked up once, each
+    command checked (its mistakes are its own ``UserError``, found before anything is written), then one
+    ``UPDATE`` per project for the keys and one ``INSERT`` for the rows (:func:`store_records`)."""
+    outcomes: list[Made | UserError | None] = [None] * len(asked)
+    made: list[tuple[int, Record, Project, ProjectView, bool]] = []
+    now = services.now()
     with services.db.write() as session:
-        row = _project_in(session, team_id=team_id, channel_id=channel_id)  # held until create_record
-        project = ProjectView.of(row)
-        with speaking(project.locale):
-            options = parse_record_options(rest, kind)
-            new = NewRecord(
-                kind=kind,
-                title=options.title,
-                assignee_id=options.assignee_id,
-                due_text=options.due_text,
-                priority=options.priority,
-                estimate_hours=options.estimate_hours,
-                probability=options.probability,
-                impact=options.impact,
-            )
-            record = create_record(
-                session, team_id=team_id, project_id=row.id, user_id=user_id, new=new, now=services.now()
-            )
-    return project, record, new.starts_clocks
+        rows: dict[tuple[str, str], Project] = {}  # held until the rows are stored
+        for number, one in enumerate(asked):
+            let_acks_in()
+            try:
+                where = (one.team_id, one.channel_id)
+                if where not in rows:
+                    rows[where] = _project_in(session, team_id=one.team_id, channel_id=one.channel_id)
+                row = rows[where]
+                project = ProjectView.of(row)
+                with speaking(project.locale):
+                    options = parse_record_options(one.rest, one.kind)
+                    new = NewRecord(
+                        kind=one.kind,
+                        title=options.title,
+                        assignee_id=options.assignee_id,
+                        due_text=options.due_text,
+                        priority=options.priority,
+                        estimate_hours=options.estimate_hours,
+                        probability=options.probability,
+                        impact=options.impact,
+                    )
+                    record = prepare_record(row, team_id=one.team_id, user_id=one.user_id, new=new, now=now)
+            except UserError as error:
+                outcomes[number] = error
+                continue
+            made.append((number, record, row, project, new.starts_clocks))
+        store_records(session, [(record, row) for _, record, row, _, _ in made])
+    for number, record, row, project, clocks in made:
+        outcomes[number] = (project, RecordView.of(record, row), clocks)
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.ops.settings import Settings
-from bot.slack.after_ack import AfterAck
+from bot.slack.after_ack import AfterAck, Write, outcome_of, write_gathered
 from storage.db import Database
 
 
@@ -32,6 +32,13 @@ class Services:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def gather(self, name: str, item: object, write: Write) -> object:
+        """``write`` ``item`` together with concurrent callers' items of the same ``name`` (one transaction for
+        a burst: :meth:`AfterAck.gather`); alone where there is no post-ack queue (jobs, the CLI)."""
+        if self.after_ack is None:
+            return outcome_of(write_gathered(write, [item])[0])
+        return self.after_ack.gather(name, item, write)
 
     @property
     def default_locale(self) -> str:

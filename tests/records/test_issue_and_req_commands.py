@@ -4,10 +4,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
+from bot.domain.errors import UserError
+from bot.features.record_steps import _Asked, _write_new_records
 from bot.slack import ids
-from tests.harness import SlackHarness
+from storage.models import Kind, Project, ProjectStatus
+from tests.harness import TEAM, SlackHarness
 
 
 def test_issue_new_with_every_option(project: SlackHarness) -> None:
@@ -222,3 +225,56 @@ def test_issue_new_reads_its_project_once_and_looks_for_no_service_level(project
         [],
         [],
     )
+
+
+def test_commands_handled_at_once_are_written_in_one_transaction_each_with_its_own_answer(
+    project: SlackHarness,
+) -> None:
+    """The records of a burst of ``/issue new`` (gathered by the post-ack queue) in one transaction: each
+    channel's project read once, one key UPDATE per project, one INSERT for every row; a command's mistake is
+    its own, and costs the others nothing."""
+    assert project.command("/project", "new BETA Beta rollout", channel="CBETA").status == 200
+    with project.db.write() as session:
+        session.execute(update(Project).where(Project.key == "BETA").values(status=ProjectStatus.CLOSED))
+    assert project.command("/project", "new GAMMA Gamma", channel="CGAMMA").status == 200
+    asked = [
+        ("CPROJ", "Printer jams !high"),
+        ("CGAMMA", "Site down"),
+        ("CNOWHERE", "Lost in space"),  # no project here
+        ("CBETA", "Too late"),  # closed
+        ("CPROJ", "VPN slow due:2026-12-10"),
+        ("CPROJ", "Bad date due:someday"),
+    ]
+    statements: list[str] = []
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(" ".join(statement.split()[:3]))
+
+    event.listen(project.db.engine, "before_cursor_execute", executed)
+    try:
+        outcomes = _write_new_records(
+            project.services,
+            [_Asked(kind=Kind.ISSUE, team_id=TEAM, channel_id=c, user_id="UALICE", rest=t) for c, t in asked],
+        )
+    finally:
+        event.remove(project.db.engine, "before_cursor_execute", executed)
+
+    made = [o[1].key if isinstance(o, tuple) else None for o in outcomes]
+    assert made == ["ACME-1", "GAMMA-1", None, None, "ACME-2", None]
+    errors = [str(o) for o in outcomes if isinstance(o, UserError)]
+    assert len(errors) == 3 and "closed" in errors[1]
+    assert [s for s in statements if not s.startswith(("BEGIN", "COMMIT"))] == [
+        "SELECT projects.id, projects.team_id,",  # CPROJ
+        "SELECT projects.id, projects.team_id,",  # CGAMMA
+        "SELECT projects.id, projects.team_id,",  # CNOWHERE: none
+        "SELECT projects.id, projects.team_id,",  # CBETA
+        "UPDATE projects SET",  # ACME's keys, two at once
+        "UPDATE projects SET",  # GAMMA's
+        "INSERT INTO records",  # both rows
+    ]
+    stored = {r.key: (r.title, r.priority, r.due_date) for r in project.records()}
+    assert stored == {
+        "ACME-1": ("Printer jams", "high", None),
+        "GAMMA-1": ("Site down", "medium", None),
+        "ACME-2": ("VPN slow", "medium", date(2026, 12, 10)),
+    }

@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.demo.simulator import FakeSlack, command_body, sign
-from bot.slack.after_ack import AfterAck, waiting_on_slack
+from bot.slack.after_ack import AfterAck, waiting_on_slack, write_gathered
 from storage.models import Record
 from tests.harness import SIGNING_SECRET, TEAM, SlackHarness
 
@@ -324,3 +325,76 @@ def test_an_item_run_from_within_another_runs_in_its_slot() -> None:
     queue.submit(outer)
     assert done == ["inner", "outer"]  # capacity 0: both inline, the inner one in the outer one's slot
     assert queue.stats.slot_waits == 0
+
+
+def _until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = threading.Event()
+    for _ in range(int(timeout / 0.005)):
+        if condition():
+            return True
+        deadline.wait(0.005)
+    return condition()
+
+
+def test_concurrent_writes_are_gathered_led_in_turn_and_each_caller_gets_its_own_outcome() -> None:
+    """Six items each wait for a write of their own. The first leads and writes alone (it started alone); the
+    five that arrive meanwhile lend their compute slots (two slots: without lending, only one could join) and
+    are written together, at most four at a time, by the first of them — not by the first leader, who has
+    gone back to its own work. An item's failure is raised in that item only."""
+    pool = ThreadPoolExecutor(max_workers=6)
+    queue = AfterAck(pool, workers=6, computing=2, gather_limit=4)
+    writes: list[list[int]] = []
+    returned: list[int] = []
+    release_first = threading.Event()
+
+    def write(items: list[int]) -> list[object]:
+        writes.append(list(items))
+        if len(writes) == 1:
+            release_first.wait(timeout=10)
+        elif len(writes) == 2:
+            assert _until(
+                lambda: 0 in returned
+            )  # the first leader returned before this gathering was written
+        return [ValueError(f"item {n} is wrong") if n == 3 else f"written {n}" for n in items]
+
+    def item(number: int) -> None:
+        outcome = queue.gather("records", number, write)
+        assert outcome == f"written {number}"
+        returned.append(number)
+
+    queue.submit(partial(item, 0))
+    assert _until(lambda: len(writes) == 1)
+    for number in range(1, 6):
+        queue.submit(partial(item, number))
+    assert _until(lambda: len(queue._gatherings["records"].waiting) == 5)
+    release_first.set()
+    pool.shutdown(wait=True)
+
+    assert [len(batch) for batch in writes] == [1, 4, 1]
+    assert writes[0] == [0] and sorted(writes[1] + writes[2]) == [1, 2, 3, 4, 5]
+    assert sorted(returned) == [0, 1, 2, 4, 5]  # item 3 got its own error
+    assert (queue.stats.gathered, queue.stats.gatherings, queue.stats.failed) == (6, 3, 1)
+    assert (queue.stats.ran, queue._computing._value) == (5, 2)  # every slot given back
+
+
+def test_a_gathered_write_that_fails_as_a_whole_writes_each_item_alone() -> None:
+    """A database error in a gathering costs the other items nothing: each is written again alone."""
+    calls: list[list[str]] = []
+
+    def write(items: list[str]) -> list[object]:
+        calls.append(list(items))
+        if "bad" in items:
+            raise RuntimeError("constraint failed")
+        return [item.upper() for item in items]
+
+    outcomes = write_gathered(write, ["a", "bad", "c"])
+    assert outcomes[0] == "A" and outcomes[2] == "C"
+    assert isinstance(outcomes[1], RuntimeError)
+    assert calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
+
+
+def test_without_a_post_ack_queue_a_write_is_done_alone_in_the_caller(project: SlackHarness) -> None:
+    services = replace(project.services, after_ack=None)
+    assert services.gather("n", 2, lambda items: [n * 10 for n in items]) == 20
+    with pytest.raises(ValueError, match="nope"):
+        services.gather("n", 2, lambda items: [ValueError("nope") for _ in items])

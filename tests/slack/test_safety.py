@@ -74,7 +74,7 @@ def test_control_characters_are_dropped(project: SlackHarness) -> None:
 
 
 def test_an_error_after_ack_is_reported_not_swallowed(project: SlackHarness, mocker: MockerFixture) -> None:
-    mocker.patch("bot.features.record_steps.create_record", side_effect=RuntimeError("disk on fire"))
+    mocker.patch("bot.features.record_steps.store_records", side_effect=RuntimeError("disk on fire"))
     response = project.command("/issue", "new Something")
     assert response.status == 200
     text = project.last_ephemeral()
