@@ -96,7 +96,8 @@ def _write_new_records(services: Services, asked: list[_Asked]) -> list[Made | U
     with services.db.write() as session:
         rows: dict[tuple[str, str], Project] = {}  # held until the rows are stored
         for number, one in enumerate(asked):
-            let_acks_in()
+            if number:
+                let_acks_in()  # between two commands' work, not before the first (most gatherings are of one)
             try:
                 where = (one.team_id, one.channel_id)
                 if where not in rows:

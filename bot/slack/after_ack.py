@@ -39,7 +39,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 log = logging.getLogger("aftercare.after_ack")
@@ -182,7 +182,7 @@ class AfterAck:
         if self._owns_executor:
             self._executor.shutdown(wait=True)
         self._drain_here()
-        log.info("post-ack queue stopped: %s", self.stats)
+        log.info("post-ack queue stopped", extra={"fields": asdict(self.stats)})
 
     # -- putting work in -----------------------------------------------------------------------------
 
