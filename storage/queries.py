@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, inspect, or_, select, update
+from sqlalchemy import Table, bindparam, insert, inspect, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from storage.models import HistoryEntry, Project, ProjectChannel, ProjectMember, ProjectStatus, Record
@@ -27,6 +27,29 @@ _PROJECT_FOR_CHANNEL = (
 
 def project_for_channel(session: Session, *, team_id: str, channel_id: str) -> Project | None:
     return session.scalar(_PROJECT_FOR_CHANNEL, {"team_id": team_id, "channel_id": channel_id})
+
+
+_PROJECTS_FOR_CHANNELS = (
+    select(Project, ProjectChannel.team_id, ProjectChannel.channel_id)
+    .join(ProjectChannel, ProjectChannel.project_id == Project.id)
+    .where(
+        tuple_(ProjectChannel.team_id, ProjectChannel.channel_id).in_(bindparam("channels", expanding=True))
+    )
+)
+
+
+def projects_for_channels(
+    session: Session, channels: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Project]:
+    """The projects of several ``(workspace, channel)`` at once, by channel (one query; a channel without a
+    project is absent)."""
+    wanted = sorted(set(channels))
+    if not wanted:
+        return {}
+    return {
+        (team_id, channel_id): project
+        for project, team_id, channel_id in session.execute(_PROJECTS_FOR_CHANNELS, {"channels": wanted})
+    }
 
 
 def channel_link(session: Session, *, team_id: str, channel_id: str) -> ProjectChannel | None:

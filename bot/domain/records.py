@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -65,6 +65,13 @@ def channel_project_row(session: Session, *, team_id: str, channel_id: str) -> P
     """The channel's project as a row of ``session`` (a session keeps a row only while something refers to it:
     held by the caller, ``create_record`` in the same transaction finds it there instead of loading it again)."""
     return queries.project_for_channel(session, team_id=team_id, channel_id=channel_id)
+
+
+def channel_project_rows(
+    session: Session, channels: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Project]:
+    """The projects of several ``(workspace, channel)``, as rows of ``session``, by channel (one query)."""
+    return queries.projects_for_channels(session, channels)
 
 
 def create_record(

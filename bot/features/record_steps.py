@@ -19,7 +19,13 @@ from bot.domain.errors import UserError, speaking
 from bot.domain.listing import HistoryView, RecordList, list_records, record_detail
 from bot.domain.parsing import parse_record_options
 from bot.domain.projects import NOT_LINKED_YET, project_for_channel
-from bot.domain.records import NewRecord, channel_project_row, prepare_record, store_records
+from bot.domain.records import (
+    NewRecord,
+    channel_project_row,
+    channel_project_rows,
+    prepare_record,
+    store_records,
+)
 from bot.domain.views import ProjectView, RecordView
 from bot.features.home import refresh_homes
 from bot.features.record_cards import after_change, post_record_card, redraw_clicked
@@ -87,22 +93,22 @@ def new_record(
 
 
 def _write_new_records(services: Services, asked: list[_Asked]) -> list[Made | UserError]:
-    """One transaction for the records of several commands: each channel's project looked up once, each
+    """One transaction for the records of several commands: their channels' projects looked up at once, each
     command checked (its mistakes are its own ``UserError``, found before anything is written), then one
     ``UPDATE`` per project for the keys and one ``INSERT`` for the rows (:func:`store_records`)."""
     outcomes: list[Made | UserError | None] = [None] * len(asked)
     made: list[tuple[int, Record, Project, ProjectView, bool]] = []
     now = services.now()
     with services.db.write() as session:
-        rows: dict[tuple[str, str], Project] = {}  # held until the rows are stored
+        # Held until the rows are stored (prepare_record and store_records use them).
+        rows = channel_project_rows(session, ((one.team_id, one.channel_id) for one in asked))
         for number, one in enumerate(asked):
             if number:
                 let_acks_in()  # between two commands' work, not before the first (most gatherings are of one)
             try:
-                where = (one.team_id, one.channel_id)
-                if where not in rows:
-                    rows[where] = _project_in(session, team_id=one.team_id, channel_id=one.channel_id)
-                row = rows[where]
+                row = rows.get((one.team_id, one.channel_id))
+                if row is None:
+                    raise UserError(NOT_LINKED_YET)
                 project = ProjectView.of(row)
                 with speaking(project.locale):
                     options = parse_record_options(one.rest, one.kind)
