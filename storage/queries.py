@@ -98,10 +98,10 @@ _NEXT_SEQ = (
     .values(last_seq=_PROJECTS.c.last_seq + bindparam("count"))
     .returning(_PROJECTS.c.last_seq)
 )
-# Many rows in one statement (SQLAlchemy's "insertmanyvalues"). Each id comes back with the row's workspace and
-# key, unique, to tell which row it is: asking SQLAlchemy for the rows' order instead makes it insert one row at a
-# time on SQLite.
-_INSERT_RECORDS = insert(_RECORDS).returning(_RECORDS.c.id, _RECORDS.c.team_id, _RECORDS.c.key)
+# Many rows in one statement (SQLAlchemy's "insertmanyvalues"). Each id comes back with the row's project and
+# number (unique together) to tell which row it is: asking SQLAlchemy for the rows' order instead makes it insert
+# one row at a time on SQLite.
+_INSERT_RECORDS = insert(_RECORDS).returning(_RECORDS.c.id, _RECORDS.c.project_id, _RECORDS.c.seq)
 # (attribute, column) of every column of Record.
 _RECORD_COLUMNS = [(prop.key, prop.columns[0].key) for prop in inspect(Record).column_attrs]
 
@@ -148,9 +148,9 @@ def insert_records(session: Session, records: Sequence[Record]) -> None:
     connection = session.connection()
     for group in alike.values():
         rows = connection.execute(_INSERT_RECORDS, [values for _, values in group]).all()
-        ids = {(team_id, key): record_id for record_id, team_id, key in rows}
+        ids = {(project_id, seq): record_id for record_id, project_id, seq in rows}
         for record, _ in group:
-            record.id = int(ids[(record.team_id, record.key)])
+            record.id = int(ids[(record.project_id, record.seq)])
 
 
 def records(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -69,8 +69,8 @@ def help_locale(services: Services, *, team_id: str, channel_id: str) -> str | N
 
 
 @dataclass(frozen=True)
-class _Asked:
-    """One ``/issue new …`` waiting for its record."""
+class _NewCommand:
+    """One ``/issue new …`` waiting for its record (what ``new_record`` hands to the gathering)."""
 
     kind: Kind
     team_id: str
@@ -88,11 +88,11 @@ def new_record(
     """The record of a ``/issue new …``, written with those of the commands being handled at the same moment
     (one transaction for a burst: :func:`_write_new_records`). Also whether it has service-level clocks
     (``NewRecord.starts_clocks``)."""
-    asked = _Asked(kind=kind, team_id=team_id, channel_id=channel_id, user_id=user_id, rest=rest)
-    return cast(Made, services.gather("new_records", asked, partial(_write_new_records, services)))
+    command = _NewCommand(kind=kind, team_id=team_id, channel_id=channel_id, user_id=user_id, rest=rest)
+    return services.gather("new_records", command, partial(_write_new_records, services))
 
 
-def _write_new_records(services: Services, asked: list[_Asked]) -> list[Made | UserError]:
+def _write_new_records(services: Services, asked: list[_NewCommand]) -> list[Made | UserError]:
     """One transaction for the records of several commands: their channels' projects looked up at once, each
     command checked (its mistakes are its own ``UserError``, found before anything is written), then one
     ``UPDATE`` per project for the keys and one ``INSERT`` for the rows (:func:`store_records`)."""
@@ -128,8 +128,12 @@ def _write_new_records(services: Services, asked: list[_Asked]) -> list[Made | U
                 continue
             made.append((number, record, row, project, new.starts_clocks))
         store_records(session, [(record, row) for _, record, row, _, _ in made])
-    for number, record, row, project, clocks in made:
-        outcomes[number] = (project, RecordView.of(record, row), clocks)
+        # Still in the transaction: should anything fail from here on, nothing is saved, and the gathering's
+        # retry of each command alone (``write_gathered``) cannot store a record twice.
+        for number, record, row, project, clocks in made:
+            outcomes[number] = (project, RecordView.of(record, row), clocks)
+    if any(outcome is None for outcome in outcomes):
+        raise RuntimeError("a command of the gathering got no outcome")
     return [outcome for outcome in outcomes if outcome is not None]
 
 

@@ -40,7 +40,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 log = logging.getLogger("aftercare.after_ack")
 
@@ -105,9 +105,10 @@ class _Batch:
     items: list[Any] = field(default_factory=list)
 
 
-# What a gathering's write gives each item: its result, or the exception to raise in its caller.
-Outcome = Any | BaseException
-Write = Callable[[list[Any]], Sequence[Outcome]]
+# A gathering's items, and what its write gives each: a result, or the exception to raise in its caller.
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+Write = Callable[[list[Item]], Sequence[Result | BaseException]]
 
 
 @dataclass(eq=False)
@@ -116,7 +117,7 @@ class _Waiter:
     ready: threading.Event = field(default_factory=threading.Event)
     leads: bool = False
     done: bool = False
-    outcome: Outcome = None
+    outcome: Any = None  # the item's result, or its exception
 
 
 @dataclass
@@ -125,7 +126,7 @@ class _Gathering:
     led: bool = False  # a leader is writing (or about to)
 
 
-def write_gathered(write: Write, items: list[Any]) -> list[Outcome]:
+def write_gathered(write: Write[Item, Result], items: list[Item]) -> list[Result | BaseException]:
     """``write(items)``; when it fails as a whole (a database error), each item is written again alone, so one
     bad item costs the others nothing and gets its own error."""
     try:
@@ -140,7 +141,7 @@ def write_gathered(write: Write, items: list[Any]) -> list[Outcome]:
     return list(outcomes)
 
 
-def outcome_of(outcome: Outcome) -> Any:
+def outcome_of(outcome: Result | BaseException) -> Result:
     if isinstance(outcome, BaseException):
         raise outcome
     return outcome
@@ -210,7 +211,7 @@ class AfterAck:
                 waiting.items.append(item)
         self._wake()
 
-    def gather(self, name: str, item: Any, write: Write) -> Any:
+    def gather(self, name: str, item: Item, write: Write[Item, Result]) -> Result:
         """``write`` ``item`` with the items of the same ``name`` gathered from concurrent callers, in one call
         (``write(items)`` returns one outcome per item, a result or an exception); this caller's result, or its
         exception raised here. Blocks until written (see the module doc)."""
@@ -226,14 +227,15 @@ class AfterAck:
         # Leading: this one, or the first left waiting when the last gathering was written.
         if not waiter.done:
             self._lead(gathering, write)
-        return outcome_of(waiter.outcome)
+        return cast(Result, outcome_of(waiter.outcome))
 
-    def _lead(self, gathering: _Gathering, write: Write) -> None:
+    def _lead(self, gathering: _Gathering, write: Write[Any, Any]) -> None:
         with self._lock:
             batch, gathering.waiting = (
                 gathering.waiting[: self._gather_limit],
                 gathering.waiting[self._gather_limit :],
             )
+        outcomes: list[Any]
         try:
             outcomes = write_gathered(write, [waiter.item for waiter in batch])
         except BaseException as error:  # the process is stopping: no one is left waiting

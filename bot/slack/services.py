@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.ops.settings import Settings
-from bot.slack.after_ack import AfterAck, Write, outcome_of, write_gathered
+from bot.slack.after_ack import AfterAck, Item, Result, Write, outcome_of, write_gathered
 from storage.db import Database
 
 
@@ -33,7 +33,7 @@ class Services:
     def now(self) -> datetime:
         return self.clock()
 
-    def gather(self, name: str, item: object, write: Write) -> object:
+    def gather(self, name: str, item: Item, write: Write[Item, Result]) -> Result:
         """``write`` ``item`` together with concurrent callers' items of the same ``name`` (one transaction for
         a burst: :meth:`AfterAck.gather`); alone where there is no post-ack queue (jobs, the CLI)."""
         if self.after_ack is None:

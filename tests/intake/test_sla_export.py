@@ -12,17 +12,16 @@ from bot.domain.service_levels import note_first_response
 from storage.db import Database
 from storage.models import Priority, Project, Record
 from tests.harness import SlackHarness
-from tests.intake.test_sla_job import MON, _log, _ours, _run
+from tests.intake.test_sla_job import MON, _log, _ours, _run, acme  # noqa: F401  (acme: the fixture)
 from tests.ops.test_import import db2, exported, pg_second, restore  # noqa: F401  (fixtures)
 
 
 def test_service_level_fields_round_trip_and_a_restore_sends_nothing_already_past(
-    project: SlackHarness,
+    acme: SlackHarness,  # noqa: F811  (the fixture)
     db2: Database,  # noqa: F811  (the fixture)
     fake_slack: FakeSlack,
 ) -> None:
-    for user in ("UBOB", "UCUST"):
-        project.fake.add_user(user)
+    project = acme
     with project.db.write() as session:
         session.execute(
             update(Project).values(
@@ -84,12 +83,11 @@ def test_service_level_fields_round_trip_and_a_restore_sends_nothing_already_pas
 
 
 def test_a_warning_sent_before_the_export_is_not_sent_again_after_a_restore(
-    project: SlackHarness,
+    acme: SlackHarness,  # noqa: F811  (the fixture)
     db2: Database,  # noqa: F811  (the fixture)
     fake_slack: FakeSlack,
 ) -> None:
-    for user in ("UBOB", "UCUST"):
-        project.fake.add_user(user)
+    project = acme
     key = _log(project, "Printer down")  # high: first response due 13:00, its warning at 12:12
     assert _run(project, MON + timedelta(hours=3, minutes=12)).sent == 1
     assert len(_ours(project, "UBOB")) == 1

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event, update
 
 from bot.domain.errors import UserError
-from bot.features.record_steps import _Asked, _write_new_records
+from bot.features.record_steps import _NewCommand, _write_new_records
 from bot.slack import ids
 from storage.models import Kind, Project, ProjectStatus
 from tests.harness import TEAM, SlackHarness
@@ -254,7 +254,10 @@ def test_commands_handled_at_once_are_written_in_one_transaction_each_with_its_o
     try:
         outcomes = _write_new_records(
             project.services,
-            [_Asked(kind=Kind.ISSUE, team_id=TEAM, channel_id=c, user_id="UALICE", rest=t) for c, t in asked],
+            [
+                _NewCommand(kind=Kind.ISSUE, team_id=TEAM, channel_id=c, user_id="UALICE", rest=t)
+                for c, t in asked
+            ],
         )
     finally:
         event.remove(project.db.engine, "before_cursor_execute", executed)

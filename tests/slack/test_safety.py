@@ -73,8 +73,17 @@ def test_control_characters_are_dropped(project: SlackHarness) -> None:
     assert project.records()[0].title == "Bell and null"
 
 
-def test_an_error_after_ack_is_reported_not_swallowed(project: SlackHarness, mocker: MockerFixture) -> None:
-    mocker.patch("bot.features.record_steps.store_records", side_effect=RuntimeError("disk on fire"))
+@pytest.mark.parametrize(
+    "failing",
+    [
+        "bot.features.record_steps.store_records",  # before the rows are written
+        "bot.features.record_steps.RecordView.of",  # after: the transaction is still open, nothing stays
+    ],
+)
+def test_an_error_after_ack_is_reported_not_swallowed(
+    project: SlackHarness, mocker: MockerFixture, failing: str
+) -> None:
+    mocker.patch(failing, side_effect=RuntimeError("disk on fire"))
     response = project.command("/issue", "new Something")
     assert response.status == 200
     text = project.last_ephemeral()
