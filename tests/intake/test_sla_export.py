@@ -53,13 +53,17 @@ def test_service_level_fields_round_trip_and_a_restore_sends_nothing_already_pas
     assert issues[reopened]["sla_paused_minutes"] == 120
     assert issues[reopened]["resolved_at"] == (MON + timedelta(hours=1)).isoformat()
     assert issues[reopened]["requester_external"] is True and issues[reopened]["sla_start"] == MON.isoformat()
-    acme = before["projects"][0]
-    assert acme["sla"] == {"first_response": {"critical": 2.0}, "resolution": {"low": 100.0}}
-    assert (acme["business_hours"], acme["holidays"]) == (
+    exported_project = before["projects"][0]
+    assert exported_project["sla"] == {"first_response": {"critical": 2.0}, "resolution": {"low": 100.0}}
+    assert (exported_project["business_hours"], exported_project["holidays"]) == (
         "Mon-Fri 08:00-17:00, Sat 10:00-12:00",
         ["2026-12-25", "2027-01-01"],
     )
-    assert (acme["intake"], acme["intake_emoji"], acme["thread_updates"]) == (
+    assert (
+        exported_project["intake"],
+        exported_project["intake_emoji"],
+        exported_project["thread_updates"],
+    ) == (
         "auto",
         "admission_tickets",
         False,
