@@ -140,16 +140,14 @@ def prepare_record(project: Project, *, team_id: str, user_id: str, new: NewReco
 
 def store_records(session: Session, made: Sequence[tuple[Record, Project]]) -> None:
     """Give each prepared record the next key of its project, in the order given, and insert them all: one
-    ``UPDATE … RETURNING`` per project (taken in id order, so two writers lock projects in the same order) and
-    one ``INSERT`` for the rows. Sets each record's ``seq``, ``key`` and ``id``."""
+    ``UPDATE … RETURNING`` for their projects (``queries.allocate_seqs``) and one ``INSERT`` for the rows. Sets each record's ``seq``, ``key`` and ``id``."""
     session.flush()  # what the caller changed is written first, as the ORM's own statements would (no-op if none)
     by_project: dict[int, tuple[Project, list[Record]]] = {}
     for record, project in made:
         by_project.setdefault(project.id, (project, []))[1].append(record)
-    for project_id in sorted(by_project):
-        project, records = by_project[project_id]
-        last = queries.allocate_seq(session, project_id=project_id, count=len(records))
-        for seq, record in enumerate(records, start=last - len(records) + 1):
+    last = queries.allocate_seqs(session, {pid: len(records) for pid, (_, records) in by_project.items()})
+    for project_id, (project, records) in by_project.items():
+        for seq, record in enumerate(records, start=last[project_id] - len(records) + 1):
             record.seq = seq
             record.key = f"{project.key}-{seq}"
     queries.insert_records(session, [record for record, _ in made])

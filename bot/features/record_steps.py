@@ -38,10 +38,8 @@ from bot.slack.text import decode_slack_text
 from storage.models import Kind, Project, Record
 
 
-def _project_in(session: Session, *, team_id: str, channel_id: str) -> Project:
-    """The channel's project as a row of ``session`` (``UserError`` when the channel has none). Held by the
-    caller, ``create_record`` in the same transaction finds it there instead of loading it again."""
-    project = channel_project_row(session, team_id=team_id, channel_id=channel_id)
+def _linked(project: Project | None) -> Project:
+    """The channel's project, or the ``UserError`` that tells how to link one when the channel has none."""
     if project is None:
         raise UserError(NOT_LINKED_YET)
     return project
@@ -58,7 +56,7 @@ def _followed(
 def channel_project(services: Services, *, team_id: str, channel_id: str) -> ProjectView:
     """The channel's project (``UserError`` when the channel has none)."""
     with services.db.read() as session:
-        return ProjectView.of(_project_in(session, team_id=team_id, channel_id=channel_id))
+        return ProjectView.of(_linked(channel_project_row(session, team_id=team_id, channel_id=channel_id)))
 
 
 def help_locale(services: Services, *, team_id: str, channel_id: str) -> str | None:
@@ -95,7 +93,7 @@ def new_record(
 def _write_new_records(services: Services, asked: list[_NewCommand]) -> list[Made | UserError]:
     """One transaction for the records of several commands: their channels' projects looked up at once, each
     command checked (its mistakes are its own ``UserError``, found before anything is written), then one
-    ``UPDATE`` per project for the keys and one ``INSERT`` for the rows (:func:`store_records`)."""
+    ``UPDATE`` for the projects' keys and one ``INSERT`` for the rows (:func:`store_records`)."""
     outcomes: list[Made | UserError | None] = [None] * len(asked)
     made: list[tuple[int, Record, Project, ProjectView, bool]] = []
     now = services.now()
@@ -106,9 +104,7 @@ def _write_new_records(services: Services, asked: list[_NewCommand]) -> list[Mad
             if number:
                 let_acks_in()  # between two commands' work, not before the first (most gatherings are of one)
             try:
-                row = rows.get((one.team_id, one.channel_id))
-                if row is None:
-                    raise UserError(NOT_LINKED_YET)
+                row = _linked(rows.get((one.team_id, one.channel_id)))
                 project = ProjectView.of(row)
                 with speaking(project.locale):
                     options = parse_record_options(one.rest, one.kind)

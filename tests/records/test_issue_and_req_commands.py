@@ -231,7 +231,7 @@ def test_commands_handled_at_once_are_written_in_one_transaction_each_with_its_o
     project: SlackHarness,
 ) -> None:
     """The records of a burst of ``/issue new`` (gathered by the post-ack queue) in one transaction: the
-    channels' projects read by one query, one key UPDATE per project, one INSERT for every row; a command's
+    channels' projects read by one query, one key UPDATE for them all, one INSERT for every row; a command's
     mistake is its own, and costs the others nothing."""
     assert project.command("/project", "new BETA Beta rollout", channel="CBETA").status == 200
     with project.db.write() as session:
@@ -268,8 +268,7 @@ def test_commands_handled_at_once_are_written_in_one_transaction_each_with_its_o
     assert len(errors) == 3 and "closed" in errors[1]
     assert [s for s in statements if not s.startswith(("BEGIN", "COMMIT"))] == [
         "SELECT projects.id, projects.team_id,",  # the four channels' projects (CNOWHERE has none)
-        "UPDATE projects SET",  # ACME's keys, two at once
-        "UPDATE projects SET",  # GAMMA's
+        "UPDATE projects SET",  # the keys: two of ACME's, one of GAMMA's
         "INSERT INTO records",  # both rows
     ]
     stored = {r.key: (r.title, r.priority, r.due_date) for r in project.records()}

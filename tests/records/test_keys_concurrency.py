@@ -4,9 +4,11 @@ import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from bot.domain.records import NewRecord, create_record
+from sqlalchemy import select
+
+from bot.domain.records import NewRecord, create_record, prepare_record, store_records
 from storage.db import Database
-from storage.models import Kind
+from storage.models import Kind, Project
 from tests.harness import SlackHarness
 
 KINDS = ["/issue", "/req", "/task", "/risk"]
@@ -61,6 +63,56 @@ def test_several_processes_share_one_sequence(project: SlackHarness) -> None:
     records = project.records()
     assert sorted(r.seq for r in records) == list(range(1, 41))
     assert {r.key for r in records} == {f"ACME-{n}" for n in range(1, 41)}
+
+
+def _gather_many(url: str, keys: list[str], count: int, worker: int) -> None:
+    """``count`` transactions, each storing one record in every project of ``keys`` (in that order), as a
+    gathering of the post-ack queue does."""
+    db = Database(url)
+    for n in range(count):
+        with db.write() as session:
+            projects = [session.scalars(select(Project).where(Project.key == key)).one() for key in keys]
+            made = [
+                (
+                    prepare_record(
+                        project,
+                        team_id="T0001",
+                        user_id=f"UW{worker}",
+                        new=NewRecord(kind=Kind.ISSUE, title=f"w{worker}-{n}"),
+                        now=datetime.now(UTC),
+                    ),
+                    project,
+                )
+                for project in projects
+            ]
+            store_records(session, made)
+    db.dispose()
+
+
+def test_processes_storing_records_of_overlapping_projects_neither_deadlock_nor_share_numbers(
+    project: SlackHarness,
+) -> None:
+    """Each worker takes its projects in its own order; the keys are taken in the projects' id order in one
+    statement, so PostgreSQL never finds two of them waiting for each other (it would abort one)."""
+    for key, channel in [("BETA", "CBETA"), ("GAMMA", "CGAMMA")]:
+        assert project.command("/project", f"new {key} {key} Corp", channel=channel).status == 200
+    orders = [["ACME", "BETA", "GAMMA"], ["GAMMA", "BETA", "ACME"], ["BETA", "ACME"], ["GAMMA", "ACME"]]
+    url = project.db.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_gather_many, args=(url, keys, 10, w)) for w, keys in enumerate(orders)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    seqs: dict[str, list[int]] = {}
+    for record in project.records():
+        seqs.setdefault(record.key.split("-")[0], []).append(record.seq)
+    assert {key: sorted(numbers) for key, numbers in seqs.items()} == {
+        "ACME": list(range(1, 41)),
+        "BETA": list(range(1, 31)),
+        "GAMMA": list(range(1, 31)),
+    }
 
 
 def test_a_failed_creation_gives_its_number_back(project: SlackHarness) -> None:
