@@ -262,15 +262,13 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
 
 
 def cmd_socket(args: argparse.Namespace) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     from bot.slack.app import web_client
+    from bot.slack.server import serve_socket
 
     services = _services(Need.SOCKET)
     app = _app(services)
-    handler = SocketModeHandler(app, services.settings.slack_app_token, web_client=web_client(services))
     try:
-        handler.start()
+        serve_socket(app, app_token=services.settings.slack_app_token or "", client=web_client(services))
     finally:  # what listeners left after their ack (cards, DMs) finishes before the process ends
         if services.after_ack is not None:
             services.after_ack.shutdown()

@@ -1,4 +1,5 @@
-"""HTTP mode: a small WSGI router in front of Bolt, served by waitress (multi-threaded)."""
+"""How the app is served: over HTTP, a small WSGI router in front of Bolt under waitress (multi-threaded) or
+gunicorn (pre-forked workers); or over Socket Mode."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
 
+from bot.ops.heap import settle_heap
 from bot.slack.app import INSTALL_PATH, REDIRECT_PATH
 from storage.db import Database
 
@@ -111,6 +114,7 @@ def serve_http(wsgi: AftercareWSGI, *, host: str, port: int, threads: int) -> No
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    settle_heap()
     log.info("listening on http://%s:%s%s", host, port, EVENTS_PATH)
     try:
         server.run()  # on KeyboardInterrupt waitress shuts its task threads down, waiting for running ones
@@ -118,6 +122,15 @@ def serve_http(wsgi: AftercareWSGI, *, host: str, port: int, threads: int) -> No
         pass
     finally:
         server.close()
+
+
+def serve_socket(app: App, *, app_token: str, client: WebClient) -> None:
+    """Socket Mode: the app over Slack's WebSocket, until the process is stopped."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token, web_client=client)
+    settle_heap()
+    handler.start()
 
 
 def serve_workers(
@@ -160,6 +173,7 @@ def serve_workers(
         def load(self) -> AftercareWSGI:
             wsgi, stop = build()
             stops.append(stop)
+            settle_heap()  # in each worker, once its app is built
             return wsgi
 
     log.info("listening on http://%s:%s%s with %s worker processes", host, port, EVENTS_PATH, workers)

@@ -202,4 +202,7 @@ def test_json_logs_one_line_per_request_without_secrets_and_a_graceful_stop(
     lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
     [logged] = [line for line in lines if line.get("request_id") == request_id]
     assert (logged["method"], logged["path"], logged["status"]) == ("POST", "/slack/events", 200)
+    # Before the first request, what the start left alive was set aside from the collector's full walks.
+    [settled] = [n for n, line in enumerate(lines) if line["message"].startswith("startup objects set aside")]
+    assert settled < lines.index(logged) and lines[settled]["objects"] > 10_000
     assert "xoxb-test" not in server.output() and SECRET not in server.output()

@@ -25,7 +25,12 @@ def test_socket_mode_starts_the_app_with_the_configured_api(
     mocker.patch(
         "slack_bolt.adapter.socket_mode.SocketModeHandler.start", autospec=True, side_effect=started.append
     )
+    # Not this test process's heap; noted when called, with how many connections had been started then.
+    settled: list[int] = []
+    mocker.patch("bot.slack.server.settle_heap", side_effect=lambda: settled.append(len(started)))
     assert cli.main(["socket"]) == 0
+    # The start-up objects were set aside from the garbage collector's full walks before the connection opened.
+    assert settled == [0]
     [handler] = started
     assert handler.app_token == "xapp-1-socket"
     assert handler.client.web_client.base_url == fake_slack.url

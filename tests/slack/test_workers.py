@@ -73,3 +73,5 @@ def test_two_worker_processes_serve_one_postgresql(tmp_path: Path, fake_slack: F
         server.process.terminate()
         assert server.process.wait(timeout=30) == 0
         assert "Traceback" not in server.output(), server.output()
+        # Each worker set its start-up objects aside from the collector's full walks once its app was built.
+        assert server.output().count("startup objects set aside from garbage collection") == 2
