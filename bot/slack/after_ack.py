@@ -16,7 +16,7 @@ drained by at most ``workers`` drainers running on an executor:
   first of those left waiting leads the next gathering. A burst costs one transaction per gathering instead
   of one per record. A gathering's write is long stretches of Python with few calls that let the interpreter
   lock go, so it stays small and yields between items (:func:`let_acks_in`): measured, unbounded gatherings
-  doubled the ack's p99 under load; of at most 4, yielding, they cost the acks little (bench/README.md);
+  doubled the ack's p99 under load; of at most 8, yielding, they cost the acks little (bench/README.md);
 * **redraws** — App Home redraws, coalesced per key (team, person): a redraw already waiting is not
   queued again (when it runs it reads the latest state, so it shows every change made meanwhile).
   They run only when no work is waiting, and beyond ``max_redraws`` waiting the oldest is dropped
@@ -158,7 +158,7 @@ class AfterAck:
         computing: int | None = None,
         capacity: int = 2000,
         max_redraws: int = 1000,
-        gather_limit: int = 4,
+        gather_limit: int = 8,
         owns_executor: bool = False,
     ) -> None:
         if workers < 1 or gather_limit < 1:
