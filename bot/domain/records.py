@@ -140,7 +140,8 @@ def prepare_record(project: Project, *, team_id: str, user_id: str, new: NewReco
 
 def store_records(session: Session, made: Sequence[tuple[Record, Project]]) -> None:
     """Give each prepared record the next key of its project, in the order given, and insert them all: one
-    ``UPDATE … RETURNING`` for their projects (``queries.allocate_seqs``) and one ``INSERT`` for the rows. Sets each record's ``seq``, ``key`` and ``id``."""
+    ``UPDATE … RETURNING`` for their projects (``queries.allocate_seqs``) and one ``INSERT`` for the rows. Sets
+    each record's ``seq``, ``key`` and ``id``."""
     session.flush()  # what the caller changed is written first, as the ORM's own statements would (no-op if none)
     by_project: dict[int, tuple[Project, list[Record]]] = {}
     for record, project in made:
