@@ -12,6 +12,7 @@ from storage.models import Kind, Project
 from tests.harness import SlackHarness
 
 KINDS = ["/issue", "/req", "/task", "/risk"]
+AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # when the workers log their records (not the wall clock)
 
 
 def test_fifty_concurrent_commands_get_fifty_consecutive_keys(project: SlackHarness) -> None:
@@ -40,7 +41,7 @@ def _create_many(url: str, project_id: int, count: int, worker: int) -> None:
                 project_id=project_id,
                 user_id=f"UW{worker}",
                 new=NewRecord(kind=Kind.TASK, title=f"w{worker}-{n}"),
-                now=datetime.now(UTC),
+                now=AT,
             )
     db.dispose()
 
@@ -79,7 +80,7 @@ def _gather_many(url: str, keys: list[str], count: int, worker: int) -> None:
                         team_id="T0001",
                         user_id=f"UW{worker}",
                         new=NewRecord(kind=Kind.ISSUE, title=f"w{worker}-{n}"),
-                        now=datetime.now(UTC),
+                        now=AT,
                     ),
                     project,
                 )
