@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import signal
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -50,7 +50,7 @@ class AftercareWSGI:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """One structured log line per request: id, method, path, status, duration (never the body)."""
         started = time.perf_counter()
-        request_id = environ.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex[:16]
+        request_id = environ.get("HTTP_X_REQUEST_ID") or secrets.token_hex(8)
         seen: list[str] = []
 
         def recording_start_response(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:

@@ -36,3 +36,25 @@ def test_a_log_line_after_stderr_was_swapped_and_closed_reaches_the_new_stderr(
 
     assert second.getvalue().endswith("INFO aftercare.server: after\n")
     assert "Logging error" not in second.getvalue()
+
+
+def _line_at(formatter: logging.Formatter, created: float) -> str:
+    record = logging.LogRecord("aftercare.server", logging.INFO, __file__, 1, "request", None, None)
+    record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+    return formatter.format(record)
+
+
+def test_text_lines_carry_the_same_local_time_as_loggings_own_format_within_and_across_seconds() -> None:
+    ours = logs.TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stdlib = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    instants = [1_796_000_000.125, 1_796_000_000.987, 1_796_000_001.002, 1_796_000_000.5, 1_796_086_400.25]
+
+    assert [_line_at(ours, at) for at in instants] == [_line_at(stdlib, at) for at in instants]
+    assert _line_at(ours, instants[2]).endswith(",002 INFO aftercare.server: request")
+
+
+def test_text_lines_append_their_fields_as_key_value_pairs() -> None:
+    record = logging.LogRecord("aftercare.server", logging.INFO, __file__, 1, "request", None, None)
+    record.fields = {"status": 200, "path": "/slack/events"}
+
+    assert logs.TextFormatter("%(message)s").format(record) == "request status=200 path=/slack/events"
