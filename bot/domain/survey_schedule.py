@@ -239,6 +239,33 @@ def close_survey(session: Session, *, survey_id: int, now: datetime) -> None:
     )
 
 
+def close_finished_issue_surveys(
+    session: Session,
+    *,
+    now: datetime,
+    team_id: str | None = None,
+    project_key: str | None = None,
+    projects: tuple[int, int] | None = None,
+) -> int:
+    """Close, as of their closing time, the satisfaction cards of resolved issues whose time is up; how many.
+
+    A project's survey is closed when its results are posted (:func:`close_survey`); an issue's card has no
+    results message, so without this its row said "open" for ever (and so did the export).
+    """
+    result = session.execute(
+        update(Survey)
+        .where(
+            Survey.kind == KIND_ISSUE,
+            Survey.status == STATUS_OPEN,
+            Survey.closes_at <= now,
+            Survey.project_id.in_(select(Project.id).where(*scope_of(team_id, project_key, projects))),
+        )
+        .values(status=STATUS_CLOSED, closed_at=Survey.closes_at)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 RESULTS_GRACE = timedelta(days=1)
 
 

@@ -56,6 +56,7 @@ from bot.domain.survey_channel import unplaced_pulse_participants
 from bot.domain.survey_results import survey_results
 from bot.domain.survey_schedule import (
     DueCard,
+    close_finished_issue_surveys,
     close_survey,
     due_asks,
     due_pulses,
@@ -272,9 +273,16 @@ def _owner_facts(
 
 
 def prepare(services: Services, client_for: ClientFor, ctx: JobContext) -> None:
-    """Ask ``users.info`` about participants of open pulse surveys of ``ctx``'s scope, not invited yet, whom
-    the directory cannot place (its answer is kept there). Outside any transaction; failures are logged (they
-    are then asked by DM, and a DM Slack refuses is reported to the owners by the ledger)."""
+    """Close the issues' satisfaction cards whose time is up; ask ``users.info`` about participants of open pulse
+    surveys of ``ctx``'s scope, not invited yet, whom the directory cannot place (its answer is kept there).
+    Outside the plan's transaction (a dry run does neither); failures are logged (they are then asked by DM,
+    and a DM Slack refuses is reported to the owners by the ledger)."""
+    with services.db.write() as session:
+        closed = close_finished_issue_surveys(
+            session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key, projects=ctx.projects
+        )
+    if closed:
+        log.info("closed %s issue satisfaction cards whose time was up", closed)
     with services.db.read() as session:
         wanted = unplaced_pulse_participants(
             session, now=ctx.now, team_id=ctx.team_id, project_key=ctx.project_key, projects=ctx.projects

@@ -13,14 +13,16 @@ from sqlalchemy import select, update
 from bot.blocks.closure import report_message
 from bot.delivery.base import JobContext
 from bot.delivery.runner import Runner, job_client_factory
+from bot.delivery.scheduler import run_job
 from bot.domain.kpis import issue_satisfaction
 from bot.domain.retrospective import retrospective
 from bot.jobs.surveys import plan
 from bot.slack import ids
 from storage.db import Database
 from storage.models import Delivery, HistoryEntry, Project, Record, Survey, SurveyParticipant, SurveyResponse
-from tests.harness import HARNESS_NOW, TEAM, SlackHarness, click, find_button
+from tests.harness import HARNESS_NOW, TEAM, SlackHarness, click, find_button, job_runner
 from tests.ops.test_import import db2, exported, pg_second, restore  # noqa: F401 (fixtures)
+from tests.surveys.test_surveys import add_member, start
 
 THREAD = "1790000000.000100"  # the customer's message the issue was logged from
 
@@ -229,6 +231,42 @@ def test_issue_surveys_survive_export_and_import(project: SlackHarness, db2: Dat
     assert survey["recipients"] == ["UCHEN"] and [r["score"] for r in survey["responses"]] == [3]
     restore(db2, copy.deepcopy(before))
     assert exported(db2) == before
+
+
+def surveys_job(slack: SlackHarness, at: datetime) -> None:
+    """``aftercare jobs run surveys --now AT``: its preparation, then its plan and sends."""
+    runner = job_runner(slack, at)
+    run_job("surveys", runner.services, runner, JobContext(now=at))
+
+
+def test_a_card_whose_time_is_up_is_closed_by_the_surveys_job_as_of_its_closing_time(
+    project: SlackHarness,
+) -> None:
+    customer(project)
+    add_member(project, "UCUST")
+    key = log_issue(project)
+    project.command("/issue", f"resolve {key}")
+    assert "1 person will get it" in start(project)  # and a project survey, closing at the same time
+    [survey] = issue_surveys(project)
+    closes_at = survey.closes_at
+
+    surveys_job(project, closes_at - timedelta(minutes=1))
+    assert [(s.status, s.closed_at) for s in issue_surveys(project)] == [("open", None)]
+
+    after = closes_at + timedelta(hours=2)
+    surveys_job(project, after)
+    assert [(s.status, s.closed_at) for s in issue_surveys(project)] == [("closed", closes_at)]
+    [exported_issue_survey] = [s for s in exported(project.db)["surveys"] if s["kind"] == "issue"]
+    assert (exported_issue_survey["status"], exported_issue_survey["closed_at"]) == (
+        "closed",
+        closes_at.isoformat(),
+    )
+    # The project's survey is closed by its results, when they are posted, not as of its closing time.
+    with project.db.read() as session:
+        [own] = session.scalars(select(Survey).where(Survey.kind == "on_demand"))
+    assert (own.status, own.closed_at) == ("closed", after)
+    results = project.fake.calls_to("chat.postMessage")[-1]
+    assert results.args["text"].startswith(":bar_chart: *Survey results · ACME*")
 
 
 def test_the_figure_counts_answers_up_to_the_digest(project: SlackHarness) -> None:
