@@ -303,7 +303,11 @@ def run_job(harness: SlackHarness, name: str, now: datetime) -> RunReport:
     job = JOBS[name]
     planner = job.load()
     assert planner is not None
-    return runner.run([planner], JobContext(now=now), kinds=job.kinds)
+    ctx = JobContext(now=now)
+    prepare = job.load_prepare()
+    if prepare is not None:  # as the command does: the job's preparation, then its plan and sends
+        prepare(runner.services, runner.client_for, ctx)
+    return runner.run([planner], ctx, kinds=job.kinds)
 
 
 def answer_first_two_together(

@@ -13,14 +13,13 @@ from sqlalchemy import select, update
 from bot.blocks.closure import report_message
 from bot.delivery.base import JobContext
 from bot.delivery.runner import Runner, job_client_factory
-from bot.delivery.scheduler import run_job
 from bot.domain.kpis import issue_satisfaction
 from bot.domain.retrospective import retrospective
 from bot.jobs.surveys import plan
 from bot.slack import ids
 from storage.db import Database
 from storage.models import Delivery, HistoryEntry, Project, Record, Survey, SurveyParticipant, SurveyResponse
-from tests.harness import HARNESS_NOW, TEAM, SlackHarness, click, find_button, job_runner
+from tests.harness import HARNESS_NOW, TEAM, SlackHarness, click, find_button, run_job
 from tests.ops.test_import import db2, exported, pg_second, restore  # noqa: F401 (fixtures)
 from tests.surveys.test_surveys import add_member, start
 
@@ -233,12 +232,6 @@ def test_issue_surveys_survive_export_and_import(project: SlackHarness, db2: Dat
     assert exported(db2) == before
 
 
-def surveys_job(slack: SlackHarness, at: datetime) -> None:
-    """``aftercare jobs run surveys --now AT``: its preparation, then its plan and sends."""
-    runner = job_runner(slack, at)
-    run_job("surveys", runner.services, runner, JobContext(now=at))
-
-
 def test_a_card_whose_time_is_up_is_closed_by_the_surveys_job_as_of_its_closing_time(
     project: SlackHarness,
 ) -> None:
@@ -250,11 +243,11 @@ def test_a_card_whose_time_is_up_is_closed_by_the_surveys_job_as_of_its_closing_
     [survey] = issue_surveys(project)
     closes_at = survey.closes_at
 
-    surveys_job(project, closes_at - timedelta(minutes=1))
+    run_job(project, "surveys", closes_at - timedelta(minutes=1))
     assert [(s.status, s.closed_at) for s in issue_surveys(project)] == [("open", None)]
 
     after = closes_at + timedelta(hours=2)
-    surveys_job(project, after)
+    run_job(project, "surveys", after)
     assert [(s.status, s.closed_at) for s in issue_surveys(project)] == [("closed", closes_at)]
     [exported_issue_survey] = [s for s in exported(project.db)["surveys"] if s["kind"] == "issue"]
     assert (exported_issue_survey["status"], exported_issue_survey["closed_at"]) == (
