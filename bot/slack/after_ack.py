@@ -8,7 +8,8 @@ drained by at most ``workers`` drainers running on an executor:
   items are already waiting, the item runs in the caller's thread instead (back-pressure reaches the
   listener pool, and so the acks, only then);
 * **batches** — small writes gathered under a name (a card's ``ts``) and written together, in one
-  transaction, by one flush instead of one commit each;
+  transaction, by one flush instead of one commit each: when no work waits, or as soon as ``batch_limit``
+  items wait (a long burst does not keep its cards' timestamps in memory until it ends);
 * **gatherings** — writes that the items themselves wait for (a record, whose card needs its key), gathered
   from the items running at once into one transaction (:meth:`AfterAck.gather`: group commit). The first item
   to arrive leads: it writes what has gathered by then (at most ``gather_limit`` items), in its own thread and
@@ -159,10 +160,11 @@ class AfterAck:
         capacity: int = 2000,
         max_redraws: int = 1000,
         gather_limit: int = 8,
+        batch_limit: int = 64,
         owns_executor: bool = False,
     ) -> None:
-        if workers < 1 or gather_limit < 1:
-            raise ValueError("workers and gather_limit must be at least 1")
+        if workers < 1 or gather_limit < 1 or batch_limit < 1:
+            raise ValueError("workers, gather_limit and batch_limit must be at least 1")
         self._executor = executor
         self._workers = workers
         self._computing = threading.Semaphore(computing or workers)
@@ -174,6 +176,7 @@ class AfterAck:
         self._redraws: OrderedDict[Hashable, Task] = OrderedDict()
         self._gatherings: dict[str, _Gathering] = {}
         self._gather_limit = gather_limit
+        self._batch_limit = batch_limit
         self._drainers = 0
         self._owns_executor = owns_executor
         self.stats = AfterAckStats()
@@ -286,12 +289,16 @@ class AfterAck:
             self._drain()
 
     def _next(self) -> Task | None:
-        """Work first, then batches, then redraws; None (and this drainer stops) when all are empty."""
+        """Work first (but a batch of ``batch_limit`` items before it), then batches, then redraws; None (and this
+        drainer stops) when all are empty."""
         with self._lock:
-            if self._work:
+            full = next(
+                (name for name, b in self._batches.items() if len(b.items) >= self._batch_limit), None
+            )
+            if self._work and full is None:
                 return self._work.popleft()
             if self._batches:
-                _, batch = self._batches.popitem(last=False)
+                batch = self._batches.pop(full if full is not None else next(iter(self._batches)))
                 self.stats.flushes += 1
                 return lambda: batch.flush(batch.items)
             if self._redraws:

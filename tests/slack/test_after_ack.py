@@ -155,6 +155,22 @@ def test_work_runs_before_redraws_and_redraws_merge_per_key() -> None:
     assert queue.pending() == 0
 
 
+def test_a_long_burst_writes_its_batch_each_time_it_reaches_the_limit_not_once_at_the_end() -> None:
+    pool = _Manual()
+    queue = AfterAck(pool, workers=1, batch_limit=2)
+    done: list[str] = []
+
+    def card(n: int) -> None:  # a card is posted, then its ts is remembered in the batch
+        done.append(f"card {n}")
+        queue.batch("ts", n, lambda items: done.append(f"ts {items}"))
+
+    for n in range(1, 6):
+        queue.submit(partial(card, n))
+    pool.run_all()
+    assert done == ["card 1", "card 2", "ts [1, 2]", "card 3", "card 4", "ts [3, 4]", "card 5", "ts [5]"]
+    assert queue.pending() == 0
+
+
 def test_back_pressure_drops_the_oldest_redraws_before_running_work_in_the_listener_thread() -> None:
     pool = _Manual()
     queue = AfterAck(pool, workers=1, capacity=2, max_redraws=2)
