@@ -148,20 +148,24 @@ def allocate_seq(session: Session, *, project_id: int, count: int = 1) -> int:
 def allocate_seqs(session: Session, counts: Mapping[int, int]) -> dict[int, int]:
     """``allocate_seq`` for several projects at once (``{project id: count}``), in one statement: the last number
     taken of each. The projects' rows are locked in id order first (``SELECT … ORDER BY id FOR UPDATE``; SQLite
-    has its one write lock instead), so two writers taking overlapping projects cannot deadlock."""
+    has its one write lock instead), so two writers taking overlapping projects cannot deadlock. ``LookupError``
+    when a project is not there (nothing is taken)."""
     if not counts:
         return {}
     connection = session.connection()
     if len(counts) == 1:
         [(project_id, count)] = counts.items()
-        seq = connection.execute(_NEXT_SEQ, {"project_id": project_id, "count": count}).scalar_one()
-        return {project_id: int(seq)}
-    params: dict[str, Any] = {"project_ids": list(counts)}
-    for n, (project_id, count) in enumerate(counts.items()):
-        params[f"project_{n}"], params[f"count_{n}"] = project_id, count
-    rows = connection.execute(_next_seqs(len(counts)), params)
-    last = {int(project_id): int(seq) for project_id, seq in rows}
-    if last.keys() != counts.keys():  # as scalar_one() refuses for one project
+        seq = connection.execute(_NEXT_SEQ, {"project_id": project_id, "count": count}).scalar_one_or_none()
+        last = {} if seq is None else {project_id: int(seq)}
+    else:
+        params: dict[str, Any] = {"project_ids": list(counts)}
+        for n, (project_id, count) in enumerate(counts.items()):
+            params[f"project_{n}"], params[f"count_{n}"] = project_id, count
+        last = {
+            int(project_id): int(seq)
+            for project_id, seq in connection.execute(_next_seqs(len(counts)), params)
+        }
+    if last.keys() != counts.keys():
         raise LookupError(f"projects not found: {sorted(counts.keys() - last.keys())}")
     return last
 

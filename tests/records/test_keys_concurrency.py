@@ -4,9 +4,11 @@ import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.domain.records import NewRecord, create_record, prepare_record, store_records
+from storage import queries
 from storage.db import Database
 from storage.models import Kind, Project
 from tests.harness import SlackHarness
@@ -121,3 +123,16 @@ def test_a_failed_creation_gives_its_number_back(project: SlackHarness) -> None:
     project.command("/issue", "new Second due:2026-02-30")  # refused: nothing saved, no number used
     project.command("/issue", "new Third")
     assert [r.key for r in project.records()] == ["ACME-1", "ACME-2"]
+
+
+@pytest.mark.parametrize("with_acme", [False, True], ids=["alone", "with-another"])
+def test_keys_of_a_project_that_is_not_there_are_refused_and_none_is_taken(
+    project: SlackHarness, with_acme: bool
+) -> None:
+    with project.db.read() as session:
+        acme = session.scalars(select(Project).where(Project.key == "ACME")).one()
+    asked = ({acme.id: 2} if with_acme else {}) | {999_999: 1}
+    with pytest.raises(LookupError, match=r"projects not found: \[999999\]"), project.db.write() as session:
+        queries.allocate_seqs(session, asked)
+    project.command("/issue", "new First")
+    assert [r.key for r in project.records()] == ["ACME-1"]
