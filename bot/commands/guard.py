@@ -101,8 +101,9 @@ def after_ack(
 def guarded(fn: Callable[..., Any], *, defer: bool = True) -> Callable[[Args], Any]:
     """``fn`` with Bolt's arguments as it names them; whatever it raises is told to the person, never to Bolt.
 
-    A listener marked :func:`after_ack` runs after its ack in the post-ack queue unless ``defer`` is
-    false (an app with ``process_before_response``, as on FaaS, finishes everything before answering).
+    A listener marked :func:`after_ack` runs after its ack in the post-ack queue, any other on the listener pool
+    (``Services.listeners``), unless ``defer`` is false (an app with ``process_before_response``, as on FaaS,
+    finishes everything before answering).
     """
     names = inspect.getfullargspec(fn).args
 
@@ -121,15 +122,17 @@ def guarded(fn: Callable[..., Any], *, defer: bool = True) -> Callable[[Args], A
     in_place: Callable[[dict[str, Any]], bool] | None = getattr(fn, AFTER_ACK, None) if defer else None
 
     def listener(args: Args) -> Any:
-        services = args.context.get("services") if in_place is not None else None
-        if (
-            isinstance(services, Services)
-            and services.after_ack is not None
-            and in_place is not None
-            and not in_place(args.body or {})
-        ):
+        # Bolt calls this in the request's thread (``bot.slack.app.InRequestThread``): acknowledge and queue
+        # the work, or hand the whole listener to the listener pool, and let the thread answer Slack.
+        services = args.context.get("services")
+        if not isinstance(services, Services) or not defer:
+            return run(args)
+        if services.after_ack is not None and in_place is not None and not in_place(args.body or {}):
             _ack_if_needed(args.ack)
-            services.after_ack.submit(lambda: run(args))
+            services.after_ack.submit(lambda: run(args), overflow=services.listeners)
+            return None
+        if services.listeners is not None:
+            services.listeners.submit(run, args)
             return None
         return run(args)
 

@@ -12,6 +12,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+# The logger Bolt writes through (``bot/slack/app.py`` hands it to the app).
+BOLT_LOGGER = "aftercare.bolt"
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -96,3 +99,8 @@ def configure(*, verbose: bool = False, fmt: str = "text") -> None:
     # The Web API client logs every failed attempt and retry itself; Aftercare says what failed, once, in its
     # own words (check, serve, the delivery ledger). Its lines are kept for --verbose.
     logging.getLogger("slack_sdk.web").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
+    # These two test their logger's own level before building a debug line (slack_sdk's holds the whole
+    # request and response), and an unset level (0) passes that test: set it, or every call pays for a line
+    # no handler prints.
+    logging.getLogger("slack_sdk.web.base_client").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
+    logging.getLogger(BOLT_LOGGER).setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -5,8 +5,8 @@ DMs, App Home redraws), so the listener thread is free for the next request at o
 drained by at most ``workers`` drainers running on an executor:
 
 * **work** — what a person asked for (a record, its card, a DM). Never dropped. When ``capacity``
-  items are already waiting, the item runs in the caller's thread instead (back-pressure reaches the
-  listener pool, and so the acks, only then);
+  items are already waiting, the item runs on the caller's ``overflow`` executor (the listener pool), or in
+  the caller's thread — back-pressure reaches the listeners, and so the acks, only then;
 * **batches** — small writes gathered under a name (a card's ``ts``) and written together, in one
   transaction, by one flush instead of one commit each: when no work waits, or as soon as ``batch_limit``
   items wait (a long burst does not keep its cards' timestamps in memory until it ends);
@@ -190,8 +190,9 @@ class AfterAck:
 
     # -- putting work in -----------------------------------------------------------------------------
 
-    def submit(self, task: Task) -> None:
-        """Run ``task`` soon, after every ack; in this thread only when the queue is full."""
+    def submit(self, task: Task, *, overflow: Executor | None = None) -> None:
+        """Run ``task`` soon, after every ack. When the queue is full, now: on ``overflow`` if given (a request
+        thread must answer Slack, so it hands the task to the listener pool), else in this thread."""
         with self._lock:
             full = len(self._work) >= self._capacity
             if not full:
@@ -199,8 +200,11 @@ class AfterAck:
                 self.stats.high_water = max(self.stats.high_water, len(self._work))
         if full:
             self.stats.inline += 1
-            log.warning("post-ack queue full (%s waiting): running in the listener thread", self._capacity)
-            self._run(task)
+            log.warning("post-ack queue full (%s waiting): running in a listener thread", self._capacity)
+            if overflow is None:
+                self._run(task)
+            else:
+                overflow.submit(self._run, task)
             return
         self._wake()
 

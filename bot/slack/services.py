@@ -29,6 +29,9 @@ class Services:
     # Where listeners put the work that follows their ack (records, cards, DMs, App Home redraws);
     # None: do it in place (jobs, the CLI).
     after_ack: AfterAck | None = None
+    # Where listeners run once Bolt has matched them: the request's thread only acknowledges (or leaves the
+    # work to ``after_ack``) and goes back to answering Slack (``bot/commands/guard.py``). None: in place.
+    listeners: Executor | None = None
 
     def now(self) -> datetime:
         return self.clock()

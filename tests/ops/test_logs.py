@@ -8,17 +8,43 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from slack_sdk import WebClient
 
+from bot.demo.simulator import FakeSlack
 from bot.ops import logs
+
+_LEVEL_SET = ("slack_sdk", "slack_sdk.web", "slack_sdk.web.base_client", "alembic", logs.BOLT_LOGGER)
 
 
 @pytest.fixture
 def restored_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in _LEVEL_SET}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    for name, before in levels.items():
+        logging.getLogger(name).setLevel(before)
+
+
+def test_a_slack_call_builds_its_debug_lines_only_with_verbose(
+    restored_logging: None, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """slack_sdk builds a debug line holding the whole request and answer whenever its logger's own level
+    allows DEBUG — an unset level does — before the logger filters it: without --verbose it builds none."""
+    client = WebClient(token="xoxb-test-token", base_url=fake_slack.url)
+    built: list[str] = []
+    monkeypatch.setattr(client.logger, "debug", lambda message, *args, **kwargs: built.append(message))
+
+    logs.configure()
+    client.auth_test()
+    assert built == []
+    assert logging.getLogger(logs.BOLT_LOGGER).level == logging.INFO  # Bolt's own DEBUG-level check
+
+    logs.configure(verbose=True)
+    client.auth_test()
+    assert any("auth.test" in line for line in built)
 
 
 def test_a_log_line_after_stderr_was_swapped_and_closed_reaches_the_new_stderr(

@@ -15,22 +15,27 @@ import pytest
 from sqlalchemy import select
 
 from bot.demo.simulator import FakeSlack, command_body, sign
+from bot.demo.simulator_requests import payload_body
+from bot.slack import ids
 from bot.slack.after_ack import AfterAck, waiting_on_slack, write_gathered
 from storage.models import Record
-from tests.harness import SIGNING_SECRET, TEAM, SlackHarness
+from tests.harness import SIGNING_SECRET, TEAM, SlackHarness, find_button
 
 
 class _Gate:
-    """The stand-in answers ``chat.postMessage`` only when released (at the latest after 2 s)."""
+    """The stand-in answers ``method`` only when released (at the latest after 2 s)."""
 
-    def __init__(self, slack: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, slack: SlackHarness, monkeypatch: pytest.MonkeyPatch, method: str = "chat.postMessage"
+    ) -> None:
         self.open = threading.Event()
         self.answered = 0
         self._lock = threading.Lock()
         original = slack.fake.answer
+        gated = method
 
         def answer(method: str, args: dict[str, Any], *, token: str = "") -> Any:
-            if method == "chat.postMessage":
+            if method == gated:
                 self.open.wait(timeout=2.0)
                 with self._lock:
                     self.answered += 1
@@ -46,6 +51,11 @@ def _acked_at_once(slack: SlackHarness, text: str, *, number: int) -> tuple[int,
         command="/issue", text=text, user_id="UALICE", channel_id="CPROJ", team_id=TEAM,
         response_url=slack.fake.response_url(f"burst{number}"), channel_name="general",
     )  # fmt: skip
+    return _answered(slack, body)
+
+
+def _answered(slack: SlackHarness, body: str) -> tuple[int, str]:
+    """Post a signed request body through the WSGI app: its HTTP answer, without waiting for the work after."""
     raw = body.encode()
     environ: dict[str, Any] = {
         "REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events", "QUERY_STRING": "", "SERVER_NAME": "localhost",
@@ -84,6 +94,54 @@ def test_acks_do_not_wait_for_a_slow_slack_even_beyond_the_listener_pool(
     # One transaction remembered the cards of the burst, not one each.
     assert project.services.after_ack is not None
     assert project.services.after_ack.stats.flushes < 12
+
+
+def test_a_button_is_answered_at_its_ack_while_its_slack_call_still_waits(
+    project: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bolt runs a matched listener in the request's thread; a button's listener hands itself to the listener
+    pool there, so the HTTP answer goes at its ack, not after the card it redraws reaches a slow Slack."""
+    project.command("/issue", "new Printer jams")
+    card = project.fake.posted("CPROJ")[-1]
+    button = find_button(card["blocks"], ids.ACTION_CARD_ASSIGN_ME)
+    gate = _Gate(project, monkeypatch, "chat.update")
+    project.acting("UBOB", TEAM, "CPROJ")
+    payload = {
+        "type": "block_actions", "team": {"id": TEAM, "domain": "acme"},
+        "user": {"id": "UBOB", "username": "ubob", "team_id": TEAM}, "api_app_id": "A0001",
+        "token": "deprecated", "trigger_id": "trigger-789", "is_enterprise_install": False,
+        "actions": [{**button, "block_id": "b", "type": "button", "action_ts": "1790000000.1"}],
+        "container": {"type": "message", "message_ts": card["ts"], "channel_id": "CPROJ", "is_ephemeral": False},
+        "channel": {"id": "CPROJ", "name": "general"}, "message": {"type": "message", "ts": card["ts"]},
+        "response_url": project.next_response_url(),
+    }  # fmt: skip
+
+    answer = _answered(project, payload_body(payload))
+    answered_when_acked = gate.answered
+    gate.open.set()
+    project.drain()
+
+    assert answer == (200, "")
+    assert answered_when_acked == 0
+    assert gate.answered == 1
+    [record] = project.records()
+    assert record.assignee_id == "UBOB"
+
+
+def test_a_full_queue_hands_work_to_the_overflow_executor_not_the_callers_thread() -> None:
+    """A request thread queuing work must answer Slack: when the queue is full, the work goes to the listener
+    pool it names, and runs there."""
+    pool, overflow = _Manual(), _Manual()
+    queue = AfterAck(pool, workers=1, capacity=1)
+    done: list[str] = []
+    queue.submit(lambda: done.append("a"), overflow=overflow)
+    queue.submit(lambda: done.append("b"), overflow=overflow)  # full
+
+    assert done == []
+    assert len(overflow.waiting) == 1 and queue.stats.inline == 1
+    overflow.run_all()
+    pool.run_all()
+    assert done == ["b", "a"]
 
 
 def _views_for(slack: SlackHarness, user: str) -> list[dict[str, Any]]:
