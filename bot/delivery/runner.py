@@ -49,6 +49,7 @@ from bot.domain.people import locale_of
 from bot.domain.permissions import project_owners
 from bot.i18n import t
 from bot.slack.services import Services
+from bot.slack.transport import KeepAliveWebClient
 from storage import ledger, queries
 from storage.models import Delivery, DeliveryStatus, Project
 
@@ -410,7 +411,9 @@ def job_client_factory(services: Services) -> ClientFor:
             return None
         if token not in clients:
             # No automatic retries: a retried post after a lost answer could double; the ledger decides.
-            clients[token] = WebClient(token=token, base_url=settings.api_url, timeout=10, retry_handlers=[])
+            clients[token] = KeepAliveWebClient(
+                token=token, base_url=settings.api_url, timeout=10, retry_handlers=[]
+            )
         return clients[token]
 
     return client_for

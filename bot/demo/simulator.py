@@ -11,11 +11,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
-from urllib.parse import parse_qs
 
 from bot.demo.simulator_content import HISTORY_INTERVAL, HISTORY_PAGE, ContentApi
+from bot.demo.simulator_http import SlackHttpServer
 from bot.demo.simulator_pacing import SlackPace
 from bot.demo.simulator_requests import (
     BOT_ID,
@@ -83,51 +83,12 @@ class FakeSlackState:
     install: Install = field(default_factory=Install)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        path = self.path.split("?", 1)[0].lstrip("/")
-        if path.startswith("upload/"):
-            # The second step of files_upload_v2: the file's bytes, as they are.
-            self.server.fake.handle(self, "upload", {"_path": path, "_bytes": body})
-            return
-        raw = body.decode("utf-8")
-        content_type = self.headers.get("Content-Type", "")
-        if "json" in content_type:
-            args = json.loads(raw or "{}")
-        else:
-            args = {k: v[0] for k, v in parse_qs(raw).items()}
-        if path.startswith("response/"):
-            method = "response_url"
-            args["_path"] = path
-        else:
-            method = path.removeprefix("api/")
-        self.server.fake.handle(self, method, args)
-
-    do_GET = do_POST
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # Slack takes many connections at once. With socketserver's default listen backlog of 5, benchmark runs of
-    # 1,920 requests saw a few of the post-ack drainers' connections reset (cards counted lost); 128 did not.
-    request_queue_size = 128
-    fake: FakeSlack
-
-
 class FakeSlack(ContentApi):
     """A Slack Web API on ``127.0.0.1:<port>``; point ``SLACK_API_URL`` at :attr:`url`."""
 
     def __init__(self) -> None:
         self.state = FakeSlackState()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
+        self._server = SlackHttpServer(("127.0.0.1", 0), self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
         )
@@ -186,6 +147,16 @@ class FakeSlack(ContentApi):
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self.hang_up()
+
+    def hang_up(self) -> None:
+        """Close every client's connection, as Slack closes idle ones (clients must open new ones)."""
+        self._server.close_connections()
+
+    def open_connections(self) -> int:
+        """Connections clients hold open to the stand-in (kept alive between calls)."""
+        with self._server.connections_lock:
+            return len(self._server.connections)
 
     # -- scripting -----------------------------------------------------------------
     def fail(self, method: str, *, status: int = 200, error: str | None = None, times: int = 1,

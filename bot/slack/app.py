@@ -21,6 +21,7 @@ from bot.slack.after_ack import AfterAck
 from bot.slack.gateway import listener_retry_handlers
 from bot.slack.installations import installation_store
 from bot.slack.services import Services
+from bot.slack.transport import KeepAliveWebClient
 from storage.slack_tables import OAUTH_STATES_TABLE
 
 INSTALL_PATH = "/slack/install"
@@ -42,7 +43,7 @@ AFTER_ACK_COMPUTING = 2
 def web_client(services: Services, token: str | None = None) -> WebClient:
     """The listeners' client: every Web API call goes to ``SLACK_API_URL``; rate limits are waited out,
     and only calls that cannot do anything twice are retried after a server or connection error."""
-    return WebClient(
+    return KeepAliveWebClient(
         token=token,
         base_url=services.settings.api_url,
         timeout=WEB_API_TIMEOUT,
@@ -141,6 +142,8 @@ def create_app(
 
     def inject_services(context: BoltContext, next: Callable[[], None]) -> None:
         context["services"] = services
+        # Bolt makes a plain WebClient for each request: ours keeps its connections to Slack open.
+        context["client"] = KeepAliveWebClient.like(context.client)
         next()
 
     app.use(inject_services)

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.people import get_person, upsert_member
 from bot.slack.services import Services
+from bot.slack.transport import KeepAliveWebClient
 from storage.db import Database
 from storage.models import DirectorySync
 
@@ -147,7 +148,9 @@ def _users_page(client: WebClient, cursor: str | None) -> dict[str, Any]:
 
 def _without_retries(client: WebClient) -> WebClient:
     """The same workspace's client, without automatic retries: a 429 here is stored, never slept on."""
-    return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout, retry_handlers=[])
+    return KeepAliveWebClient(
+        token=client.token, base_url=client.base_url, timeout=client.timeout, retry_handlers=[]
+    )
 
 
 def sync_directory(services: Services, client: WebClient, team_id: str) -> int:

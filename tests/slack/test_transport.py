@@ -1,0 +1,159 @@
+"""Slack calls over kept-alive connections: reused while good, a POST never sent twice, errors as before."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.demo.simulator import FakeSlack
+from bot.slack.transport import IDLE_LIMIT, KeepAliveWebClient, KeptAlive
+from tests.harness import SlackHarness
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> _Clock:
+    return _Clock()
+
+
+@pytest.fixture
+def client(fake_slack: FakeSlack, clock: _Clock) -> KeepAliveWebClient:
+    client = KeepAliveWebClient(
+        token="xoxb-test-token", base_url=fake_slack.url, retry_handlers=[], timeout=5
+    )
+    client.connections = KeptAlive(clock=clock)  # this test's own connections and time
+    return client
+
+
+def _post(client: WebClient, text: str) -> str:
+    return str(client.chat_postMessage(channel="CPROJ", text=text)["ts"])
+
+
+def _texts(fake: FakeSlack) -> list[str]:
+    return [str(m.get("text")) for m in fake.posted("CPROJ")]
+
+
+@pytest.fixture(autouse=True)
+def _channel(fake_slack: FakeSlack) -> None:
+    fake_slack.add_channel("CPROJ", name="proj", members=("UALICE",))
+
+
+def test_calls_from_one_thread_go_over_one_connection_kept_open(
+    client: KeepAliveWebClient, fake_slack: FakeSlack
+) -> None:
+    for n in range(3):
+        _post(client, f"hello {n}")
+
+    assert _texts(fake_slack) == ["hello 0", "hello 1", "hello 2"]
+    assert client.connections.opened == 1
+    assert fake_slack.open_connections() == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_and_the_message_posted_once(
+    client: KeepAliveWebClient, fake_slack: FakeSlack
+) -> None:
+    _post(client, "before")
+    fake_slack.hang_up()
+
+    _post(client, "after")
+
+    assert _texts(fake_slack) == ["before", "after"]
+    assert client.connections.opened == 2
+    assert client.connections.resent == 0  # seen closed before sending, not by a failed send
+
+
+def test_a_connection_idle_past_the_limit_is_not_reused(
+    client: KeepAliveWebClient, fake_slack: FakeSlack, clock: _Clock
+) -> None:
+    _post(client, "first")
+    clock.now += IDLE_LIMIT - 1
+    _post(client, "soon after")
+    clock.now += IDLE_LIMIT + 1
+    _post(client, "much later")
+
+    assert _texts(fake_slack) == ["first", "soon after", "much later"]
+    assert client.connections.opened == 2
+
+
+def test_an_http_error_reaches_slack_sdk_with_its_headers_and_the_connection_stays_usable(
+    client: KeepAliveWebClient, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail("chat.postMessage", status=429, retry_after=7)
+
+    with pytest.raises(SlackApiError) as refused:
+        _post(client, "too fast")
+    _post(client, "later")
+
+    assert refused.value.response.status_code == 429
+    assert refused.value.response.headers["Retry-After"] == "7"
+    assert _texts(fake_slack) == ["later"]
+    assert client.connections.opened == 1
+
+
+def test_slack_sdk_retry_handlers_still_see_a_rate_limit(fake_slack: FakeSlack, clock: _Clock) -> None:
+    """The client's retry handlers work as with urllib: a 429 with Retry-After is waited out and sent again."""
+    client = KeepAliveWebClient(
+        token="xoxb-test-token",
+        base_url=fake_slack.url,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)],
+    )
+    client.connections = KeptAlive(clock=clock)
+    fake_slack.fail("chat.postMessage", status=429, retry_after=0)
+
+    _post(client, "eventually")
+
+    assert _texts(fake_slack) == ["eventually"]
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2
+
+
+def test_an_answer_that_does_not_come_in_time_is_not_asked_again(
+    fake_slack: FakeSlack, clock: _Clock
+) -> None:
+    """A timed-out POST may have been done: it is not sent again (the caller decides), and the next call opens a
+    new connection."""
+    client = KeepAliveWebClient(
+        token="xoxb-test-token", base_url=fake_slack.url, retry_handlers=[], timeout=1
+    )
+    client.connections = KeptAlive(clock=clock)
+    fake_slack.fail("chat.postMessage", delay=2.0, error="internal_error")
+
+    with pytest.raises(TimeoutError):
+        _post(client, "in doubt")
+    _post(client, "next")
+
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2
+    assert client.connections.opened == 2
+
+
+def test_a_client_like_bolts_keeps_its_token_team_and_retries() -> None:
+    handlers: list[RetryHandler] = [RateLimitErrorRetryHandler(max_retry_count=1)]
+    bolts = WebClient(token="xoxb-1", base_url="https://slack.example/api/", timeout=9, team_id="T9",
+                      retry_handlers=handlers)  # fmt: skip
+
+    ours = KeepAliveWebClient.like(bolts)
+
+    assert isinstance(ours, KeepAliveWebClient)
+    assert (ours.token, ours.base_url, ours.timeout) == ("xoxb-1", "https://slack.example/api/", 9)
+    assert ours.default_params == {"team_id": "T9"}
+    assert ours.retry_handlers is handlers
+    assert KeepAliveWebClient.like(ours) is ours
+
+
+def test_the_app_keeps_its_connections_to_slack_open(project: SlackHarness) -> None:
+    """Listeners call Slack through the kept-alive client (urllib's would have closed each connection)."""
+    project.fake.hang_up()
+
+    project.command("/issue", "new Printer jams")
+
+    assert any("Printer jams" in str(m.get("text")) for m in project.fake.posted("CPROJ"))
+    assert project.fake.open_connections() >= 1
