@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import io
-import logging
+import os
 import select
 import ssl
 import threading
@@ -29,8 +29,6 @@ from urllib.parse import SplitResult, urlsplit
 from urllib.request import Request
 
 from slack_sdk import WebClient
-
-log = logging.getLogger("aftercare.slack.transport")
 
 # Seconds an idle connection stays reusable: below the keep-alive timeouts servers and load balancers commonly
 # use (60 s), so that a server seldom closes a connection just as a request goes out on it.
@@ -78,6 +76,18 @@ def _closed_by_server(connection: HTTPConnection) -> bool:
 
 
 _kept_alive = KeptAlive()
+
+
+def _forget_inherited() -> None:
+    """In a forked child (a gunicorn worker): the parent's connections are the parent's — a socket two
+    processes read from mixes their answers. The child drops them (closing its copies leaves the parent's open)."""
+    for connection, _ in _kept_alive.open.values():
+        connection.close()
+    _kept_alive.open.clear()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forget_inherited)
 
 
 class KeepAliveWebClient(WebClient):

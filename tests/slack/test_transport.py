@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -157,3 +161,33 @@ def test_the_app_keeps_its_connections_to_slack_open(project: SlackHarness) -> N
 
     assert any("Printer jams" in str(m.get("text")) for m in project.fake.posted("CPROJ"))
     assert project.fake.open_connections() >= 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_worker_does_not_reuse_its_parents_connection(fake_slack: FakeSlack) -> None:
+    """gunicorn forks its workers: a connection the parent opened must not carry a child's requests."""
+    parent = KeepAliveWebClient(token="xoxb-test-token", base_url=fake_slack.url, retry_handlers=[])
+    _post(parent, "from the parent")
+    opened_before = parent.connections.opened
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: post once, say how many connections it opened, and leave at once
+        try:
+            _post(parent, "from the child")
+            os.write(write, str(parent.connections.opened - opened_before).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    deadline = time.monotonic() + 10
+    while os.waitpid(child, os.WNOHANG) == (0, 0):  # a stuck child fails the test instead of hanging it
+        if time.monotonic() > deadline:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            break
+        time.sleep(0.01)
+    opened_in_child = os.read(read, 16).decode()
+    os.close(read)
+    _post(parent, "from the parent again")
+
+    assert opened_in_child == "1"
+    assert _texts(fake_slack) == ["from the parent", "from the child", "from the parent again"]
