@@ -46,7 +46,7 @@ from _common import (
 
 # Up to well past the floor's limit on this machine (~750/s closed loop): a ramp that ends while still holding
 # would cap the floor, and flatter every ratio to it.
-RATES = (10, 20, 40, 60, 80, 100, 120, 140, 160, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000)  # fmt: skip
+RATES = (10, 20, 40, 60, 80, 100, 120, 140, 160, 200, 250, 300, 350, 400, 450, 500, 550, 600, 700, 800, 900, 1000, 1200, 1400, 1600)  # fmt: skip
 ACK_LIMIT = 1.0
 # Acks no longer wait for the work after them, so a rate holds only while the cards keep up too.
 CONFIRM_LIMIT = 1.0
