@@ -243,21 +243,22 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
             f"{report.planned} message(s) would be sent; {report.already_sent} already sent. Nothing was posted or written."
         )
         return 0
+    from sqlalchemy.exc import SQLAlchemyError
+
     prepare = job.load_prepare()
-    if prepare is not None:  # e.g. people a pulse survey asks, looked up before they are invited
-        prepare(services, runner.client_for, ctx)
-    report = runner.run([planner], ctx, kinds=job.kinds)
+    try:  # prepare: e.g. people a pulse survey asks, looked up before they are invited
+        if prepare is not None:
+            prepare(services, runner.client_for, ctx)
+        report = runner.run([planner], ctx, kinds=job.kinds)
+    except SQLAlchemyError as exc:  # the database went away mid-run: the ledger keeps what was sent
+        _fail(f"the database failed during the {args.name} job ({_reason(exc)}); "
+              "run it again once it is back: nothing already sent is sent twice", code=1)  # fmt: skip
     print(f"{args.name} at {now.isoformat()}: {report.sent} sent, {report.already_sent} already sent before, "
           f"{report.pending} pending, {report.failed} failed")  # fmt: skip
-    if report.pending:
-        print(
-            f"aftercare: {report.pending} message(s) could not be delivered now and stay pending",
-            file=sys.stderr,
-        )
-    if report.failed:
-        print(
-            f"aftercare: {report.failed} message(s) failed for good; see `aftercare check`", file=sys.stderr
-        )
+    for count, what in ((report.pending, "could not be delivered now and stay pending"),
+                        (report.failed, "failed for good; see `aftercare check`")):  # fmt: skip
+        if count:
+            print(f"aftercare: {count} message(s) {what}", file=sys.stderr)
     return 0 if report.ok else 1
 
 

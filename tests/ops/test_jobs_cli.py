@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+from pytest_mock import MockerFixture
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.demo.simulator import FakeSlack
 from bot.domain.projects import create_project
 from bot.domain.records import NewRecord, create_record
+from bot.ops.cli import main
 from storage import migrate
 from storage.db import Database
 from storage.models import Delivery, Kind
@@ -151,3 +155,29 @@ def test_a_dry_run_refuses_a_database_behind_the_migrations_and_migrates_nothing
     db = Database(url)
     assert migrate.current_revision(db) == "0009"
     db.dispose()
+
+
+@pytest.mark.parametrize("where", ["bot.jobs.surveys.prepare", "bot.delivery.runner.Runner.run"])
+def test_a_database_failing_mid_run_is_one_clear_line(
+    where: str,
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    mocker: MockerFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = seeded(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for key, value in settings(fake_slack, url).items():
+        monkeypatch.setenv(key, value)
+    gone = OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused: database is down"))
+    mocker.patch(where, side_effect=gone)
+
+    code = main(["jobs", "run", "surveys", "--now", NOW])
+
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err == [
+        "aftercare: the database failed during the surveys job (connection refused: database is down); "
+        "run it again once it is back: nothing already sent is sent twice"
+    ]
