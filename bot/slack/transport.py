@@ -90,6 +90,16 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
     os.register_at_fork(after_in_child=_forget_inherited)
 
 
+def _send(connection: HTTPConnection, target: str, req: Request, headers: dict[str, str]) -> OSError | None:
+    """Send ``req`` on ``connection``; the error that kept it from being sent (the connection is closed), if any."""
+    try:
+        connection.request("POST", target, body=req.data, headers=headers)
+    except OSError as error:
+        connection.close()
+        return error
+    return None
+
+
 class KeepAliveWebClient(WebClient):
     """slack_sdk's client, sending over kept-alive connections (see the module doc)."""
 
@@ -133,23 +143,15 @@ class KeepAliveWebClient(WebClient):
         headers = dict(req.header_items())
         pool = self.connections
         connection = pool.take(key)
-        reused = connection is not None
-        if connection is None:
-            connection = self._connect(parts.scheme, str(parts.hostname), port)
-        try:
-            connection.request("POST", target, body=req.data, headers=headers)
-        except OSError as error:
-            connection.close()
-            if not reused:
-                raise URLError(error) from error
+        if connection is not None and _send(connection, target, req, headers) is not None:
             # The server closed the reused connection before taking the request: nothing was done; a new one.
             pool.resent += 1
+            connection = None
+        if connection is None:
             connection = self._connect(parts.scheme, str(parts.hostname), port)
-            try:
-                connection.request("POST", target, body=req.data, headers=headers)
-            except OSError as again:
-                connection.close()
-                raise URLError(again) from again
+            error = _send(connection, target, req, headers)
+            if error is not None:  # as urllib raises it: the request may not have reached Slack
+                raise URLError(error) from error
         try:
             response = connection.getresponse()
             body = response.read()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
+from typing import Any
+from urllib.error import URLError
 
 import pytest
 from slack_sdk import WebClient
@@ -13,6 +16,7 @@ from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.demo.simulator import FakeSlack
+from bot.slack import transport
 from bot.slack.transport import IDLE_LIMIT, KeepAliveWebClient, KeptAlive
 from tests.harness import SlackHarness
 
@@ -74,6 +78,50 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_and_the_message_p
     assert _texts(fake_slack) == ["before", "after"]
     assert client.connections.opened == 2
     assert client.connections.resent == 0  # seen closed before sending, not by a failed send
+
+
+class _Refusing:
+    """A kept connection that the server closed just as a request went out: sending on it fails."""
+
+    sock = None
+    closed = False
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_request_a_reused_connection_could_not_take_is_sent_once_on_a_new_one(
+    client: KeepAliveWebClient, fake_slack: FakeSlack, clock: _Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closed between the check and the send: nothing reached Slack, so it goes once more, on a new connection."""
+    refusing = _Refusing()
+    monkeypatch.setattr(transport, "_closed_by_server", lambda connection: False)  # the race: it looked open
+    port = int(fake_slack.url.split(":")[2].split("/")[0])
+    client.connections.open[("http", "127.0.0.1", port, id(None))] = (refusing, clock())  # type: ignore[assignment]
+
+    _post(client, "once")
+
+    assert _texts(fake_slack) == ["once"]
+    assert refusing.closed
+    assert (client.connections.resent, client.connections.opened) == (1, 1)
+
+
+def test_a_new_connection_that_cannot_send_fails_as_urllib_does_and_is_not_sent_again(clock: _Clock) -> None:
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    client = KeepAliveWebClient(
+        token="xoxb-test-token", base_url=f"http://127.0.0.1:{port}/api/", retry_handlers=[]
+    )
+    client.connections = KeptAlive(clock=clock)
+
+    with pytest.raises(URLError):
+        _post(client, "nowhere")
+
+    assert (client.connections.resent, client.connections.opened) == (0, 1)
 
 
 def test_a_connection_idle_past_the_limit_is_not_reused(
